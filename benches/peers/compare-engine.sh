@@ -1,0 +1,138 @@
+#!/usr/bin/env bash
+# compare-engine.sh — distsim's engine beside two peer simulators on the same M/M/1 queue.
+#
+# What is compared: one M/M/1 queue (Poisson arrivals at rate lambda, one FIFO server with
+# exponential service at rate mu), N customers, one seed, run by
+#   * distsim  — sim-core's `mm1` example (target/release/examples/mm1),
+#   * simcore  — the SimCore crate from crates.io (benches/peers/simcore-mm1), a Rust
+#                discrete-event framework of the same kind, built with release + thin LTO,
+#   * SimPy    — SimPy 4.1.2 on CPython (benches/peers/simpy_mm1.py), the usual reference.
+# Each prints `<name> customers=N wall_s=S customers_per_s=R mean_sojourn=M ...`, wall time
+# measured around the simulation run only. The mean sojourn is a sanity check that all three
+# simulate the same system: it should be close to 1/(mu-lambda) (10 for the defaults).
+#
+# Why: the same workload on the same machine in the same run, so the machines' speed and load
+# cancel out. Read the RATIOS (distsim/simcore, distsim/simpy), not the absolute numbers, which
+# depend on the machine and on what else it is doing (this one has 2 cores, shared).
+#
+# SimPy is ~100x slower, so by default it runs fewer customers (SIMPY_CUSTOMERS); the rate is
+# per customer, and the run time is linear in the customer count, so the rates stay comparable.
+#
+# Environment (all optional):
+#   CUSTOMERS=10000000        customers for distsim and simcore
+#   SIMPY_CUSTOMERS=1000000   customers for SimPy
+#   SEED=1                    seed for all three
+#   LAMBDA=1.0 MU=1.1         arrival and service rates
+#   CARGO_LOCK=/tmp/cargo.lock  cargo runs under `flock $CARGO_LOCK` when flock exists, so it
+#                             does not fight other builds on a shared machine; CARGO_LOCK= to skip
+#   PYTHON=python3            interpreter used to create the venv
+#
+# Usage: benches/peers/compare-engine.sh     (from anywhere)
+set -euo pipefail
+
+cd "$(dirname "$0")/../.."
+ROOT=$(pwd)
+
+CUSTOMERS=${CUSTOMERS:-10000000}
+SIMPY_CUSTOMERS=${SIMPY_CUSTOMERS:-1000000}
+SEED=${SEED:-1}
+LAMBDA=${LAMBDA:-1.0}
+MU=${MU:-1.1}
+PYTHON=${PYTHON:-python3}
+CARGO_LOCK=${CARGO_LOCK-/tmp/cargo.lock}
+
+PEERS=benches/peers
+WORK=$PEERS/work
+VENV=$WORK/venv
+# The workspace's own target directory (honours a CARGO_TARGET_DIR already set by the caller).
+DISTSIM_TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
+PEER_TARGET=$ROOT/$WORK/target
+
+cargo_locked() {
+    if [[ -n "$CARGO_LOCK" ]] && command -v flock >/dev/null 2>&1; then
+        flock "$CARGO_LOCK" cargo "$@"
+    else
+        cargo "$@"
+    fi
+}
+
+# Prints the value of KEY= from the first line of stdin that starts with "PREFIX ".
+field() {
+    local prefix=$1 key=$2
+    awk -v p="$prefix" -v k="$key" '
+        index($0, p " ") == 1 {
+            for (i = 2; i <= NF; i++)
+                if (index($i, k "=") == 1) { print substr($i, length(k) + 2); found = 1; exit }
+        }
+        END { if (!found) exit 1 }'
+}
+
+# Runs a simulator, echoes its output, and checks it printed a `PREFIX ... customers_per_s=`.
+run_one() {
+    local prefix=$1; shift
+    local out
+    echo "+ $*" >&2
+    if ! out=$("$@"); then
+        echo "error: $prefix run failed" >&2
+        exit 1
+    fi
+    printf '%s\n' "$out" >&2
+    if ! field "$prefix" customers_per_s <<<"$out" >/dev/null; then
+        echo "error: no '$prefix ... customers_per_s=...' line in the $prefix output" >&2
+        exit 1
+    fi
+    printf '%s\n' "$out"
+}
+
+mkdir -p "$WORK"
+
+echo "== (a) build distsim's mm1 example" >&2
+cargo_locked build --release -p sim-core --example mm1
+DISTSIM_BIN=$DISTSIM_TARGET/release/examples/mm1
+
+echo "== (b) build the simcore peer" >&2
+CARGO_TARGET_DIR=$PEER_TARGET cargo_locked build --release \
+    --manifest-path "$PEERS/simcore-mm1/Cargo.toml"
+SIMCORE_BIN=$PEER_TARGET/release/simcore-mm1
+
+echo "== (c) SimPy venv at $VENV" >&2
+if [[ ! -x "$VENV/bin/python" ]]; then
+    "$PYTHON" -m venv "$VENV"
+fi
+"$VENV/bin/python" -m pip install --quiet --disable-pip-version-check simpy==4.1.2
+
+echo "== (d) run: lambda=$LAMBDA mu=$MU seed=$SEED" >&2
+DISTSIM_OUT=$(run_one distsim "$DISTSIM_BIN" \
+    --lambda "$LAMBDA" --mu "$MU" --customers "$CUSTOMERS" --seed "$SEED")
+SIMCORE_OUT=$(run_one simcore "$SIMCORE_BIN" \
+    --lambda "$LAMBDA" --mu "$MU" --customers "$CUSTOMERS" --seed "$SEED")
+if [[ "$SIMPY_CUSTOMERS" != "$CUSTOMERS" ]]; then
+    echo "note: SimPy runs $SIMPY_CUSTOMERS customers (the others $CUSTOMERS); rates are" \
+         "customers per second of wall time, so they are comparable. SIMPY_CUSTOMERS=N to change." >&2
+fi
+SIMPY_OUT=$(run_one simpy "$VENV/bin/python" "$PEERS/simpy_mm1.py" \
+    --lambda "$LAMBDA" --mu "$MU" --customers "$SIMPY_CUSTOMERS" --seed "$SEED")
+
+D_RATE=$(field distsim customers_per_s <<<"$DISTSIM_OUT")
+S_RATE=$(field simcore customers_per_s <<<"$SIMCORE_OUT")
+P_RATE=$(field simpy customers_per_s <<<"$SIMPY_OUT")
+# The sojourn column is informational; a simulator that does not print it shows "-".
+D_SOJ=$(field distsim mean_sojourn <<<"$DISTSIM_OUT" || echo -)
+S_SOJ=$(field simcore mean_sojourn <<<"$SIMCORE_OUT" || echo -)
+P_SOJ=$(field simpy mean_sojourn <<<"$SIMPY_OUT" || echo -)
+D_N=$(field distsim customers <<<"$DISTSIM_OUT" || echo "$CUSTOMERS")
+S_N=$(field simcore customers <<<"$SIMCORE_OUT" || echo "$CUSTOMERS")
+P_N=$(field simpy customers <<<"$SIMPY_OUT" || echo "$SIMPY_CUSTOMERS")
+
+echo
+echo "M/M/1 lambda=$LAMBDA mu=$MU seed=$SEED (expected mean sojourn 1/(mu-lambda) =" \
+     "$(awk -v l="$LAMBDA" -v m="$MU" 'BEGIN { if (m > l) printf "%.4g", 1 / (m - l); else print "unstable" }'))"
+printf '%-10s %12s %16s %14s\n' simulator customers customers_per_s mean_sojourn
+printf '%-10s %12s %16s %14s\n' distsim "$D_N" "$D_RATE" "$D_SOJ"
+printf '%-10s %12s %16s %14s\n' simcore "$S_N" "$S_RATE" "$S_SOJ"
+printf '%-10s %12s %16s %14s\n' simpy "$P_N" "$P_RATE" "$P_SOJ"
+echo
+awk -v d="$D_RATE" -v s="$S_RATE" -v p="$P_RATE" 'BEGIN {
+    printf "distsim/simcore = %.2fx\n", d / s
+    printf "distsim/simpy   = %.1fx\n", d / p
+}'

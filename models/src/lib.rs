@@ -1,0 +1,10 @@
+//! Model families for distsim: placement (sharding and consistent hashing), balancing, caches,
+//! replication, gossip, rate limiting, client resilience and workloads.
+//!
+//! Each family defines a small trait and several implementations registered by name, so that
+//! scenario files can pick one with `policy = "..."`. Models are plain data structures where
+//! they can be; the node that hosts a model adapts it to messages and timers. This crate builds
+//! on [`sim_core`] and knows nothing about scenario files or reports.
+//!
+//! The families arrive with their issues; this crate is the place they go.
+#![deny(missing_docs)]

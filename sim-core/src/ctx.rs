@@ -1,0 +1,229 @@
+//! The context a node acts through.
+//!
+//! Every effect a node has on the world (sending, timers, work, metrics, randomness) goes
+//! through [`Ctx`], so the engine can order it, apply the network and faults to it, and record
+//! it. A node gets a fresh `Ctx` for each event; it cannot keep one.
+
+use crate::metrics::{CounterId, HistogramId, Unit};
+use crate::network::{Route, SenderLink, ZoneId};
+use crate::node::{Message, NodeId, OpKind, TimerId, TimerTag};
+use crate::rng::{stream, SimRng, StreamKind, StreamLabel};
+use crate::service::{Admission, Job, Overflow, Submit};
+use crate::sim::{Event, World};
+use crate::time::{SimDuration, SimTime};
+use crate::metrics::builtin;
+
+/// A node's handle on the simulation while it handles one event.
+pub struct Ctx<'a, M: Message> {
+    pub(crate) world: &'a mut World<M>,
+    pub(crate) node: NodeId,
+}
+
+impl<M: Message> Ctx<'_, M> {
+    /// The current simulated time.
+    #[inline]
+    pub fn now(&self) -> SimTime {
+        self.world.now
+    }
+
+    /// This node's id.
+    #[inline]
+    pub fn id(&self) -> NodeId {
+        self.node
+    }
+
+    /// Number of nodes in the simulation.
+    pub fn n_nodes(&self) -> u32 {
+        self.world.slots.len() as u32
+    }
+
+    /// The zone a node lives in.
+    pub fn zone_of(&self, node: NodeId) -> ZoneId {
+        self.world.slots[node.idx()].zone
+    }
+
+    /// Sends `msg` to `to` over the network (see [`crate::network`] for what can happen to
+    /// it). A message to oneself arrives at once and is never dropped.
+    ///
+    /// Panics if `to` is not a node of this simulation: that is a bug in the sending model.
+    pub fn send(&mut self, to: NodeId, msg: M) {
+        let world = &mut *self.world;
+        assert!(
+            to.idx() < world.slots.len(),
+            "{} sent to {to}, which does not exist",
+            self.node
+        );
+        let now = world.now;
+        if to == self.node {
+            world.schedule(now, Event::Deliver { from: to, to, msg });
+            return;
+        }
+        world.metrics.add(builtin::NET_SENT, 1, now);
+        let to_zone = world.slots[to.idx()].zone;
+        let seed = world.seed;
+        let slot = &mut world.slots[self.node.idx()];
+        slot.sent += 1;
+        let rng = slot.net_rng.get_or_insert_with(|| {
+            Box::new(stream(seed, StreamLabel::new(StreamKind::NodeNetwork, u64::from(self.node.0))))
+        });
+        let sender = SenderLink {
+            zone: slot.zone,
+            egress_free_at: &mut slot.egress_free_at,
+            rng,
+        };
+        let size = msg.size_bytes();
+        match world.network.route(now, self.node, to, to_zone, size, sender) {
+            Route::Dropped(cause) => world.count_drop(cause, self.node, to, &msg),
+            Route::Deliver { arrival, copy } => {
+                if let Some(copy_arrival) = copy {
+                    world.metrics.add(builtin::NET_DUPLICATED, 1, now);
+                    world.schedule(
+                        copy_arrival,
+                        Event::Deliver {
+                            from: self.node,
+                            to,
+                            msg: msg.clone(),
+                        },
+                    );
+                }
+                world.schedule(
+                    arrival,
+                    Event::Deliver {
+                        from: self.node,
+                        to,
+                        msg,
+                    },
+                );
+            }
+        }
+    }
+
+    /// Sets a timer that fires `delay` from now with `tag`, unless cancelled or the node
+    /// crashes first.
+    pub fn set_timer(&mut self, delay: SimDuration, tag: TimerTag) -> TimerId {
+        let world = &mut *self.world;
+        let timer = world.timers.allocate();
+        let time = world.now + delay;
+        let incarnation = world.slots[self.node.idx()].incarnation;
+        world.schedule(
+            time,
+            Event::Timer {
+                node: self.node,
+                incarnation,
+                timer,
+                tag,
+            },
+        );
+        timer
+    }
+
+    /// Cancels a pending timer. Returns whether it was still pending (a timer that already
+    /// fired, or was cancelled, is left alone). O(1): the queue entry is skipped when popped.
+    pub fn cancel(&mut self, timer: TimerId) -> bool {
+        self.world.timers.release(timer)
+    }
+
+    /// This node's own random stream, independent of every other component's.
+    pub fn rng(&mut self) -> &mut SimRng {
+        let seed = self.world.seed;
+        let node = self.node;
+        self.world.slots[node.idx()].rng.get_or_insert_with(|| {
+            Box::new(stream(seed, StreamLabel::new(StreamKind::Node, u64::from(node.0))))
+        })
+    }
+
+    /// This node's local clock: simulated time shifted by the clock-skew faults it suffered
+    /// (a step offset plus drift). Never below zero.
+    pub fn local_clock(&self) -> SimTime {
+        self.world.slots[self.node.idx()]
+            .clock
+            .local(self.world.now)
+    }
+
+    /// Hands `item` to this node's service model: a free worker starts on it, or it queues.
+    /// When it finishes, [`Node::on_work_done`](crate::Node::on_work_done) gets it back.
+    ///
+    /// Panics if `op` has no service time in the node's model (a bug in the calling model;
+    /// scenarios validate operation kinds before running).
+    pub fn submit_work(&mut self, op: OpKind, item: M) -> Admission<M> {
+        let world = &mut *self.world;
+        let now = world.now;
+        let slot = &mut world.slots[self.node.idx()];
+        let incarnation = slot.incarnation;
+        let Some(state) = slot.service.as_deref_mut() else {
+            return Admission::NoService(item);
+        };
+        let model = &world.service_models[state.model as usize];
+        assert!(
+            op.0 < model.n_ops(),
+            "operation kind {} has no service time in model {:?}",
+            op.0,
+            model.name()
+        );
+        let overflow = model.overflow();
+        let job = Job {
+            op,
+            item,
+            submitted_at: now,
+            started_at: now,
+        };
+        match state.submit(model, job) {
+            Submit::Start(worker, duration) => {
+                let node = self.node;
+                world.schedule(
+                    now + duration,
+                    Event::WorkDone {
+                        node,
+                        incarnation,
+                        worker,
+                    },
+                );
+                Admission::Started
+            }
+            Submit::Queued => Admission::Queued,
+            Submit::Full(job) => match overflow {
+                Overflow::Reject => {
+                    world.metrics.add(builtin::WORK_REJECTED, 1, now);
+                    Admission::Rejected(job.item)
+                }
+                Overflow::Drop => {
+                    world.metrics.add(builtin::WORK_DROPPED_QUEUE_FULL, 1, now);
+                    Admission::Dropped
+                }
+            },
+        }
+    }
+
+    /// Number of items waiting in this node's service queue (not counting those in service).
+    pub fn queue_len(&self) -> usize {
+        self.world.slots[self.node.idx()]
+            .service
+            .as_ref()
+            .map_or(0, |s| s.queue.len())
+    }
+
+    /// The id of histogram `name`, registering it on first use. Look it up once (in
+    /// `on_start`) and keep the id: recording by id is the fast path.
+    pub fn histogram(&mut self, name: &str, unit: Unit) -> HistogramId {
+        self.world.metrics.histogram(name, unit)
+    }
+
+    /// The id of counter `name`, registering it on first use.
+    pub fn counter(&mut self, name: &str) -> CounterId {
+        self.world.metrics.counter(name)
+    }
+
+    /// Records one sample (a latency in nanoseconds, a size) now.
+    #[inline]
+    pub fn record(&mut self, id: HistogramId, value: u64) {
+        let now = self.world.now;
+        self.world.metrics.record(id, value, now);
+    }
+
+    /// Adds `n` to a counter now.
+    #[inline]
+    pub fn count(&mut self, id: CounterId, n: u64) {
+        let now = self.world.now;
+        self.world.metrics.add(id, n, now);
+    }
+}

@@ -1,0 +1,211 @@
+//! Node resources: workers, a queue, and service times.
+//!
+//! Queueing is where tail latency comes from, so it lives in the engine rather than in each
+//! model. A node with a [`ServiceModel`] has `k` identical workers and one FIFO queue in front
+//! of them. [`Ctx::submit_work`](crate::Ctx::submit_work) hands it an item; a free worker
+//! starts at once, otherwise the item waits. When the queue is bounded and full, the item is
+//! rejected (handed back to the node, which can answer "busy") or silently dropped, as
+//! configured. Each item's service time is drawn from the distribution for its operation kind
+//! and multiplied by the node's slowdown factor (the slow-node fault).
+//!
+//! Each model records `service.<name>.wait` (queueing delay) and `service.<name>.sojourn`
+//! (queueing plus service) histograms, in nanoseconds.
+
+use std::collections::VecDeque;
+use std::num::NonZeroU32;
+
+use crate::dist::Distribution;
+use crate::error::ConfigError;
+use crate::metrics::HistogramId;
+use crate::node::OpKind;
+use crate::rng::SimRng;
+use crate::time::{SimDuration, SimTime};
+
+/// What a full, bounded queue does with a new item.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Overflow {
+    /// Hand the item back to the node ([`Admission::Rejected`]), so it can answer "busy".
+    #[default]
+    Reject,
+    /// Drop it silently (counted as `work.dropped.queue_full`).
+    Drop,
+}
+
+/// The resources of one kind of node: workers, queue and service times.
+#[derive(Clone, Debug)]
+pub struct ServiceModel {
+    name: String,
+    workers: NonZeroU32,
+    queue_capacity: Option<u32>,
+    overflow: Overflow,
+    op_times: Vec<Distribution>,
+}
+
+impl ServiceModel {
+    /// `workers` workers behind an unbounded FIFO queue; every operation kind takes
+    /// `service_time` (nanoseconds). `name` labels its metrics (`service.<name>.wait`).
+    pub fn new(name: &str, workers: NonZeroU32, service_time: Distribution) -> Self {
+        ServiceModel {
+            name: name.to_string(),
+            workers,
+            queue_capacity: None,
+            overflow: Overflow::Reject,
+            op_times: vec![service_time],
+        }
+    }
+
+    /// Bounds the queue (items waiting, not counting those in service) and says what happens
+    /// to an item that finds it full.
+    pub fn with_queue_capacity(mut self, capacity: u32, overflow: Overflow) -> Self {
+        self.queue_capacity = Some(capacity);
+        self.overflow = overflow;
+        self
+    }
+
+    /// Gives operation kinds `0..times.len()` their own service-time distributions.
+    pub fn with_op_times(mut self, times: Vec<Distribution>) -> Result<Self, ConfigError> {
+        if times.is_empty() {
+            return Err(ConfigError::TooSmall {
+                what: "service times per operation",
+                min: 1,
+                value: 0,
+            });
+        }
+        self.op_times = times;
+        Ok(self)
+    }
+
+    /// The label of its metrics.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Number of workers.
+    pub fn workers(&self) -> NonZeroU32 {
+        self.workers
+    }
+
+    /// What a full queue does with a new item.
+    pub fn overflow(&self) -> Overflow {
+        self.overflow
+    }
+
+    /// The queue bound, if any.
+    pub fn queue_capacity(&self) -> Option<u32> {
+        self.queue_capacity
+    }
+
+    /// The service-time distribution of operation kind `op`, if defined.
+    pub fn op_time(&self, op: OpKind) -> Option<&Distribution> {
+        self.op_times.get(op.0 as usize)
+    }
+
+    /// Number of operation kinds with a service time.
+    pub fn n_ops(&self) -> u16 {
+        self.op_times.len() as u16
+    }
+}
+
+/// The answer to [`Ctx::submit_work`](crate::Ctx::submit_work).
+#[derive(Debug)]
+#[must_use = "a rejected item is handed back and should be answered"]
+pub enum Admission<M> {
+    /// A worker started on it at once.
+    Started,
+    /// It waits in the queue.
+    Queued,
+    /// The queue was full; here is the item back.
+    Rejected(M),
+    /// The queue was full and the item was dropped.
+    Dropped,
+    /// The node has no service model; here is the item back.
+    NoService(M),
+}
+
+/// An item waiting or in service.
+#[derive(Debug)]
+pub(crate) struct Job<M> {
+    pub op: OpKind,
+    pub item: M,
+    pub submitted_at: SimTime,
+    pub started_at: SimTime,
+}
+
+/// One node's workers and queue at run time.
+#[derive(Debug)]
+pub(crate) struct ServiceState<M> {
+    /// Index of the model in the engine's table.
+    pub model: u32,
+    pub wait_hist: HistogramId,
+    pub sojourn_hist: HistogramId,
+    /// `in_service[w]` is worker `w`'s current job.
+    pub in_service: Vec<Option<Job<M>>>,
+    /// Free workers, lowest index on top (a stack, so picking one is O(1)).
+    pub idle: Vec<u32>,
+    pub queue: VecDeque<Job<M>>,
+    pub rng: SimRng,
+    /// Service-time multiplier (slow-node fault); 1.0 when healthy.
+    pub slowdown: f64,
+    /// Total nanoseconds workers spent serving, for per-node load.
+    pub busy_ns: u64,
+    pub completed: u64,
+}
+
+/// The idle stack of `n` free workers: worker 0 on top.
+pub(crate) fn idle_workers(n: u32) -> Vec<u32> {
+    (0..n).rev().collect()
+}
+
+/// What happened to a submitted job.
+pub(crate) enum Submit<M> {
+    /// Worker `w` started it; it finishes after the returned service time.
+    Start(u32, SimDuration),
+    Queued,
+    Full(Job<M>),
+}
+
+impl<M> ServiceState<M> {
+    /// Picks a free worker or queues the job.
+    pub(crate) fn submit(&mut self, model: &ServiceModel, job: Job<M>) -> Submit<M> {
+        if let Some(worker) = self.idle.pop() {
+            let duration = self.start(model, worker as usize, job);
+            return Submit::Start(worker, duration);
+        }
+        if model
+            .queue_capacity
+            .is_some_and(|cap| self.queue.len() >= cap as usize)
+        {
+            return Submit::Full(job);
+        }
+        self.queue.push_back(job);
+        Submit::Queued
+    }
+
+    /// Puts `job` on `worker` and draws its service time.
+    pub(crate) fn start(&mut self, model: &ServiceModel, worker: usize, mut job: Job<M>) -> SimDuration {
+        assert!(self.in_service[worker].is_none(), "worker already busy");
+        let dist = model
+            .op_time(job.op)
+            .expect("operation kind validated at submit");
+        let base = dist.sample(&mut self.rng);
+        let duration = SimDuration::from_nanos_f64(base * self.slowdown);
+        job.started_at = job.started_at.max(job.submitted_at);
+        self.busy_ns = self.busy_ns.saturating_add(duration.0);
+        self.in_service[worker] = Some(job);
+        duration
+    }
+
+    /// Number of items waiting or in service (lost if the node crashes now).
+    pub(crate) fn n_jobs(&self) -> usize {
+        self.queue.len() + self.in_service.iter().filter(|j| j.is_some()).count()
+    }
+
+    /// Drops every job (a crash) and returns how many there were.
+    pub(crate) fn clear(&mut self) -> usize {
+        let n = self.n_jobs();
+        self.queue.clear();
+        self.in_service.iter_mut().for_each(|j| *j = None);
+        self.idle = idle_workers(self.in_service.len() as u32);
+        n
+    }
+}

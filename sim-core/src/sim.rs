@@ -1,0 +1,909 @@
+//! The simulation: nodes, the world they share, and the run loop.
+//!
+//! [`Simulation`] owns the nodes (a dense `Vec`) and a [`World`] holding everything else: the
+//! clock, the event queue, per-node engine state, the network, service models, timers,
+//! metrics and faults. The split lets the loop hand a node `&mut self` and a [`Ctx`] borrowing
+//! the world at the same time, without shared ownership.
+//!
+//! The loop pops the earliest event, checks it is still live (a cancelled timer or work from
+//! before a crash is skipped, never searched for), folds it into the run digest, and
+//! dispatches it. It stops at the end time, when no events are left, or at a guard.
+
+use std::ops::ControlFlow;
+
+use crate::ctx::Ctx;
+use crate::error::{ConfigError, RunError};
+use crate::fault::{CrashProcess, Fault, FaultRecord};
+use crate::metrics::{builtin, Metrics, Unit};
+use crate::network::{DropCause, Network, NetworkConfig, Topology, ZoneId};
+use crate::node::{CompletedWork, Node, NodeId, TimerId, TimerTag};
+use crate::queue::{EventQueue, Scheduled};
+use crate::rng::{stream, SimRng, StreamKind, StreamLabel};
+use crate::service::{idle_workers, ServiceModel, ServiceState};
+use crate::time::{SimDuration, SimTime};
+use crate::trace::{TraceRecord, TraceSink};
+use crate::dist::Distribution;
+
+/// How often (in events) the run loop calls its observer.
+const OBSERVE_EVERY: u64 = 1 << 16;
+
+/// An event in the queue. Small and plain: messages are stored inline, never boxed.
+#[derive(Debug)]
+pub(crate) enum Event<M> {
+    Start {
+        node: NodeId,
+    },
+    Deliver {
+        from: NodeId,
+        to: NodeId,
+        msg: M,
+    },
+    Timer {
+        node: NodeId,
+        incarnation: u32,
+        timer: TimerId,
+        tag: TimerTag,
+    },
+    WorkDone {
+        node: NodeId,
+        incarnation: u32,
+        worker: u32,
+    },
+    /// Timeline fault number `index` fires.
+    Fault {
+        index: u32,
+    },
+    /// The window of timeline fault `index` ends (restart, heal, end of degradation).
+    FaultEnd {
+        index: u32,
+    },
+    /// Crash process `process` crashes `node`; `draw` numbers the process's draws for it.
+    ProcessCrash {
+        process: u32,
+        node: NodeId,
+        draw: u32,
+    },
+    /// Crash process `process` repairs `node`.
+    ProcessRestart {
+        process: u32,
+        node: NodeId,
+        draw: u32,
+    },
+}
+
+impl<M> Event<M> {
+    fn kind_code(&self) -> (u64, &'static str) {
+        match self {
+            Event::Start { .. } => (1, "start"),
+            Event::Deliver { .. } => (2, "deliver"),
+            Event::Timer { .. } => (3, "timer"),
+            Event::WorkDone { .. } => (4, "work_done"),
+            Event::Fault { .. } => (5, "fault"),
+            Event::FaultEnd { .. } => (6, "fault_end"),
+            Event::ProcessCrash { .. } => (7, "process_crash"),
+            Event::ProcessRestart { .. } => (8, "process_restart"),
+        }
+    }
+}
+
+/// A node's local clock error: a step offset plus a drift since `drift_since`.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct ClockState {
+    offset_ns: i64,
+    /// Drift in parts per billion.
+    drift_ppb: i64,
+    drift_since: SimTime,
+}
+
+impl ClockState {
+    /// The local reading at simulated time `now`.
+    pub(crate) fn local(&self, now: SimTime) -> SimTime {
+        let drift = i128::from(now.0 - self.drift_since.0) * i128::from(self.drift_ppb)
+            / 1_000_000_000;
+        let local = i128::from(now.0) + i128::from(self.offset_ns) + drift;
+        SimTime(local.clamp(0, i128::from(u64::MAX)) as u64)
+    }
+
+    /// Applies a skew fault at `now`: folds the drift so far into the offset, then steps.
+    pub(crate) fn skew(&mut self, now: SimTime, offset_ns: i64, drift_ppm: f64) {
+        let so_far = self.local(now).0 as i128 - now.0 as i128;
+        self.offset_ns = (so_far + i128::from(offset_ns)).clamp(i64::MIN as i128, i64::MAX as i128) as i64;
+        self.drift_ppb = (drift_ppm * 1000.0).round() as i64;
+        self.drift_since = now;
+    }
+}
+
+/// The engine's state for one node. Random streams and the service state are boxed and
+/// created on first use, so an idle node costs about 100 bytes here.
+pub(crate) struct NodeSlot<M> {
+    pub up: bool,
+    /// Bumped by each crash; events carrying an older value are stale.
+    pub incarnation: u32,
+    pub zone: ZoneId,
+    /// When the sender's link finishes serializing what it has queued.
+    pub egress_free_at: SimTime,
+    pub clock: ClockState,
+    pub rng: Option<Box<SimRng>>,
+    pub net_rng: Option<Box<SimRng>>,
+    pub service: Option<Box<ServiceState<M>>>,
+    pub sent: u64,
+    pub received: u64,
+}
+
+/// Pending timers: one generation per slot. Cancelling or firing bumps the generation, so a
+/// queue entry whose generation no longer matches is skipped when popped.
+#[derive(Debug, Default)]
+pub(crate) struct TimerTable {
+    generations: Vec<u32>,
+    free: Vec<u32>,
+}
+
+impl TimerTable {
+    pub(crate) fn allocate(&mut self) -> TimerId {
+        let slot = self.free.pop().unwrap_or_else(|| {
+            self.generations.push(0);
+            (self.generations.len() - 1) as u32
+        });
+        TimerId {
+            slot,
+            generation: self.generations[slot as usize],
+        }
+    }
+
+    /// Retires `timer` if it is still pending; returns whether it was.
+    pub(crate) fn release(&mut self, timer: TimerId) -> bool {
+        let generation = &mut self.generations[timer.slot as usize];
+        if *generation != timer.generation {
+            return false;
+        }
+        *generation = generation.wrapping_add(1);
+        self.free.push(timer.slot);
+        true
+    }
+}
+
+/// Run guards. Hitting one stops the run with a [`RunError`]; results so far are kept.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RunLimits {
+    /// Most events one simulation may process (over all run calls).
+    pub max_events: u64,
+    /// Most events that may be pending at once.
+    pub max_pending: u64,
+}
+
+impl Default for RunLimits {
+    /// 10^11 events (hours of work at engine speed) and 10^8 pending events (several GiB).
+    fn default() -> Self {
+        RunLimits {
+            max_events: 100_000_000_000,
+            max_pending: 100_000_000,
+        }
+    }
+}
+
+/// Where the run loop is, handed to a progress observer.
+#[derive(Clone, Copy, Debug)]
+pub struct Progress {
+    /// Simulated time.
+    pub now: SimTime,
+    /// Events processed so far.
+    pub events: u64,
+    /// Events pending.
+    pub pending: u64,
+}
+
+/// Why a run call returned normally.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StopReason {
+    /// The requested end time was reached.
+    ReachedTime,
+    /// No events were left.
+    NoEvents,
+}
+
+/// The outcome of a run call that was not stopped by a guard.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RunSummary {
+    /// Why it stopped.
+    pub reason: StopReason,
+    /// Simulated time at the stop.
+    pub end: SimTime,
+    /// Events processed in total (all run calls).
+    pub events: u64,
+}
+
+/// Per-node totals, for load reports.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct NodeStats {
+    /// Whether the node is up.
+    pub up: bool,
+    /// Messages it handed to the network.
+    pub sent: u64,
+    /// Messages delivered to it.
+    pub received: u64,
+    /// Work items its service model finished.
+    pub work_completed: u64,
+    /// Nanoseconds its workers spent serving (summed over workers).
+    pub busy_ns: u64,
+}
+
+/// Everything but the nodes.
+pub(crate) struct World<M> {
+    pub now: SimTime,
+    pub seed: u64,
+    pub queue: EventQueue<Event<M>>,
+    pub slots: Vec<NodeSlot<M>>,
+    pub topology: Topology,
+    pub network_config: NetworkConfig,
+    pub network: Network,
+    pub network_stale: bool,
+    pub service_models: Vec<ServiceModel>,
+    pub timers: TimerTable,
+    pub metrics: Metrics,
+    pub faults: Vec<(SimTime, Fault)>,
+    pub processes: Vec<CrashProcess>,
+    pub processes_started: usize,
+    pub fault_log: Vec<FaultRecord>,
+    pub trace: Option<Box<dyn TraceSink>>,
+    pub digest: u64,
+    pub events: u64,
+    pub limits: RunLimits,
+}
+
+impl<M: crate::Message> World<M> {
+    #[inline]
+    pub(crate) fn schedule(&mut self, time: SimTime, event: Event<M>) {
+        assert!(time >= self.now, "scheduling before now");
+        self.queue.push(time, event);
+    }
+
+    /// Counts a dropped message under its cause and traces it.
+    pub(crate) fn count_drop(&mut self, cause: DropCause, from: NodeId, to: NodeId, msg: &M) {
+        let counter = match cause {
+            DropCause::Partition => builtin::NET_DROPPED_PARTITION,
+            DropCause::Loss => builtin::NET_DROPPED_LOSS,
+            DropCause::ReceiverDown => builtin::NET_DROPPED_RECEIVER_DOWN,
+        };
+        self.metrics.add(counter, 1, self.now);
+        if let Some(trace) = self.trace.as_mut() {
+            trace.record(&TraceRecord {
+                time: self.now,
+                seq: self.queue.n_scheduled(),
+                kind: cause.name(),
+                node: Some(to),
+                from: Some(from),
+                detail: msg,
+            });
+        }
+    }
+
+    /// Logs and counts a fault that fired.
+    pub(crate) fn log_fault(&mut self, kind: &'static str, end: Option<SimTime>, description: String) {
+        self.metrics.add(builtin::FAULTS_FIRED, 1, self.now);
+        let counter = self.metrics.counter(&format!("faults.fired.{kind}"));
+        self.metrics.add(counter, 1, self.now);
+        if let Some(trace) = self.trace.as_mut() {
+            trace.record(&TraceRecord {
+                time: self.now,
+                seq: self.queue.n_scheduled(),
+                kind: "fault",
+                node: None,
+                from: None,
+                detail: &description,
+            });
+        }
+        self.fault_log.push(FaultRecord {
+            time: self.now,
+            end,
+            kind,
+            description,
+        });
+    }
+}
+
+/// Settings fixed when a simulation is created.
+#[derive(Clone, Debug)]
+pub struct SimConfig {
+    /// The root seed every random stream derives from.
+    pub seed: u64,
+    /// Run guards.
+    pub limits: RunLimits,
+    /// Window length for per-window metric series; `None` records totals only.
+    pub metrics_window: Option<SimDuration>,
+}
+
+impl SimConfig {
+    /// Default guards and no metric windows, with the given seed.
+    pub fn with_seed(seed: u64) -> Self {
+        SimConfig {
+            seed,
+            limits: RunLimits::default(),
+            metrics_window: None,
+        }
+    }
+}
+
+/// Mixes one word into the run digest (FxHash's multiply-rotate step).
+#[inline]
+fn mix(digest: u64, word: u64) -> u64 {
+    (digest.rotate_left(5) ^ word).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95)
+}
+
+/// A deterministic discrete-event simulation of nodes of type `N`.
+///
+/// Use an enum, or `Box<dyn Node<Msg = M>>`, for several node types in one simulation.
+pub struct Simulation<N: Node> {
+    nodes: Vec<N>,
+    world: World<N::Msg>,
+}
+
+impl<N: Node> Simulation<N> {
+    /// An empty simulation at time zero with a zero-latency, lossless network.
+    pub fn new(config: SimConfig) -> Self {
+        let zero = Distribution::constant(0.0).expect("0 is a valid constant");
+        let network_config = NetworkConfig::new(zero);
+        let topology = Topology::new();
+        let network = Network::compile(network_config.clone(), &topology);
+        let mut metrics = Metrics::new();
+        if let Some(window) = config.metrics_window {
+            metrics.set_window(window);
+        }
+        Simulation {
+            nodes: Vec::new(),
+            world: World {
+                now: SimTime::ZERO,
+                seed: config.seed,
+                queue: EventQueue::new(),
+                slots: Vec::new(),
+                topology,
+                network_config,
+                network,
+                network_stale: true,
+                service_models: Vec::new(),
+                timers: TimerTable::default(),
+                metrics,
+                faults: Vec::new(),
+                processes: Vec::new(),
+                processes_started: 0,
+                fault_log: Vec::new(),
+                trace: None,
+                digest: 0xcbf2_9ce4_8422_2325,
+                events: 0,
+                limits: config.limits,
+            },
+        }
+    }
+
+    /// The regions and zones; add them before the nodes that live in them.
+    pub fn topology_mut(&mut self) -> &mut Topology {
+        self.world.network_stale = true;
+        &mut self.world.topology
+    }
+
+    /// The regions and zones.
+    pub fn topology(&self) -> &Topology {
+        &self.world.topology
+    }
+
+    /// Replaces the network configuration (latency rules, bandwidth, loss, FIFO). Add the
+    /// topology and nodes the rules name first. Active partitions and degradations are kept.
+    pub fn set_network(&mut self, config: NetworkConfig) -> Result<(), ConfigError> {
+        config.validate(&self.world.topology, self.n_nodes())?;
+        self.world.network_config = config;
+        self.world.network_stale = true;
+        Ok(())
+    }
+
+    /// Registers a service model that nodes can then use; returns its index.
+    pub fn add_service_model(&mut self, model: ServiceModel) -> u32 {
+        self.world.service_models.push(model);
+        (self.world.service_models.len() - 1) as u32
+    }
+
+    /// Adds a node in the first zone (created as `default` if none exists).
+    pub fn add_node(&mut self, node: N) -> NodeId {
+        let zone = self.world.topology.ensure_default_zone();
+        self.world.network_stale = true;
+        self.add_node_in(zone, node)
+            .expect("the default zone exists")
+    }
+
+    /// Adds a node in `zone`. It starts (`on_start`) at the current time when the run
+    /// continues.
+    pub fn add_node_in(&mut self, zone: ZoneId, node: N) -> Result<NodeId, ConfigError> {
+        self.world.topology.check_zone("node placement", zone)?;
+        assert!(self.nodes.len() < u32::MAX as usize, "too many nodes");
+        let id = NodeId(self.nodes.len() as u32);
+        self.nodes.push(node);
+        self.world.slots.push(NodeSlot {
+            up: true,
+            incarnation: 0,
+            zone,
+            egress_free_at: SimTime::ZERO,
+            clock: ClockState::default(),
+            rng: None,
+            net_rng: None,
+            service: None,
+            sent: 0,
+            received: 0,
+        });
+        let now = self.world.now;
+        self.world.schedule(now, Event::Start { node: id });
+        Ok(id)
+    }
+
+    /// Gives `node` the workers and queue of service model `model` (from
+    /// [`Simulation::add_service_model`]).
+    pub fn set_service(&mut self, node: NodeId, model: u32) -> Result<(), ConfigError> {
+        self.check_node("service assignment", node)?;
+        let spec = self
+            .world
+            .service_models
+            .get(model as usize)
+            .ok_or(ConfigError::TooSmall {
+                what: "service model index (must be registered first)",
+                min: u64::from(model) + 1,
+                value: self.world.service_models.len() as u64,
+            })?;
+        let name = spec.name().to_string();
+        let workers = spec.workers().get();
+        let metrics = &mut self.world.metrics;
+        let wait_hist = metrics.histogram(&format!("service.{name}.wait"), Unit::Nanoseconds);
+        let sojourn_hist = metrics.histogram(&format!("service.{name}.sojourn"), Unit::Nanoseconds);
+        let label = StreamLabel::new(StreamKind::NodeService, u64::from(node.0));
+        self.world.slots[node.idx()].service = Some(Box::new(ServiceState {
+            model,
+            wait_hist,
+            sojourn_hist,
+            in_service: (0..workers).map(|_| None).collect(),
+            idle: idle_workers(workers),
+            queue: Default::default(),
+            rng: stream(self.world.seed, label),
+            slowdown: 1.0,
+            busy_ns: 0,
+            completed: 0,
+        }));
+        Ok(())
+    }
+
+    fn check_node(&self, what: &'static str, node: NodeId) -> Result<(), ConfigError> {
+        if node.0 < self.n_nodes() {
+            Ok(())
+        } else {
+            Err(ConfigError::UnknownNode {
+                what,
+                node,
+                n_nodes: self.n_nodes(),
+            })
+        }
+    }
+
+    /// Schedules `fault` at time `at` (not before now). Add the nodes it names first.
+    pub fn add_fault(&mut self, at: SimTime, fault: Fault) -> Result<(), ConfigError> {
+        fault.validate(self.n_nodes(), self.world.topology.n_regions())?;
+        if at < self.world.now {
+            return Err(ConfigError::TooSmall {
+                what: "fault time (ns, must not be before now)",
+                min: self.world.now.0,
+                value: at.0,
+            });
+        }
+        let index = self.world.faults.len() as u32;
+        self.world.faults.push((at, fault));
+        self.world.schedule(at, Event::Fault { index });
+        Ok(())
+    }
+
+    /// Adds a random crash process; it starts when the run continues.
+    pub fn add_crash_process(&mut self, process: CrashProcess) -> Result<(), ConfigError> {
+        process.validate(self.n_nodes())?;
+        self.world.processes.push(process);
+        Ok(())
+    }
+
+    /// Installs an event trace; every processed event is handed to it from now on.
+    pub fn set_trace(&mut self, sink: Box<dyn TraceSink>) {
+        self.world.trace = Some(sink);
+    }
+
+    /// Removes and returns the event trace.
+    pub fn take_trace(&mut self) -> Option<Box<dyn TraceSink>> {
+        self.world.trace.take()
+    }
+
+    /// Current simulated time.
+    pub fn now(&self) -> SimTime {
+        self.world.now
+    }
+
+    /// Number of nodes.
+    pub fn n_nodes(&self) -> u32 {
+        self.nodes.len() as u32
+    }
+
+    /// A node, to inspect its state after (or between) runs.
+    pub fn node(&self, id: NodeId) -> &N {
+        &self.nodes[id.idx()]
+    }
+
+    /// A node, mutably (between runs).
+    pub fn node_mut(&mut self, id: NodeId) -> &mut N {
+        &mut self.nodes[id.idx()]
+    }
+
+    /// The zone a node lives in.
+    pub fn zone_of(&self, id: NodeId) -> ZoneId {
+        self.world.slots[id.idx()].zone
+    }
+
+    /// A node's engine-side totals.
+    pub fn node_stats(&self, id: NodeId) -> NodeStats {
+        let slot = &self.world.slots[id.idx()];
+        let (work_completed, busy_ns) = slot
+            .service
+            .as_ref()
+            .map_or((0, 0), |s| (s.completed, s.busy_ns));
+        NodeStats {
+            up: slot.up,
+            sent: slot.sent,
+            received: slot.received,
+            work_completed,
+            busy_ns,
+        }
+    }
+
+    /// Every metric recorded so far.
+    pub fn metrics(&self) -> &Metrics {
+        &self.world.metrics
+    }
+
+    /// The metric registry, to register names before the run.
+    pub fn metrics_mut(&mut self) -> &mut Metrics {
+        &mut self.world.metrics
+    }
+
+    /// Every fault that fired, in order.
+    pub fn fault_log(&self) -> &[FaultRecord] {
+        &self.world.fault_log
+    }
+
+    /// Events processed so far (including skipped stale ones).
+    pub fn events_processed(&self) -> u64 {
+        self.world.events
+    }
+
+    /// Events pending.
+    pub fn pending(&self) -> usize {
+        self.world.queue.len()
+    }
+
+    /// A running hash of every dispatched event's time, sequence number, kind and nodes. Two
+    /// runs with the same inputs and seed have the same digest; any divergence changes it.
+    pub fn digest(&self) -> u64 {
+        self.world.digest
+    }
+
+    /// Runs until no events are left.
+    pub fn run_until_idle(&mut self) -> Result<RunSummary, RunError> {
+        self.run_observed(SimTime::MAX, |_| ControlFlow::Continue(()))
+    }
+
+    /// Runs every event up to and including time `end`, then sets the clock to `end`.
+    pub fn run_until(&mut self, end: SimTime) -> Result<RunSummary, RunError> {
+        self.run_observed(end, |_| ControlFlow::Continue(()))
+    }
+
+    /// Like [`Simulation::run_until`], calling `observer` every 65 536 events; it may stop
+    /// the run (a wall-time guard, a progress bar's Ctrl-C) by returning `Break(reason)`.
+    pub fn run_observed(
+        &mut self,
+        end: SimTime,
+        mut observer: impl FnMut(&Progress) -> ControlFlow<String>,
+    ) -> Result<RunSummary, RunError> {
+        self.prepare();
+        loop {
+            match self.world.queue.peek_time() {
+                None => {
+                    return Ok(self.summary(StopReason::NoEvents));
+                }
+                Some(t) if t > end => {
+                    self.world.now = end;
+                    return Ok(self.summary(StopReason::ReachedTime));
+                }
+                Some(_) => {}
+            }
+            let next = self.world.queue.pop().expect("peeked an event");
+            self.world.events += 1;
+            self.dispatch(next);
+            self.check_guards()?;
+            if self.world.events % OBSERVE_EVERY == 0 {
+                let progress = Progress {
+                    now: self.world.now,
+                    events: self.world.events,
+                    pending: self.world.queue.len() as u64,
+                };
+                if let ControlFlow::Break(reason) = observer(&progress) {
+                    return Err(RunError::Interrupted {
+                        reason,
+                        events: self.world.events,
+                        at: self.world.now,
+                    });
+                }
+            }
+        }
+    }
+
+    fn summary(&self, reason: StopReason) -> RunSummary {
+        RunSummary {
+            reason,
+            end: self.world.now,
+            events: self.world.events,
+        }
+    }
+
+    #[inline]
+    fn check_guards(&self) -> Result<(), RunError> {
+        let world = &self.world;
+        if world.events >= world.limits.max_events {
+            return Err(RunError::MaxEvents {
+                max_events: world.limits.max_events,
+                events: world.events,
+                at: world.now,
+            });
+        }
+        if world.queue.len() as u64 > world.limits.max_pending {
+            return Err(RunError::MaxPending {
+                max_pending: world.limits.max_pending,
+                pending: world.queue.len() as u64,
+                at: world.now,
+            });
+        }
+        Ok(())
+    }
+
+    /// Compiles a changed network and starts crash processes added since the last run.
+    fn prepare(&mut self) {
+        let world = &mut self.world;
+        if world.network_stale {
+            let mut network = Network::compile(world.network_config.clone(), &world.topology);
+            network.take_faults_from(&mut world.network);
+            world.network = network;
+            world.network_stale = false;
+        }
+        while self.world.processes_started < self.world.processes.len() {
+            let process = self.world.processes_started as u32;
+            let nodes = self.world.processes[process as usize].nodes.clone();
+            for node in nodes.nodes() {
+                let delay = self.process_delay(process, *node, 0);
+                let at = self.world.now + delay;
+                self.world.schedule(
+                    at,
+                    Event::ProcessCrash {
+                        process,
+                        node: *node,
+                        draw: 0,
+                    },
+                );
+            }
+            self.world.processes_started += 1;
+        }
+    }
+
+    /// Draw number `draw` of crash process `process` for `node`: even draws are times to
+    /// failure, odd ones times to repair. Seeking the node's own stream to the draw makes it
+    /// independent of every other node and of event order, without keeping a stream per node.
+    pub(crate) fn process_delay(&self, process: u32, node: NodeId, draw: u32) -> SimDuration {
+        use rand::Rng;
+        let spec = &self.world.processes[process as usize];
+        let mean = if draw % 2 == 0 { spec.mtbf } else { spec.mttr };
+        let label = StreamLabel::new(
+            StreamKind::FaultProcess,
+            (u64::from(process) << 32) | u64::from(node.0),
+        );
+        let mut rng = stream(self.world.seed, label);
+        rng.set_word_pos(u128::from(draw) * 4);
+        let uniform: f64 = rng.random();
+        // Inverse transform of the exponential distribution.
+        SimDuration::from_nanos_f64(-(mean.0 as f64) * (1.0 - uniform).ln())
+    }
+
+    fn ctx(&mut self, node: NodeId) -> (&mut N, Ctx<'_, N::Msg>) {
+        (
+            &mut self.nodes[node.idx()],
+            Ctx {
+                world: &mut self.world,
+                node,
+            },
+        )
+    }
+
+    /// Applies one popped event.
+    fn dispatch(&mut self, scheduled: Scheduled<Event<N::Msg>>) {
+        let Scheduled { time, seq, event } = scheduled;
+        // Paired with `schedule`'s check: time never runs backwards.
+        assert!(time >= self.world.now, "event from the past popped");
+        self.world.now = time;
+        if !self.is_live(&event) {
+            return;
+        }
+        let (code, kind) = event.kind_code();
+        let (node, from) = match &event {
+            Event::Start { node }
+            | Event::Timer { node, .. }
+            | Event::WorkDone { node, .. }
+            | Event::ProcessCrash { node, .. }
+            | Event::ProcessRestart { node, .. } => (Some(*node), None),
+            Event::Deliver { from, to, .. } => (Some(*to), Some(*from)),
+            Event::Fault { .. } | Event::FaultEnd { .. } => (None, None),
+        };
+        let world = &mut self.world;
+        let mut digest = mix(world.digest, time.0);
+        digest = mix(digest, seq);
+        digest = mix(digest, code | (node.map_or(u64::MAX, |n| u64::from(n.0)) << 8));
+        world.digest = mix(digest, from.map_or(u64::MAX, |n| u64::from(n.0)));
+        if let Some(trace) = world.trace.as_mut() {
+            let detail: &dyn std::fmt::Debug = match &event {
+                Event::Deliver { msg, .. } => msg,
+                Event::Timer { tag, .. } => tag,
+                _ => &event,
+            };
+            trace.record(&TraceRecord {
+                time,
+                seq,
+                kind,
+                node,
+                from,
+                detail,
+            });
+        }
+        match event {
+            Event::Start { node } => {
+                let (target, mut ctx) = self.ctx(node);
+                target.on_start(&mut ctx);
+            }
+            Event::Deliver { from, to, msg } => self.on_deliver(from, to, msg),
+            Event::Timer { node, tag, .. } => {
+                let (target, mut ctx) = self.ctx(node);
+                target.on_timer(&mut ctx, tag);
+            }
+            Event::WorkDone { node, worker, .. } => self.on_work_done(node, worker),
+            Event::Fault { index } => self.fire_fault(index),
+            Event::FaultEnd { index } => self.end_fault(index),
+            Event::ProcessCrash {
+                process,
+                node,
+                draw,
+            } => self.on_process_crash(process, node, draw),
+            Event::ProcessRestart {
+                process,
+                node,
+                draw,
+            } => self.on_process_restart(process, node, draw),
+        }
+    }
+
+    /// Whether a popped event still applies. Retires fired timers as a side effect.
+    fn is_live(&mut self, event: &Event<N::Msg>) -> bool {
+        let world = &mut self.world;
+        match event {
+            Event::Start { node } => world.slots[node.idx()].up,
+            Event::Timer {
+                node,
+                incarnation,
+                timer,
+                ..
+            } => {
+                // Release first, so a stale timer's slot is recycled too.
+                let pending = world.timers.release(*timer);
+                pending && world.slots[node.idx()].incarnation == *incarnation
+            }
+            Event::WorkDone {
+                node, incarnation, ..
+            } => world.slots[node.idx()].incarnation == *incarnation,
+            _ => true,
+        }
+    }
+
+    fn on_deliver(&mut self, from: NodeId, to: NodeId, msg: N::Msg) {
+        let world = &mut self.world;
+        if !world.slots[to.idx()].up {
+            world.count_drop(DropCause::ReceiverDown, from, to, &msg);
+            return;
+        }
+        if from != to && world.network.is_blocked(from, to) {
+            world.count_drop(DropCause::Partition, from, to, &msg);
+            return;
+        }
+        if from != to {
+            world.metrics.add(builtin::NET_DELIVERED, 1, world.now);
+        }
+        world.slots[to.idx()].received += 1;
+        let (target, mut ctx) = self.ctx(to);
+        target.on_message(&mut ctx, from, msg);
+    }
+
+    fn on_work_done(&mut self, node: NodeId, worker: u32) {
+        let world = &mut self.world;
+        let now = world.now;
+        let slot = &mut world.slots[node.idx()];
+        let incarnation = slot.incarnation;
+        let state = slot
+            .service
+            .as_deref_mut()
+            .expect("work finished on a node with a service model");
+        let job = state.in_service[worker as usize]
+            .take()
+            .expect("a finishing worker has a job");
+        state.completed += 1;
+        world
+            .metrics
+            .record(state.wait_hist, (job.started_at - job.submitted_at).0, now);
+        world
+            .metrics
+            .record(state.sojourn_hist, (now - job.submitted_at).0, now);
+        // The next queued item starts before the node reacts, so FIFO order holds even if the
+        // node submits more work in `on_work_done`.
+        if let Some(mut next) = state.queue.pop_front() {
+            next.started_at = now;
+            let model = &world.service_models[state.model as usize];
+            let duration = state.start(model, worker as usize, next);
+            world.schedule(
+                now + duration,
+                Event::WorkDone {
+                    node,
+                    incarnation,
+                    worker,
+                },
+            );
+        } else {
+            state.idle.push(worker);
+        }
+        let work = CompletedWork {
+            op: job.op,
+            item: job.item,
+            submitted_at: job.submitted_at,
+            started_at: job.started_at,
+        };
+        let (target, mut ctx) = self.ctx(node);
+        target.on_work_done(&mut ctx, work);
+    }
+
+    /// Crashes `node` if it is up: drops its work and timers (lazily, by incarnation), and
+    /// calls `on_crash`. Returns whether it was up.
+    pub(crate) fn crash_node(&mut self, node: NodeId) -> bool {
+        let now = self.world.now;
+        let slot = &mut self.world.slots[node.idx()];
+        if !slot.up {
+            return false;
+        }
+        slot.up = false;
+        slot.incarnation = slot.incarnation.wrapping_add(1);
+        slot.egress_free_at = now;
+        let lost = slot.service.as_deref_mut().map_or(0, |s| s.clear());
+        self.world
+            .metrics
+            .add(builtin::WORK_LOST_CRASH, lost as u64, now);
+        self.nodes[node.idx()].on_crash();
+        true
+    }
+
+    /// Restarts `node` if it is down and calls `on_restart`. Returns whether it was down.
+    pub(crate) fn restart_node(&mut self, node: NodeId) -> bool {
+        let slot = &mut self.world.slots[node.idx()];
+        if slot.up {
+            return false;
+        }
+        slot.up = true;
+        let (target, mut ctx) = self.ctx(node);
+        target.on_restart(&mut ctx);
+        true
+    }
+
+    pub(crate) fn world_mut(&mut self) -> &mut World<N::Msg> {
+        &mut self.world
+    }
+
+    pub(crate) fn world(&self) -> &World<N::Msg> {
+        &self.world
+    }
+}
