@@ -85,16 +85,18 @@ fn parse_args() -> Result<Args, String> {
     };
     let mut iter = std::env::args().skip(1);
     while let Some(flag) = iter.next() {
-        let value = iter
-            .next()
-            .ok_or_else(|| format!("{flag} needs a value"))?;
+        let value = iter.next().ok_or_else(|| format!("{flag} needs a value"))?;
         let bad = |e: &dyn std::fmt::Display| format!("{flag} {value:?}: {e}");
         match flag.as_str() {
             "--lambda" => args.lambda = value.parse().map_err(|e| bad(&e))?,
             "--mu" => args.mu = value.parse().map_err(|e| bad(&e))?,
             "--customers" => args.customers = value.parse().map_err(|e| bad(&e))?,
             "--seed" => args.seed = value.parse().map_err(|e| bad(&e))?,
-            _ => return Err(format!("unknown flag {flag}; expected --lambda, --mu, --customers, --seed")),
+            _ => {
+                return Err(format!(
+                    "unknown flag {flag}; expected --lambda, --mu, --customers, --seed"
+                ))
+            }
         }
     }
     if !(args.lambda > 0.0 && args.mu > 0.0 && args.lambda.is_finite() && args.mu.is_finite()) {
@@ -141,8 +143,12 @@ fn main() -> ExitCode {
     let wall_s = wall.elapsed().as_secs_f64();
 
     let metrics = sim.metrics();
-    let wait = metrics.histogram_by_name("service.mm1.wait").expect("registered");
-    let sojourn = metrics.histogram_by_name("service.mm1.sojourn").expect("registered");
+    let wait = metrics
+        .histogram_by_name("service.mm1.wait")
+        .expect("registered");
+    let sojourn = metrics
+        .histogram_by_name("service.mm1.sojourn")
+        .expect("registered");
     assert_eq!(sojourn.len(), args.customers, "every customer is served");
     let units = |ns: f64| ns / UNIT_NS;
     let rate = args.mu - args.lambda;
@@ -150,7 +156,10 @@ fn main() -> ExitCode {
         "M/M/1 lambda={} mu={} rho={rho:.3} customers={} seed={} (times in ms)",
         args.lambda, args.mu, args.customers, args.seed
     );
-    println!("{:<10} {:>10} {:>10} {:>10} {:>10} {:>10}", "", "mean", "p50", "p99", "p99.9", "source");
+    println!(
+        "{:<10} {:>10} {:>10} {:>10} {:>10} {:>10}",
+        "", "mean", "p50", "p99", "p99.9", "source"
+    );
     for (name, hist) in [("wait", wait), ("sojourn", sojourn)] {
         println!(
             "{:<10} {:>10.4} {:>10.4} {:>10.4} {:>10.4} {:>10}",
@@ -171,11 +180,20 @@ fn main() -> ExitCode {
                 (rho / (1.0 - p)).ln() / rate
             }
         };
-        let mean = if name == "sojourn" { 1.0 / rate } else { rho / rate };
+        let mean = if name == "sojourn" {
+            1.0 / rate
+        } else {
+            rho / rate
+        };
         if rho < 1.0 {
             println!(
                 "{:<10} {:>10.4} {:>10.4} {:>10.4} {:>10.4} {:>10}",
-                "", mean, quantile(0.5), quantile(0.99), quantile(0.999), "theory"
+                "",
+                mean,
+                quantile(0.5),
+                quantile(0.99),
+                quantile(0.999),
+                "theory"
             );
         }
     }

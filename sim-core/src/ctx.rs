@@ -4,6 +4,7 @@
 //! through [`Ctx`], so the engine can order it, apply the network and faults to it, and record
 //! it. A node gets a fresh `Ctx` for each event; it cannot keep one.
 
+use crate::metrics::builtin;
 use crate::metrics::{CounterId, HistogramId, Unit};
 use crate::network::{Route, SenderLink, ZoneId};
 use crate::node::{Message, NodeId, OpKind, TimerId, TimerTag};
@@ -11,7 +12,6 @@ use crate::rng::{stream, SimRng, StreamKind, StreamLabel};
 use crate::service::{Admission, Job, Overflow, Submit};
 use crate::sim::{Event, World};
 use crate::time::{SimDuration, SimTime};
-use crate::metrics::builtin;
 
 /// A node's handle on the simulation while it handles one event.
 pub struct Ctx<'a, M: Message> {
@@ -64,7 +64,10 @@ impl<M: Message> Ctx<'_, M> {
         let slot = &mut world.slots[self.node.idx()];
         slot.sent += 1;
         let rng = slot.net_rng.get_or_insert_with(|| {
-            Box::new(stream(seed, StreamLabel::new(StreamKind::NodeNetwork, u64::from(self.node.0))))
+            Box::new(stream(
+                seed,
+                StreamLabel::new(StreamKind::NodeNetwork, u64::from(self.node.0)),
+            ))
         });
         let sender = SenderLink {
             zone: slot.zone,
@@ -72,7 +75,10 @@ impl<M: Message> Ctx<'_, M> {
             rng,
         };
         let size = msg.size_bytes();
-        match world.network.route(now, self.node, to, to_zone, size, sender) {
+        match world
+            .network
+            .route(now, self.node, to, to_zone, size, sender)
+        {
             Route::Dropped(cause) => world.count_drop(cause, self.node, to, &msg),
             Route::Deliver { arrival, copy } => {
                 if let Some(copy_arrival) = copy {
@@ -128,7 +134,10 @@ impl<M: Message> Ctx<'_, M> {
         let seed = self.world.seed;
         let node = self.node;
         self.world.slots[node.idx()].rng.get_or_insert_with(|| {
-            Box::new(stream(seed, StreamLabel::new(StreamKind::Node, u64::from(node.0))))
+            Box::new(stream(
+                seed,
+                StreamLabel::new(StreamKind::Node, u64::from(node.0)),
+            ))
         })
     }
 

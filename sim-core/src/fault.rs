@@ -108,16 +108,31 @@ pub enum Fault {
 
 /// Names and one-line descriptions of every fault kind, for `distsim list`.
 pub const FAULT_KINDS: &[(&str, &str)] = &[
-    ("crash", "stop nodes: drop queued work and timers, drop messages that arrive while down"),
+    (
+        "crash",
+        "stop nodes: drop queued work and timers, drop messages that arrive while down",
+    ),
     ("restart", "bring crashed nodes back (calls on_restart)"),
     ("crash_restart", "crash now, restart after a delay"),
-    ("partition", "block messages between two node sets, both ways or one way"),
+    (
+        "partition",
+        "block messages between two node sets, both ways or one way",
+    ),
     ("heal", "remove one partition by name, or all"),
-    ("link_degrade", "extra latency, loss and duplication on links for a window"),
+    (
+        "link_degrade",
+        "extra latency, loss and duplication on links for a window",
+    ),
     ("slow_node", "multiply service times for a window"),
     ("clock_skew", "step and drift a node's local clock"),
-    ("region_outage", "crash every node of a region, optionally restart later"),
-    ("crash_process", "random crashes and repairs per node (exponential MTBF / MTTR)"),
+    (
+        "region_outage",
+        "crash every node of a region, optionally restart later",
+    ),
+    (
+        "crash_process",
+        "random crashes and repairs per node (exponential MTBF / MTTR)",
+    ),
 ];
 
 impl Fault {
@@ -176,9 +191,9 @@ impl Fault {
             }
         };
         match self {
-            Fault::Crash { nodes } | Fault::Restart { nodes } | Fault::CrashRestart { nodes, .. } => {
-                check_nodes("crash/restart fault", nodes)
-            }
+            Fault::Crash { nodes }
+            | Fault::Restart { nodes }
+            | Fault::CrashRestart { nodes, .. } => check_nodes("crash/restart fault", nodes),
             Fault::Partition { from, to, .. } => {
                 check_nodes("partition fault (from)", from)?;
                 check_nodes("partition fault (to)", to)
@@ -250,7 +265,10 @@ impl CrashProcess {
             nodes: self.nodes.clone(),
         }
         .validate(n_nodes, 0)?;
-        for (what, mean) in [("crash process mtbf", self.mtbf), ("crash process mttr", self.mttr)] {
+        for (what, mean) in [
+            ("crash process mtbf", self.mtbf),
+            ("crash process mttr", self.mttr),
+        ] {
             if mean == SimDuration::ZERO {
                 return Err(ConfigError::TooSmall {
                     what,

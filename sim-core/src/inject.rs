@@ -36,12 +36,26 @@ impl<N: Node> Simulation<N> {
         let n_nodes = self.n_nodes();
         let (end, description) = match fault {
             Fault::Crash { nodes } => {
-                let crashed = nodes.nodes().iter().filter(|n| self.crash_node(**n)).count();
-                (None, format!("crash {} ({crashed} were up)", describe(&nodes)))
+                let crashed = nodes
+                    .nodes()
+                    .iter()
+                    .filter(|n| self.crash_node(**n))
+                    .count();
+                (
+                    None,
+                    format!("crash {} ({crashed} were up)", describe(&nodes)),
+                )
             }
             Fault::Restart { nodes } => {
-                let restarted = nodes.nodes().iter().filter(|n| self.restart_node(**n)).count();
-                (None, format!("restart {} ({restarted} were down)", describe(&nodes)))
+                let restarted = nodes
+                    .nodes()
+                    .iter()
+                    .filter(|n| self.restart_node(**n))
+                    .count();
+                (
+                    None,
+                    format!("restart {} ({restarted} were down)", describe(&nodes)),
+                )
             }
             Fault::CrashRestart { nodes, after } => {
                 nodes.nodes().iter().for_each(|n| {
@@ -68,17 +82,29 @@ impl<N: Node> Simulation<N> {
                 if let Some(duration) = duration {
                     self.schedule_end(index, duration);
                 }
-                let arrow = if direction == Direction::Both { "<->" } else { "->" };
+                let arrow = if direction == Direction::Both {
+                    "<->"
+                } else {
+                    "->"
+                };
                 (
                     duration.map(|d| now + d),
-                    format!("partition {name:?}: {} {arrow} {}", describe(&from), describe(&to)),
+                    format!(
+                        "partition {name:?}: {} {arrow} {}",
+                        describe(&from),
+                        describe(&to)
+                    ),
                 )
             }
             Fault::Heal { name } => {
                 let healed = self.world_mut().network.heal(name.as_deref());
                 self.close_partition_records(name.as_deref());
-                let which = name.map_or("all partitions".to_string(), |n| format!("partition {n:?}"));
-                (None, format!("heal {which} ({healed} blocked relations removed)"))
+                let which =
+                    name.map_or("all partitions".to_string(), |n| format!("partition {n:?}"));
+                (
+                    None,
+                    format!("heal {which} ({healed} blocked relations removed)"),
+                )
             }
             Fault::LinkDegrade {
                 from,
@@ -240,7 +266,10 @@ impl<N: Node> Simulation<N> {
         self.world_mut().log_fault(
             "crash",
             Some(at),
-            format!("crash process {process}: crash node {}{note}, repair after {repair}", node.0),
+            format!(
+                "crash process {process}: crash node {}{note}, repair after {repair}",
+                node.0
+            ),
         );
     }
 

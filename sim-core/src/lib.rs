@@ -75,3 +75,8 @@ pub use rng::SimRng;
 pub use service::{Admission, Overflow, ServiceModel};
 pub use sim::{NodeStats, Progress, RunLimits, RunSummary, SimConfig, Simulation, StopReason};
 pub use time::{SimDuration, SimTime};
+
+// The README's Rust example runs as a doctest, so an API change that breaks it fails CI.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+struct ReadmeDoctests;

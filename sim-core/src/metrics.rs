@@ -183,11 +183,14 @@ impl Metrics {
     pub fn counter(&mut self, name: &str) -> CounterId {
         match self.by_name.get(name) {
             Some(MetricRef::Counter(id)) => *id,
-            Some(MetricRef::Histogram(_)) => panic!("metric {name:?} is a histogram, not a counter"),
+            Some(MetricRef::Histogram(_)) => {
+                panic!("metric {name:?} is a histogram, not a counter")
+            }
             None => {
                 let id = CounterId(self.counters.len() as u32);
                 self.counters.push((name.to_string(), 0));
-                self.by_name.insert(name.to_string(), MetricRef::Counter(id));
+                self.by_name
+                    .insert(name.to_string(), MetricRef::Counter(id));
                 id
             }
         }
@@ -255,7 +258,9 @@ impl Metrics {
     /// Every histogram as `(name, unit, id)`, sorted by name.
     pub fn histograms(&self) -> impl Iterator<Item = (&str, Unit, HistogramId)> {
         self.by_name.iter().filter_map(|(name, r)| match r {
-            MetricRef::Histogram(id) => Some((name.as_str(), self.histograms[id.0 as usize].1, *id)),
+            MetricRef::Histogram(id) => {
+                Some((name.as_str(), self.histograms[id.0 as usize].1, *id))
+            }
             MetricRef::Counter(_) => None,
         })
     }
@@ -312,7 +317,10 @@ mod tests {
         assert!(metrics.windows()[1].histogram(latency).is_none());
         assert_eq!(metrics.windows()[1].counter(hits), 2);
         assert_eq!(metrics.windows()[2].counter(hits), 0);
-        assert_eq!(metrics.histogram("latency.read", Unit::Nanoseconds), latency);
+        assert_eq!(
+            metrics.histogram("latency.read", Unit::Nanoseconds),
+            latency
+        );
     }
 
     // Goal: names come out sorted whatever the registration order (stable reports).

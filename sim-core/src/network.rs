@@ -506,5 +506,4 @@ impl Network {
         self.degradations = std::mem::take(&mut old.degradations);
         self.fifo_last = std::mem::take(&mut old.fifo_last);
     }
-
 }

@@ -91,7 +91,10 @@ impl NodeBits {
     pub fn from_set(set: &NodeSet, n_nodes: u32) -> Self {
         let mut words = vec![0u64; (n_nodes as usize).div_ceil(64)];
         for node in set.nodes() {
-            assert!(node.0 < n_nodes, "{node} outside a {n_nodes}-node simulation");
+            assert!(
+                node.0 < n_nodes,
+                "{node} outside a {n_nodes}-node simulation"
+            );
             words[node.idx() / 64] |= 1 << (node.idx() % 64);
         }
         NodeBits { words }

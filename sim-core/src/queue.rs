@@ -4,8 +4,9 @@
 //! time pop in the order they were scheduled. The order therefore never depends on heap
 //! internals, and the same run always processes the same events in the same order.
 //!
-//! Events are stored inline (no box per event). The heap is `std`'s `BinaryHeap`; replace it
-//! only when a benchmark says so (`benches/benches/engine.rs`, "hold").
+//! Events are stored inline (no box per event). [`EventQueue`] is a radix heap, chosen over
+//! `std`'s `BinaryHeap` ([`BinaryHeapQueue`], kept as the baseline) because the "queue" and
+//! "hold" benchmarks in `benches/benches/engine.rs` said so.
 
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
@@ -44,10 +45,43 @@ impl<E> Ord for Scheduled<E> {
     }
 }
 
+/// Bits in a queue key: 64 of time, then 64 of sequence number.
+const KEY_BITS: usize = 128;
+
+/// The total order of events: time first, then scheduling order. Unique per event.
+#[inline]
+fn key_of(time: SimTime, seq: u64) -> u128 {
+    (u128::from(time.0) << 64) | u128::from(seq)
+}
+
+/// The bucket of `key` relative to `last`: 0 if equal, else one more than the index of the
+/// highest bit in which they differ.
+#[inline]
+fn bucket_of(key: u128, last: u128) -> usize {
+    KEY_BITS - (key ^ last).leading_zeros() as usize
+}
+
 /// A queue of future events, popped in `(time, seq)` order.
+///
+/// A radix heap (Ahuja, Mehlhorn, Orlin & Tarjan, "Faster algorithms for the shortest path
+/// problem", JACM 1990) over the 128-bit key `time << 64 | seq`. It relies on the simulation
+/// being monotone: nothing is scheduled before the last popped event. Bucket `b` holds the
+/// events whose key first differs from the last extracted minimum at bit `b - 1`; a push is
+/// O(1) (an append), and an event moves to a lower bucket at most 128 times, each move a
+/// sequential scan rather than the random access of a binary heap. Keys are unique, so
+/// "bucket 0" (equal to the minimum) is a single slot, `front`. The benchmark
+/// (`benches/benches/engine.rs`, "queue") compares it with `std`'s `BinaryHeap`.
 #[derive(Debug)]
 pub struct EventQueue<E> {
-    heap: BinaryHeap<Scheduled<E>>,
+    /// The extracted minimum, once `settle` has found it.
+    front: Option<Scheduled<E>>,
+    /// `buckets[b - 1]` is bucket `b`, for `b` in `1..=128`.
+    buckets: Vec<Vec<Scheduled<E>>>,
+    /// Bit `b - 1` is set when bucket `b` is non-empty.
+    occupied: u128,
+    /// The key every bucket index is relative to: the last extracted minimum.
+    last: u128,
+    len: usize,
     next_seq: u64,
     /// The time of the last popped event; nothing may be scheduled before it.
     last_popped: SimTime,
@@ -63,23 +97,20 @@ impl<E> EventQueue<E> {
     /// An empty queue.
     pub fn new() -> Self {
         EventQueue {
-            heap: BinaryHeap::new(),
+            front: None,
+            buckets: (0..KEY_BITS).map(|_| Vec::new()).collect(),
+            occupied: 0,
+            last: 0,
+            len: 0,
             next_seq: 0,
             last_popped: SimTime::ZERO,
-        }
-    }
-
-    /// An empty queue with room for `capacity` events before it reallocates.
-    pub fn with_capacity(capacity: usize) -> Self {
-        EventQueue {
-            heap: BinaryHeap::with_capacity(capacity),
-            ..Self::new()
         }
     }
 
     /// Schedules `event` at `time` and returns its sequence number.
     ///
     /// Panics if `time` is before the last popped event: the past cannot be changed.
+    #[inline]
     pub fn push(&mut self, time: SimTime, event: E) -> u64 {
         assert!(
             time >= self.last_popped,
@@ -88,22 +119,173 @@ impl<E> EventQueue<E> {
         );
         let seq = self.next_seq;
         self.next_seq += 1; // Ties pop in scheduling order.
+        let key = key_of(time, seq);
+        if key < self.last {
+            // Only between run calls: an event earlier than one already peeked.
+            self.rebase(key);
+        }
+        self.insert(key, Scheduled { time, seq, event });
+        self.len += 1;
+        seq
+    }
+
+    /// Files an event with `key > last` into its bucket.
+    #[inline]
+    fn insert(&mut self, key: u128, scheduled: Scheduled<E>) {
+        let bucket = bucket_of(key, self.last);
+        if bucket == 0 {
+            // Equal to the base: only the very first key (0) or a rebase target. It is the
+            // minimum; keys are unique, so the front is free.
+            assert!(self.front.is_none(), "duplicate queue key");
+            self.front = Some(scheduled);
+            return;
+        }
+        self.buckets[bucket - 1].push(scheduled);
+        self.occupied |= 1 << (bucket - 1);
+    }
+
+    /// Re-buckets every event relative to a new, smaller `last`. O(n); see `push`.
+    #[cold]
+    fn rebase(&mut self, last: u128) {
+        let mut all = Vec::with_capacity(self.len);
+        all.extend(self.front.take());
+        for bucket in &mut self.buckets {
+            all.append(bucket);
+        }
+        self.occupied = 0;
+        self.last = last;
+        for scheduled in all {
+            let key = key_of(scheduled.time, scheduled.seq);
+            self.insert(key, scheduled);
+        }
+    }
+
+    /// Moves the minimum into `front`, if the queue is not empty; returns whether it is.
+    #[inline]
+    fn settle(&mut self) -> bool {
+        if self.front.is_some() {
+            return true;
+        }
+        if self.occupied == 0 {
+            return false;
+        }
+        let bucket = self.occupied.trailing_zeros() as usize;
+        if self.buckets[bucket].len() == 1 {
+            // A lone event in the lowest bucket is the minimum: move it, scan nothing.
+            self.occupied &= !(1 << bucket);
+            let scheduled = self.buckets[bucket].pop().expect("length 1");
+            self.last = key_of(scheduled.time, scheduled.seq);
+            self.front = Some(scheduled);
+        } else {
+            self.redistribute(bucket);
+        }
+        true
+    }
+
+    /// Finds the minimum of bucket `idx + 1` and re-files the rest relative to it. Every other
+    /// event of the bucket shares the bits above `idx` with the new minimum, so it lands in a
+    /// strictly lower bucket: the scan never revisits it at this level.
+    #[inline(never)]
+    fn redistribute(&mut self, idx: usize) {
+        let (lower, upper) = self.buckets.split_at_mut(idx);
+        let items = &mut upper[0];
+        let mut min_pos = 0;
+        let mut min = key_of(items[0].time, items[0].seq);
+        for (pos, scheduled) in items.iter().enumerate().skip(1) {
+            let key = key_of(scheduled.time, scheduled.seq);
+            if key < min {
+                (min_pos, min) = (pos, key);
+            }
+        }
+        assert!(min > self.last, "radix heap keys only grow");
+        self.last = min;
+        self.front = Some(items.swap_remove(min_pos));
+        self.occupied &= !(1 << idx);
+        for scheduled in items.drain(..) {
+            let bucket = bucket_of(key_of(scheduled.time, scheduled.seq), min);
+            assert!(0 < bucket && bucket <= idx, "re-filed into a lower bucket");
+            lower[bucket - 1].push(scheduled);
+            self.occupied |= 1 << (bucket - 1);
+        }
+    }
+
+    /// Removes and returns the earliest event.
+    #[inline]
+    pub fn pop(&mut self) -> Option<Scheduled<E>> {
+        if !self.settle() {
+            return None;
+        }
+        let next = self.front.take().expect("settled");
+        // Paired with the check in `push`: time never goes backwards.
+        assert!(next.time >= self.last_popped, "event queue order violated");
+        self.last_popped = next.time;
+        self.len -= 1;
+        Some(next)
+    }
+
+    /// Removes and returns the earliest event if it happens at or before `end`.
+    #[inline]
+    pub fn pop_until(&mut self, end: SimTime) -> Option<Scheduled<E>> {
+        match self.peek_time() {
+            Some(time) if time <= end => self.pop(),
+            _ => None,
+        }
+    }
+
+    /// The time of the earliest event, if any.
+    #[inline]
+    pub fn peek_time(&mut self) -> Option<SimTime> {
+        if self.settle() {
+            self.front.as_ref().map(|s| s.time)
+        } else {
+            None
+        }
+    }
+
+    /// Number of pending events.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether no events are pending.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// How many events have ever been scheduled.
+    pub fn n_scheduled(&self) -> u64 {
+        self.next_seq
+    }
+}
+
+/// The same interface over `std`'s `BinaryHeap`: the baseline the radix heap is benchmarked
+/// against, and a reference for its property tests.
+#[derive(Debug, Default)]
+pub struct BinaryHeapQueue<E> {
+    heap: BinaryHeap<Scheduled<E>>,
+    next_seq: u64,
+}
+
+impl<E> BinaryHeapQueue<E> {
+    /// An empty queue.
+    pub fn new() -> Self {
+        BinaryHeapQueue {
+            heap: BinaryHeap::new(),
+            next_seq: 0,
+        }
+    }
+
+    /// Schedules `event` at `time` and returns its sequence number.
+    pub fn push(&mut self, time: SimTime, event: E) -> u64 {
+        let seq = self.next_seq;
+        self.next_seq += 1;
         self.heap.push(Scheduled { time, seq, event });
         seq
     }
 
     /// Removes and returns the earliest event.
     pub fn pop(&mut self) -> Option<Scheduled<E>> {
-        let next = self.heap.pop()?;
-        // Paired with the check in `push`: time never goes backwards.
-        assert!(next.time >= self.last_popped, "event queue order violated");
-        self.last_popped = next.time;
-        Some(next)
-    }
-
-    /// The time of the earliest event, if any.
-    pub fn peek_time(&self) -> Option<SimTime> {
-        self.heap.peek().map(|s| s.time)
+        self.heap.pop()
     }
 
     /// Number of pending events.
@@ -114,11 +296,6 @@ impl<E> EventQueue<E> {
     /// Whether no events are pending.
     pub fn is_empty(&self) -> bool {
         self.heap.is_empty()
-    }
-
-    /// How many events have ever been scheduled.
-    pub fn n_scheduled(&self) -> u64 {
-        self.next_seq
     }
 }
 
@@ -137,6 +314,19 @@ mod tests {
         queue.push(SimTime(5), "d");
         let order: Vec<_> = std::iter::from_fn(|| queue.pop().map(|s| s.event)).collect();
         assert_eq!(order, ["a", "b", "c", "d"]);
+    }
+
+    // Goal: after a peek settled on a later event, an earlier one can still be scheduled (as
+    // between run calls) and pops first.
+    #[test]
+    fn earlier_push_after_peek_pops_first() {
+        let mut queue = EventQueue::new();
+        queue.push(SimTime(100), "late");
+        queue.push(SimTime(300), "later");
+        assert_eq!(queue.peek_time(), Some(SimTime(100)));
+        queue.push(SimTime(50), "early");
+        let order: Vec<_> = std::iter::from_fn(|| queue.pop().map(|s| s.event)).collect();
+        assert_eq!(order, ["early", "late", "later"]);
     }
 
     #[test]
@@ -169,6 +359,34 @@ mod tests {
                 previous = Some((s.time, s.seq));
             }
             prop_assert!(seen.iter().all(|s| *s));
+        }
+
+        // Property: the radix heap pops exactly what the binary-heap reference pops, including
+        // after a peek moved its base past events scheduled later (the rebase path).
+        #[test]
+        fn radix_heap_matches_binary_heap(ops in proptest::collection::vec((0u64..1 << 40, 0u8..3), 0..400)) {
+            let mut radix = EventQueue::new();
+            let mut reference = BinaryHeapQueue::new();
+            let mut floor = 0u64;
+            for (delay, op) in ops {
+                match op {
+                    0 => {
+                        let time = SimTime(floor + delay % 1000 * (delay >> 30).max(1));
+                        prop_assert_eq!(radix.push(time, delay), reference.push(time, delay));
+                    }
+                    1 => {
+                        let (a, b) = (radix.pop(), reference.pop());
+                        prop_assert_eq!(a.as_ref().map(|s| (s.time, s.seq, s.event)), b.as_ref().map(|s| (s.time, s.seq, s.event)));
+                        if let Some(s) = a {
+                            floor = s.time.0;
+                        }
+                    }
+                    _ => {
+                        radix.peek_time();
+                    }
+                }
+                prop_assert_eq!(radix.len(), reference.len());
+            }
         }
 
         // Property: interleaved pushes (never before the last pop) and pops keep the order.

@@ -139,7 +139,10 @@ mod tests {
         let draws = first_draws(42, StreamKind::Node, 0);
         let again = first_draws(42, StreamKind::Node, 0);
         assert_eq!(draws, again);
-        assert_eq!(key_from_seed(0)[..8], 0xE220_A839_7B1D_CDAFu64.to_le_bytes());
+        assert_eq!(
+            key_from_seed(0)[..8],
+            0xE220_A839_7B1D_CDAFu64.to_le_bytes()
+        );
     }
 
     #[test]

@@ -182,7 +182,12 @@ impl<M> ServiceState<M> {
     }
 
     /// Puts `job` on `worker` and draws its service time.
-    pub(crate) fn start(&mut self, model: &ServiceModel, worker: usize, mut job: Job<M>) -> SimDuration {
+    pub(crate) fn start(
+        &mut self,
+        model: &ServiceModel,
+        worker: usize,
+        mut job: Job<M>,
+    ) -> SimDuration {
         assert!(self.in_service[worker].is_none(), "worker already busy");
         let dist = model
             .op_time(job.op)

@@ -12,6 +12,7 @@
 use std::ops::ControlFlow;
 
 use crate::ctx::Ctx;
+use crate::dist::Distribution;
 use crate::error::{ConfigError, RunError};
 use crate::fault::{CrashProcess, Fault, FaultRecord};
 use crate::metrics::{builtin, Metrics, Unit};
@@ -22,7 +23,6 @@ use crate::rng::{stream, SimRng, StreamKind, StreamLabel};
 use crate::service::{idle_workers, ServiceModel, ServiceState};
 use crate::time::{SimDuration, SimTime};
 use crate::trace::{TraceRecord, TraceSink};
-use crate::dist::Distribution;
 
 /// How often (in events) the run loop calls its observer.
 const OBSERVE_EVERY: u64 = 1 << 16;
@@ -98,8 +98,8 @@ pub(crate) struct ClockState {
 impl ClockState {
     /// The local reading at simulated time `now`.
     pub(crate) fn local(&self, now: SimTime) -> SimTime {
-        let drift = i128::from(now.0 - self.drift_since.0) * i128::from(self.drift_ppb)
-            / 1_000_000_000;
+        let drift =
+            i128::from(now.0 - self.drift_since.0) * i128::from(self.drift_ppb) / 1_000_000_000;
         let local = i128::from(now.0) + i128::from(self.offset_ns) + drift;
         SimTime(local.clamp(0, i128::from(u64::MAX)) as u64)
     }
@@ -107,7 +107,8 @@ impl ClockState {
     /// Applies a skew fault at `now`: folds the drift so far into the offset, then steps.
     pub(crate) fn skew(&mut self, now: SimTime, offset_ns: i64, drift_ppm: f64) {
         let so_far = self.local(now).0 as i128 - now.0 as i128;
-        self.offset_ns = (so_far + i128::from(offset_ns)).clamp(i64::MIN as i128, i64::MAX as i128) as i64;
+        self.offset_ns =
+            (so_far + i128::from(offset_ns)).clamp(i64::MIN as i128, i64::MAX as i128) as i64;
         self.drift_ppb = (drift_ppm * 1000.0).round() as i64;
         self.drift_since = now;
     }
@@ -278,7 +279,12 @@ impl<M: crate::Message> World<M> {
     }
 
     /// Logs and counts a fault that fired.
-    pub(crate) fn log_fault(&mut self, kind: &'static str, end: Option<SimTime>, description: String) {
+    pub(crate) fn log_fault(
+        &mut self,
+        kind: &'static str,
+        end: Option<SimTime>,
+        description: String,
+    ) {
         self.metrics.add(builtin::FAULTS_FIRED, 1, self.now);
         let counter = self.metrics.counter(&format!("faults.fired.{kind}"));
         self.metrics.add(counter, 1, self.now);
@@ -602,17 +608,13 @@ impl<N: Node> Simulation<N> {
     ) -> Result<RunSummary, RunError> {
         self.prepare();
         loop {
-            match self.world.queue.peek_time() {
-                None => {
+            let Some(next) = self.world.queue.pop_until(end) else {
+                if self.world.queue.is_empty() {
                     return Ok(self.summary(StopReason::NoEvents));
                 }
-                Some(t) if t > end => {
-                    self.world.now = end;
-                    return Ok(self.summary(StopReason::ReachedTime));
-                }
-                Some(_) => {}
-            }
-            let next = self.world.queue.pop().expect("peeked an event");
+                self.world.now = end;
+                return Ok(self.summary(StopReason::ReachedTime));
+            };
             self.world.events += 1;
             self.dispatch(next);
             self.check_guards()?;
@@ -739,7 +741,10 @@ impl<N: Node> Simulation<N> {
         let world = &mut self.world;
         let mut digest = mix(world.digest, time.0);
         digest = mix(digest, seq);
-        digest = mix(digest, code | (node.map_or(u64::MAX, |n| u64::from(n.0)) << 8));
+        digest = mix(
+            digest,
+            code | (node.map_or(u64::MAX, |n| u64::from(n.0)) << 8),
+        );
         world.digest = mix(digest, from.map_or(u64::MAX, |n| u64::from(n.0)));
         if let Some(trace) = world.trace.as_mut() {
             let detail: &dyn std::fmt::Debug = match &event {

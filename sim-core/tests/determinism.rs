@@ -55,7 +55,11 @@ impl Node for Peer {
                 let _ = from;
             }
             Rpc::Response { id, sent } => {
-                assert_eq!(id >> 40, u64::from(ctx.id().0), "response reached its requester");
+                assert_eq!(
+                    id >> 40,
+                    u64::from(ctx.id().0),
+                    "response reached its requester"
+                );
                 let latency = self.latency.expect("set at start");
                 ctx.record(latency, ctx.now().saturating_since(sent).0);
             }
@@ -70,7 +74,13 @@ impl Node for Peer {
         }
         self.next_id += 1;
         let sent = ctx.now();
-        ctx.send(NodeId(to), Rpc::Request { id: self.next_id, sent });
+        ctx.send(
+            NodeId(to),
+            Rpc::Request {
+                id: self.next_id,
+                sent,
+            },
+        );
         let delay = SimDuration(ctx.rng().random_range(1_000_000..5_000_000));
         ctx.set_timer(delay, TimerTag(0));
     }
@@ -99,7 +109,10 @@ impl SharedTrace {
     }
     fn text(self) -> String {
         drop(self.0.borrow_mut());
-        let inner = Rc::try_unwrap(self.0).ok().expect("only owner").into_inner();
+        let inner = Rc::try_unwrap(self.0)
+            .ok()
+            .expect("only owner")
+            .into_inner();
         String::from_utf8(inner.finish().unwrap()).unwrap()
     }
 }
@@ -132,30 +145,52 @@ fn run(seed: u64, with_trace: bool) -> Outcome {
     ];
     for i in 0..N_NODES {
         // The id's high bits name the requester, so responses find their way home.
-        let peer = Peer { n_nodes: N_NODES, next_id: u64::from(i) << 40, latency: None };
+        let peer = Peer {
+            n_nodes: N_NODES,
+            next_id: u64::from(i) << 40,
+            latency: None,
+        };
         sim.add_node_in(zones[i as usize % 3], peer).unwrap();
     }
     let mut network = NetworkConfig::new(Distribution::lognormal_median(40e6, 0.3).unwrap());
     network.region_latency(eu, eu, Distribution::lognormal_median(1e6, 0.5).unwrap());
-    network.zone_latency(zones[0], zones[0], Distribution::lognormal_median(2e5, 0.5).unwrap());
+    network.zone_latency(
+        zones[0],
+        zones[0],
+        Distribution::lognormal_median(2e5, 0.5).unwrap(),
+    );
     network.set_loss(0.01).unwrap();
     network.set_duplicate(0.005).unwrap();
     network.set_bandwidth_bps(Some(1_000_000_000)).unwrap();
     sim.set_network(network).unwrap();
-    let service = ServiceModel::new("peer", NonZeroU32::new(2).unwrap(), Distribution::exponential(8e5).unwrap());
+    let service = ServiceModel::new(
+        "peer",
+        NonZeroU32::new(2).unwrap(),
+        Distribution::exponential(8e5).unwrap(),
+    );
     let model = sim.add_service_model(service);
     for i in 0..N_NODES {
         sim.set_service(NodeId(i), model).unwrap();
     }
     let secs = |s: u64| SimTime::ZERO + SimDuration::from_secs(s);
-    sim.add_fault(secs(2), Fault::CrashRestart { nodes: NodeSet::range(0, 5), after: SimDuration::from_secs(1) })
-        .unwrap();
+    sim.add_fault(
+        secs(2),
+        Fault::CrashRestart {
+            nodes: NodeSet::range(0, 5),
+            after: SimDuration::from_secs(1),
+        },
+    )
+    .unwrap();
     let halves = Fault::split("halves", NodeSet::range(0, 30), NodeSet::range(30, 60));
     sim.add_fault(secs(4), halves).unwrap();
     sim.add_fault(secs(5), Fault::Heal { name: None }).unwrap();
     sim.add_fault(
         secs(6),
-        Fault::SlowNode { nodes: NodeSet::range(10, 20), factor: 4.0, duration: SimDuration::from_secs(1) },
+        Fault::SlowNode {
+            nodes: NodeSet::range(10, 20),
+            factor: 4.0,
+            duration: SimDuration::from_secs(1),
+        },
     )
     .unwrap();
     sim.add_crash_process(CrashProcess {
@@ -188,14 +223,24 @@ fn run(seed: u64, with_trace: bool) -> Outcome {
 fn same_seed_same_run_different_seed_different_run() {
     let first = run(2024, true);
     let second = run(2024, true);
-    assert!(first.events > 100_000, "non-trivial: {} events", first.events);
-    assert!(first.dropped > 0 && first.faults >= 5, "faults must have fired");
+    assert!(
+        first.events > 100_000,
+        "non-trivial: {} events",
+        first.events
+    );
+    assert!(
+        first.dropped > 0 && first.faults >= 5,
+        "faults must have fired"
+    );
     assert_eq!(first.digest, second.digest);
     assert_eq!(first.events, second.events);
-    assert_eq!((first.latency_count, first.latency_p99), (second.latency_count, second.latency_p99));
+    assert_eq!(
+        (first.latency_count, first.latency_p99),
+        (second.latency_count, second.latency_p99)
+    );
     assert_eq!(first.trace.len(), second.trace.len());
     assert!(first.trace == second.trace, "traces differ");
-    assert_eq!(first.trace.lines().count() as u64 >= first.events / 2, true);
+    assert!(first.trace.lines().count() as u64 >= first.events / 2);
 
     let other = run(2025, false);
     assert_ne!(first.digest, other.digest);

@@ -38,19 +38,36 @@ fn crash_stops_node_and_loses_its_work() {
     ]);
     let mut sim = sim_with(vec![sender, victim]);
     // One worker, 100 ms per item: both items are still in the system at 5 ms.
-    let slow = ServiceModel::new("victim", NonZeroU32::MIN, Distribution::constant(1e8).unwrap());
+    let slow = ServiceModel::new(
+        "victim",
+        NonZeroU32::MIN,
+        Distribution::constant(1e8).unwrap(),
+    );
     let model = sim.add_service_model(slow);
     sim.set_service(NodeId(1), model).unwrap();
-    sim.add_fault(at_ms(5), Fault::CrashRestart { nodes: NodeSet::single(NodeId(1)), after: ms(20) })
-        .unwrap();
+    sim.add_fault(
+        at_ms(5),
+        Fault::CrashRestart {
+            nodes: NodeSet::single(NodeId(1)),
+            after: ms(20),
+        },
+    )
+    .unwrap();
     sim.run_until(at_ms(100)).unwrap();
 
     let victim = sim.node(NodeId(1));
     assert_eq!(victim.crashes, 1);
     assert_eq!(victim.restarts, 1);
-    assert_eq!(victim.payloads(), vec![2], "message 1 arrived at 11 ms while down");
+    assert_eq!(
+        victim.payloads(),
+        vec![2],
+        "message 1 arrived at 11 ms while down"
+    );
     assert!(victim.finished.is_empty(), "work was lost in the crash");
-    assert_eq!(victim.timers_fired, 2, "the 15 ms timer was dropped by the crash");
+    assert_eq!(
+        victim.timers_fired, 2,
+        "the 15 ms timer was dropped by the crash"
+    );
     assert_eq!(counter(&sim, "work.lost.crash"), 2);
     assert_eq!(counter(&sim, "net.dropped.receiver_down"), 1);
     assert!(sim.node(NodeId(0)).received.is_empty());
@@ -77,12 +94,30 @@ fn one_way_partition_then_heal() {
         },
     )
     .unwrap();
-    sim.add_fault(at_ms(20), Fault::Heal { name: Some("a->b".into()) }).unwrap();
+    sim.add_fault(
+        at_ms(20),
+        Fault::Heal {
+            name: Some("a->b".into()),
+        },
+    )
+    .unwrap();
     sim.run_until(at_ms(100)).unwrap();
-    assert_eq!(sim.node(NodeId(1)).payloads(), vec![3], "a->b blocked until the heal");
-    assert_eq!(sim.node(NodeId(0)).payloads(), vec![2, 4], "b->a never blocked");
+    assert_eq!(
+        sim.node(NodeId(1)).payloads(),
+        vec![3],
+        "a->b blocked until the heal"
+    );
+    assert_eq!(
+        sim.node(NodeId(0)).payloads(),
+        vec![2, 4],
+        "b->a never blocked"
+    );
     assert_eq!(counter(&sim, "net.dropped.partition"), 1);
-    assert_eq!(sim.fault_log()[0].end, Some(at_ms(20)), "heal closes the record");
+    assert_eq!(
+        sim.fault_log()[0].end,
+        Some(at_ms(20)),
+        "heal closes the record"
+    );
 }
 
 // Goal: a message already in flight when a partition starts is dropped at delivery, and a
@@ -92,7 +127,11 @@ fn partition_drops_in_flight_messages_and_expires() {
     let a = Scripted::with_script(vec![(ms(10), send(1, 1)), (ms(40), send(1, 2))]);
     let b = Scripted::with_script(vec![(ms(20), send(0, 3))]);
     let mut sim = sim_with(vec![a, b]);
-    let mut split = Fault::split("halves", NodeSet::single(NodeId(0)), NodeSet::single(NodeId(1)));
+    let mut split = Fault::split(
+        "halves",
+        NodeSet::single(NodeId(0)),
+        NodeSet::single(NodeId(1)),
+    );
     if let Fault::Partition { duration, .. } = &mut split {
         *duration = Some(ms(25));
     }
@@ -100,7 +139,10 @@ fn partition_drops_in_flight_messages_and_expires() {
     sim.add_fault(SimTime(10_500_000), split).unwrap();
     sim.run_until(at_ms(100)).unwrap();
     assert_eq!(sim.node(NodeId(1)).payloads(), vec![2]);
-    assert!(sim.node(NodeId(0)).received.is_empty(), "both directions blocked");
+    assert!(
+        sim.node(NodeId(0)).received.is_empty(),
+        "both directions blocked"
+    );
     assert_eq!(counter(&sim, "net.dropped.partition"), 2);
 }
 
@@ -109,7 +151,8 @@ fn partition_drops_in_flight_messages_and_expires() {
 fn isolate_cuts_one_node_off() {
     let a = Scripted::with_script(vec![(ms(10), send(1, 1)), (ms(10), send(2, 2))]);
     let mut sim = sim_with(vec![a, Scripted::default(), Scripted::default()]);
-    sim.add_fault(at_ms(1), Fault::isolate("lonely", NodeId(2), 3)).unwrap();
+    sim.add_fault(at_ms(1), Fault::isolate("lonely", NodeId(2), 3))
+        .unwrap();
     sim.run_until(at_ms(100)).unwrap();
     assert_eq!(sim.node(NodeId(1)).payloads(), vec![1]);
     assert!(sim.node(NodeId(2)).received.is_empty());
@@ -123,7 +166,11 @@ fn clock_skew_shifts_local_clock_only() {
     let mut sim = sim_with(vec![a, Scripted::default()]);
     sim.add_fault(
         SimTime::ZERO,
-        Fault::ClockSkew { nodes: NodeSet::single(NodeId(1)), offset_ns: 5_000_000, drift_ppm: 100.0 },
+        Fault::ClockSkew {
+            nodes: NodeSet::single(NodeId(1)),
+            offset_ns: 5_000_000,
+            drift_ppm: 100.0,
+        },
     )
     .unwrap();
     sim.run_until(at_ms(2000)).unwrap();
@@ -191,7 +238,11 @@ fn slow_node_multiplies_service_time() {
     sim.set_service(NodeId(0), model).unwrap();
     sim.add_fault(
         at_ms(50),
-        Fault::SlowNode { nodes: NodeSet::single(NodeId(0)), factor: 5.0, duration: ms(100) },
+        Fault::SlowNode {
+            nodes: NodeSet::single(NodeId(0)),
+            factor: 5.0,
+            duration: ms(100),
+        },
     )
     .unwrap();
     sim.run_until(at_ms(1000)).unwrap();
@@ -215,9 +266,16 @@ fn region_outage_takes_down_one_region() {
     sim.add_node_in(west_a, sender).unwrap();
     sim.add_node_in(east_a, Scripted::default()).unwrap();
     sim.add_node_in(west_a, Scripted::default()).unwrap();
-    sim.set_network(NetworkConfig::new(Distribution::constant(1e6).unwrap())).unwrap();
-    sim.add_fault(at_ms(10), Fault::RegionOutage { region: east, duration: Some(ms(50)) })
+    sim.set_network(NetworkConfig::new(Distribution::constant(1e6).unwrap()))
         .unwrap();
+    sim.add_fault(
+        at_ms(10),
+        Fault::RegionOutage {
+            region: east,
+            duration: Some(ms(50)),
+        },
+    )
+    .unwrap();
     sim.run_until(at_ms(100)).unwrap();
     assert_eq!(sim.node(NodeId(1)).payloads(), vec![3]);
     assert_eq!(sim.node(NodeId(1)).crashes, 1);
@@ -237,7 +295,8 @@ fn crash_process_is_logged_and_per_node_stable() {
             mttr: SimDuration::from_secs(1),
         })
         .unwrap();
-        sim.run_until(SimTime::ZERO + SimDuration::from_secs(100)).unwrap();
+        sim.run_until(SimTime::ZERO + SimDuration::from_secs(100))
+            .unwrap();
         let node0: Vec<_> = sim
             .fault_log()
             .iter()
@@ -248,8 +307,14 @@ fn crash_process_is_logged_and_per_node_stable() {
     };
     let (small, small_total, crashes) = run(2);
     let (large, large_total, _) = run(5);
-    assert!(crashes >= 3, "100 s at a 10 s MTBF: expected several crashes, got {crashes}");
-    assert_eq!(small, large, "node 0's failures do not depend on the other nodes");
+    assert!(
+        crashes >= 3,
+        "100 s at a 10 s MTBF: expected several crashes, got {crashes}"
+    );
+    assert_eq!(
+        small, large,
+        "node 0's failures do not depend on the other nodes"
+    );
     assert!(large_total > small_total);
 }
 
@@ -257,10 +322,25 @@ fn crash_process_is_logged_and_per_node_stable() {
 #[test]
 fn bad_faults_are_errors() {
     let mut sim = sim_with(vec![Scripted::default(), Scripted::default()]);
-    let unknown = sim.add_fault(at_ms(1), Fault::Crash { nodes: NodeSet::single(NodeId(9)) });
-    assert!(matches!(unknown, Err(ConfigError::UnknownNode { node: NodeId(9), n_nodes: 2, .. })));
+    let unknown = sim.add_fault(
+        at_ms(1),
+        Fault::Crash {
+            nodes: NodeSet::single(NodeId(9)),
+        },
+    );
+    assert!(matches!(
+        unknown,
+        Err(ConfigError::UnknownNode {
+            node: NodeId(9),
+            n_nodes: 2,
+            ..
+        })
+    ));
     let message = unknown.unwrap_err().to_string();
-    assert!(message.contains("node 9") && message.contains("2 nodes"), "{message}");
+    assert!(
+        message.contains("node 9") && message.contains("2 nodes"),
+        "{message}"
+    );
 
     let bad_loss = sim.add_fault(
         at_ms(1),
@@ -273,14 +353,32 @@ fn bad_faults_are_errors() {
             duration: ms(1),
         },
     );
-    assert!(bad_loss.unwrap_err().to_string().contains("[0, 1], got 1.5"));
+    assert!(bad_loss
+        .unwrap_err()
+        .to_string()
+        .contains("[0, 1], got 1.5"));
     let nan_factor = sim.add_fault(
         at_ms(1),
-        Fault::SlowNode { nodes: NodeSet::single(NodeId(0)), factor: f64::NAN, duration: ms(1) },
+        Fault::SlowNode {
+            nodes: NodeSet::single(NodeId(0)),
+            factor: f64::NAN,
+            duration: ms(1),
+        },
     );
     assert!(nan_factor.unwrap_err().to_string().contains("got NaN"));
-    let region = sim.add_fault(at_ms(1), Fault::RegionOutage { region: sim_core::RegionId(4), duration: None });
+    let region = sim.add_fault(
+        at_ms(1),
+        Fault::RegionOutage {
+            region: sim_core::RegionId(4),
+            duration: None,
+        },
+    );
     assert!(region.unwrap_err().to_string().contains("region 4"));
-    let empty = sim.add_fault(at_ms(1), Fault::Crash { nodes: NodeSet::new() });
+    let empty = sim.add_fault(
+        at_ms(1),
+        Fault::Crash {
+            nodes: NodeSet::new(),
+        },
+    );
     assert!(empty.unwrap_err().to_string().contains("selects no nodes"));
 }

@@ -3,9 +3,7 @@
 mod common;
 
 use common::{at_ms, ms, send, Action, Scripted};
-use sim_core::{
-    Distribution, NetworkConfig, NodeId, SimConfig, SimDuration, SimTime, Simulation,
-};
+use sim_core::{Distribution, NetworkConfig, NodeId, SimConfig, SimDuration, SimTime, Simulation};
 
 fn constant_ms(n: f64) -> Distribution {
     Distribution::constant(n * 1e6).unwrap()
@@ -21,7 +19,8 @@ fn latency_rule_precedence() {
     let eu_b = sim.topology_mut().add_zone(eu, "eu-b").unwrap();
     let us_a = sim.topology_mut().add_zone(us, "us-a").unwrap();
     let script = (1..=4).map(|to| (ms(0), send(to, u64::from(to)))).collect();
-    sim.add_node_in(eu_a, Scripted::with_script(script)).unwrap();
+    sim.add_node_in(eu_a, Scripted::with_script(script))
+        .unwrap();
     sim.add_node_in(eu_a, Scripted::default()).unwrap(); // same zone: zone rule
     sim.add_node_in(eu_b, Scripted::default()).unwrap(); // other zone, same region: region rule
     sim.add_node_in(us_a, Scripted::default()).unwrap(); // other region: default
@@ -43,7 +42,11 @@ fn latency_rule_precedence() {
 // each other on its link. 1 Mbit/s, 12 500-byte messages: 100 ms each on the wire.
 #[test]
 fn bandwidth_serializes_and_queues_per_sender() {
-    let big = |payload| Action::Send { to: NodeId(1), payload, size: 12_500 };
+    let big = |payload| Action::Send {
+        to: NodeId(1),
+        payload,
+        size: 12_500,
+    };
     let a = Scripted::with_script(vec![(ms(0), big(1)), (ms(0), big(2)), (ms(250), big(3))]);
     let mut sim = Simulation::new(SimConfig::with_seed(1));
     sim.add_node(a);
@@ -78,9 +81,16 @@ fn loss_rate_matches_probability() {
     let sim = stream_sim(n, network, 11);
     let dropped = sim.metrics().counter_by_name("net.dropped.loss");
     let delivered = sim.node(NodeId(1)).received.len() as u64;
-    assert_eq!(dropped + delivered, n, "every message is either lost or delivered");
+    assert_eq!(
+        dropped + delivered,
+        n,
+        "every message is either lost or delivered"
+    );
     let sd = (n as f64 * 0.1 * 0.9).sqrt();
-    assert!((dropped as f64 - 0.1 * n as f64).abs() < 5.0 * sd, "dropped {dropped} of {n}");
+    assert!(
+        (dropped as f64 - 0.1 * n as f64).abs() < 5.0 * sd,
+        "dropped {dropped} of {n}"
+    );
 }
 
 // Goal: duplication delivers extra copies at the configured rate (same binomial bound).
@@ -93,7 +103,10 @@ fn duplication_rate_matches_probability() {
     let copies = sim.node(NodeId(1)).received.len() as u64 - n;
     assert_eq!(copies, sim.metrics().counter_by_name("net.duplicated"));
     let sd = (n as f64 * 0.05 * 0.95).sqrt();
-    assert!((copies as f64 - 0.05 * n as f64).abs() < 5.0 * sd, "{copies} copies");
+    assert!(
+        (copies as f64 - 0.05 * n as f64).abs() < 5.0 * sd,
+        "{copies} copies"
+    );
 }
 
 // Goal: with latencies far wider than the send interval, messages reorder without FIFO and
@@ -103,7 +116,10 @@ fn fifo_option_preserves_send_order() {
     let jittery = || NetworkConfig::new(Distribution::uniform(0.0, 50e6).unwrap());
     let unordered = stream_sim(500, jittery(), 5);
     let payloads = unordered.node(NodeId(1)).payloads();
-    assert!(payloads.windows(2).any(|w| w[0] > w[1]), "expected reordering without FIFO");
+    assert!(
+        payloads.windows(2).any(|w| w[0] > w[1]),
+        "expected reordering without FIFO"
+    );
     let mut fifo = jittery();
     fifo.set_fifo(true);
     let ordered = stream_sim(500, fifo, 5);
@@ -116,7 +132,11 @@ fn fifo_option_preserves_send_order() {
 #[test]
 fn sampled_latency_follows_distribution() {
     let n = 10_000u64;
-    let sim = stream_sim(n, NetworkConfig::new(Distribution::exponential(2e6).unwrap()), 8);
+    let sim = stream_sim(
+        n,
+        NetworkConfig::new(Distribution::exponential(2e6).unwrap()),
+        8,
+    );
     let received = &sim.node(NodeId(1)).received;
     let total: f64 = received
         .iter()
@@ -124,15 +144,26 @@ fn sampled_latency_follows_distribution() {
         .sum();
     let mean = total / n as f64;
     let standard_error = 2e6 / (n as f64).sqrt();
-    assert!((mean - 2e6).abs() < 5.0 * standard_error, "mean latency {mean} ns");
+    assert!(
+        (mean - 2e6).abs() < 5.0 * standard_error,
+        "mean latency {mean} ns"
+    );
 }
 
 // Goal: invalid network parameters are typed errors that name the value.
 #[test]
 fn bad_network_parameters_are_errors() {
     let mut network = NetworkConfig::new(constant_ms(1.0));
-    assert!(network.set_loss(-0.1).unwrap_err().to_string().contains("got -0.1"));
-    assert!(network.set_duplicate(f64::NAN).unwrap_err().to_string().contains("NaN"));
+    assert!(network
+        .set_loss(-0.1)
+        .unwrap_err()
+        .to_string()
+        .contains("got -0.1"));
+    assert!(network
+        .set_duplicate(f64::NAN)
+        .unwrap_err()
+        .to_string()
+        .contains("NaN"));
     assert!(network.set_bandwidth_bps(Some(0)).is_err());
     network.node_latency(NodeId(0), NodeId(5), constant_ms(1.0));
     let mut sim: Simulation<Scripted> = Simulation::new(SimConfig::with_seed(1));

@@ -3,9 +3,7 @@
 
 #![allow(dead_code)] // Each test binary uses a different part of this helper.
 
-use sim_core::{
-    CompletedWork, Ctx, Message, Node, NodeId, OpKind, SimDuration, SimTime, TimerTag,
-};
+use sim_core::{CompletedWork, Ctx, Message, Node, NodeId, OpKind, SimDuration, SimTime, TimerTag};
 
 /// A test message: a payload number and a size.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -79,8 +77,12 @@ impl Node for Scripted {
     }
 
     fn on_work_done(&mut self, ctx: &mut Ctx<'_, Note>, work: CompletedWork<Note>) {
-        self.finished
-            .push((ctx.now(), work.item.payload, work.submitted_at, work.started_at));
+        self.finished.push((
+            ctx.now(),
+            work.item.payload,
+            work.submitted_at,
+            work.started_at,
+        ));
     }
 
     fn on_crash(&mut self) {
