@@ -1,5 +1,239 @@
-//! Reports for distsim: turning recorded metrics into summaries, `results.json`, CSV, plots and
-//! the HTML report, and comparing against a baseline for CI.
+//! Reports for distsim: turning a finished run's metrics, fault log and node totals into
+//! `results.json`, `timeseries.csv`, plots (SVG and PNG), a self-contained `report.html`, and
+//! the compact percentile table printed in the terminal.
 //!
-//! Reports write into a writer or directory they are handed; they never run a simulation.
+//! It exists so that every front end (the `distsim` binary, tests, benchmarks) produces the
+//! same outputs from the same run, byte for byte: the scenario runner fills a [`RunData`]
+//! after a run and calls [`write_run`]. CI later reads `results.json` back with
+//! [`read_results`] to compare against a baseline.
+//!
+//! It deliberately does not run simulations, parse scenarios or decide what a model should
+//! measure; it writes only into the directory or writer it is handed, and its output types
+//! ([`ResultsFile`] and friends) are separate from the engine's runtime types, because a
+//! serialised type is a compatibility promise.
+//!
+//! # Choices
+//!
+//! - **Determinism.** Names are iterated in sorted order, JSON keys are sorted, floats are
+//!   printed by `ryu` or with fixed precision, CSV times are exact decimals computed with
+//!   integers, and neither files nor images carry timestamps. Writing the same run twice
+//!   gives identical bytes in every file.
+//! - **Plots** are drawn with `plotters`, once onto its SVG backend and once onto an RGB
+//!   buffer that the `png` crate encodes. Text uses DejaVu Sans bundled in `assets/` and
+//!   registered through plotters' `ab_glyph` feature, with glyphs placed by our own small
+//!   backend wrapper (plotters' ab_glyph text ignores glyph bearings). So PNGs render
+//!   identically on a fresh machine with no system fonts, without a whole SVG rasteriser
+//!   (`resvg`) and its font database in the build. The HTML embeds the SVGs inline.
+//! - **Atomic files.** Each file is written under a temporary name in the target directory
+//!   and renamed, and `results.json` is written last, so its presence means the set is
+//!   complete.
+//!
+//! # Example
+//!
+//! ```
+//! use reports::{percentile_table, write_run, NodeLoad, RunData};
+//! use sim_core::{Metrics, NodeStats, SimDuration, SimTime, Unit};
+//!
+//! let mut metrics = Metrics::new();
+//! metrics.set_window(SimDuration::from_secs(1));
+//! let read = metrics.histogram("latency.read", Unit::Nanoseconds);
+//! for i in 0..1_000u64 {
+//!     metrics.record(read, 200_000 + i * 1_000, SimTime(i * 2_000_000));
+//! }
+//! let stats = NodeStats { up: true, sent: 10, received: 12, work_completed: 12, busy_ns: 5_000 };
+//! let data = RunData {
+//!     scenario_name: "demo".into(),
+//!     scenario_file: "demo.toml".into(),
+//!     scenario_hash: "00ff".into(),
+//!     seed: 7,
+//!     distsim_version: "0.1.0".into(),
+//!     sim_duration_ns: 2_000_000_000,
+//!     warmup_ns: 0,
+//!     partial: None,
+//!     events: 1_000,
+//!     metrics: &metrics,
+//!     faults: &[],
+//!     nodes: vec![NodeLoad { name: "cache[0]".into(), group: "cache".into(), stats }],
+//!     percentiles: vec![99.99],
+//!     primary_latency: None,
+//! };
+//! assert!(percentile_table(&data).starts_with("metric"));
+//!
+//! let dir = std::env::temp_dir().join(format!("reports-doc-{}", std::process::id()));
+//! let written = write_run(&dir, &data)?;
+//! assert!(written.results_json.exists());
+//! # std::fs::remove_dir_all(&dir).expect("cleanup");
+//! # Ok::<(), reports::ReportError>(())
+//! ```
 #![deny(missing_docs)]
+
+mod error;
+mod format;
+mod html;
+mod output;
+mod plot;
+mod results;
+mod table;
+mod timeseries;
+
+use std::path::{Path, PathBuf};
+
+use sim_core::{FaultRecord, HistogramId, Metrics, NodeStats};
+
+pub use error::ReportError;
+pub use results::{
+    build_results, read_results, write_results, FaultEntry, GroupLoad, MetricSummary, NodeEntry,
+    ResultsFile, SCHEMA_VERSION,
+};
+pub use table::percentile_table;
+pub use timeseries::write_timeseries;
+
+/// Prefix of the histogram the timeline shows when [`RunData::primary_latency`] is unset.
+const PRIMARY_PREFIX: &str = "latency.";
+
+/// Everything a report is made from: plain data the scenario runner fills after a run.
+#[derive(Clone, Debug)]
+pub struct RunData<'a> {
+    /// The scenario's name.
+    pub scenario_name: String,
+    /// The scenario file as given on the command line.
+    pub scenario_file: String,
+    /// Hex hash of the scenario file's contents.
+    pub scenario_hash: String,
+    /// The run's root seed.
+    pub seed: u64,
+    /// The distsim version that ran it.
+    pub distsim_version: String,
+    /// Simulated length of the run in nanoseconds, warm-up included.
+    pub sim_duration_ns: u64,
+    /// Warm-up at the start of the run in nanoseconds (shaded on the timeline).
+    pub warmup_ns: u64,
+    /// Why the run stopped early, or `None` if it ran to its end time.
+    pub partial: Option<String>,
+    /// Events the engine processed.
+    pub events: u64,
+    /// Every metric the run recorded.
+    pub metrics: &'a Metrics,
+    /// Every fault that fired, in time order.
+    pub faults: &'a [FaultRecord],
+    /// Per-node totals, in node id order.
+    pub nodes: Vec<NodeLoad>,
+    /// Percentiles to report beyond p50, p90, p99 and p99.9, such as `99.99` (0 to 100).
+    pub percentiles: Vec<f64>,
+    /// The histogram whose throughput and percentiles the timeline shows; by default the
+    /// first (by name) histogram whose name starts with `latency.`.
+    pub primary_latency: Option<String>,
+}
+
+/// One node's totals with its name and group.
+#[derive(Clone, Debug)]
+pub struct NodeLoad {
+    /// The node's name, such as `cache[2]`.
+    pub name: String,
+    /// Its group, such as `cache`; the load plot aggregates by group for large clusters.
+    pub group: String,
+    /// What it sent, received and served.
+    pub stats: NodeStats,
+}
+
+/// The paths [`write_run`] wrote.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WrittenFiles {
+    /// `results.json`.
+    pub results_json: PathBuf,
+    /// `timeseries.csv`.
+    pub timeseries_csv: PathBuf,
+    /// Each plot's SVG and PNG, in the order latency CDF, timeline, node load.
+    pub plots: Vec<PlotFiles>,
+    /// `report.html`.
+    pub report_html: PathBuf,
+}
+
+/// One plot's files.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PlotFiles {
+    /// The plot's name and file stem: `latency_cdf`, `timeline` or `node_load`.
+    pub name: String,
+    /// The SVG file.
+    pub svg: PathBuf,
+    /// The PNG file.
+    pub png: PathBuf,
+}
+
+impl WrittenFiles {
+    /// Every path, in the order written.
+    pub fn all(&self) -> Vec<&Path> {
+        let mut paths = vec![self.timeseries_csv.as_path()];
+        for plot in &self.plots {
+            paths.push(&plot.svg);
+            paths.push(&plot.png);
+        }
+        paths.push(&self.report_html);
+        paths.push(&self.results_json);
+        paths
+    }
+}
+
+/// Writes every output of a run into `dir` (created if missing): `timeseries.csv`,
+/// `latency_cdf`, `timeline` and `node_load` as `.svg` and `.png`, `report.html`, and last
+/// `results.json`.
+///
+/// Everything is validated and rendered in memory before the first file is written, and each
+/// file goes to a temporary name and is renamed into place, so a failure or a kill never
+/// leaves a truncated file under a real name.
+pub fn write_run(dir: &Path, data: &RunData<'_>) -> Result<WrittenFiles, ReportError> {
+    let extra = results::extra_percentiles(&data.percentiles)?;
+    let primary = primary_latency(data)?;
+    let results = build_results(data)?;
+    let mut json = Vec::new();
+    write_results(&mut json, &results)?;
+    let csv = timeseries::timeseries_csv(data);
+    let plots = plot::render_all(data, primary)?;
+    let page = html::render(&html::Page {
+        results: &results,
+        extra: &extra,
+        plots: &plots,
+    });
+
+    output::create_dir(dir)?;
+    let timeseries_csv = output::write_atomic(dir, "timeseries.csv", csv.as_bytes())?;
+    let mut plot_files = Vec::with_capacity(plots.len());
+    for plot in &plots {
+        plot_files.push(PlotFiles {
+            name: plot.name.to_string(),
+            svg: output::write_atomic(dir, &format!("{}.svg", plot.name), plot.svg.as_bytes())?,
+            png: output::write_atomic(dir, &format!("{}.png", plot.name), &plot.png)?,
+        });
+    }
+    let report_html = output::write_atomic(dir, "report.html", page.as_bytes())?;
+    let results_json = output::write_atomic(dir, "results.json", &json)?;
+    Ok(WrittenFiles {
+        results_json,
+        timeseries_csv,
+        plots: plot_files,
+        report_html,
+    })
+}
+
+/// The histogram the timeline shows: the one named by `primary_latency`, else the first
+/// `latency.*` histogram, else none.
+fn primary_latency<'m>(data: &RunData<'m>) -> Result<Option<(&'m str, HistogramId)>, ReportError> {
+    let metrics: &'m Metrics = data.metrics;
+    match &data.primary_latency {
+        Some(wanted) => match metrics.histograms().find(|(name, _, _)| name == wanted) {
+            Some((name, _, id)) => Ok(Some((name, id))),
+            None => Err(ReportError::UnknownPrimaryMetric {
+                name: wanted.clone(),
+                known: metrics
+                    .histograms()
+                    .map(|(name, _, _)| name)
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            }),
+        },
+        None => Ok(metrics
+            .histograms()
+            .find(|(name, _, _)| name.starts_with(PRIMARY_PREFIX))
+            .map(|(name, _, id)| (name, id))),
+    }
+}

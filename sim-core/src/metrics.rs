@@ -229,6 +229,18 @@ impl Metrics {
         Some(&mut self.windows[idx])
     }
 
+    /// Clears the whole-run totals (histograms and counters) but keeps the per-window series:
+    /// called at the end of a warm-up, so totals describe the measured part of the run while
+    /// the timeline still shows the warm-up.
+    pub fn reset_totals(&mut self) {
+        for (_, _, histogram) in &mut self.histograms {
+            histogram.reset();
+        }
+        for (_, total) in &mut self.counters {
+            *total = 0;
+        }
+    }
+
     /// A counter's total.
     pub fn counter_value(&self, id: CounterId) -> u64 {
         self.counters[id.0 as usize].1
@@ -321,6 +333,22 @@ mod tests {
             metrics.histogram("latency.read", Unit::Nanoseconds),
             latency
         );
+    }
+
+    // Goal: a warm-up reset clears totals but not the timeline.
+    #[test]
+    fn reset_totals_keeps_windows() {
+        let mut metrics = Metrics::new();
+        metrics.set_window(SimDuration::from_secs(1));
+        let latency = metrics.histogram("latency.read", Unit::Nanoseconds);
+        let hits = metrics.counter("cache.hits");
+        metrics.record(latency, 5, SimTime(1));
+        metrics.add(hits, 3, SimTime(1));
+        metrics.reset_totals();
+        assert_eq!(metrics.histogram_data(latency).len(), 0);
+        assert_eq!(metrics.counter_value(hits), 0);
+        assert_eq!(metrics.windows()[0].counter(hits), 3);
+        assert_eq!(metrics.windows()[0].histogram(latency).unwrap().len(), 1);
     }
 
     // Goal: names come out sorted whatever the registration order (stable reports).

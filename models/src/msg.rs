@@ -1,0 +1,86 @@
+//! The message every role speaks: requests and responses at the request level.
+//!
+//! All nodes of one simulation share one message type (the engine is generic over it), so the
+//! roles that scenarios compose — clients, servers, and the caches, stores and balancers still
+//! to come — exchange this enum. A role family that needs its own protocol (gossip, Raft) adds
+//! a variant here; the compiler then shows every role that must decide what to do with it.
+
+use sim_core::{Message, NodeId, SimTime};
+
+use crate::workload::{KeyId, Op};
+
+/// Bytes of headers on every message, on top of any value it carries.
+pub const HEADER_BYTES: u64 = 64;
+
+/// A client's request, as it travels to a server (possibly through intermediaries).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Request {
+    /// Unique per client; the client matches the response with it.
+    pub id: u64,
+    /// The client that issued it, where the response goes.
+    pub client: NodeId,
+    /// Read, write or delete.
+    pub op: Op,
+    /// Which key.
+    pub key: KeyId,
+    /// Value bytes carried (writes) or expected (reads).
+    pub value_bytes: u32,
+    /// When the client sent it, for end-to-end latency.
+    pub sent_at: SimTime,
+}
+
+/// How a request ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Status {
+    /// Served.
+    Ok,
+    /// Refused because the server's queue was full.
+    Busy,
+}
+
+impl Status {
+    /// The status's name in metric paths.
+    pub fn name(self) -> &'static str {
+        match self {
+            Status::Ok => "ok",
+            Status::Busy => "busy",
+        }
+    }
+}
+
+/// The answer to a [`Request`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Response {
+    /// The request's id.
+    pub id: u64,
+    /// The request's operation.
+    pub op: Op,
+    /// How it ended.
+    pub status: Status,
+    /// Value bytes carried back (reads).
+    pub value_bytes: u32,
+    /// The request's send time, echoed.
+    pub sent_at: SimTime,
+}
+
+/// Everything that crosses the simulated network between roles.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Msg {
+    /// Client to server.
+    Request(Request),
+    /// Server to client.
+    Response(Response),
+}
+
+impl Message for Msg {
+    fn size_bytes(&self) -> u64 {
+        match self {
+            Msg::Request(r) if r.op == Op::Write => HEADER_BYTES + u64::from(r.value_bytes),
+            Msg::Request(_) => HEADER_BYTES,
+            Msg::Response(r) if r.op == Op::Read && r.status == Status::Ok => {
+                HEADER_BYTES + u64::from(r.value_bytes)
+            }
+            Msg::Response(_) => HEADER_BYTES,
+        }
+    }
+}

@@ -1,0 +1,283 @@
+//! The `client` role: generates a workload, sends requests to a target group, and records
+//! end-to-end latency per operation.
+//!
+//! Load is open-loop (an arrival process decides when requests start, whatever the system
+//! does, so overload builds queues as it would in production) or closed-loop (a fixed number of
+//! requests outstanding per client, each followed by a think time). Each request picks a key,
+//! an operation and a value size from the workload, and a target node by the routing rule.
+//!
+//! Records, in nanoseconds: `latency.<op>` (end-to-end, successful requests) and `latency.all`;
+//! counters `client.requests`, `client.responses.<status>`, `client.timeouts` and
+//! `client.late_responses` (answers that arrive after their timeout fired).
+//!
+//! **Limitations:** no retries, hedging or backoff (the resilience models add them); a timed-out
+//! request is abandoned, and its server keeps working on it.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use rand::Rng;
+use sim_core::{
+    CounterId, Ctx, Distribution, HistogramId, Node, NodeId, SimDuration, TimerId, TimerTag, Unit,
+};
+
+use crate::msg::{Msg, Request, Response, Status};
+use crate::workload::{sample_size, ArrivalClock, Arrivals, ClosedLoop, KeyPopularity, Op, OpMix};
+
+/// How a client picks the node of its target group for each request.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Routing {
+    /// A uniformly random node per request.
+    Random,
+    /// Each client cycles through the nodes, starting at its own offset.
+    RoundRobin,
+    /// `key mod n`: the same key always goes to the same node (simple sharding).
+    KeyModulo,
+}
+
+/// Names and descriptions of the routing rules, for `distsim list` and "did you mean".
+pub const ROUTINGS: &[(&str, &str)] = &[
+    ("random", "a uniformly random target node per request"),
+    ("round_robin", "cycle through the target nodes"),
+    (
+        "key_modulo",
+        "key mod n: a key always goes to the same node",
+    ),
+];
+
+/// When requests are issued.
+#[derive(Clone, Debug)]
+pub enum Load {
+    /// Open loop: an arrival process per client.
+    Open(Arrivals),
+    /// Closed loop: a fixed number outstanding, with think time.
+    Closed(ClosedLoop),
+}
+
+/// Everything a client group shares.
+#[derive(Clone, Debug)]
+pub struct ClientConfig {
+    /// The target group's nodes.
+    pub targets: Vec<NodeId>,
+    /// How to pick one.
+    pub routing: Routing,
+    /// When requests are issued.
+    pub load: Load,
+    /// Which keys.
+    pub keys: KeyPopularity,
+    /// Which operations.
+    pub mix: OpMix,
+    /// Value sizes in bytes.
+    pub value_size: Distribution,
+    /// Abandon a request after this long.
+    pub timeout: Option<SimDuration>,
+}
+
+/// Metric ids, registered when the client starts.
+#[derive(Clone, Copy, Debug)]
+struct Metrics {
+    latency: [HistogramId; 3],
+    latency_all: HistogramId,
+    requests: CounterId,
+    ok: CounterId,
+    busy: CounterId,
+    timeouts: CounterId,
+    late: CounterId,
+}
+
+/// What a client remembers about an outstanding request.
+#[derive(Clone, Copy, Debug)]
+struct Outstanding {
+    timeout: Option<TimerId>,
+}
+
+/// Timer tags: the next open-loop arrival, a closed-loop slot's think time, or a timeout.
+const TAG_ARRIVAL: u64 = 0;
+const TAG_THINK: u64 = 1;
+/// Timeout tags are `TAG_TIMEOUT_BASE + request id`.
+const TAG_TIMEOUT_BASE: u64 = 1 << 62;
+
+/// A client node.
+#[derive(Debug)]
+pub struct Client {
+    config: Arc<ClientConfig>,
+    clock: Option<ArrivalClock>,
+    keys: KeyPopularity,
+    next_id: u64,
+    next_target: usize,
+    /// Outstanding requests by id (looked up, never iterated).
+    outstanding: HashMap<u64, Outstanding>,
+    metrics: Option<Metrics>,
+}
+
+impl Client {
+    /// A client of group `config`, the `index`-th of its group (offsets round-robin routing).
+    pub fn new(config: Arc<ClientConfig>, index: u32) -> Self {
+        let clock = match &config.load {
+            Load::Open(arrivals) => Some(ArrivalClock::new(arrivals.clone())),
+            Load::Closed(_) => None,
+        };
+        let n_targets = config.targets.len().max(1);
+        Client {
+            keys: config.keys.clone(),
+            clock,
+            next_id: 0,
+            next_target: index as usize % n_targets,
+            outstanding: HashMap::new(),
+            metrics: None,
+            config,
+        }
+    }
+
+    fn register(ctx: &mut Ctx<'_, Msg>) -> Metrics {
+        let latency = [Op::Read, Op::Write, Op::Delete]
+            .map(|op| ctx.histogram(&format!("latency.{}", op.name()), Unit::Nanoseconds));
+        Metrics {
+            latency,
+            latency_all: ctx.histogram("latency.all", Unit::Nanoseconds),
+            requests: ctx.counter("client.requests"),
+            ok: ctx.counter("client.responses.ok"),
+            busy: ctx.counter("client.responses.busy"),
+            timeouts: ctx.counter("client.timeouts"),
+            late: ctx.counter("client.late_responses"),
+        }
+    }
+
+    fn metrics(&self) -> Metrics {
+        self.metrics.expect("metrics registered in on_start")
+    }
+
+    fn schedule_arrival(&mut self, ctx: &mut Ctx<'_, Msg>) {
+        let now = ctx.now();
+        let Some(clock) = self.clock.as_mut() else {
+            return;
+        };
+        if let Some(at) = clock.next_after(now, ctx.rng()) {
+            ctx.set_timer(at.saturating_since(now), TimerTag(TAG_ARRIVAL));
+        }
+    }
+
+    fn think_then_send(&mut self, ctx: &mut Ctx<'_, Msg>) {
+        if let Load::Closed(closed) = &self.config.load {
+            let think = closed.think_time.sample_duration(ctx.rng());
+            ctx.set_timer(think, TimerTag(TAG_THINK));
+        }
+    }
+
+    fn pick_target(&mut self, ctx: &mut Ctx<'_, Msg>, key: u64) -> NodeId {
+        let targets = &self.config.targets;
+        match self.config.routing {
+            Routing::Random => targets[ctx.rng().random_range(0..targets.len())],
+            Routing::RoundRobin => {
+                let target = targets[self.next_target];
+                self.next_target = (self.next_target + 1) % targets.len();
+                target
+            }
+            Routing::KeyModulo => targets[(key % targets.len() as u64) as usize],
+        }
+    }
+
+    fn send_request(&mut self, ctx: &mut Ctx<'_, Msg>) {
+        let metrics = self.metrics();
+        let key = self.keys.sample(ctx.rng());
+        let op = self.config.mix.sample(ctx.rng());
+        let value_bytes = sample_size(&self.config.value_size, ctx.rng());
+        let target = self.pick_target(ctx, key.0);
+        self.next_id += 1;
+        let id = self.next_id;
+        let timeout = self
+            .config
+            .timeout
+            .map(|after| ctx.set_timer(after, TimerTag(TAG_TIMEOUT_BASE + id)));
+        self.outstanding.insert(id, Outstanding { timeout });
+        ctx.count(metrics.requests, 1);
+        let request = Request {
+            id,
+            client: ctx.id(),
+            op,
+            key,
+            value_bytes,
+            sent_at: ctx.now(),
+        };
+        ctx.send(target, Msg::Request(request));
+    }
+
+    fn on_response(&mut self, ctx: &mut Ctx<'_, Msg>, response: Response) {
+        let metrics = self.metrics();
+        let Some(outstanding) = self.outstanding.remove(&response.id) else {
+            ctx.count(metrics.late, 1);
+            return;
+        };
+        if let Some(timer) = outstanding.timeout {
+            ctx.cancel(timer);
+        }
+        match response.status {
+            Status::Ok => {
+                let latency = ctx.now().saturating_since(response.sent_at).as_nanos();
+                let op_idx = match response.op {
+                    Op::Read => 0,
+                    Op::Write => 1,
+                    Op::Delete => 2,
+                };
+                ctx.record(metrics.latency[op_idx], latency);
+                ctx.record(metrics.latency_all, latency);
+                ctx.count(metrics.ok, 1);
+            }
+            Status::Busy => ctx.count(metrics.busy, 1),
+        }
+        self.think_then_send(ctx);
+    }
+}
+
+impl Node for Client {
+    type Msg = Msg;
+
+    fn on_start(&mut self, ctx: &mut Ctx<'_, Msg>) {
+        if self.metrics.is_none() {
+            self.metrics = Some(Self::register(ctx));
+        }
+        if self.config.targets.is_empty() {
+            return;
+        }
+        match &self.config.load {
+            Load::Open(_) => self.schedule_arrival(ctx),
+            Load::Closed(closed) => {
+                for _ in 0..closed.concurrency.get() {
+                    self.think_then_send(ctx);
+                }
+            }
+        }
+    }
+
+    fn on_message(&mut self, ctx: &mut Ctx<'_, Msg>, _: NodeId, msg: Msg) {
+        if let Msg::Response(response) = msg {
+            self.on_response(ctx, response);
+        }
+    }
+
+    fn on_timer(&mut self, ctx: &mut Ctx<'_, Msg>, tag: TimerTag) {
+        match tag.0 {
+            TAG_ARRIVAL => {
+                self.send_request(ctx);
+                self.schedule_arrival(ctx);
+            }
+            TAG_THINK => self.send_request(ctx),
+            timeout => {
+                let id = timeout - TAG_TIMEOUT_BASE;
+                if self.outstanding.remove(&id).is_some() {
+                    ctx.count(self.metrics().timeouts, 1);
+                    self.think_then_send(ctx);
+                }
+            }
+        }
+    }
+
+    fn on_crash(&mut self) {
+        // Outstanding requests die with the client; a restart starts a fresh load.
+        self.outstanding.clear();
+    }
+
+    fn on_restart(&mut self, ctx: &mut Ctx<'_, Msg>) {
+        self.on_start(ctx);
+    }
+}

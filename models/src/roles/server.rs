@@ -1,0 +1,66 @@
+//! The `server` role: answers requests after its service model (workers, queue, service time
+//! per operation) has served them.
+//!
+//! A request is handed to the engine's service model with its operation as the operation kind
+//! (read 0, write 1, delete 2). When it finishes, the server answers `Ok`. A request refused by
+//! a full queue is answered `Busy` (with `overflow = "reject"`) or never answered (with
+//! `"drop"`, so the client times out). A server without a service model answers at once.
+//!
+//! **Limitations:** no state: every key exists and every operation succeeds. Storage, caches
+//! and replication are separate roles.
+
+use sim_core::{Admission, CompletedWork, Ctx, Node, NodeId, OpKind};
+
+use crate::msg::{Msg, Request, Response, Status};
+use crate::workload::Op;
+
+/// The service-model operation kind of each operation.
+pub fn op_kind(op: Op) -> OpKind {
+    match op {
+        Op::Read => OpKind(0),
+        Op::Write => OpKind(1),
+        Op::Delete => OpKind(2),
+    }
+}
+
+/// A node that serves requests through its service model.
+#[derive(Debug, Default)]
+pub struct Server;
+
+impl Server {
+    fn answer(ctx: &mut Ctx<'_, Msg>, request: &Request, status: Status) {
+        let response = Response {
+            id: request.id,
+            op: request.op,
+            status,
+            value_bytes: request.value_bytes,
+            sent_at: request.sent_at,
+        };
+        ctx.send(request.client, Msg::Response(response));
+    }
+}
+
+impl Node for Server {
+    type Msg = Msg;
+
+    fn on_message(&mut self, ctx: &mut Ctx<'_, Msg>, _: NodeId, msg: Msg) {
+        let Msg::Request(request) = msg else {
+            return; // Servers issue no requests, so a response is a stray duplicate.
+        };
+        let op = op_kind(request.op);
+        match ctx.submit_work(op, Msg::Request(request)) {
+            Admission::Started | Admission::Queued | Admission::Dropped => {}
+            Admission::Rejected(Msg::Request(request)) => Self::answer(ctx, &request, Status::Busy),
+            Admission::NoService(Msg::Request(request)) => Self::answer(ctx, &request, Status::Ok),
+            Admission::Rejected(_) | Admission::NoService(_) => {
+                unreachable!("the service model hands back what it was given")
+            }
+        }
+    }
+
+    fn on_work_done(&mut self, ctx: &mut Ctx<'_, Msg>, work: CompletedWork<Msg>) {
+        if let Msg::Request(request) = work.item {
+            Self::answer(ctx, &request, Status::Ok);
+        }
+    }
+}

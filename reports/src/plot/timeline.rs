@@ -1,0 +1,346 @@
+//! The timeline: per window, the primary latency metric's throughput (top) and its p50/p99
+//! (bottom), with fault windows shaded and labelled by kind.
+//!
+//! Both panels share the time axis so a fault, the throughput dip and the latency spike line
+//! up vertically. Faults with a known end are shaded bands; instantaneous ones (a crash with
+//! no restart, a heal) are dashed vertical lines. Each kind has one colour, listed in the
+//! legend. The warm-up is shaded grey: its numbers are not part of the steady state. Points
+//! sit at window midpoints; a window with no samples leaves a gap in the latency lines rather
+//! than a made-up zero.
+
+use std::collections::BTreeSet;
+
+use plotters::coord::Shift;
+use plotters::prelude::*;
+
+use super::{
+    axis_number, darken, draw_empty, style_mesh, text, titled, Chart2d, DrawResult, Figure, HPos,
+    LegendItem, Pos, Swatch, VPos, FAULTS, LABEL_PX, MUTED, SERIES,
+};
+use crate::timeseries::{histogram_series, WindowStats};
+use crate::RunData;
+
+/// Nanoseconds per second and per millisecond.
+const NANOS_PER_SEC: f64 = 1e9;
+const NANOS_PER_MILLI: f64 = 1e6;
+/// More fault labels than this would be noise; the legend still names every kind.
+const FAULT_LABELS_MAX: usize = 40;
+/// Fault labels are staggered over this many rows so neighbouring faults stay readable.
+const LABEL_ROWS: usize = 2;
+/// Label inset from the fault's start and the panel top, gap between labels in a row, and
+/// row pitch, in pixels.
+const LABEL_INSET_PX: i32 = 4;
+const LABEL_GAP_PX: i32 = 10;
+const LABEL_ROW_PX: i32 = 17;
+/// Head-room above the highest point: room for fault labels on top, a little for latency.
+const THROUGHPUT_HEADROOM: f64 = 1.3;
+const LATENCY_HEADROOM: f64 = 1.1;
+/// Line colours: throughput green, p50 blue, p99 orange.
+const THROUGHPUT: RGBColor = SERIES[2];
+const P50: RGBColor = SERIES[0];
+const P99: RGBColor = SERIES[1];
+/// Above this many windows, points are not marked (they would merge into a thick line).
+const MARKERS_MAX: usize = 80;
+/// Shading opacity of fault bands and of the warm-up.
+const BAND_ALPHA: f64 = 0.18;
+const WARMUP_ALPHA: f64 = 0.10;
+
+/// Picks a percentile out of a window's statistics.
+type Pick = fn(&WindowStats) -> Option<u64>;
+
+/// One fault on the time axis.
+struct FaultMark {
+    kind: String,
+    start_s: f64,
+    end_s: Option<f64>,
+}
+
+/// The `timeline` figure.
+pub(crate) struct Timeline {
+    subtitle: String,
+    metric: Option<String>,
+    points: Vec<WindowStats>,
+    faults: Vec<FaultMark>,
+    kinds: Vec<String>,
+    warmup_s: f64,
+    end_s: f64,
+}
+
+impl Timeline {
+    /// The timeline of the run's primary latency metric, if it has one.
+    pub fn new(data: &RunData<'_>, primary: Option<(&str, sim_core::HistogramId)>) -> Self {
+        let points = primary.map_or_else(Vec::new, |(_, id)| histogram_series(data, id));
+        let last_window_end = points.last().map_or(0, |p| p.span.end_ns);
+        let end_s = data.sim_duration_ns.max(last_window_end) as f64 / NANOS_PER_SEC;
+        let faults: Vec<FaultMark> = data
+            .faults
+            .iter()
+            .map(|f| FaultMark {
+                kind: f.kind.to_string(),
+                start_s: f.time.as_nanos() as f64 / NANOS_PER_SEC,
+                end_s: f.end.map(|end| end.as_nanos() as f64 / NANOS_PER_SEC),
+            })
+            .filter(|f| f.start_s <= end_s)
+            .collect();
+        let kinds: BTreeSet<String> = faults.iter().map(|f| f.kind.clone()).collect();
+        let window = data
+            .metrics
+            .window()
+            .map_or(String::new(), |w| format!(" · {w} windows"));
+        let subtitle = match primary {
+            Some((name, _)) => format!(
+                "{} · seed {} · {name}{window}",
+                data.scenario_name, data.seed
+            ),
+            None => format!("{} · seed {}", data.scenario_name, data.seed),
+        };
+        Timeline {
+            subtitle,
+            metric: primary.map(|(name, _)| name.to_string()),
+            points,
+            faults,
+            kinds: kinds.into_iter().collect(),
+            warmup_s: data.warmup_ns as f64 / NANOS_PER_SEC,
+            end_s,
+        }
+    }
+
+    fn kind_color(&self, kind: &str) -> RGBColor {
+        let idx = self.kinds.iter().position(|k| k == kind).unwrap_or(0);
+        FAULTS[idx % FAULTS.len()]
+    }
+
+    /// Latency lines as runs of consecutive windows with samples, in milliseconds.
+    fn latency_segments(&self, pick: Pick) -> Vec<Vec<(f64, f64)>> {
+        let mut segments = vec![Vec::new()];
+        for point in &self.points {
+            match pick(point) {
+                Some(ns) => segments
+                    .last_mut()
+                    .expect("there is always a current segment")
+                    .push((midpoint_s(point), ns as f64 / NANOS_PER_MILLI)),
+                None => segments.push(Vec::new()),
+            }
+        }
+        segments.retain(|s| !s.is_empty());
+        segments
+    }
+
+    /// Shades the warm-up and fault bands and draws instantaneous faults as dashed lines.
+    fn draw_faults<'c, DB: DrawingBackend + 'c>(
+        &self,
+        chart: &mut Chart2d<'c, DB>,
+        y_top: f64,
+    ) -> DrawResult<DB> {
+        if self.warmup_s > 0.0 {
+            let end = self.warmup_s.min(self.end_s);
+            chart.draw_series(std::iter::once(Rectangle::new(
+                [(0.0, 0.0), (end, y_top)],
+                MUTED.mix(WARMUP_ALPHA).filled(),
+            )))?;
+        }
+        for fault in &self.faults {
+            let color = self.kind_color(&fault.kind);
+            match fault.end_s {
+                Some(end_s) => {
+                    chart.draw_series(std::iter::once(Rectangle::new(
+                        [(fault.start_s, 0.0), (end_s.min(self.end_s), y_top)],
+                        color.mix(BAND_ALPHA).filled(),
+                    )))?;
+                }
+                None => {
+                    chart.draw_series(DashedLineSeries::new(
+                        vec![(fault.start_s, 0.0), (fault.start_s, y_top)],
+                        6,
+                        4,
+                        color.stroke_width(2),
+                    ))?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Names each fault at the top of the panel, in the first row where it does not overlap
+    /// the previous label; faults that fit in no row go unlabelled (the legend names every
+    /// kind).
+    fn label_faults<'c, DB: DrawingBackend + 'c>(
+        &self,
+        chart: &mut Chart2d<'c, DB>,
+        y_top: f64,
+    ) -> DrawResult<DB> {
+        if self.faults.len() > FAULT_LABELS_MAX {
+            return Ok(());
+        }
+        let mut row_ends: Vec<i32> = Vec::new();
+        for fault in &self.faults {
+            let color = darken(self.kind_color(&fault.kind));
+            let style = text(LABEL_PX - 1.0, color).pos(Pos::new(HPos::Left, VPos::Top));
+            let (label_px, _) = chart
+                .plotting_area()
+                .estimate_text_size(&fault.kind, &style)?;
+            let x_px = chart.backend_coord(&(fault.start_s, y_top)).0 + LABEL_INSET_PX;
+            let row = row_ends
+                .iter()
+                .position(|end| *end + LABEL_GAP_PX <= x_px)
+                .unwrap_or(row_ends.len());
+            if row >= LABEL_ROWS {
+                continue;
+            }
+            if row == row_ends.len() {
+                row_ends.push(0);
+            }
+            row_ends[row] = x_px + label_px as i32;
+            let offset = (LABEL_INSET_PX, LABEL_INSET_PX + row as i32 * LABEL_ROW_PX);
+            chart.draw_series(std::iter::once(
+                EmptyElement::at((fault.start_s, y_top))
+                    + Text::new(fault.kind.clone(), offset, style),
+            ))?;
+        }
+        Ok(())
+    }
+
+    fn draw_throughput<DB: DrawingBackend>(&self, area: &DrawingArea<DB, Shift>) -> DrawResult<DB> {
+        let y_max = self.points.iter().map(|p| p.throughput).fold(0.0, f64::max);
+        let y_top = nice_top(y_max, THROUGHPUT_HEADROOM);
+        let mut chart = ChartBuilder::on(area)
+            .margin_left(16)
+            .margin_right(36)
+            .margin_top(4)
+            .x_label_area_size(12)
+            .y_label_area_size(84)
+            .build_cartesian_2d(0.0..self.end_s, 0.0..y_top)?;
+        style_mesh(&mut chart.configure_mesh())
+            .x_label_formatter(&|_| String::new())
+            .y_label_formatter(&|y| axis_number(*y))
+            .y_desc("throughput (per s)")
+            .draw()?;
+        self.draw_faults(&mut chart, y_top)?;
+        self.label_faults(&mut chart, y_top)?;
+        let line: Vec<(f64, f64)> = self
+            .points
+            .iter()
+            .map(|p| (midpoint_s(p), p.throughput))
+            .collect();
+        chart.draw_series(LineSeries::new(
+            line.iter().copied(),
+            THROUGHPUT.stroke_width(2),
+        ))?;
+        if line.len() <= MARKERS_MAX {
+            chart.draw_series(line.iter().map(|&p| Circle::new(p, 3, THROUGHPUT.filled())))?;
+        }
+        Ok(())
+    }
+
+    fn draw_latency<DB: DrawingBackend>(&self, area: &DrawingArea<DB, Shift>) -> DrawResult<DB> {
+        let y_max = self
+            .points
+            .iter()
+            .filter_map(|p| p.p99)
+            .max()
+            .map_or(0.0, |ns| ns as f64 / NANOS_PER_MILLI);
+        let y_top = nice_top(y_max, LATENCY_HEADROOM);
+        let mut chart = ChartBuilder::on(area)
+            .margin_left(16)
+            .margin_right(36)
+            .margin_top(10)
+            .margin_bottom(8)
+            .x_label_area_size(52)
+            .y_label_area_size(84)
+            .build_cartesian_2d(0.0..self.end_s, 0.0..y_top)?;
+        style_mesh(&mut chart.configure_mesh())
+            .x_label_formatter(&|x| axis_number(*x))
+            .y_label_formatter(&|y| axis_number(*y))
+            .x_desc("simulated time (s)")
+            .y_desc("latency (ms)")
+            .draw()?;
+        self.draw_faults(&mut chart, y_top)?;
+        let lines: [(Pick, RGBColor); 2] = [(|p| p.p99, P99), (|p| p.p50, P50)];
+        for (pick, color) in lines {
+            for segment in self.latency_segments(pick) {
+                chart.draw_series(LineSeries::new(
+                    segment.iter().copied(),
+                    color.stroke_width(2),
+                ))?;
+                if self.points.len() <= MARKERS_MAX {
+                    chart
+                        .draw_series(segment.iter().map(|&p| Circle::new(p, 3, color.filled())))?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Figure for Timeline {
+    const NAME: &'static str = "timeline";
+    const SIZE: (u32, u32) = (1200, 780);
+
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult<DB> {
+        if self.metric.is_none() {
+            let area = titled(root, "Timeline", &self.subtitle, &[])?;
+            return draw_empty(
+                &area,
+                "no latency metric to plot (no histogram named latency.*)",
+            );
+        }
+        if self.points.is_empty() {
+            let area = titled(root, "Timeline", &self.subtitle, &[])?;
+            return draw_empty(
+                &area,
+                "no timeline windows were recorded (set a metrics window)",
+            );
+        }
+        let area = titled(root, "Timeline", &self.subtitle, &self.legend())?;
+        let (_, height) = area.dim_in_pixel();
+        let (top, bottom) = area.split_vertically(height * 44 / 100);
+        self.draw_throughput(&top)?;
+        self.draw_latency(&bottom)
+    }
+}
+
+impl Timeline {
+    fn legend(&self) -> Vec<LegendItem> {
+        let metric = self.metric.as_deref().unwrap_or("samples");
+        let mut items = vec![
+            LegendItem::new(Swatch::Line(THROUGHPUT), format!("{metric} throughput")),
+            LegendItem::new(Swatch::Line(P50), "p50 latency"),
+            LegendItem::new(Swatch::Line(P99), "p99 latency"),
+        ];
+        if self.warmup_s > 0.0 {
+            items.push(LegendItem::new(
+                Swatch::Fill(MUTED, WARMUP_ALPHA * 2.0),
+                "warm-up",
+            ));
+        }
+        for kind in &self.kinds {
+            let color = self.kind_color(kind);
+            let instant = self
+                .faults
+                .iter()
+                .filter(|f| &f.kind == kind)
+                .all(|f| f.end_s.is_none());
+            // Instantaneous faults are dashed lines on the plot, so their mark is one too.
+            let swatch = if instant {
+                Swatch::Dashed(color)
+            } else {
+                Swatch::Fill(color, BAND_ALPHA * 2.0)
+            };
+            items.push(LegendItem::new(swatch, format!("fault: {kind}")));
+        }
+        items
+    }
+}
+
+fn midpoint_s(point: &WindowStats) -> f64 {
+    (point.span.start_ns as f64 + point.span.end_ns as f64) / 2.0 / NANOS_PER_SEC
+}
+
+/// An axis top `headroom` times `max`; 1 for an all-zero series.
+fn nice_top(max: f64, headroom: f64) -> f64 {
+    if max > 0.0 {
+        max * headroom
+    } else {
+        1.0
+    }
+}

@@ -1,0 +1,95 @@
+//! The compact percentile table printed at the end of a run.
+//!
+//! Terminal output is for a person glancing at a result, so values are in human units
+//! (`850ns`, `12.3us`, `4.56ms`) and columns are aligned; the exact numbers are in
+//! `results.json`.
+
+use crate::format::human_int;
+use crate::results::{extra_percentiles, percentile_columns, summarize, ExtraPercentile};
+use crate::RunData;
+
+/// Shown for a statistic of a histogram with no samples.
+const MISSING: &str = "-";
+
+/// A compact, aligned table of every histogram: metric, count, p50, p90, p99, p99.9 and any
+/// extra percentiles (in ascending order), and max, in human units, one line per metric,
+/// ending in a newline.
+///
+/// Extra percentiles outside 0..=100 are left out here; [`crate::write_run`] reports them.
+pub fn percentile_table(data: &RunData<'_>) -> String {
+    let extra = valid_extras(data);
+    let mut rows = Vec::new();
+    for (name, unit, id) in data.metrics.histograms() {
+        let summary = summarize(data.metrics.histogram_data(id), unit, &extra);
+        let columns = percentile_columns(&summary, &extra);
+        if rows.is_empty() {
+            let mut header = vec!["metric".to_string(), "count".to_string()];
+            header.extend(columns.iter().map(|(label, _)| label.clone()));
+            header.push("max".to_string());
+            rows.push(header);
+        }
+        let cell = |value: Option<u64>| value.map_or(MISSING.to_string(), |v| human_int(v, unit));
+        let mut row = vec![name.to_string(), summary.count.to_string()];
+        row.extend(columns.iter().map(|(_, value)| cell(*value)));
+        row.push(cell(summary.max));
+        rows.push(row);
+    }
+    if rows.is_empty() {
+        return "no histograms were recorded\n".to_string();
+    }
+    align(&rows)
+}
+
+/// The run's extra percentiles, skipping invalid ones instead of failing.
+fn valid_extras(data: &RunData<'_>) -> Vec<ExtraPercentile> {
+    let valid: Vec<f64> = data
+        .percentiles
+        .iter()
+        .copied()
+        .filter(|p| p.is_finite() && (0.0..=100.0).contains(p))
+        .collect();
+    extra_percentiles(&valid).expect("only valid percentiles are left")
+}
+
+/// Lays out rows as columns: the first left-aligned, the rest right-aligned, two spaces apart.
+fn align(rows: &[Vec<String>]) -> String {
+    let n_columns = rows.first().map_or(0, Vec::len);
+    let widths: Vec<usize> = (0..n_columns)
+        .map(|col| {
+            rows.iter()
+                .map(|row| row[col].chars().count())
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    let mut out = String::new();
+    for row in rows {
+        assert_eq!(row.len(), n_columns, "every row has every column");
+        let mut line = String::new();
+        for (col, (cell, width)) in row.iter().zip(&widths).enumerate() {
+            if col == 0 {
+                line.push_str(&format!("{cell:<width$}"));
+            } else {
+                line.push_str(&format!("  {cell:>width$}"));
+            }
+        }
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // Goal: the first column is left-aligned, the others right-aligned, with no trailing space.
+    #[test]
+    fn aligns_columns() {
+        let rows = vec![
+            vec!["metric".to_string(), "p50".to_string()],
+            vec!["a".to_string(), "1.23ms".to_string()],
+        ];
+        assert_eq!(align(&rows), "metric     p50\na       1.23ms\n");
+    }
+}

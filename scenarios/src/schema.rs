@@ -1,0 +1,542 @@
+//! The scenario file's schema: serde types that mirror the TOML, with spans.
+//!
+//! These types only describe what was written; nothing here is validated beyond TOML types.
+//! Every table denies unknown fields (an unknown field is an error with a "did you mean"), and
+//! values that can be wrong in meaning (a selector, a duration) keep their byte span so
+//! `build` can point at them. See `docs/scenario-format.md` for every field and its default.
+
+use std::fmt;
+
+use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde::Deserialize;
+use toml::Spanned;
+
+/// A whole scenario file.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScenarioFile {
+    /// `[simulation]`: name, seed, duration, guards.
+    pub simulation: Spanned<SimulationSection>,
+    /// `[network]`: latency rules, bandwidth, loss.
+    #[serde(default)]
+    pub network: Option<Spanned<NetworkSection>>,
+    /// `[[region]]`: regions and their zones.
+    #[serde(default)]
+    pub region: Vec<Spanned<RegionSection>>,
+    /// `[[group]]`: sets of identical nodes.
+    #[serde(default)]
+    pub group: Vec<Spanned<GroupSection>>,
+    /// `[[fault]]`: the failure timeline.
+    #[serde(default)]
+    pub fault: Vec<Spanned<FaultSection>>,
+    /// `[[fault_process]]`: random crash-and-repair processes.
+    #[serde(default)]
+    pub fault_process: Vec<Spanned<FaultProcessSection>>,
+    /// `[report]`: percentiles, window, plots.
+    #[serde(default)]
+    pub report: Option<Spanned<ReportSection>>,
+    /// `[[check]]`: assertions on results.
+    #[serde(default)]
+    pub check: Vec<Spanned<CheckSection>>,
+}
+
+/// Top-level table names, for "did you mean" on unknown sections.
+pub const TOP_LEVEL_KEYS: [&str; 8] = [
+    "simulation",
+    "network",
+    "region",
+    "group",
+    "fault",
+    "fault_process",
+    "report",
+    "check",
+];
+
+/// `[simulation]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SimulationSection {
+    /// Scenario name; names the output directory.
+    pub name: Spanned<String>,
+    /// Free text for the report.
+    #[serde(default)]
+    pub description: Option<String>,
+    /// Root seed (required here or via `--seed`).
+    #[serde(default)]
+    pub seed: Option<Spanned<i64>>,
+    /// Simulated run length.
+    pub duration: Spanned<String>,
+    /// Leading time excluded from the results' totals.
+    #[serde(default)]
+    pub warmup: Option<Spanned<String>>,
+    /// Guard: most events to process.
+    #[serde(default)]
+    pub max_events: Option<Spanned<i64>>,
+    /// Guard: most events pending at once.
+    #[serde(default)]
+    pub max_pending: Option<Spanned<i64>>,
+    /// Guard: most wall time the run may take.
+    #[serde(default)]
+    pub max_wall_time: Option<Spanned<String>>,
+}
+
+/// `[network]`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NetworkSection {
+    /// Default one-way latency.
+    #[serde(default)]
+    pub latency: Option<Spanned<DistSpec>>,
+    /// Each sender's link bandwidth.
+    #[serde(default)]
+    pub bandwidth: Option<Spanned<String>>,
+    /// Loss probability.
+    #[serde(default)]
+    pub loss: Option<Spanned<f64>>,
+    /// Duplication probability.
+    #[serde(default)]
+    pub duplicate: Option<Spanned<f64>>,
+    /// Per-link FIFO delivery.
+    #[serde(default)]
+    pub fifo: Option<bool>,
+    /// `[[network.rule]]`: latency between two regions, zones or nodes.
+    #[serde(default)]
+    pub rule: Vec<Spanned<LatencyRuleSection>>,
+}
+
+/// `[[network.rule]]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LatencyRuleSection {
+    /// Two region names, two zone names, or two single-node selectors (the same twice for
+    /// "within").
+    pub between: Spanned<Vec<String>>,
+    /// The one-way latency on that link.
+    pub latency: Spanned<DistSpec>,
+}
+
+/// `[[region]]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RegionSection {
+    /// Region name.
+    pub name: Spanned<String>,
+    /// Zone names; default one zone named like the region.
+    #[serde(default)]
+    pub zones: Vec<Spanned<String>>,
+}
+
+/// The service model of a group's nodes.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServiceSpec {
+    /// Workers per node.
+    pub workers: Spanned<i64>,
+    /// Service time of every operation (overridden per operation below).
+    pub time: Spanned<DistSpec>,
+    /// Service time of reads, if different.
+    #[serde(default)]
+    pub read_time: Option<Spanned<DistSpec>>,
+    /// Service time of writes, if different.
+    #[serde(default)]
+    pub write_time: Option<Spanned<DistSpec>>,
+    /// Service time of deletes, if different.
+    #[serde(default)]
+    pub delete_time: Option<Spanned<DistSpec>>,
+    /// Queue bound (items waiting, not in service); unbounded if absent.
+    #[serde(default)]
+    pub queue: Option<Spanned<i64>>,
+    /// `"reject"` (answer busy) or `"drop"` when the queue is full.
+    #[serde(default)]
+    pub overflow: Option<Spanned<String>>,
+}
+
+/// `[[group]]`: the fields every role shares, plus the role's own parameters.
+#[derive(Debug)]
+pub struct GroupSection {
+    /// Group name, used in selectors.
+    pub name: Spanned<String>,
+    /// Number of nodes.
+    pub count: Spanned<i64>,
+    /// Role name (`distsim list` shows them).
+    pub role: Spanned<String>,
+    /// One zone for every node.
+    pub zone: Option<Spanned<String>>,
+    /// Zones to spread nodes over, round-robin.
+    pub zones: Option<Spanned<Vec<String>>>,
+    /// A region to spread nodes over (its zones, round-robin).
+    pub region: Option<Spanned<String>>,
+    /// Workers, queue and service times.
+    pub service: Option<Spanned<ServiceSpec>>,
+    /// Every other key: the role's parameters, validated by the role.
+    pub params: Vec<(Spanned<String>, Spanned<toml::Value>)>,
+}
+
+/// Keys every group has; anything else belongs to the role.
+pub const GROUP_COMMON_KEYS: [&str; 7] = [
+    "name", "count", "role", "zone", "zones", "region", "service",
+];
+
+impl<'de> Deserialize<'de> for GroupSection {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct GroupVisitor;
+        impl<'de> Visitor<'de> for GroupVisitor {
+            type Value = GroupSection;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a group table")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<GroupSection, A::Error> {
+                let (mut name, mut count, mut role) = (None, None, None);
+                let (mut zone, mut zones, mut region, mut service) = (None, None, None, None);
+                let mut params = Vec::new();
+                while let Some(key) = map.next_key::<Spanned<String>>()? {
+                    match key.get_ref().as_str() {
+                        "name" => name = Some(map.next_value()?),
+                        "count" => count = Some(map.next_value()?),
+                        "role" => role = Some(map.next_value()?),
+                        "zone" => zone = Some(map.next_value()?),
+                        "zones" => zones = Some(map.next_value()?),
+                        "region" => region = Some(map.next_value()?),
+                        "service" => service = Some(map.next_value()?),
+                        _ => params.push((key, map.next_value()?)),
+                    }
+                }
+                Ok(GroupSection {
+                    name: name.ok_or_else(|| de::Error::missing_field("name"))?,
+                    count: count.ok_or_else(|| de::Error::missing_field("count"))?,
+                    role: role.ok_or_else(|| de::Error::missing_field("role"))?,
+                    zone,
+                    zones,
+                    region,
+                    service,
+                    params,
+                })
+            }
+        }
+        deserializer.deserialize_map(GroupVisitor)
+    }
+}
+
+/// `[[fault]]`: a time and exactly one fault kind.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FaultSection {
+    /// When it fires.
+    pub at: Spanned<String>,
+    /// Window length, for kinds that have one (crash, partition, degrade, slow, outage).
+    #[serde(default)]
+    pub duration: Option<Spanned<String>>,
+    /// Crash these nodes.
+    #[serde(default)]
+    pub crash: Option<Spanned<Selectors>>,
+    /// With `crash`: restart after this long (same as `duration`).
+    #[serde(default)]
+    pub restart_after: Option<Spanned<String>>,
+    /// Restart these nodes.
+    #[serde(default)]
+    pub restart: Option<Spanned<Selectors>>,
+    /// Block messages between two node sets.
+    #[serde(default)]
+    pub partition: Option<Spanned<PartitionSpec>>,
+    /// Cut these nodes off from everyone else, both ways.
+    #[serde(default)]
+    pub isolate: Option<Spanned<Selectors>>,
+    /// Heal the partition with this name, or `"all"`.
+    #[serde(default)]
+    pub heal: Option<Spanned<String>>,
+    /// Degrade links for `duration`.
+    #[serde(default)]
+    pub degrade: Option<Spanned<DegradeSpec>>,
+    /// Slow nodes down for `duration`.
+    #[serde(default)]
+    pub slow: Option<Spanned<SlowSpec>>,
+    /// Skew nodes' clocks.
+    #[serde(default)]
+    pub clock_skew: Option<Spanned<ClockSkewSpec>>,
+    /// Take a whole region down (for `duration`, if given).
+    #[serde(default)]
+    pub region_outage: Option<Spanned<String>>,
+}
+
+/// The fault-kind keys of `[[fault]]`, exactly one of which must be present.
+pub const FAULT_KIND_KEYS: [&str; 9] = [
+    "crash",
+    "restart",
+    "partition",
+    "isolate",
+    "heal",
+    "degrade",
+    "slow",
+    "clock_skew",
+    "region_outage",
+];
+
+/// `partition = { from = ..., to = ..., one_way = false, name = "..." }`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PartitionSpec {
+    /// One side.
+    pub from: Spanned<Selectors>,
+    /// The other side; default every node not in `from`.
+    #[serde(default)]
+    pub to: Option<Spanned<Selectors>>,
+    /// Block only `from -> to`.
+    #[serde(default)]
+    pub one_way: bool,
+    /// Name for a later `heal`; default `partition-<n>`.
+    #[serde(default)]
+    pub name: Option<String>,
+}
+
+/// `degrade = { from = ..., to = ..., extra_latency = "50ms", loss = 0.1, duplicate = 0 }`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DegradeSpec {
+    /// Senders affected.
+    pub from: Spanned<Selectors>,
+    /// Receivers affected; default every node.
+    #[serde(default)]
+    pub to: Option<Spanned<Selectors>>,
+    /// Added latency.
+    #[serde(default)]
+    pub extra_latency: Option<Spanned<String>>,
+    /// Extra loss probability.
+    #[serde(default)]
+    pub loss: Option<Spanned<f64>>,
+    /// Extra duplication probability.
+    #[serde(default)]
+    pub duplicate: Option<Spanned<f64>>,
+}
+
+/// `slow = { nodes = "db[0]", factor = 10 }`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SlowSpec {
+    /// Which nodes.
+    pub nodes: Spanned<Selectors>,
+    /// Service-time multiplier.
+    pub factor: Spanned<f64>,
+}
+
+/// `clock_skew = { nodes = "...", offset = "-5ms", drift_ppm = 100 }`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClockSkewSpec {
+    /// Which nodes.
+    pub nodes: Spanned<Selectors>,
+    /// Clock step; a leading `-` for backwards.
+    #[serde(default)]
+    pub offset: Option<Spanned<String>>,
+    /// Rate error in parts per million.
+    #[serde(default)]
+    pub drift_ppm: Option<Spanned<f64>>,
+}
+
+/// `[[fault_process]]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FaultProcessSection {
+    /// Which nodes fail.
+    pub nodes: Spanned<Selectors>,
+    /// Mean time between failures.
+    pub mtbf: Spanned<String>,
+    /// Mean time to repair.
+    pub mttr: Spanned<String>,
+}
+
+/// `[report]`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReportSection {
+    /// Timeline window length.
+    #[serde(default)]
+    pub window: Option<Spanned<String>>,
+    /// Percentiles beyond the standard ones (50, 90, 99, 99.9), e.g. `[99.99]`.
+    #[serde(default)]
+    pub percentiles: Vec<Spanned<f64>>,
+    /// The latency metric the timeline shows; default the first `latency.*`.
+    #[serde(default)]
+    pub timeline_metric: Option<Spanned<String>>,
+}
+
+/// `[[check]]`: `metric` compared with `max` and/or `min`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CheckSection {
+    /// Metric path, e.g. `latency.read.p99` or `net.dropped.partition`.
+    pub metric: Spanned<String>,
+    /// Upper bound (inclusive), with units for durations (`"25ms"`).
+    #[serde(default)]
+    pub max: Option<Spanned<Quantity>>,
+    /// Lower bound (inclusive).
+    #[serde(default)]
+    pub min: Option<Spanned<Quantity>>,
+}
+
+/// A number or a string with units; which units apply depends on where it appears.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Quantity {
+    /// A string such as `"25ms"` or `"1KiB"`.
+    Text(String),
+    /// A bare number.
+    Number(f64),
+}
+
+impl<'de> Deserialize<'de> for Quantity {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct QuantityVisitor;
+        impl Visitor<'_> for QuantityVisitor {
+            type Value = Quantity;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a number or a string with units such as \"2ms\"")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Quantity, E> {
+                Ok(Quantity::Text(v.to_string()))
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Quantity, E> {
+                Ok(Quantity::Number(v))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Quantity, E> {
+                Ok(Quantity::Number(v as f64))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Quantity, E> {
+                Ok(Quantity::Number(v as f64))
+            }
+        }
+        deserializer.deserialize_any(QuantityVisitor)
+    }
+}
+
+/// One node selector or a list of them: `"cache[2]"`, `["db[0..3]", "region:eu"]`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Selectors(pub Vec<String>);
+
+impl<'de> Deserialize<'de> for Selectors {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct SelectorsVisitor;
+        impl<'de> Visitor<'de> for SelectorsVisitor {
+            type Value = Selectors;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a node selector such as \"cache[2]\", or a list of them")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Selectors, E> {
+                Ok(Selectors(vec![v.to_string()]))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Selectors, A::Error> {
+                let mut all = Vec::new();
+                while let Some(item) = seq.next_element::<String>()? {
+                    all.push(item);
+                }
+                Ok(Selectors(all))
+            }
+        }
+        deserializer.deserialize_any(SelectorsVisitor)
+    }
+}
+
+/// A distribution as written: `{ dist = "exp", mean = "40us" }`. Parameters are quantities
+/// whose units depend on use (durations for latencies, bytes for sizes).
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(tag = "dist", deny_unknown_fields)]
+pub enum DistSpec {
+    /// Always `value`.
+    #[serde(rename = "constant")]
+    Constant {
+        /// The value.
+        value: Quantity,
+    },
+    /// Uniform on `[low, high)`.
+    #[serde(rename = "uniform")]
+    Uniform {
+        /// Lower bound.
+        low: Quantity,
+        /// Upper bound.
+        high: Quantity,
+    },
+    /// Exponential with `mean`.
+    #[serde(rename = "exp", alias = "exponential")]
+    Exp {
+        /// The mean.
+        mean: Quantity,
+    },
+    /// Normal truncated at 0.
+    #[serde(rename = "normal")]
+    Normal {
+        /// Mean before truncation.
+        mean: Quantity,
+        /// Standard deviation.
+        stddev: Quantity,
+    },
+    /// Lognormal by `median` + `sigma`, or by `mean` + `stddev`.
+    #[serde(rename = "lognormal")]
+    Lognormal {
+        /// Median (with `sigma`).
+        #[serde(default)]
+        median: Option<Quantity>,
+        /// Shape: standard deviation of the log.
+        #[serde(default)]
+        sigma: Option<f64>,
+        /// Mean (with `stddev`).
+        #[serde(default)]
+        mean: Option<Quantity>,
+        /// Standard deviation (with `mean`).
+        #[serde(default)]
+        stddev: Option<Quantity>,
+    },
+    /// Pareto with minimum `scale` and tail index `shape`.
+    #[serde(rename = "pareto")]
+    Pareto {
+        /// Minimum value.
+        scale: Quantity,
+        /// Tail index.
+        shape: f64,
+    },
+    /// Weibull.
+    #[serde(rename = "weibull")]
+    Weibull {
+        /// Scale.
+        scale: Quantity,
+        /// Shape.
+        shape: f64,
+    },
+    /// A weighted mixture, e.g. 99% fast and 1% stragglers.
+    #[serde(rename = "mixture")]
+    Mixture {
+        /// `[{ weight = 0.99, value = { dist = ... } }, ...]`.
+        parts: Vec<MixturePart>,
+    },
+    /// Values drawn uniformly from a list, or from CDF points.
+    #[serde(rename = "empirical")]
+    Empirical {
+        /// Equally likely values.
+        #[serde(default)]
+        values: Option<Vec<Quantity>>,
+        /// `[[value, cumulative probability], ...]`, interpolated linearly.
+        #[serde(default)]
+        cdf: Option<Vec<(Quantity, f64)>>,
+    },
+}
+
+/// Names of the `dist` kinds, for "did you mean".
+pub const DIST_KINDS: [&str; 10] = [
+    "constant",
+    "uniform",
+    "exp",
+    "exponential",
+    "normal",
+    "lognormal",
+    "pareto",
+    "weibull",
+    "mixture",
+    "empirical",
+];
+
+/// One weighted part of a mixture.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MixturePart {
+    /// Relative weight.
+    pub weight: f64,
+    /// The part's distribution.
+    pub value: DistSpec,
+}
