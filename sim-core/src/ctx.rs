@@ -10,8 +10,8 @@ use crate::network::{Route, SenderLink, ZoneId};
 use crate::node::{Message, NodeId, OpKind, TimerId, TimerTag};
 use crate::rng::{stream, SimRng, StreamKind, StreamLabel};
 use crate::service::{Admission, Job, Overflow, Submit};
-use crate::sim::{Event, World};
 use crate::time::{SimDuration, SimTime};
+use crate::world::{Event, World};
 
 /// A node's handle on the simulation while it handles one event.
 pub struct Ctx<'a, M: Message> {
@@ -108,25 +108,27 @@ impl<M: Message> Ctx<'_, M> {
     /// crashes first.
     pub fn set_timer(&mut self, delay: SimDuration, tag: TimerTag) -> TimerId {
         let world = &mut *self.world;
-        let timer = world.timers.allocate();
         let time = world.now + delay;
         let incarnation = world.slots[self.node.idx()].incarnation;
-        world.schedule(
-            time,
-            Event::Timer {
-                node: self.node,
-                incarnation,
-                timer,
-                tag,
-            },
-        );
-        timer
+        let event = Event::Timer {
+            node: self.node,
+            incarnation,
+            tag,
+        };
+        let seq = world.schedule(time, event);
+        TimerId { time, seq }
     }
 
-    /// Cancels a pending timer. Returns whether it was still pending (a timer that already
-    /// fired, or was cancelled, is left alone). O(1): the queue entry is skipped when popped.
+    /// Cancels a pending timer. Returns whether it was still pending: a timer that already
+    /// fired (or was cancelled) is left alone. O(1): events pop in `(time, seq)` order, so a
+    /// timer whose key is not after the event being handled has fired; otherwise its
+    /// sequence number is noted and the queue entry skipped when it pops.
     pub fn cancel(&mut self, timer: TimerId) -> bool {
-        self.world.timers.release(timer)
+        let world = &mut *self.world;
+        if !world.queue.is_pending(timer.time, timer.seq) {
+            return false;
+        }
+        world.cancelled_timers.insert(timer.seq)
     }
 
     /// This node's own random stream, independent of every other component's.

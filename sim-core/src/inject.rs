@@ -8,7 +8,8 @@ use crate::fault::{Direction, Fault};
 use crate::network::RegionId;
 use crate::node::{Node, NodeId};
 use crate::nodeset::NodeSet;
-use crate::sim::{Event, Simulation};
+use crate::sim::Simulation;
+use crate::world::Event;
 
 /// A short description of a node set for the fault log.
 fn describe(nodes: &NodeSet) -> String {

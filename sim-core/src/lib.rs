@@ -62,6 +62,7 @@ pub mod service;
 pub mod sim;
 pub mod time;
 pub mod trace;
+mod world;
 
 pub use ctx::Ctx;
 pub use dist::{DistError, Distribution};
@@ -73,8 +74,9 @@ pub use node::{CompletedWork, Message, Node, NodeId, OpKind, TimerId, TimerTag};
 pub use nodeset::NodeSet;
 pub use rng::SimRng;
 pub use service::{Admission, Overflow, ServiceModel};
-pub use sim::{NodeStats, Progress, RunLimits, RunSummary, SimConfig, Simulation, StopReason};
+pub use sim::Simulation;
 pub use time::{SimDuration, SimTime};
+pub use world::{NodeStats, Progress, RunLimits, RunSummary, SimConfig, StopReason};
 
 // The README's Rust example runs as a doctest, so an API change that breaks it fails CI.
 #[cfg(doctest)]

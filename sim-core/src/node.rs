@@ -31,13 +31,12 @@ impl fmt::Display for NodeId {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct TimerTag(pub u64);
 
-/// A handle to a pending timer, for [`Ctx::cancel`]. A slot in the engine's timer table plus
-/// the slot's generation when the timer was set: cancelling bumps the generation, so a stale
-/// handle can never cancel a later timer that reuses the slot.
+/// A handle to a pending timer, for [`Ctx::cancel`]: the `(time, seq)` of its queue entry,
+/// unique for the whole run, so a stale handle can never cancel a different timer.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct TimerId {
-    pub(crate) slot: u32,
-    pub(crate) generation: u32,
+    pub(crate) time: SimTime,
+    pub(crate) seq: u64,
 }
 
 /// The kind of operation a piece of work is, selecting its service-time distribution in the

@@ -85,6 +85,8 @@ pub struct EventQueue<E> {
     next_seq: u64,
     /// The time of the last popped event; nothing may be scheduled before it.
     last_popped: SimTime,
+    /// The key of the last popped event, if any: every key up to it has been popped.
+    last_popped_key: Option<u128>,
 }
 
 impl<E> Default for EventQueue<E> {
@@ -104,7 +106,19 @@ impl<E> EventQueue<E> {
             len: 0,
             next_seq: 0,
             last_popped: SimTime::ZERO,
+            last_popped_key: None,
         }
+    }
+
+    /// Whether the event scheduled as `(time, seq)` has not been popped yet. Events pop in
+    /// key order, so it has been popped exactly when its key is not after the last one.
+    pub fn is_pending(&self, time: SimTime, seq: u64) -> bool {
+        assert!(
+            seq < self.next_seq,
+            "no event was scheduled with sequence number {seq}"
+        );
+        self.last_popped_key
+            .is_none_or(|last| key_of(time, seq) > last)
     }
 
     /// Schedules `event` at `time` and returns its sequence number.
@@ -219,6 +233,7 @@ impl<E> EventQueue<E> {
         // Paired with the check in `push`: time never goes backwards.
         assert!(next.time >= self.last_popped, "event queue order violated");
         self.last_popped = next.time;
+        self.last_popped_key = Some(key_of(next.time, next.seq));
         self.len -= 1;
         Some(next)
     }
