@@ -200,12 +200,8 @@ impl Metrics {
     #[inline]
     pub fn record(&mut self, id: HistogramId, value: u64, now: SimTime) {
         record_growing(&mut self.histograms[id.0 as usize].2, value);
-        if let Some(window) = self.window_at(now) {
-            let slot = grow(&mut window.histograms, id.0 as usize);
-            let histogram = slot.get_or_insert_with(|| {
-                Histogram::new(SIGFIG_WINDOW).expect("2 significant digits is in range")
-            });
-            record_growing(histogram, value);
+        if self.window.is_some() {
+            self.record_in_window(id, value, now);
         }
     }
 
@@ -214,19 +210,37 @@ impl Metrics {
     pub fn add(&mut self, id: CounterId, n: u64, now: SimTime) {
         let counter = &mut self.counters[id.0 as usize].1;
         *counter = counter.saturating_add(n);
-        if let Some(window) = self.window_at(now) {
-            let slot = grow(&mut window.counters, id.0 as usize);
-            *slot = slot.saturating_add(n);
+        if self.window.is_some() {
+            self.add_in_window(id, n, now);
         }
     }
 
-    fn window_at(&mut self, now: SimTime) -> Option<&mut Window> {
-        let window = self.window?;
+    // Out of line: keeps `record` and `add` small enough to inline into the hot path.
+    #[inline(never)]
+    fn record_in_window(&mut self, id: HistogramId, value: u64, now: SimTime) {
+        let window = self.window_at(now);
+        let slot = grow(&mut window.histograms, id.0 as usize);
+        let histogram = slot.get_or_insert_with(|| {
+            Histogram::new(SIGFIG_WINDOW).expect("2 significant digits is in range")
+        });
+        record_growing(histogram, value);
+    }
+
+    #[inline(never)]
+    fn add_in_window(&mut self, id: CounterId, n: u64, now: SimTime) {
+        let window = self.window_at(now);
+        let slot = grow(&mut window.counters, id.0 as usize);
+        *slot = slot.saturating_add(n);
+    }
+
+    /// The window `now` falls in, creating it (and any before it) if needed.
+    fn window_at(&mut self, now: SimTime) -> &mut Window {
+        let window = self.window.expect("called only when windows are recorded");
         let idx = (now.0 / window.0) as usize;
         if idx >= self.windows.len() {
             self.windows.resize_with(idx + 1, Window::default);
         }
-        Some(&mut self.windows[idx])
+        &mut self.windows[idx]
     }
 
     /// Clears the whole-run totals (histograms and counters) but keeps the per-window series:
