@@ -24,6 +24,8 @@ const STEPS_PER_NINE: u32 = 100;
 const NANOS_PER_MILLI: f64 = 1e6;
 /// Smallest y shown: 1 ns, so log scaling never sees zero.
 const Y_FLOOR_MS: f64 = 1e-6;
+/// Decades of latency shown below the largest value.
+const Y_DECADES_MAX: i32 = 4;
 
 /// One histogram's curve.
 struct Curve {
@@ -75,17 +77,31 @@ impl LatencyCdf {
             .flat_map(|c| c.points.iter().map(|p| p.0))
             .fold(1.0f64, f64::max)
             .ceil();
-        let (y_min, y_max) = curves
+        let positive = curves
             .iter()
             .flat_map(|c| c.points.iter().map(|p| p.1))
-            .fold((f64::INFINITY, 0.0f64), |(lo, hi), y| {
-                (lo.min(y), hi.max(y))
-            });
+            .filter(|y| *y > Y_FLOOR_MS);
+        let (y_min, y_max) = positive.fold((f64::INFINITY, 0.0f64), |(lo, hi), y| {
+            (lo.min(y), hi.max(y))
+        });
+        // At most Y_DECADES_MAX decades below the largest value: a histogram of waits that
+        // are often zero (or a few ns) would otherwise squash every curve into the top.
+        let y_min = y_min.max(y_max / 10f64.powi(Y_DECADES_MAX)).max(Y_FLOOR_MS);
         // The axis starts at a power of ten because plotters grids a log axis from the first
         // power of ten in range; padding at the top is a factor, and at least one decade in
         // all keeps labels.
-        let y_low = 10f64.powf(y_min.max(Y_FLOOR_MS).log10().floor());
+        let y_low = if y_min.is_finite() {
+            10f64.powf(y_min.log10().floor())
+        } else {
+            Y_FLOOR_MS
+        };
         let y_high = (y_max * 1.5).max(y_low * 10.0);
+        // Values below the axis (zero waits) sit on its bottom edge.
+        for curve in &mut curves {
+            for point in &mut curve.points {
+                point.1 = point.1.max(y_low);
+            }
+        }
         LatencyCdf {
             subtitle: format!(
                 "{} · seed {} · every latency histogram, tail to the right",
@@ -186,7 +202,7 @@ impl Figure for LatencyCdf {
         }
         chart
             .configure_series_labels()
-            .position(SeriesLabelPosition::UpperLeft)
+            .position(SeriesLabelPosition::LowerRight)
             .margin(12)
             .label_font(text(LABEL_PX, super::TEXT))
             .background_style(WHITE.mix(0.9))
