@@ -13,8 +13,8 @@ use plotters::prelude::*;
 use plotters::style::FontTransform;
 
 use super::{
-    axis_number, darken, draw_empty, group_digits, style_mesh, text, titled, Chart2d, DrawResult,
-    Figure, HPos, LegendItem, Pos, Swatch, VPos, LABEL_PX, SERIES, TEXT,
+    axis_number, darken, draw_empty, style_mesh, text, titled, Chart2d, DrawResult, Figure, HPos,
+    LegendItem, Pos, Swatch, VPos, LABEL_PX, SERIES, TEXT,
 };
 use crate::RunData;
 
@@ -39,6 +39,8 @@ struct Bar {
 /// One category on the x axis: a node or a group.
 struct Category {
     label: String,
+    /// The node's group (or the group itself): mean lines span one group's nodes.
+    group: String,
     /// One bar per shown series.
     bars: Vec<Bar>,
 }
@@ -81,6 +83,7 @@ impl NodeLoadChart {
                 .into_iter()
                 .map(|(group, stats)| Category {
                     label: format!("{group} ({})", stats.len()),
+                    group: group.to_string(),
                     bars: shown
                         .iter()
                         .map(|(_, read)| aggregate(&stats, *read))
@@ -92,6 +95,7 @@ impl NodeLoadChart {
                 .iter()
                 .map(|node| Category {
                     label: node.name.clone(),
+                    group: node.group.clone(),
                     bars: shown
                         .iter()
                         .map(|(_, read)| aggregate(&[&node.stats], *read))
@@ -225,10 +229,9 @@ impl NodeLoadChart {
                 ));
             } else {
                 items.push(LegendItem::new(Swatch::Fill(color, 1.0), *name));
-                let mean = group_digits(self.mean(series_idx).round() as u64);
                 items.push(LegendItem::new(
                     Swatch::Dashed(darken(color)),
-                    format!("mean {mean}"),
+                    format!("{name}: group mean"),
                 ));
             }
         }
@@ -241,14 +244,24 @@ impl NodeLoadChart {
         items
     }
 
-    /// Mean over categories of series `series_idx`.
-    fn mean(&self, series_idx: usize) -> f64 {
-        let sum: f64 = self
-            .categories
-            .iter()
-            .map(|c| c.bars[series_idx].mean)
-            .sum();
-        sum / self.categories.len() as f64
+    /// Each group's run of consecutive categories, `(first, last)` inclusive, with the mean of
+    /// series `series_idx` over it. Groups are contiguous: nodes are numbered group by group.
+    fn group_means(&self, series_idx: usize) -> Vec<(usize, usize, f64)> {
+        let mut spans: Vec<(usize, usize, f64)> = Vec::new();
+        for (idx, category) in self.categories.iter().enumerate() {
+            let value = category.bars[series_idx].mean;
+            match spans.last_mut() {
+                Some((first, last, sum)) if self.categories[*first].group == category.group => {
+                    *last = idx;
+                    *sum += value;
+                }
+                _ => spans.push((idx, idx, value)),
+            }
+        }
+        spans
+            .into_iter()
+            .map(|(first, last, sum)| (first, last, sum / (last - first + 1) as f64))
+            .collect()
     }
 
     /// Draws the bars (filling `bar_fill` of each category), whiskers or mean lines.
@@ -288,18 +301,22 @@ impl NodeLoadChart {
                 chart.draw_series(whiskers)?;
             }
         }
-        // Mean lines go on top of every bar so no bar hides them.
+        // Mean lines go on top of every bar so no bar hides them; one per group, over its
+        // own nodes only (a mean across clients and servers would describe neither).
         if !self.grouped {
-            let right = self.categories.len() as f64 - 0.5;
             for series_idx in 0..self.series.len() {
-                let mean = self.mean(series_idx);
                 let color = darken(SERIES[series_idx % SERIES.len()]);
-                chart.draw_series(DashedLineSeries::new(
-                    vec![(-0.5, mean), (right, mean)],
-                    8,
-                    5,
-                    color.stroke_width(2),
-                ))?;
+                for (first, last, mean) in self.group_means(series_idx) {
+                    if mean <= 0.0 {
+                        continue;
+                    }
+                    chart.draw_series(DashedLineSeries::new(
+                        vec![(first as f64 - 0.45, mean), (last as f64 + 0.45, mean)],
+                        8,
+                        5,
+                        color.stroke_width(2),
+                    ))?;
+                }
             }
         }
         Ok(())
