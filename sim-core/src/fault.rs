@@ -106,7 +106,8 @@ pub enum Fault {
     },
 }
 
-/// Names and one-line descriptions of every fault kind, for `distsim list`.
+/// Names and one-line descriptions of every fault kind as the fault log and the
+/// `faults.fired.<kind>` counters name them (random crash processes log `crash` and `restart`).
 pub const FAULT_KINDS: &[(&str, &str)] = &[
     (
         "crash",

@@ -59,9 +59,7 @@ impl<N: Node> Simulation<N> {
                 )
             }
             Fault::CrashRestart { nodes, after } => {
-                nodes.nodes().iter().for_each(|n| {
-                    self.crash_node(*n);
-                });
+                self.crash_for_fault(index, &nodes);
                 self.schedule_end(index, after);
                 (
                     Some(now + after),
@@ -166,9 +164,7 @@ impl<N: Node> Simulation<N> {
             }
             Fault::RegionOutage { region, duration } => {
                 let nodes = self.nodes_in_region(region);
-                nodes.nodes().iter().for_each(|n| {
-                    self.crash_node(*n);
-                });
+                self.crash_for_fault(index, &nodes);
                 if let Some(duration) = duration {
                     self.schedule_end(index, duration);
                 }
@@ -182,6 +178,17 @@ impl<N: Node> Simulation<N> {
         self.world_mut().log_fault(kind, end, description);
     }
 
+    /// Crashes `nodes` and remembers which of them were up, for the fault's end to restart.
+    fn crash_for_fault(&mut self, index: u32, nodes: &NodeSet) {
+        let downed: Vec<NodeId> = nodes
+            .nodes()
+            .iter()
+            .copied()
+            .filter(|n| self.crash_node(*n))
+            .collect();
+        self.world_mut().downed_by_fault.insert(index, downed);
+    }
+
     fn schedule_end(&mut self, index: u32, after: crate::SimDuration) {
         let at = self.now().saturating_add(after);
         self.world_mut().schedule(at, Event::FaultEnd { index });
@@ -191,16 +198,17 @@ impl<N: Node> Simulation<N> {
     pub(crate) fn end_fault(&mut self, index: u32) {
         let fault = self.world().faults[index as usize].1.clone();
         match fault {
-            Fault::CrashRestart { nodes, .. } => {
-                nodes.nodes().iter().for_each(|n| {
-                    self.restart_node(*n);
-                });
-            }
-            Fault::RegionOutage { region, .. } => {
-                let nodes = self.nodes_in_region(region);
-                nodes.nodes().iter().for_each(|n| {
-                    self.restart_node(*n);
-                });
+            Fault::CrashRestart { .. } | Fault::RegionOutage { .. } => {
+                // Only the nodes this fault took down: one that was already down (crashed
+                // for good, or by another outage) stays down.
+                let downed = self
+                    .world_mut()
+                    .downed_by_fault
+                    .remove(&index)
+                    .unwrap_or_default();
+                for node in downed {
+                    self.restart_node(node);
+                }
             }
             Fault::Partition { name, .. } => {
                 self.world_mut().network.heal(Some(&name));
@@ -261,9 +269,14 @@ impl<N: Node> Simulation<N> {
                 process,
                 node,
                 draw: draw + 1,
+                repair: was_up,
             },
         );
-        let note = if was_up { "" } else { " (already down)" };
+        let note = if was_up {
+            ""
+        } else {
+            " (already down: left to whatever took it down)"
+        };
         self.world_mut().log_fault(
             "crash",
             Some(at),
@@ -274,8 +287,17 @@ impl<N: Node> Simulation<N> {
         );
     }
 
-    pub(crate) fn on_process_restart(&mut self, process: u32, node: NodeId, draw: u32) {
-        self.restart_node(node);
+    /// A crash process's repair: restarts `node` only if this process took it down (`repair`).
+    pub(crate) fn on_process_restart(
+        &mut self,
+        process: u32,
+        node: NodeId,
+        draw: u32,
+        repair: bool,
+    ) {
+        if repair {
+            self.restart_node(node);
+        }
         let next = self.process_delay(process, node, draw + 1);
         let at = self.now().saturating_add(next);
         self.world_mut().schedule(
@@ -289,7 +311,14 @@ impl<N: Node> Simulation<N> {
         self.world_mut().log_fault(
             "restart",
             None,
-            format!("crash process {process}: restart node {}", node.0),
+            if repair {
+                format!("crash process {process}: restart node {}", node.0)
+            } else {
+                format!(
+                    "crash process {process}: node {} was not ours to restart",
+                    node.0
+                )
+            },
         );
     }
 }

@@ -64,6 +64,7 @@ impl<N: Node> Simulation<N> {
                 network_stale: true,
                 service_models: Vec::new(),
                 cancelled_timers: HashSet::new(),
+                downed_by_fault: Default::default(),
                 metrics,
                 faults: Vec::new(),
                 processes: Vec::new(),
@@ -480,7 +481,8 @@ impl<N: Node> Simulation<N> {
                 process,
                 node,
                 draw,
-            } => self.on_process_restart(process, node, draw),
+                repair,
+            } => self.on_process_restart(process, node, draw, repair),
         }
     }
 

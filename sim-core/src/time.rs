@@ -24,7 +24,8 @@ const NANOS_PER_HOUR: u64 = 60 * NANOS_PER_MIN;
 /// Nanoseconds in one day.
 const NANOS_PER_DAY: u64 = 24 * NANOS_PER_HOUR;
 
-/// Unit suffixes accepted by [`SimDuration::parse`], longest first so `"ms"` wins over `"m"`.
+/// Unit suffixes accepted by [`SimDuration::parse`], matched exactly against the text after
+/// the number.
 const UNITS: [(&str, u64); 9] = [
     ("ns", NANOS_PER_NANO),
     ("us", NANOS_PER_MICRO),

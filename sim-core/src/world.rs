@@ -5,7 +5,7 @@
 //! as a `Ctx` while the node handles an event. The public run-control types (limits,
 //! progress, summaries, per-node stats) live here too.
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 
 use crate::fault::{CrashProcess, Fault, FaultRecord};
 use crate::metrics::{builtin, Metrics};
@@ -53,11 +53,12 @@ pub(crate) enum Event<M> {
         node: NodeId,
         draw: u32,
     },
-    /// Crash process `process` repairs `node`.
+    /// Crash process `process` repairs `node` (if its crash took the node down: `repair`).
     ProcessRestart {
         process: u32,
         node: NodeId,
         draw: u32,
+        repair: bool,
     },
 }
 
@@ -200,6 +201,8 @@ pub(crate) struct World<M> {
     /// Sequence numbers of cancelled timers still in the queue (looked up, never iterated):
     /// each entry is removed when its event pops, so the set holds only pending timers.
     pub cancelled_timers: HashSet<u64>,
+    /// Nodes each windowed crash fault (by timeline index) took down, to restart at its end.
+    pub downed_by_fault: BTreeMap<u32, Vec<NodeId>>,
     pub metrics: Metrics,
     pub faults: Vec<(SimTime, Fault)>,
     pub processes: Vec<CrashProcess>,

@@ -382,3 +382,53 @@ fn bad_faults_are_errors() {
     );
     assert!(empty.unwrap_err().to_string().contains("selects no nodes"));
 }
+
+// Goal: the end of an outage restarts only the nodes the outage took down; a node crashed for
+// good before it stays down (a restart must not undo an unrelated crash).
+#[test]
+fn outage_end_restarts_only_what_it_crashed() {
+    let mut sim: Simulation<Scripted> = Simulation::new(SimConfig::with_seed(1));
+    let east = sim.topology_mut().add_region("east");
+    let zone = sim.topology_mut().add_zone(east, "east-a").unwrap();
+    for _ in 0..3 {
+        sim.add_node_in(zone, Scripted::default()).unwrap();
+    }
+    sim.add_fault(
+        at_ms(5),
+        Fault::Crash {
+            nodes: NodeSet::single(NodeId(0)),
+        },
+    )
+    .unwrap();
+    sim.add_fault(
+        at_ms(10),
+        Fault::RegionOutage {
+            region: east,
+            duration: Some(ms(10)),
+        },
+    )
+    .unwrap();
+    sim.add_fault(
+        at_ms(12),
+        Fault::CrashRestart {
+            nodes: NodeSet::range(1, 3),
+            after: ms(100),
+        },
+    )
+    .unwrap();
+    sim.run_until(at_ms(50)).unwrap();
+    assert!(
+        !sim.node_stats(NodeId(0)).up,
+        "crashed for good before the outage"
+    );
+    assert!(
+        sim.node_stats(NodeId(1)).up,
+        "taken down by the outage, restarted at its end"
+    );
+    assert_eq!(sim.node(NodeId(1)).restarts, 1);
+    assert_eq!(sim.node(NodeId(0)).restarts, 0);
+    assert_eq!(sim.node(NodeId(0)).crashes, 1);
+    sim.run_until(at_ms(200)).unwrap();
+    // The crash-restart at 12 ms found nodes 1 and 2 already down, so its end restarts nothing.
+    assert_eq!(sim.node(NodeId(1)).restarts, 1);
+}
