@@ -130,10 +130,6 @@ pub const FAULT_KINDS: &[(&str, &str)] = &[
         "region_outage",
         "crash every node of a region, optionally restart later",
     ),
-    (
-        "crash_process",
-        "random crashes and repairs per node (exponential MTBF / MTTR)",
-    ),
 ];
 
 impl Fault {
