@@ -16,7 +16,7 @@ use sim_core::{
 use toml::Spanned;
 
 use crate::diag::{suggest, Diagnostic, Severity, Source};
-use crate::faults::{at_span, FaultParser};
+use crate::faults::{at_span, partition_names, FaultParser};
 use crate::quantity::{distribution, resolve, Dimension};
 use crate::roles::{registry, Params, RoleBuilder, RoleContext, ServiceUse};
 use crate::schema::{
@@ -31,6 +31,9 @@ const WINDOW_DEFAULT: SimDuration = SimDuration::from_secs(1);
 /// Most nodes one scenario may define: node ids are `u32`, and 10^7 idle nodes already take
 /// about 1.3 GB of engine state.
 const N_NODES_MAX: u64 = 10_000_000;
+/// Most workers one node may have: each worker is a slot in the node's run-time state, and
+/// no real server runs a million threads.
+const WORKERS_MAX: u32 = 1_000_000;
 /// 220 us one-way, lognormal sigma 0.2: same-zone latency in AWS us-east-1 (0.446 ms mean RTT,
 /// 0.078 ms mdev over 10 pings; REFERENCE-NUMBERS.md 2a, [S7]).
 const LATENCY_DEFAULT_MEDIAN_NS: f64 = 220_000.0;
@@ -125,29 +128,19 @@ pub fn fnv1a_hex(text: &str) -> String {
     format!("{hash:016x}")
 }
 
-/// Turns a TOML parse or type error into a diagnostic, adding "did you mean" for unknown
-/// fields and variants.
+/// Turns a TOML parse or type error into a diagnostic, in TOML's words rather than Rust's,
+/// adding "did you mean" for unknown sections, fields and variants.
 fn toml_error(source: &Source, error: &toml::de::Error) -> Diagnostic {
-    let message = error.message().trim().to_string();
+    let (mut message, help) = crate::diag::explain_serde(error.message());
     let span = error.span().unwrap_or(0..0);
+    // The top level is a table too, so serde calls an unknown section an unknown field.
+    let top_level: Vec<String> = TOP_LEVEL_KEYS.iter().map(|k| format!("`{k}`")).collect();
+    if message.starts_with("unknown field `") && message.ends_with(&top_level.join(", ")) {
+        message = message.replacen("unknown field", "unknown section", 1);
+    }
     let mut diagnostic = Diagnostic::error(source, span, message.clone());
-    // serde's wording: "unknown field `x`, expected one of `a`, `b`" (or "expected `a`").
-    for prefix in ["unknown field `", "unknown variant `"] {
-        if let Some(rest) = message.strip_prefix(prefix) {
-            let given = rest.split('`').next().unwrap_or("");
-            let candidates: Vec<&str> = rest.split('`').skip(2).step_by(2).collect();
-            let candidates = if candidates.is_empty()
-                && prefix.contains("field")
-                && message.contains("simulation")
-            {
-                TOP_LEVEL_KEYS.to_vec()
-            } else {
-                candidates
-            };
-            if let Some(best) = crate::diag::closest(given, candidates.iter().copied()) {
-                diagnostic = diagnostic.with_help(format!("did you mean `{best}`?"));
-            }
-        }
+    if let Some(help) = help {
+        diagnostic = diagnostic.with_help(help);
     }
     if message.contains("missing field `dist`")
         || message.contains("unknown variant") && message.contains("constant")
@@ -189,8 +182,13 @@ fn dist_at(
     spec: &Spanned<DistSpec>,
     dimension: Dimension,
 ) -> Result<Distribution, ScenarioError> {
-    distribution(spec.get_ref(), dimension)
-        .or_else(|e| err(Diagnostic::error(source, spec.span(), e)))
+    distribution(spec.get_ref(), dimension).or_else(|e| {
+        let span = match e.param {
+            Some(param) => source.key_span(spec.span(), &[param]),
+            None => spec.span(),
+        };
+        err(Diagnostic::error(source, span, e.message))
+    })
 }
 
 impl Scenario {
@@ -253,11 +251,20 @@ impl Scenario {
                 };
             }
         }
-        let max_wall_time = sim
-            .max_wall_time
-            .as_ref()
-            .map(|t| duration_at(&source, t))
-            .transpose()?;
+        let max_wall_time = match &sim.max_wall_time {
+            None => None,
+            Some(text) => {
+                let limit = duration_at(&source, text)?;
+                if limit == SimDuration::ZERO {
+                    return err(Diagnostic::error(
+                        &source,
+                        text.span(),
+                        "max_wall_time must be longer than 0",
+                    ));
+                }
+                Some(limit)
+            }
+        };
 
         let (topology, zone_names) = build_topology(&source, &file)?;
         let (mut groups_plan, directory) = place_groups(&source, &file, &topology, &zone_names)?;
@@ -269,10 +276,12 @@ impl Scenario {
             &directory,
         )?;
 
+        let partitions = partition_names(&file.fault);
         let fault_parser = FaultParser {
             source: &source,
             directory: &directory,
             topology: &topology,
+            partitions: &partitions,
         };
         let mut faults = Vec::new();
         for (index, section) in file.fault.iter().enumerate() {
@@ -338,7 +347,8 @@ impl Scenario {
         }
         utilisation_warnings(&source, &file, &groups, &mut warnings);
 
-        let report = build_report(&source, file.report.as_ref())?;
+        let histograms = recorded_histograms(&groups);
+        let report = build_report(&source, file.report.as_ref(), &histograms)?;
         let checks = build_checks(&source, &file)?;
         let hash = fnv1a_hex(&source.text);
         Ok(Scenario {
@@ -595,6 +605,9 @@ fn place_groups(
         return err(Diagnostic::error_at_file(
             source,
             "the scenario defines no [[group]]: nothing to simulate",
+        )
+        .with_help(
+            "add a [[group]] with `name`, `count` and `role` (`distsim list` shows the roles)",
         ));
     }
     directory.n_nodes = next as u32;
@@ -608,6 +621,13 @@ fn build_service(
 ) -> Result<ServiceModel, ScenarioError> {
     let service = spec.get_ref();
     let workers = positive_u32(source, &service.workers, "workers")?;
+    if workers > WORKERS_MAX {
+        return err(Diagnostic::error(
+            source,
+            service.workers.span(),
+            format!("workers must be a whole number from 1 to {WORKERS_MAX}, got {workers}"),
+        ));
+    }
     let base = dist_at(source, &service.time, Dimension::Duration)?;
     let per_op = |op: &Option<Spanned<DistSpec>>| -> Result<Distribution, ScenarioError> {
         match op {
@@ -796,9 +816,33 @@ fn utilisation_warnings(
     }
 }
 
+/// The latency histograms a run of these groups records: each role's own, and the wait and
+/// sojourn time of every group with a service model.
+fn recorded_histograms(groups: &[GroupPlan]) -> Vec<String> {
+    let entries = registry();
+    let mut names: Vec<String> = Vec::new();
+    for group in groups {
+        let entry = entries
+            .iter()
+            .find(|e| e.name == group.role)
+            .expect("roles checked when placing groups");
+        for name in entry.histograms {
+            if !names.iter().any(|n| n == name) {
+                names.push(name.to_string());
+            }
+        }
+        if group.service.is_some() {
+            names.push(format!("service.{}.wait", group.name));
+            names.push(format!("service.{}.sojourn", group.name));
+        }
+    }
+    names
+}
+
 fn build_report(
     source: &Source,
     section: Option<&Spanned<crate::schema::ReportSection>>,
+    histograms: &[String],
 ) -> Result<ReportConfig, ScenarioError> {
     let mut report = ReportConfig {
         window: WINDOW_DEFAULT,
@@ -832,10 +876,23 @@ fn build_report(
         }
         report.percentiles.push(*p.get_ref());
     }
-    report.timeline_metric = section
-        .timeline_metric
-        .as_ref()
-        .map(|m| m.get_ref().clone());
+    if let Some(metric) = &section.timeline_metric {
+        if !histograms.contains(metric.get_ref()) {
+            return err(Diagnostic::error(
+                source,
+                metric.span(),
+                format!(
+                    "timeline_metric {:?} is not a latency this scenario records",
+                    metric.get_ref()
+                ),
+            )
+            .with_help(suggest(
+                metric.get_ref(),
+                histograms.iter().map(String::as_str),
+            )));
+        }
+        report.timeline_metric = Some(metric.get_ref().clone());
+    }
     Ok(report)
 }
 

@@ -59,6 +59,41 @@ impl Source {
     }
 }
 
+impl Source {
+    /// The span of the key at `path` (`["keys", "dist"]`) inside the table at `within`, so an
+    /// error about one field of an inline table points at that field rather than the whole
+    /// table. `within` itself if the key is not written there (e.g. it is missing).
+    pub fn key_span(&self, within: Range<usize>, path: &[&str]) -> Range<usize> {
+        let mut found = within.clone();
+        for key in path {
+            let Some(start) = self.find_key(found.start..within.end, key) else {
+                return within;
+            };
+            found = start..start + key.len();
+        }
+        found
+    }
+
+    /// The start of the first `key =` in `range` that is a key (not part of a longer word or
+    /// a string).
+    fn find_key(&self, range: Range<usize>, key: &str) -> Option<usize> {
+        let text = self.text.get(range.clone())?;
+        let mut from = 0;
+        while let Some(offset) = text[from..].find(key) {
+            let start = from + offset;
+            let end = start + key.len();
+            let before = text[..start].chars().next_back();
+            let key_starts = before.is_none_or(|c| matches!(c, '{' | ',' | ' ' | '\t' | '\n'));
+            let value_follows = text[end..].trim_start_matches([' ', '\t']).starts_with('=');
+            if key_starts && value_follows {
+                return Some(range.start + start);
+            }
+            from = end;
+        }
+        None
+    }
+}
+
 /// How serious a diagnostic is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Severity {
@@ -213,6 +248,84 @@ pub fn suggest<'a>(given: &str, candidates: impl IntoIterator<Item = &'a str> + 
     }
 }
 
+/// serde's names for the types a scenario value can have, and how a TOML writer says them.
+const SERDE_TYPE_WORDS: [(&str, &str); 14] = [
+    ("expected i64", "expected a whole number"),
+    ("expected i32", "expected a whole number"),
+    ("expected u64", "expected a whole number >= 0"),
+    ("expected u32", "expected a whole number >= 0"),
+    ("expected u16", "expected a whole number >= 0"),
+    ("expected u8", "expected a whole number >= 0"),
+    ("expected usize", "expected a whole number >= 0"),
+    ("expected f64", "expected a number"),
+    ("expected f32", "expected a number"),
+    ("expected a sequence", "expected a list"),
+    ("expected a map", "expected a table"),
+    ("expected a boolean", "expected true or false"),
+    (
+        "expected internally tagged enum DistSpec",
+        "expected a distribution such as { dist = \"exp\", mean = \"1ms\" }",
+    ),
+    (
+        "expected a tuple of size 2",
+        "expected a pair such as [\"0s\", \"100/s\"]",
+    ),
+];
+
+/// Rewrites serde's wording of a type or name error for people who write TOML, not Rust
+/// ("expected i64" becomes "expected a whole number", "expected struct ServiceSpec" becomes
+/// "expected a table"), and finds the help: "did you mean" for an unknown field or variant, or
+/// a reminder that numbers are written without quotes.
+pub fn explain_serde(message: &str) -> (String, Option<String>) {
+    let mut plain = message.trim().to_string();
+    for (rust, toml) in SERDE_TYPE_WORDS {
+        // Only whole words: "expected u64" must not rewrite "expected u640".
+        if let Some(at) = plain.find(rust) {
+            let after = &plain[at + rust.len()..];
+            if !after.starts_with(|c: char| c.is_ascii_alphanumeric() || c == '_') {
+                plain.replace_range(at..at + rust.len(), toml);
+            }
+        }
+    }
+    if let Some(at) = plain.find("expected struct ") {
+        let name_end = plain[at + "expected struct ".len()..]
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .map_or(plain.len(), |i| at + "expected struct ".len() + i);
+        plain.replace_range(at..name_end, "expected a table");
+    }
+    let mut help = None;
+    for prefix in ["unknown field `", "unknown variant `"] {
+        if let Some(rest) = plain.strip_prefix(prefix) {
+            let given = rest.split('`').next().unwrap_or("");
+            let candidates = rest.split('`').skip(2).step_by(2);
+            help = closest(given, candidates).map(|best| format!("did you mean `{best}`?"));
+        }
+    }
+    if let Some(rest) = plain.strip_prefix("invalid type: string \"") {
+        let given = rest.split('"').next().unwrap_or("");
+        if plain.contains("expected a whole number") || plain.contains("expected a number") {
+            let number = given.replace('_', "");
+            if number.trim().parse::<f64>().is_ok() {
+                help = Some(format!(
+                    "numbers are written without quotes: {}",
+                    given.trim()
+                ));
+            } else if let Some(Ok(percent)) = number
+                .trim()
+                .strip_suffix('%')
+                .map(|p| p.trim().parse::<f64>())
+            {
+                help = Some(format!(
+                    "write a percentage as a fraction: {}% is {}",
+                    percent,
+                    percent / 100.0
+                ));
+            }
+        }
+    }
+    (plain, help)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -241,5 +354,55 @@ mod tests {
         assert_eq!(closest("latncy", ["latency", "loss"]), Some("latency"));
         assert_eq!(closest("zzzzzz", ["latency", "loss"]), None);
         assert_eq!(suggest("qq", ["a", "b"]), "valid names are `a`, `b`");
+    }
+
+    // Goal: an error about one field of an inline table points at that field's key.
+    #[test]
+    fn finds_keys_inside_tables() {
+        let source = Source {
+            name: "x.toml".into(),
+            text: "w = { arrivals = \"rate\", rate = \"2k\", keys = { dist = \"zipf\" } }".into(),
+        };
+        let within = 4..source.text.len();
+        let at = |path: &[&str]| {
+            let span = source.key_span(within.clone(), path);
+            source.text[span].to_string()
+        };
+        assert_eq!(at(&["rate"]), "rate");
+        assert_eq!(source.key_span(within.clone(), &["rate"]).start, 25);
+        assert_eq!(at(&["keys", "dist"]), "dist");
+        assert_eq!(source.key_span(within.clone(), &["value_size"]), within);
+    }
+
+    // Goal: serde's Rust wording becomes TOML wording, with a hint where one helps.
+    #[test]
+    fn explains_serde_messages() {
+        #[track_caller]
+        fn check(message: &str, plain: &str, help: Option<&str>) {
+            let (got, got_help) = explain_serde(message);
+            assert_eq!(got, plain);
+            assert_eq!(got_help.as_deref(), help);
+        }
+        check(
+            "invalid type: string \"4\", expected i64",
+            "invalid type: string \"4\", expected a whole number",
+            Some("numbers are written without quotes: 4"),
+        );
+        check(
+            "invalid type: string \"1%\", expected f64",
+            "invalid type: string \"1%\", expected a number",
+            Some("write a percentage as a fraction: 1% is 0.01"),
+        );
+        check(
+            "invalid type: string \"fast\", expected struct ServiceSpec",
+            "invalid type: string \"fast\", expected a table",
+            None,
+        );
+        check(
+            "unknown field `rat`, expected one of `rate`, `on`",
+            "unknown field `rat`, expected one of `rate`, `on`",
+            Some("did you mean `rate`?"),
+        );
+        check("missing field `n`", "missing field `n`", None);
     }
 }

@@ -21,6 +21,30 @@ pub struct FaultParser<'a> {
     pub directory: &'a NodeDirectory,
     /// Regions by index.
     pub topology: &'a Topology,
+    /// The names a `heal` may use: every partition's and isolation's (see [`partition_names`]).
+    pub partitions: &'a [String],
+}
+
+/// The name of every partition the fault sections create, in file order: a partition's
+/// `name` (default `partition-<index>`) and `isolate-<index>` for an isolation.
+pub fn partition_names(sections: &[Spanned<FaultSection>]) -> Vec<String> {
+    sections
+        .iter()
+        .enumerate()
+        .filter_map(|(index, section)| {
+            let fault = section.get_ref();
+            match (&fault.partition, &fault.isolate) {
+                (Some(spec), _) => Some(
+                    spec.get_ref()
+                        .name
+                        .clone()
+                        .unwrap_or_else(|| format!("partition-{index}")),
+                ),
+                (None, Some(_)) => Some(format!("isolate-{index}")),
+                (None, None) => None,
+            }
+        })
+        .collect()
 }
 
 impl FaultParser<'_> {
@@ -191,7 +215,17 @@ impl FaultParser<'_> {
             }
             "heal" => {
                 no_duration("heal")?;
-                let name = fault.heal.as_ref().expect("kind").get_ref();
+                let heal = fault.heal.as_ref().expect("kind");
+                let name = heal.get_ref();
+                if name != "all" && !self.partitions.contains(name) {
+                    let names = self.partitions.iter().map(String::as_str).chain(["all"]);
+                    return Err(Diagnostic::error(
+                        self.source,
+                        heal.span(),
+                        format!("`heal` names partition {name:?}, but no [[fault]] creates a partition by that name"),
+                    )
+                    .with_help(suggest(name, names)));
+                }
                 Fault::Heal {
                     name: (name != "all").then(|| name.clone()),
                 }

@@ -100,6 +100,13 @@ pub fn load(path: &Path, overrides: &[String]) -> Result<Scenario, ScenarioError
 
 /// Parses scenario text, after applying `--set` overrides.
 pub fn load_text(name: &str, text: &str, overrides: &[String]) -> Result<Scenario, ScenarioError> {
+    if !overrides.is_empty() && text.parse::<toml_edit::DocumentMut>().is_err() {
+        // The file itself is broken: report that at its position, not as a bad override.
+        Scenario::parse(Source {
+            name: name.to_string(),
+            text: text.to_string(),
+        })?;
+    }
     let (name, text) = if overrides.is_empty() {
         (name.to_string(), text.to_string())
     } else {
@@ -193,6 +200,12 @@ fn set_path(
         "cannot descend into `{first}`: its parent is not a table"
     ))?;
     if child.get(first).is_none() {
+        // `fault.0.at` addresses an entry by index; an override cannot create one.
+        if rest[0].parse::<usize>().is_ok() {
+            return Err(format!(
+                "the scenario has no `{first}` entries; --set changes a [[{first}]] entry but cannot add one"
+            ));
+        }
         child.insert(first, toml_edit::Item::Table(toml_edit::Table::new()));
     }
     let next = child.get_mut(first).expect("just ensured");
@@ -239,6 +252,10 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(bad.contains("no `group` entry called \"c\""), "{bad}");
+        let missing = apply_overrides(text, &["fault.0.at=\"1s\"".into()])
+            .unwrap_err()
+            .to_string();
+        assert!(missing.contains("has no `fault` entries"), "{missing}");
         let malformed = apply_overrides(text, &["groupcount".into()])
             .unwrap_err()
             .to_string();

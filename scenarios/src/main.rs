@@ -277,12 +277,31 @@ fn run_command(
                 "partial results (marked partial) are in {}",
                 out_dir.display()
             );
-            eprintln!(
-                "reproduce with: distsim run {} --seed {seed}",
-                file.display()
-            );
+            eprintln!("reproduce with: {}", reproduce_command(file, seed, set));
             ExitCode::from(EXIT_RUN_FAILED)
         }
+    }
+}
+
+/// The command that reruns this run exactly: the file, the seed and every `--set`.
+fn reproduce_command(file: &Path, seed: u64, set: &[String]) -> String {
+    let mut command = format!(
+        "distsim run {} --seed {seed}",
+        shell_quote(&file.display().to_string())
+    );
+    for given in set {
+        command.push_str(&format!(" --set {}", shell_quote(given)));
+    }
+    command
+}
+
+/// `text` as one POSIX shell word: as is when it is plainly safe, else in single quotes.
+fn shell_quote(text: &str) -> String {
+    let safe = |c: char| c.is_ascii_alphanumeric() || "_-./=:,+@%".contains(c);
+    if !text.is_empty() && text.chars().all(safe) {
+        text.to_string()
+    } else {
+        format!("'{}'", text.replace('\'', "'\\''"))
     }
 }
 
@@ -346,7 +365,37 @@ fn list_text() -> String {
     );
     section(
         "fault kinds ([[fault]] keys):",
-        &mut pairs(sim_core::fault::FAULT_KINDS).into_iter(),
+        &mut pairs(&scenarios::schema::FAULT_KIND_DESCRIPTIONS).into_iter(),
+    );
+    section(
+        "random faults ([[fault_process]] tables):",
+        &mut pairs(&[(
+            "fault_process",
+            "random crashes and repairs per node (exponential `mtbf` / `mttr`)",
+        )])
+        .into_iter(),
     );
     text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // Goal: the printed reproduce command survives a POSIX shell: plain words stay as they
+    // are, anything with spaces, quotes or braces is single-quoted.
+    #[test]
+    fn reproduce_command_quotes_for_the_shell() {
+        let set = vec![
+            "simulation.max_events=100".to_string(),
+            "group.clients.workload={ rate = \"1/s\" }".to_string(),
+            "simulation.name=\"it's\"".to_string(),
+        ];
+        assert_eq!(
+            reproduce_command(Path::new("my runs/a.toml"), 7, &set),
+            "distsim run 'my runs/a.toml' --seed 7 --set simulation.max_events=100 \
+             --set 'group.clients.workload={ rate = \"1/s\" }' \
+             --set 'simulation.name=\"it'\\''s\"'"
+        );
+    }
 }

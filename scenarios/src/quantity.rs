@@ -5,6 +5,8 @@
 //! parameters are plain numbers. A bare number where a unit is needed is an error: `mean = 40`
 //! could be seconds or microseconds, and a scenario must not leave that to a guess.
 
+use std::fmt;
+
 use sim_core::Distribution;
 
 use crate::schema::{DistSpec, Quantity};
@@ -48,14 +50,46 @@ pub fn resolve(quantity: &Quantity, dimension: Dimension) -> Result<f64, String>
     }
 }
 
+/// Why a distribution could not be built.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DistError {
+    /// The parameter at fault (`"mean"`), when the error is about one, so a diagnostic can
+    /// point at it.
+    pub param: Option<&'static str>,
+    /// What is wrong; names the parameter, if any.
+    pub message: String,
+}
+
+impl fmt::Display for DistError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl From<String> for DistError {
+    fn from(message: String) -> Self {
+        DistError {
+            param: None,
+            message,
+        }
+    }
+}
+
 /// Builds the distribution `spec` describes, its scale parameters in `dimension`.
-pub fn distribution(spec: &DistSpec, dimension: Dimension) -> Result<Distribution, String> {
-    let q = |quantity: &Quantity| resolve(quantity, dimension);
+pub fn distribution(spec: &DistSpec, dimension: Dimension) -> Result<Distribution, DistError> {
+    let q = |name: &'static str, quantity: &Quantity| {
+        resolve(quantity, dimension).map_err(|e| DistError {
+            param: Some(name),
+            message: format!("`{name}`: {e}"),
+        })
+    };
     let built = match spec {
-        DistSpec::Constant { value } => Distribution::constant(q(value)?),
-        DistSpec::Uniform { low, high } => Distribution::uniform(q(low)?, q(high)?),
-        DistSpec::Exp { mean } => Distribution::exponential(q(mean)?),
-        DistSpec::Normal { mean, stddev } => Distribution::normal(q(mean)?, q(stddev)?),
+        DistSpec::Constant { value } => Distribution::constant(q("value", value)?),
+        DistSpec::Uniform { low, high } => Distribution::uniform(q("low", low)?, q("high", high)?),
+        DistSpec::Exp { mean } => Distribution::exponential(q("mean", mean)?),
+        DistSpec::Normal { mean, stddev } => {
+            Distribution::normal(q("mean", mean)?, q("stddev", stddev)?)
+        }
         DistSpec::Lognormal {
             median,
             sigma,
@@ -63,20 +97,21 @@ pub fn distribution(spec: &DistSpec, dimension: Dimension) -> Result<Distributio
             stddev,
         } => match (median, sigma, mean, stddev) {
             (Some(median), Some(sigma), None, None) => {
-                Distribution::lognormal_median(q(median)?, *sigma)
+                Distribution::lognormal_median(q("median", median)?, *sigma)
             }
             (None, None, Some(mean), Some(stddev)) => {
-                Distribution::lognormal_mean(q(mean)?, q(stddev)?)
+                Distribution::lognormal_mean(q("mean", mean)?, q("stddev", stddev)?)
             }
             _ => {
                 return Err(
                     "lognormal takes either `median` and `sigma`, or `mean` and `stddev`"
-                        .to_string(),
+                        .to_string()
+                        .into(),
                 )
             }
         },
-        DistSpec::Pareto { scale, shape } => Distribution::pareto(q(scale)?, *shape),
-        DistSpec::Weibull { scale, shape } => Distribution::weibull(q(scale)?, *shape),
+        DistSpec::Pareto { scale, shape } => Distribution::pareto(q("scale", scale)?, *shape),
+        DistSpec::Weibull { scale, shape } => Distribution::weibull(q("scale", scale)?, *shape),
         DistSpec::Mixture { parts } => {
             let mut built = Vec::with_capacity(parts.len());
             for part in parts {
@@ -86,18 +121,23 @@ pub fn distribution(spec: &DistSpec, dimension: Dimension) -> Result<Distributio
         }
         DistSpec::Empirical { values, cdf } => match (values, cdf) {
             (Some(values), None) => {
-                let values: Result<Vec<f64>, String> = values.iter().map(q).collect();
+                let values: Result<Vec<f64>, DistError> =
+                    values.iter().map(|v| q("values", v)).collect();
                 Distribution::empirical_values(values?)
             }
             (None, Some(points)) => {
-                let points: Result<Vec<(f64, f64)>, String> =
-                    points.iter().map(|(v, p)| Ok((q(v)?, *p))).collect();
+                let points: Result<Vec<(f64, f64)>, DistError> =
+                    points.iter().map(|(v, p)| Ok((q("cdf", v)?, *p))).collect();
                 Distribution::empirical_cdf(points?)
             }
-            _ => return Err("empirical takes either `values` or `cdf`, not both".to_string()),
+            _ => {
+                return Err("empirical takes exactly one of `values` or `cdf`"
+                    .to_string()
+                    .into())
+            }
         },
     };
-    built.map_err(|e| e.to_string())
+    built.map_err(|e| e.to_string().into())
 }
 
 #[cfg(test)]
@@ -133,8 +173,10 @@ mod tests {
         };
         assert!(distribution(&both, Dimension::Duration)
             .unwrap_err()
+            .message
             .contains("either"));
         let negative = DistSpec::Exp { mean: text("-2ms") };
-        assert!(distribution(&negative, Dimension::Duration).is_err());
+        let error = distribution(&negative, Dimension::Duration).unwrap_err();
+        assert_eq!(error.param, Some("mean"));
     }
 }

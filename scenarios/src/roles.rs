@@ -65,6 +65,8 @@ pub struct RoleEntry {
     pub description: &'static str,
     /// Its parameters: name and one-line description.
     pub params: &'static [(&'static str, &'static str)],
+    /// The latency histograms its nodes record (a report's `timeline_metric` may name them).
+    pub histograms: &'static [&'static str],
     /// Whether it uses a service model.
     pub service: ServiceUse,
     /// Parses the group's role parameters.
@@ -78,6 +80,12 @@ pub fn registry() -> Vec<RoleEntry> {
             name: "client",
             description: "generates a workload, sends requests to a target group, records latency",
             params: CLIENT_PARAMS,
+            histograms: &[
+                "latency.all",
+                "latency.read",
+                "latency.write",
+                "latency.delete",
+            ],
             service: ServiceUse::None,
             parse: parse_client,
         },
@@ -85,6 +93,7 @@ pub fn registry() -> Vec<RoleEntry> {
             name: "server",
             description: "serves requests through its service model and answers",
             params: &[],
+            histograms: &[],
             service: ServiceUse::Optional,
             parse: |_, _| Ok(Box::new(ServerBuilder)),
         },
@@ -126,23 +135,61 @@ impl<'a> Params<'a> {
         T::deserialize(value.into_inner())
             .map(|parsed| Some(Spanned::new(span.clone(), parsed)))
             .map_err(|e| {
-                Diagnostic::error(
-                    self.source,
-                    span,
-                    format!("invalid `{key}`: {}", e.message()),
-                )
+                let (message, help) = crate::diag::explain_serde(e.message());
+                // Point at the unknown field inside the value, when that is what is wrong.
+                let field = message
+                    .strip_prefix("unknown field `")
+                    .and_then(|rest| rest.split('`').next());
+                let at = match field {
+                    Some(field) => self.source.key_span(span.clone(), &[field]),
+                    None => span,
+                };
+                let diagnostic =
+                    Diagnostic::error(self.source, at, format!("invalid `{key}`: {message}"));
+                match help {
+                    Some(help) => diagnostic.with_help(help),
+                    None => diagnostic,
+                }
             })
     }
 
-    /// Like `take`, but the key must be present.
+    /// Like `take`, but the key must be present. If it is missing but a leftover key looks
+    /// like a typo of it (`targte`), the error points at that key instead.
     pub fn require<T: DeserializeOwned>(&mut self, key: &str) -> Result<Spanned<T>, Diagnostic> {
-        self.take(key)?.ok_or_else(|| {
-            Diagnostic::error(
+        if let Some(value) = self.take(key)? {
+            return Ok(value);
+        }
+        let typo = self
+            .entries
+            .iter()
+            .filter(|(given, _)| !self.known.iter().any(|(name, _)| name == given.get_ref()))
+            .find(|(given, _)| crate::diag::closest(given.get_ref(), [key]).is_some());
+        Err(match typo {
+            Some((given, _)) => Diagnostic::error(
+                self.source,
+                given.span(),
+                format!(
+                    "unknown field `{}` in a `{}` group, which needs `{key}`",
+                    given.get_ref(),
+                    self.role
+                ),
+            )
+            .with_help(format!("did you mean `{key}`?")),
+            None => Diagnostic::error(
                 self.source,
                 self.group_span.clone(),
                 format!("a `{}` group needs `{key}`", self.role),
             )
+            .with_help(self.describe(key)),
         })
+    }
+
+    /// "`key`: what it is", from the role's parameter list.
+    fn describe(&self, key: &str) -> String {
+        match self.known.iter().find(|(name, _)| *name == key) {
+            Some((name, description)) => format!("`{name}`: {description}"),
+            None => format!("add `{key}`"),
+        }
     }
 
     /// Fails on the first key nobody took.
@@ -273,18 +320,30 @@ fn parse_client(
     };
     let timeout = match params.take::<String>("timeout")? {
         None => None,
-        Some(text) => Some(
-            parse_duration(text.get_ref())
-                .map_err(|e| Diagnostic::error(source, text.span(), e.message))?,
-        ),
+        Some(text) => {
+            let timeout = parse_duration(text.get_ref())
+                .map_err(|e| Diagnostic::error(source, text.span(), e.message))?;
+            // A zero timeout would abandon every request as it is sent.
+            if timeout == SimDuration::ZERO {
+                return Err(Diagnostic::error(
+                    source,
+                    text.span(),
+                    "timeout must be longer than 0",
+                )
+                .with_help("leave `timeout` out to wait for every answer"));
+            }
+            Some(timeout)
+        }
     };
     let workload = params.require::<WorkloadSpec>("workload")?;
     let span = workload.span();
     let spec = workload.into_inner();
-    let fail = |message: String| {
+    // Errors name the workload field at fault and point at it.
+    let fail = |(field, message): FieldError| {
+        let path: Vec<&str> = field.split('.').filter(|k| !k.is_empty()).collect();
         Diagnostic::error(
             source,
-            span.clone(),
+            source.key_span(span.clone(), &path),
             format!("invalid `workload`: {message}"),
         )
     };
@@ -298,12 +357,11 @@ fn parse_client(
             delete.unwrap_or(0.0),
         ),
     };
-    let mix = OpMix::new(read, write, delete).map_err(|e| fail(e.to_string()))?;
+    let mix = OpMix::new(read, write, delete).map_err(|e| fail(("", e.to_string())))?;
     let value_size = match &spec.value_size {
         None => Distribution::constant(1024.0).expect("1 KiB is a valid constant"),
-        Some(dist) => {
-            distribution(dist, Dimension::Size).map_err(|e| fail(format!("value_size: {e}")))?
-        }
+        Some(dist) => distribution(dist, Dimension::Size)
+            .map_err(|e| fail(("value_size", format!("value_size: {e}"))))?,
     };
     let config = ClientConfig {
         targets: targets.nodes().to_vec(),
@@ -320,35 +378,95 @@ fn parse_client(
     }))
 }
 
-fn parse_load(spec: &WorkloadSpec) -> Result<Load, String> {
+/// A workload error: the field at fault (dotted, `""` for the whole workload) and what is
+/// wrong with it.
+type FieldError = (&'static str, String);
+
+/// Workload keys that belong to one kind of load, and which kinds that is. A key given with
+/// another kind would be silently ignored, so it is an error.
+const LOAD_KEYS: [(&str, &[&str], &str); 7] = [
+    (
+        "rate",
+        &["poisson", "constant", "on_off"],
+        "`poisson`, `constant` or `on_off` arrivals",
+    ),
+    ("on", &["on_off"], "`on_off` arrivals"),
+    ("off", &["on_off"], "`on_off` arrivals"),
+    ("points", &["schedule"], "`schedule` arrivals"),
+    ("shape", &["schedule"], "`schedule` arrivals"),
+    ("repeat", &["schedule"], "`schedule` arrivals"),
+    ("think_time", &["closed"], "`concurrency` (a closed loop)"),
+];
+
+/// The first key of `spec` that does not apply to load `kind` (`"closed"` or an arrivals
+/// kind).
+fn misplaced_key(spec: &WorkloadSpec, kind: &str) -> Option<FieldError> {
+    let given = [
+        spec.rate.is_some(),
+        spec.on.is_some(),
+        spec.off.is_some(),
+        spec.points.is_some(),
+        spec.shape.is_some(),
+        spec.repeat.is_some(),
+        spec.think_time.is_some(),
+    ];
+    let (key, _, goes_with) = LOAD_KEYS
+        .iter()
+        .zip(given)
+        .find(|((_, kinds, _), given)| *given && !kinds.contains(&kind))?
+        .0;
+    let load = if kind == "closed" {
+        "a closed loop (`concurrency`)".to_string()
+    } else {
+        format!("`{kind}` arrivals")
+    };
+    Some((
+        key,
+        format!("`{key}` goes with {goes_with}, not with {load}, and would be ignored"),
+    ))
+}
+
+fn parse_load(spec: &WorkloadSpec) -> Result<Load, FieldError> {
     if let Some(concurrency) = spec.concurrency {
         if spec.arrivals.is_some() || spec.rate.is_some() {
-            return Err("give either `concurrency` (closed loop) or `arrivals`/`rate` (open loop), not both".into());
+            return Err(("concurrency", "give either `concurrency` (closed loop) or `arrivals`/`rate` (open loop), not both".into()));
+        }
+        if let Some(error) = misplaced_key(spec, "closed") {
+            return Err(error);
         }
         let think = match &spec.think_time {
             None => Distribution::constant(0.0).expect("zero think time"),
-            Some(dist) => {
-                distribution(dist, Dimension::Duration).map_err(|e| format!("think_time: {e}"))?
-            }
+            Some(dist) => distribution(dist, Dimension::Duration)
+                .map_err(|e| ("think_time", format!("think_time: {e}")))?,
         };
         return ClosedLoop::new(concurrency, think)
             .map(Load::Closed)
-            .map_err(|e| e.to_string());
+            .map_err(|e| ("concurrency", e.to_string()));
     }
     let kind = spec.arrivals.as_deref().unwrap_or("poisson");
-    let rate = || -> Result<f64, String> {
+    if !ARRIVALS.contains(&kind) {
+        return Err((
+            "arrivals",
+            format!("unknown arrivals {kind:?}; {}", suggest(kind, ARRIVALS)),
+        ));
+    }
+    if let Some(error) = misplaced_key(spec, kind) {
+        return Err(error);
+    }
+    let rate = || -> Result<f64, FieldError> {
         let text = spec
             .rate
             .as_ref()
-            .ok_or(format!("`{kind}` arrivals need `rate`, e.g. \"1k/s\""))?;
-        parse_rate_per_s(text).map_err(|e| e.message)
+            .ok_or(("", format!("`{kind}` arrivals need `rate`, e.g. \"1k/s\"")))?;
+        parse_rate_per_s(text).map_err(|e| ("rate", e.message))
     };
-    let duration = |name: &str, value: &Option<String>| -> Result<SimDuration, String> {
-        let text = value
-            .as_ref()
-            .ok_or(format!("`{kind}` arrivals need `{name}`"))?;
-        parse_duration(text).map_err(|e| e.message)
-    };
+    let duration =
+        |name: &'static str, value: &Option<String>| -> Result<SimDuration, FieldError> {
+            let text = value
+                .as_ref()
+                .ok_or(("", format!("`{kind}` arrivals need `{name}`")))?;
+            parse_duration(text).map_err(|e| (name, e.message))
+        };
     let arrivals = match kind {
         "poisson" => Arrivals::poisson(rate()?),
         "constant" => Arrivals::constant(rate()?),
@@ -358,67 +476,81 @@ fn parse_load(spec: &WorkloadSpec) -> Result<Load, String> {
             duration("off", &spec.off)?,
         ),
         "schedule" => {
-            let points = spec
-                .points
-                .as_ref()
-                .ok_or("`schedule` arrivals need `points = [[\"0s\", \"100/s\"], ...]`")?;
+            let points = spec.points.as_ref().ok_or((
+                "",
+                "`schedule` arrivals need `points = [[\"0s\", \"100/s\"], ...]`".to_string(),
+            ))?;
             let mut parsed = Vec::with_capacity(points.len());
             for (at, rate) in points {
-                let at = parse_duration(at).map_err(|e| e.message)?;
+                let at = parse_duration(at).map_err(|e| ("points", e.message))?;
                 parsed.push((
                     SimTime::ZERO + at,
-                    parse_rate_per_s(rate).map_err(|e| e.message)?,
+                    parse_rate_per_s(rate).map_err(|e| ("points", e.message))?,
                 ));
             }
             let shape = match spec.shape.as_deref().unwrap_or("step") {
                 "step" => RateShape::Step,
                 "linear" => RateShape::Linear,
                 other => {
-                    return Err(format!(
-                        "unknown schedule shape {other:?}; {}",
-                        suggest(other, ["step", "linear"])
+                    return Err((
+                        "shape",
+                        format!(
+                            "unknown schedule shape {other:?}; {}",
+                            suggest(other, ["step", "linear"])
+                        ),
                     ))
                 }
             };
             let repeat = match &spec.repeat {
                 None => None,
-                Some(text) => Some(parse_duration(text).map_err(|e| e.message)?),
+                Some(text) => Some(parse_duration(text).map_err(|e| ("repeat", e.message))?),
             };
             Arrivals::schedule(parsed, shape, repeat)
         }
-        other => {
-            return Err(format!(
-                "unknown arrivals {other:?}; {}",
-                suggest(other, ARRIVALS)
-            ))
-        }
+        other => unreachable!("arrivals {other:?} checked against ARRIVALS above"),
     };
-    arrivals.map(Load::Open).map_err(|e| e.to_string())
+    // Poisson and constant arrivals have one parameter, so their errors are about `rate`.
+    let field = if matches!(kind, "poisson" | "constant") {
+        "rate"
+    } else {
+        ""
+    };
+    arrivals.map(Load::Open).map_err(|e| (field, e.to_string()))
 }
 
-fn parse_keys(spec: Option<&KeysSpec>) -> Result<KeyPopularity, String> {
+fn parse_keys(spec: Option<&KeysSpec>) -> Result<KeyPopularity, FieldError> {
     let Some(spec) = spec else {
-        return KeyPopularity::uniform(1_000_000).map_err(|e| e.to_string());
+        return KeyPopularity::uniform(1_000_000).map_err(|e| ("", e.to_string()));
     };
-    let needs =
-        |value: Option<f64>, name: &str| value.ok_or(format!("`{}` keys need `{name}`", spec.dist));
+    let needs = |value: Option<f64>, name: &str, example: &str| {
+        value.ok_or((
+            "keys",
+            format!(
+                "`{}` keys need `{name}`, e.g. {name} = {example}",
+                spec.dist
+            ),
+        ))
+    };
     let keys = match spec.dist.as_str() {
         "uniform" => KeyPopularity::uniform(spec.n),
-        "zipf" => KeyPopularity::zipf(spec.n, needs(spec.s, "s")?),
+        "zipf" => KeyPopularity::zipf(spec.n, needs(spec.s, "s", "0.99")?),
         "hotspot" => KeyPopularity::hotspot(
             spec.n,
-            needs(spec.hot_keys, "hot_keys")?,
-            needs(spec.hot_requests, "hot_requests")?,
+            needs(spec.hot_keys, "hot_keys", "0.01")?,
+            needs(spec.hot_requests, "hot_requests", "0.9")?,
         ),
         "sequential" => KeyPopularity::sequential(spec.n),
         other => {
-            return Err(format!(
-                "unknown key distribution {other:?}; {}",
-                suggest(other, KEY_DISTS)
+            return Err((
+                "keys.dist",
+                format!(
+                    "unknown key distribution {other:?}; {}",
+                    suggest(other, KEY_DISTS)
+                ),
             ))
         }
     };
-    keys.map_err(|e| e.to_string())
+    keys.map_err(|e| ("keys", e.to_string()))
 }
 
 struct ClientBuilder {
@@ -442,4 +574,35 @@ impl RoleBuilder for ClientBuilder {
 /// The node ids of a built group, for the builder.
 pub fn group_nodes(first: u32, count: u32) -> impl Iterator<Item = NodeId> {
     (first..first + count).map(NodeId)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::diag::Source;
+    use crate::Scenario;
+
+    // Goal: every histogram a role declares (what `timeline_metric` is checked against) is
+    // one its nodes really record. Method: run a tiny client/server scenario and look each
+    // declared name up in the metrics.
+    #[test]
+    fn declared_histograms_are_recorded() {
+        let text = "[simulation]\nname = \"h\"\nseed = 1\nduration = \"50ms\"\n\n[[group]]\nname = \"clients\"\ncount = 1\nrole = \"client\"\ntarget = \"servers\"\nworkload = { rate = \"100/s\" }\n\n[[group]]\nname = \"servers\"\ncount = 1\nrole = \"server\"\n";
+        let scenario = Scenario::parse(Source {
+            name: "h.toml".into(),
+            text: text.into(),
+        })
+        .expect("valid");
+        let outcome = crate::run::run(&scenario, 1, &mut |_| std::ops::ControlFlow::Continue(()));
+        let metrics = outcome.sim.metrics();
+        for entry in registry() {
+            for name in entry.histograms {
+                assert!(
+                    metrics.histogram_by_name(name).is_some(),
+                    "role `{}` declares {name}, which is not recorded",
+                    entry.name
+                );
+            }
+        }
+    }
 }

@@ -223,7 +223,8 @@ impl<'de> Deserialize<'de> for GroupSection {
 pub struct FaultSection {
     /// When it fires.
     pub at: Spanned<String>,
-    /// Window length, for kinds that have one (crash, partition, degrade, slow, outage).
+    /// Window length, for kinds that have one (crash, partition, isolate, degrade, slow,
+    /// region_outage).
     #[serde(default)]
     pub duration: Option<Spanned<String>>,
     /// Crash these nodes.
@@ -269,6 +270,33 @@ pub const FAULT_KIND_KEYS: [&str; 9] = [
     "slow",
     "clock_skew",
     "region_outage",
+];
+
+/// What each of [`FAULT_KIND_KEYS`] does, in the same order, for `distsim list`. (Results
+/// and traces use the engine's names, `sim_core::fault::FAULT_KINDS`: a `crash` with
+/// `restart_after` is logged as `crash_restart`, `degrade` as `link_degrade`.)
+pub const FAULT_KIND_DESCRIPTIONS: [(&str, &str); 9] = [
+    (
+        "crash",
+        "stop nodes: drop queued work, timers and arriving messages (`restart_after` restarts them)",
+    ),
+    ("restart", "bring crashed nodes back"),
+    (
+        "partition",
+        "block messages between two node sets, both ways or one way, until `heal` or `duration`",
+    ),
+    ("isolate", "cut nodes off from every other node, both ways"),
+    ("heal", "remove one partition by name, or \"all\""),
+    (
+        "degrade",
+        "extra latency, loss and duplication on links, for `duration`",
+    ),
+    ("slow", "multiply nodes' service times, for `duration`"),
+    ("clock_skew", "step and drift nodes' local clocks"),
+    (
+        "region_outage",
+        "crash every node of a region (restarted after `duration`, if given)",
+    ),
 ];
 
 /// `partition = { from = ..., to = ..., one_way = false, name = "..." }`.
@@ -539,4 +567,16 @@ pub struct MixturePart {
     pub weight: f64,
     /// The part's distribution.
     pub value: DistSpec,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // Goal: `distsim list` describes exactly the fault keys the schema accepts, in order.
+    #[test]
+    fn every_fault_key_is_described() {
+        let described: Vec<&str> = FAULT_KIND_DESCRIPTIONS.iter().map(|(k, _)| *k).collect();
+        assert_eq!(described, FAULT_KIND_KEYS);
+    }
 }

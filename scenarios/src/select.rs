@@ -82,13 +82,23 @@ impl NodeDirectory {
             message: format!("selector {selector:?} has an invalid index {index:?}"),
             help: Some(SYNTAX_HELP.to_string()),
         })?;
-        if start >= end || end > u64::from(group.count) {
+        if start >= end {
+            return Err(SelectError {
+                message: format!("selector {selector:?} is an empty range"),
+                help: Some(
+                    "`a..b` is a to b-1 and `a..=b` is a to b, e.g. `group[0..2]` is nodes 0 and 1"
+                        .to_string(),
+                ),
+            });
+        }
+        if end > u64::from(group.count) {
+            let last = group.count - 1;
             return Err(SelectError {
                 message: format!(
-                    "selector {selector:?} is out of range: group {name:?} has {} nodes (indexes 0..{})",
-                    group.count, group.count
+                    "selector {selector:?} is out of range: group {name:?} has {} nodes, {name}[0] to {name}[{last}]",
+                    group.count
                 ),
-                help: None,
+                help: Some("node indexes start at 0".to_string()),
             });
         }
         Ok(NodeSet::range(

@@ -1,0 +1,408 @@
+//! The `distsim` binary, end to end: exit codes, messages, outputs and reproducibility.
+//!
+//! Goal: what a user sees at the command line. Exit codes are 0 for success, 2 for invalid
+//! input (a bad scenario, path, flag or `--set`) and 1 for a run that failed or stopped early;
+//! invalid input never panics or prints a backtrace; the same scenario and seed give
+//! byte-identical outputs. Method: run the built binary on tiny scenarios (a few hundred
+//! simulated milliseconds, well under a second in a debug build) in fresh temporary
+//! directories, and inspect its exit code, stdout, stderr and files.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::atomic::{AtomicU32, Ordering};
+
+/// 300 ms of 2 clients at 200/s against 2 servers: about 500 events.
+const TINY: &str = r#"
+[simulation]
+name = "tiny"
+seed = 3
+duration = "300ms"
+
+[[group]]
+name = "clients"
+count = 2
+role = "client"
+target = "servers"
+workload = { rate = "200/s" }
+
+[[group]]
+name = "servers"
+count = 2
+role = "server"
+service = { workers = 1, time = { dist = "exp", mean = "1ms" } }
+"#;
+
+/// A directory under the system temp dir, removed when dropped.
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new(label: &str) -> TempDir {
+        static NEXT: AtomicU32 = AtomicU32::new(0);
+        let n = NEXT.fetch_add(1, Ordering::Relaxed);
+        let path =
+            std::env::temp_dir().join(format!("distsim-cli-{label}-{}-{n}", std::process::id()));
+        let _ = fs::remove_dir_all(&path);
+        fs::create_dir_all(&path).expect("create temp dir");
+        TempDir(path)
+    }
+
+    /// Writes `text` to `name` inside the directory and returns its path.
+    fn write(&self, name: &str, text: &str) -> PathBuf {
+        let path = self.0.join(name);
+        fs::write(&path, text).expect("write test file");
+        path
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Runs `distsim args` in `dir`, with backtraces on so that a panic would be visible.
+fn distsim(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_distsim"))
+        .args(args)
+        .current_dir(dir)
+        .env("RUST_BACKTRACE", "1")
+        .output()
+        .expect("the distsim binary runs")
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+/// Asserts the exit code, showing the output when it differs.
+#[track_caller]
+fn assert_exit(output: &Output, code: i32) {
+    assert_eq!(
+        output.status.code(),
+        Some(code),
+        "stdout:\n{}\nstderr:\n{}",
+        stdout(output),
+        stderr(output)
+    );
+}
+
+/// Asserts that `output` is a clean refusal of invalid input: exit 2, an `error:` line on
+/// stderr containing `message`, and no panic or backtrace.
+#[track_caller]
+fn assert_invalid(output: &Output, message: &str) {
+    assert_exit(output, 2);
+    let err = stderr(output);
+    assert!(err.starts_with("error: "), "{err}");
+    assert!(err.contains(message), "want {message:?} in:\n{err}");
+    assert!(!err.contains("panicked"), "{err}");
+    assert!(!err.contains("RUST_BACKTRACE"), "{err}");
+    assert!(!err.contains("stack backtrace"), "{err}");
+}
+
+fn bad_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/bad")
+}
+
+/// Every `.toml` under `dir`, recursively, sorted.
+fn toml_files(dir: &Path) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    for entry in fs::read_dir(dir).expect("readable directory") {
+        let path = entry.expect("directory entry").path();
+        if path.is_dir() {
+            files.extend(toml_files(&path));
+        } else if path.extension().is_some_and(|e| e == "toml") {
+            files.push(path);
+        }
+    }
+    files.sort();
+    files
+}
+
+// Goal: `distsim list` names the roles, distributions and fault kinds a scenario can use.
+#[test]
+fn list_shows_what_a_scenario_can_use() {
+    let dir = TempDir::new("list");
+    let output = distsim(&dir.0, &["list"]);
+    assert_exit(&output, 0);
+    let out = stdout(&output);
+    for name in ["client", "server", "exponential", "lognormal", "zipf"] {
+        assert!(out.contains(&format!("  {name} ")), "no {name} in:\n{out}");
+    }
+    for key in scenarios::schema::FAULT_KIND_KEYS {
+        assert!(out.contains(&format!("  {key} ")), "no {key} in:\n{out}");
+    }
+}
+
+// Goal: every shipped example is valid.
+#[test]
+fn validate_accepts_every_example() {
+    let dir = TempDir::new("examples");
+    let examples = toml_files(&Path::new(env!("CARGO_MANIFEST_DIR")).join("examples"));
+    assert!(!examples.is_empty());
+    for example in examples {
+        let output = distsim(&dir.0, &["validate", example.to_str().expect("utf-8 path")]);
+        assert_exit(&output, 0);
+        assert!(stdout(&output).contains("valid"), "{}", stdout(&output));
+    }
+}
+
+// Goal: `validate` on a bad file exits 2 with the diagnostic (file, line, help).
+#[test]
+fn validate_refuses_a_bad_file_with_its_message() {
+    let dir = TempDir::new("bad");
+    let bad = bad_dir().join("unknown-role.toml");
+    let output = distsim(&dir.0, &["validate", bad.to_str().expect("utf-8 path")]);
+    assert_invalid(&output, "unknown-role.toml:10:8: unknown role \"sever\"");
+    assert!(stderr(&output).contains("= help: did you mean `server`?"));
+    assert_eq!(stdout(&output), "");
+}
+
+// Goal: no file in the bad corpus makes the binary panic; each is a clean exit 2, for both
+// `validate` and `run`.
+#[test]
+fn every_bad_file_is_a_clean_exit_2() {
+    let dir = TempDir::new("corpus");
+    for bad in toml_files(&bad_dir()) {
+        let path = bad.to_str().expect("utf-8 path");
+        assert_invalid(&distsim(&dir.0, &["validate", path]), "");
+        assert_invalid(&distsim(&dir.0, &["run", path, "--out", "out"]), "");
+    }
+    assert!(!dir.0.join("out").exists(), "a bad scenario wrote results");
+}
+
+// Goal: unreadable paths are invalid input with a clear message.
+#[test]
+fn unreadable_paths_exit_2() {
+    let dir = TempDir::new("paths");
+    let output = distsim(&dir.0, &["run", "no-such-scenario.toml"]);
+    assert_invalid(
+        &output,
+        "cannot read scenario \"no-such-scenario.toml\": No such file",
+    );
+    let output = distsim(&dir.0, &["validate", "."]);
+    assert_invalid(&output, "cannot read scenario \".\"");
+}
+
+// Goal: malformed or dangling `--set` overrides and bad flags are invalid input.
+#[test]
+fn bad_overrides_and_flags_exit_2() {
+    let dir = TempDir::new("set");
+    dir.write("tiny.toml", TINY);
+    for (args, message) in [
+        (
+            &["run", "tiny.toml", "--set", "groupcount"][..],
+            "invalid --set \"groupcount\": expected path=value",
+        ),
+        (
+            &["run", "tiny.toml", "--set", "group.srvers.count=3"][..],
+            "no `group` entry called \"srvers\" (did you mean `servers`?)",
+        ),
+        (
+            &["validate", "tiny.toml", "--set", "group.servers.count=0"][..],
+            "tiny.toml (with --set):",
+        ),
+        (
+            &["run", "tiny.toml", "--seed", "notanumber"][..],
+            "--seed takes a whole number >= 0 or `random`, got \"notanumber\"",
+        ),
+        (&["frobnicate"][..], "unrecognized subcommand"),
+    ] {
+        assert_invalid(&distsim(&dir.0, args), message);
+    }
+}
+
+// Goal: a scenario without a seed does not run without `--seed`, and says how to give one.
+#[test]
+fn a_missing_seed_exits_2() {
+    let dir = TempDir::new("noseed");
+    dir.write("noseed.toml", &TINY.replace("seed = 3\n", ""));
+    let output = distsim(&dir.0, &["run", "noseed.toml", "--out", "out"]);
+    assert_invalid(
+        &output,
+        "no seed: add `seed = N` to [simulation], or pass --seed N (or --seed random)",
+    );
+    assert!(!dir.0.join("out").exists());
+    // The same file is valid: the seed is a run-time choice.
+    assert_exit(&distsim(&dir.0, &["validate", "noseed.toml"]), 0);
+}
+
+// Goal: `--seed random` picks a seed, prints it with the way to reproduce the run, and the
+// results record it.
+#[test]
+fn a_random_seed_is_printed_and_recorded() {
+    let dir = TempDir::new("random");
+    dir.write("noseed.toml", &TINY.replace("seed = 3\n", ""));
+    let output = distsim(
+        &dir.0,
+        &["run", "noseed.toml", "--seed", "random", "--out", "out"],
+    );
+    assert_exit(&output, 0);
+    let err = stderr(&output);
+    let seed = err
+        .lines()
+        .find_map(|line| line.strip_prefix("seed: "))
+        .and_then(|rest| rest.split(' ').next())
+        .unwrap_or_else(|| panic!("no seed line in:\n{err}"));
+    assert!(
+        err.contains(&format!("reproduce with --seed {seed}")),
+        "{err}"
+    );
+    let results = fs::read_to_string(dir.0.join("out/results.json")).expect("results.json");
+    assert!(
+        results.contains(&format!("\"seed\": {seed}")),
+        "seed {seed} not in results.json"
+    );
+}
+
+// Goal: the same scenario and seed give byte-identical results, timeline CSV and report,
+// whichever directory they are written to.
+#[test]
+fn runs_are_reproducible_byte_for_byte() {
+    let dir = TempDir::new("determinism");
+    dir.write("tiny.toml", TINY);
+    for out in ["first", "second"] {
+        let output = distsim(&dir.0, &["run", "tiny.toml", "--out", out]);
+        assert_exit(&output, 0);
+    }
+    for file in ["results.json", "timeseries.csv", "report.html"] {
+        let first = fs::read(dir.0.join("first").join(file)).expect("first run's file");
+        let second = fs::read(dir.0.join("second").join(file)).expect("second run's file");
+        assert!(!first.is_empty(), "{file} is empty");
+        assert!(first == second, "{file} differs between two identical runs");
+    }
+    // A different seed is a different run (the comparison above is not vacuous).
+    let output = distsim(
+        &dir.0,
+        &["run", "tiny.toml", "--out", "third", "--seed", "4"],
+    );
+    assert_exit(&output, 0);
+    let first = fs::read(dir.0.join("first/results.json")).expect("first results");
+    let third = fs::read(dir.0.join("third/results.json")).expect("third results");
+    assert!(first != third);
+}
+
+// Goal: a run stopped by a guard exits 1, says why and how to reproduce it, and still writes
+// its results, marked partial.
+#[test]
+fn a_guard_stops_the_run_and_keeps_partial_results() {
+    let dir = TempDir::new("guard");
+    dir.write("tiny.toml", TINY);
+    let output = distsim(
+        &dir.0,
+        &[
+            "run",
+            "tiny.toml",
+            "--out",
+            "out",
+            "--set",
+            "simulation.max_events=100",
+        ],
+    );
+    assert_exit(&output, 1);
+    let err = stderr(&output);
+    assert!(err.contains("error: the run stopped early"), "{err}");
+    assert!(err.contains("max_events"), "{err}");
+    assert!(
+        err.contains("partial results (marked partial) are in out"),
+        "{err}"
+    );
+    assert!(
+        err.contains(
+            "reproduce with: distsim run tiny.toml --seed 3 --set simulation.max_events=100\n"
+        ),
+        "{err}"
+    );
+    assert!(!err.contains("panicked"), "{err}");
+    let results = fs::read_to_string(dir.0.join("out/results.json")).expect("results.json");
+    let partial = results
+        .lines()
+        .find(|line| line.trim_start().starts_with("\"partial\":"))
+        .expect("a partial field");
+    assert!(!partial.contains("null"), "{partial}");
+    assert!(partial.contains("max_events"), "{partial}");
+    assert!(dir.0.join("out/report.html").exists());
+}
+
+// Goal: `--trace` writes one JSON object per processed event; `--quiet` keeps stdout empty
+// and `--out` decides where the results go.
+#[test]
+fn trace_quiet_and_out() {
+    let dir = TempDir::new("trace");
+    dir.write("tiny.toml", TINY);
+    let output = distsim(
+        &dir.0,
+        &[
+            "run",
+            "tiny.toml",
+            "--quiet",
+            "--trace",
+            "trace.jsonl",
+            "--out",
+            "elsewhere/results",
+        ],
+    );
+    assert_exit(&output, 0);
+    assert_eq!(stdout(&output), "");
+    assert_eq!(stderr(&output), "");
+    let trace = fs::read_to_string(dir.0.join("trace.jsonl")).expect("the trace");
+    let lines: Vec<&str> = trace.lines().collect();
+    assert!(lines.len() > 100, "only {} trace lines", lines.len());
+    for line in &lines {
+        assert!(
+            line.starts_with("{\"t_ns\":") && line.ends_with('}'),
+            "{line}"
+        );
+    }
+    assert!(dir.0.join("elsewhere/results/results.json").exists());
+    assert!(!dir.0.join("out").exists(), "--out was ignored");
+    // Without --quiet the same run prints its percentile table on stdout.
+    let output = distsim(&dir.0, &["run", "tiny.toml", "--out", "loud"]);
+    assert_exit(&output, 0);
+    assert!(
+        stdout(&output).contains("latency.read"),
+        "{}",
+        stdout(&output)
+    );
+}
+
+// Goal: the wall-time guard stops a run the same way: exit 1, the reason, partial results.
+// Method: a 1 ns limit is exceeded by the first progress check (every 65 536 events), so the
+// scenario only needs more events than that: 2 clients at 20k/s for 1 s, ~4 events a request.
+#[test]
+fn the_wall_time_guard_stops_the_run() {
+    let dir = TempDir::new("wall");
+    let text = TINY
+        .replace("\"300ms\"", "\"1s\"\nmax_wall_time = \"1ns\"")
+        .replace("\"200/s\"", "\"20k/s\"")
+        .replace(
+            "count = 2\nrole = \"server\"",
+            "count = 8\nrole = \"server\"",
+        );
+    dir.write("busy.toml", &text);
+    let output = distsim(&dir.0, &["run", "busy.toml", "--out", "out", "--quiet"]);
+    assert_exit(&output, 1);
+    let err = stderr(&output);
+    assert!(err.contains("the max_wall_time guard"), "{err}");
+    assert!(
+        err.contains("reproduce with: distsim run busy.toml --seed 3"),
+        "{err}"
+    );
+    let results = fs::read_to_string(dir.0.join("out/results.json")).expect("results.json");
+    assert!(results.contains("\"partial\": \"") && results.contains("max_wall_time"));
+}
+
+// Goal: with `--set`, a file that is not valid TOML is still reported at its own line, not as
+// a bad override.
+#[test]
+fn a_broken_file_is_reported_before_overrides() {
+    let dir = TempDir::new("broken");
+    let bad = bad_dir().join("toml-syntax.toml");
+    let path = bad.to_str().expect("utf-8 path");
+    let output = distsim(&dir.0, &["validate", path, "--set", "simulation.seed=2"]);
+    assert_invalid(&output, "toml-syntax.toml:5:16: invalid basic string");
+}

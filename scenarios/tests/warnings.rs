@@ -1,0 +1,106 @@
+//! Warnings: scenarios that are valid but probably not what the author meant.
+//!
+//! Goal: each suspicious choice still loads, and raises exactly the warning that explains it,
+//! pointing at the line. Method: small scenarios through one `check` helper that compares the
+//! rendered warnings with the expected text.
+
+const CLIENTS_AND_SERVERS: &str = r#"
+[[group]]
+name = "clients"
+count = 2
+role = "client"
+target = "servers"
+workload = { rate = "100/s" }
+
+[[group]]
+name = "servers"
+count = 4
+role = "server"
+service = { workers = 1, time = { dist = "exp", mean = "1ms" } }
+"#;
+
+/// Loads `text` as `warn.toml`, asserts it is valid, and compares its warnings, rendered and
+/// separated by blank lines, with `expect`.
+#[track_caller]
+fn check(text: &str, expect: &str) {
+    let scenario = scenarios::load_text("warn.toml", text, &[])
+        .unwrap_or_else(|error| panic!("should load:\n{error}"));
+    let got: Vec<String> = scenario.warnings.iter().map(|w| w.to_string()).collect();
+    assert_eq!(got.join("\n\n"), expect.trim());
+    assert_eq!(scenario.has_warnings(), !expect.trim().is_empty());
+}
+
+// Goal: a fault timed at or after the end of the run is reported (it would never fire).
+#[test]
+fn fault_after_the_end_of_the_run() {
+    let text = format!(
+        "[simulation]\nname = \"w\"\nseed = 1\nduration = \"10s\"\n{CLIENTS_AND_SERVERS}\n[[fault]]\nat = \"15s\"\ncrash = \"servers[0]\"\n"
+    );
+    check(
+        &text,
+        r#"
+warning: warn.toml:20:6: this fault fires at 15s, after the run ends (10s)
+   |
+20 | at = "15s"
+   |      ^^^^^
+"#,
+    );
+}
+
+// Goal: a warm-up as long as the run leaves every total empty.
+#[test]
+fn warmup_not_shorter_than_the_run() {
+    let text = format!(
+        "[simulation]\nname = \"w\"\nseed = 1\nduration = \"10s\"\nwarmup = \"10s\"\n{CLIENTS_AND_SERVERS}"
+    );
+    check(
+        &text,
+        r#"
+warning: warn.toml:5:10: warmup (10s) is not shorter than the run (10s): every result will be empty
+  |
+5 | warmup = "10s"
+  |          ^^^^^
+"#,
+    );
+}
+
+// Goal: offered load at or above capacity (utilisation >= 1) is reported: the queues grow
+// without bound. 2 clients x 2500/s = 5000/s against 4 servers x 1 worker / 1 ms = 4000/s.
+#[test]
+fn utilisation_at_or_above_one() {
+    let text = "[simulation]\nname = \"w\"\nseed = 1\nduration = \"10s\"\n\n[[group]]\nname = \"clients\"\ncount = 2\nrole = \"client\"\ntarget = \"servers\"\nworkload = { rate = \"2500/s\" }\n\n[[group]]\nname = \"servers\"\ncount = 4\nrole = \"server\"\nservice = { workers = 1, time = { dist = \"exp\", mean = \"1ms\" } }\n";
+    check(
+        text,
+        r#"
+warning: warn.toml:17:11: group "servers" is offered 5000 requests/s but can serve about 4000/s (utilisation 1.25): its queues will grow without bound
+   |
+17 | service = { workers = 1, time = { dist = "exp", mean = "1ms" } }
+   |           ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^
+"#,
+    );
+}
+
+// Goal: exactly at capacity (utilisation 1) already warns: an M/M/c queue at utilisation 1
+// has no steady state.
+#[test]
+fn utilisation_exactly_one() {
+    let text = "[simulation]\nname = \"w\"\nseed = 1\nduration = \"10s\"\n\n[[group]]\nname = \"clients\"\ncount = 2\nrole = \"client\"\ntarget = \"servers\"\nworkload = { rate = \"2000/s\" }\n\n[[group]]\nname = \"servers\"\ncount = 4\nrole = \"server\"\nservice = { workers = 1, time = { dist = \"exp\", mean = \"1ms\" } }\n";
+    check(
+        text,
+        r#"
+warning: warn.toml:17:11: group "servers" is offered 4000 requests/s but can serve about 4000/s (utilisation 1.00): its queues will grow without bound
+   |
+17 | service = { workers = 1, time = { dist = "exp", mean = "1ms" } }
+   |           ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^
+"#,
+    );
+}
+
+// Goal: a sensible scenario raises no warnings at all (the checks above are not noise).
+#[test]
+fn a_sensible_scenario_has_no_warnings() {
+    let text = format!(
+        "[simulation]\nname = \"w\"\nseed = 1\nduration = \"10s\"\nwarmup = \"1s\"\n{CLIENTS_AND_SERVERS}\n[[fault]]\nat = \"5s\"\ncrash = \"servers[0]\"\n"
+    );
+    check(&text, "");
+}
