@@ -43,7 +43,9 @@
 //! let stats = NodeStats { up: true, sent: 10, received: 12, work_completed: 12, busy_ns: 5_000 };
 //! let data = RunData {
 //!     scenario_name: "demo".into(),
+//!     description: None,
 //!     scenario_file: "demo.toml".into(),
+//!     reproduce: "distsim run demo.toml --seed 7".into(),
 //!     scenario_hash: "00ff".into(),
 //!     seed: 7,
 //!     distsim_version: "0.1.0".into(),
@@ -96,8 +98,12 @@ const PRIMARY_PREFIX: &str = "latency.";
 pub struct RunData<'a> {
     /// The scenario's name.
     pub scenario_name: String,
+    /// The scenario's free-text description, if it has one.
+    pub description: Option<String>,
     /// The scenario file as given on the command line.
     pub scenario_file: String,
+    /// The command that reruns this run exactly (file, seed and any overrides).
+    pub reproduce: String,
     /// Hex hash of the scenario file's contents.
     pub scenario_hash: String,
     /// The run's root seed.

@@ -51,8 +51,14 @@ pub struct ResultsFile {
     pub partial: Option<String>,
     /// The scenario's name.
     pub scenario: String,
+    /// The scenario's free-text description (`[simulation].description`).
+    #[serde(default)]
+    pub description: Option<String>,
     /// The scenario file as given on the command line.
     pub scenario_file: String,
+    /// The command that reruns this run exactly.
+    #[serde(default)]
+    pub reproduce: String,
     /// Hex hash of the scenario file's contents.
     pub scenario_hash: String,
     /// The schema version, [`SCHEMA_VERSION`] when written by this build.
@@ -273,7 +279,9 @@ pub fn build_results(data: &RunData<'_>) -> Result<ResultsFile, ReportError> {
         nodes,
         partial: data.partial.clone(),
         scenario: data.scenario_name.clone(),
+        description: data.description.clone(),
         scenario_file: data.scenario_file.clone(),
+        reproduce: data.reproduce.clone(),
         scenario_hash: data.scenario_hash.clone(),
         schema_version: SCHEMA_VERSION,
         seed: data.seed,

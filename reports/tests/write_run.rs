@@ -129,6 +129,8 @@ fn fixture(n_nodes: usize) -> Fixture {
 
 fn run_data(fixture: &Fixture) -> RunData<'_> {
     RunData {
+        description: None,
+        reproduce: "distsim run test.toml --seed 1".into(),
         scenario_name: "cache-partition".to_string(),
         scenario_file: "scenarios/cache-partition.toml".to_string(),
         scenario_hash: "3f2a9c0d5e7b1a48".to_string(),
@@ -401,6 +403,8 @@ fn large_partial_run() {
 fn empty_run_writes_placeholders() {
     let metrics = Metrics::new();
     let data = RunData {
+        description: None,
+        reproduce: "distsim run test.toml --seed 1".into(),
         scenario_name: "empty".to_string(),
         scenario_file: "empty.toml".to_string(),
         scenario_hash: "00".to_string(),

@@ -80,6 +80,10 @@ pub struct Check {
 
 /// A validated scenario.
 pub struct Scenario {
+    /// The file as the user named it (without any `--set` note).
+    pub file: String,
+    /// The `--set` overrides applied, in order.
+    pub overrides: Vec<String>,
     /// The text it came from.
     pub source: Source,
     /// `[simulation].name`.
@@ -286,7 +290,9 @@ impl Scenario {
         let mut faults = Vec::new();
         for (index, section) in file.fault.iter().enumerate() {
             let (at, fault) = fault_parser.parse(index, section).or_else(err)?;
-            if at.as_nanos() >= duration.as_nanos() {
+            // A fault at exactly the end still fires: the run processes events up to and
+            // including its end time.
+            if at.as_nanos() > duration.as_nanos() {
                 warnings.push(Diagnostic::warning(
                     &source,
                     at_span(section),
@@ -306,6 +312,17 @@ impl Scenario {
             .or_else(err)?;
 
         let entries = registry();
+        let serves_requests: std::collections::BTreeMap<String, bool> = file
+            .group
+            .iter()
+            .map(|g| {
+                let group = g.get_ref();
+                let serves = entries
+                    .iter()
+                    .any(|e| e.name == group.role.get_ref() && e.serves_requests);
+                (group.name.get_ref().clone(), serves)
+            })
+            .collect();
         let mut groups = Vec::with_capacity(groups_plan.len());
         for (section, placed) in file.group.iter().zip(groups_plan.drain(..)) {
             let group = section.get_ref();
@@ -331,10 +348,11 @@ impl Scenario {
                 group,
                 group_span: section.span(),
                 directory: &directory,
+                serves_requests: &serves_requests,
             };
             let mut params = Params::new(&source, section, entry);
             let builder = (entry.parse)(&context, &mut params).or_else(err)?;
-            params.finish().or_else(err)?;
+            warnings.extend(params.finish().or_else(err)?);
             groups.push(GroupPlan {
                 name: placed.0,
                 role: entry.name,
@@ -369,6 +387,8 @@ impl Scenario {
             checks,
             warnings,
             hash,
+            file: source.name.clone(),
+            overrides: Vec::new(),
             source,
         })
     }
@@ -730,16 +750,20 @@ fn build_network(
                 "`between` takes exactly two names: regions, zones or single nodes",
             ));
         };
+        // Bare names, or `region:NAME` / `zone:NAME` as in selectors (which also settles a
+        // name that is both a region and a zone).
         let region = |n: &str| {
-            region_names
-                .iter()
-                .position(|r| *r == n)
+            let name = n.strip_prefix("region:").unwrap_or(n);
+            (!n.starts_with("zone:"))
+                .then(|| region_names.iter().position(|r| *r == name))
+                .flatten()
                 .map(|i| RegionId(i as u16))
         };
         let zone = |n: &str| {
-            zone_names
-                .iter()
-                .position(|z| z == n)
+            let name = n.strip_prefix("zone:").unwrap_or(n);
+            (!n.starts_with("region:"))
+                .then(|| zone_names.iter().position(|z| z == name))
+                .flatten()
                 .map(|i| ZoneId(i as u16))
         };
         let node = |n: &str| {
@@ -773,44 +797,76 @@ fn build_network(
     Ok(config)
 }
 
+/// Warns about every group whose busiest node is offered at least as much work as it can
+/// serve. Each open-loop client spreads its rate evenly over its targets (exact for `random`
+/// and `round_robin` routing, an average for `key_modulo`); a node's demand is its offered
+/// reads, writes and deletes times their mean service times, divided by its workers.
 fn utilisation_warnings(
     source: &Source,
     file: &ScenarioFile,
     groups: &[GroupPlan],
     warnings: &mut Vec<Diagnostic>,
 ) {
-    for (index, target) in groups.iter().enumerate() {
-        let Some(service) = &target.service else {
+    // Offered requests per second by target node and operation (looked up, never iterated).
+    let mut offered: std::collections::HashMap<NodeId, [f64; 3]> = Default::default();
+    for group in groups {
+        let Some(load) = group.builder.offered_load() else {
             continue;
         };
-        let offered: f64 = groups
-            .iter()
-            .filter_map(|g| {
-                g.builder
-                    .offered_load()
-                    .map(|(t, rate)| (t, rate * f64::from(g.count)))
+        let per_target = load.rate_per_s * f64::from(group.count) / load.targets.len() as f64;
+        for target in &load.targets {
+            let entry = offered.entry(*target).or_insert([0.0; 3]);
+            for (slot, fraction) in entry.iter_mut().zip(load.op_fractions) {
+                *slot += per_target * fraction;
+            }
+        }
+    }
+    for (index, group) in groups.iter().enumerate() {
+        let Some(service) = &group.service else {
+            continue;
+        };
+        let mean_s: Vec<Option<f64>> = (0..3)
+            .map(|op| {
+                service
+                    .op_time(sim_core::OpKind(op))
+                    .and_then(Distribution::mean)
+                    .map(|ns| ns / 1e9)
             })
-            .filter(|(t, _)| *t == target.name)
-            .map(|(_, rate)| rate)
-            .sum();
-        let Some(mean_ns) = service
-            .op_time(sim_core::OpKind(0))
-            .and_then(Distribution::mean)
-        else {
+            .collect();
+        let workers = f64::from(service.workers().get());
+        let busiest = (group.first..group.first + group.count)
+            .filter_map(|n| offered.get(&NodeId(n)))
+            .map(|rates| {
+                let demand: f64 = rates
+                    .iter()
+                    .zip(&mean_s)
+                    .map(|(rate, mean)| rate * mean.unwrap_or(0.0))
+                    .sum();
+                (rates.iter().sum::<f64>(), demand / workers)
+            })
+            .max_by(|a, b| a.1.total_cmp(&b.1));
+        let Some((rate, utilisation)) = busiest else {
             continue;
         };
-        let capacity_per_s =
-            f64::from(target.count) * f64::from(service.workers().get()) * 1e9 / mean_ns;
-        let utilisation = offered / capacity_per_s;
         if utilisation >= 1.0 {
             let span: Range<usize> = file.group[index]
                 .get_ref()
                 .service
                 .as_ref()
                 .map_or(file.group[index].span(), Spanned::span);
+            let consequence = match service.queue_capacity() {
+                None => "its queue will grow without bound".to_string(),
+                Some(capacity) => format!(
+                    "its queue (bound {capacity}) will fill and it will {} the excess",
+                    match service.overflow() {
+                        sim_core::Overflow::Reject => "reject",
+                        sim_core::Overflow::Drop => "drop",
+                    }
+                ),
+            };
             warnings.push(Diagnostic::warning(source, span, format!(
-                "group {:?} is offered {offered:.0} requests/s but can serve about {capacity_per_s:.0}/s (utilisation {utilisation:.2}): its queues will grow without bound",
-                target.name
+                "group {:?}: its busiest node is offered {rate:.0} requests/s, {utilisation:.2} times what its {workers} worker(s) can serve: {consequence}",
+                group.name
             )));
         }
     }
@@ -899,6 +955,21 @@ fn build_report(
 /// Statistics a `[[check]]` metric path may end with.
 const CHECK_STATS: [&str; 8] = ["count", "mean", "min", "max", "p50", "p90", "p99", "p999"];
 
+/// The statistic a latency metric path ends with: one of [`CHECK_STATS`], or any percentile
+/// `p<number>` (`p99.99`), whose number may itself contain a dot.
+fn latency_statistic(metric: &str) -> Option<&str> {
+    if let Some(stat) = CHECK_STATS
+        .iter()
+        .find(|s| metric.ends_with(&format!(".{s}")))
+    {
+        return Some(stat);
+    }
+    let at = metric.rfind(".p")?;
+    let stat = &metric[at + 1..];
+    let percentile: f64 = stat[1..].parse().ok()?;
+    (percentile > 0.0 && percentile < 100.0).then_some(stat)
+}
+
 fn build_checks(source: &Source, file: &ScenarioFile) -> Result<Vec<Check>, ScenarioError> {
     let mut checks = Vec::new();
     for section in &file.check {
@@ -913,14 +984,18 @@ fn build_checks(source: &Source, file: &ScenarioFile) -> Result<Vec<Check>, Scen
         }
         // Latency statistics compare durations; everything else compares plain numbers.
         let is_latency = metric.starts_with("latency.") || metric.starts_with("service.");
-        let stat = metric.rsplit('.').next().unwrap_or("");
-        if is_latency && !CHECK_STATS.contains(&stat) {
+        let stat =
+            latency_statistic(&metric).unwrap_or_else(|| metric.rsplit('.').next().unwrap_or(""));
+        if is_latency && latency_statistic(&metric).is_none() {
             return err(Diagnostic::error(
                 source,
                 check.metric.span(),
                 format!("a latency check names a statistic; {metric:?} ends in {stat:?}"),
             )
-            .with_help(suggest(stat, CHECK_STATS)));
+            .with_help(format!(
+                "{}, or any percentile such as `p99.99`",
+                suggest(stat, CHECK_STATS)
+            )));
         }
         let dimension = if is_latency && stat != "count" {
             Dimension::Duration

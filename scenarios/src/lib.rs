@@ -107,7 +107,7 @@ pub fn load_text(name: &str, text: &str, overrides: &[String]) -> Result<Scenari
             text: text.to_string(),
         })?;
     }
-    let (name, text) = if overrides.is_empty() {
+    let (label, text) = if overrides.is_empty() {
         (name.to_string(), text.to_string())
     } else {
         (
@@ -115,7 +115,10 @@ pub fn load_text(name: &str, text: &str, overrides: &[String]) -> Result<Scenari
             apply_overrides(text, overrides)?,
         )
     };
-    Scenario::parse(Source { name, text })
+    let mut scenario = Scenario::parse(Source { name: label, text })?;
+    scenario.file = name.to_string();
+    scenario.overrides = overrides.to_vec();
+    Ok(scenario)
 }
 
 /// Applies `path=value` overrides to TOML text, keeping the rest of the file as written.

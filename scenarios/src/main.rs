@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use scenarios::diag::Severity;
-use scenarios::run::{run_data, Outcome};
+use scenarios::run::{reproduce_command, run_data, Outcome};
 use scenarios::{load, Scenario, ScenarioError};
 use sim_core::trace::{JsonLinesTrace, TraceRecord, TraceSink};
 use sim_core::Progress;
@@ -141,7 +141,9 @@ fn choose_seed(flag: Option<&str>, scenario: &Scenario) -> Result<(u64, bool), S
             // simulation, and the chosen seed is printed so the run can be reproduced.
             let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
             hasher.write_u64(0x5eed);
-            Ok((hasher.finish(), true))
+            // At most i64::MAX, so the seed can be written back into the file as `seed = N`
+            // (TOML integers are signed 64-bit).
+            Ok((hasher.finish() >> 1, true))
         }
         Some(text) => text
             .parse()
@@ -277,31 +279,12 @@ fn run_command(
                 "partial results (marked partial) are in {}",
                 out_dir.display()
             );
-            eprintln!("reproduce with: {}", reproduce_command(file, seed, set));
+            eprintln!(
+                "reproduce with: {}",
+                reproduce_command(&file.display().to_string(), seed, set)
+            );
             ExitCode::from(EXIT_RUN_FAILED)
         }
-    }
-}
-
-/// The command that reruns this run exactly: the file, the seed and every `--set`.
-fn reproduce_command(file: &Path, seed: u64, set: &[String]) -> String {
-    let mut command = format!(
-        "distsim run {} --seed {seed}",
-        shell_quote(&file.display().to_string())
-    );
-    for given in set {
-        command.push_str(&format!(" --set {}", shell_quote(given)));
-    }
-    command
-}
-
-/// `text` as one POSIX shell word: as is when it is plainly safe, else in single quotes.
-fn shell_quote(text: &str) -> String {
-    let safe = |c: char| c.is_ascii_alphanumeric() || "_-./=:,+@%".contains(c);
-    if !text.is_empty() && text.chars().all(safe) {
-        text.to_string()
-    } else {
-        format!("'{}'", text.replace('\'', "'\\''"))
     }
 }
 
@@ -376,26 +359,4 @@ fn list_text() -> String {
         .into_iter(),
     );
     text
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    // Goal: the printed reproduce command survives a POSIX shell: plain words stay as they
-    // are, anything with spaces, quotes or braces is single-quoted.
-    #[test]
-    fn reproduce_command_quotes_for_the_shell() {
-        let set = vec![
-            "simulation.max_events=100".to_string(),
-            "group.clients.workload={ rate = \"1/s\" }".to_string(),
-            "simulation.name=\"it's\"".to_string(),
-        ];
-        assert_eq!(
-            reproduce_command(Path::new("my runs/a.toml"), 7, &set),
-            "distsim run 'my runs/a.toml' --seed 7 --set simulation.max_events=100 \
-             --set 'group.clients.workload={ rate = \"1/s\" }' \
-             --set 'simulation.name=\"it'\\''s\"'"
-        );
-    }
 }

@@ -10,7 +10,7 @@ use std::ops::ControlFlow;
 use models::msg::Msg;
 use reports::{NodeLoad, RunData};
 use sim_core::trace::TraceSink;
-use sim_core::{Node, NodeId, Progress, SimTime, Simulation};
+use sim_core::{Node, NodeId, NodeStats, Progress, SimTime, Simulation};
 
 use crate::Scenario;
 
@@ -25,6 +25,9 @@ pub struct Outcome {
     pub seed: u64,
     /// Why it stopped early, if it did.
     pub partial: Option<String>,
+    /// Each node's totals at the end of the warm-up, subtracted from the reported loads so
+    /// they describe the same span as the metrics.
+    pub warmup_loads: Option<Vec<NodeStats>>,
 }
 
 /// Runs `scenario` with `seed`, calling `observer` every 65 536 events (progress bars,
@@ -51,9 +54,16 @@ pub fn run_traced(
     let end = SimTime::ZERO + scenario.duration;
     let warmup_end = SimTime::ZERO + scenario.warmup;
     let mut partial = None;
+    let mut warmup_loads = None;
     if warmup_end > SimTime::ZERO {
         match sim.run_observed(warmup_end.min(end), &mut *observer) {
-            Ok(_) => sim.metrics_mut().reset_totals(),
+            Ok(_) => {
+                sim.metrics_mut().reset_totals();
+                let loads = (0..sim.n_nodes())
+                    .map(|n| sim.node_stats(NodeId(n)))
+                    .collect();
+                warmup_loads = Some(loads);
+            }
             Err(error) => partial = Some(error.to_string()),
         }
     }
@@ -63,7 +73,23 @@ pub fn run_traced(
         }
     }
     drop(sim.take_trace());
-    Outcome { sim, seed, partial }
+    Outcome {
+        sim,
+        seed,
+        partial,
+        warmup_loads,
+    }
+}
+
+/// A node's totals since `before` (the warm-up's end).
+fn since(now: NodeStats, before: NodeStats) -> NodeStats {
+    NodeStats {
+        up: now.up,
+        sent: now.sent - before.sent,
+        received: now.received - before.received,
+        work_completed: now.work_completed - before.work_completed,
+        busy_ns: now.busy_ns - before.busy_ns,
+    }
 }
 
 /// The report input for an outcome.
@@ -72,15 +98,20 @@ pub fn run_data<'a>(scenario: &Scenario, outcome: &'a Outcome) -> RunData<'a> {
         .node_names()
         .into_iter()
         .enumerate()
-        .map(|(i, (name, group))| NodeLoad {
-            name,
-            group,
-            stats: outcome.sim.node_stats(NodeId(i as u32)),
+        .map(|(i, (name, group))| {
+            let total = outcome.sim.node_stats(NodeId(i as u32));
+            let stats = match &outcome.warmup_loads {
+                Some(loads) => since(total, loads[i]),
+                None => total,
+            };
+            NodeLoad { name, group, stats }
         })
         .collect();
     RunData {
         scenario_name: scenario.name.clone(),
-        scenario_file: scenario.source.name.clone(),
+        description: scenario.description.clone(),
+        scenario_file: scenario.file.clone(),
+        reproduce: reproduce_command(&scenario.file, outcome.seed, &scenario.overrides),
         scenario_hash: scenario.hash.clone(),
         seed: outcome.seed,
         distsim_version: VERSION.to_string(),
@@ -93,5 +124,46 @@ pub fn run_data<'a>(scenario: &Scenario, outcome: &'a Outcome) -> RunData<'a> {
         nodes,
         percentiles: scenario.report.percentiles.clone(),
         primary_latency: scenario.report.timeline_metric.clone(),
+    }
+}
+
+/// The command that reruns this run exactly: the file, the seed and every `--set`.
+pub fn reproduce_command(file: &str, seed: u64, set: &[String]) -> String {
+    let mut command = format!("distsim run {} --seed {seed}", shell_quote(file));
+    for given in set {
+        command.push_str(&format!(" --set {}", shell_quote(given)));
+    }
+    command
+}
+
+/// `text` as one POSIX shell word: as is when it is plainly safe, else in single quotes.
+fn shell_quote(text: &str) -> String {
+    let safe = |c: char| c.is_ascii_alphanumeric() || "_-./=:,+@%".contains(c);
+    if !text.is_empty() && text.chars().all(safe) {
+        text.to_string()
+    } else {
+        format!("'{}'", text.replace('\'', "'\\''"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // Goal: the printed reproduce command survives a POSIX shell: plain words stay as they
+    // are, anything with spaces, quotes or braces is single-quoted.
+    #[test]
+    fn reproduce_command_quotes_for_the_shell() {
+        let set = vec![
+            "simulation.max_events=100".to_string(),
+            "group.clients.workload={ rate = \"1/s\" }".to_string(),
+            "simulation.name=\"it's\"".to_string(),
+        ];
+        assert_eq!(
+            reproduce_command("my runs/a.toml", 7, &set),
+            "distsim run 'my runs/a.toml' --seed 7 --set simulation.max_events=100 \
+             --set 'group.clients.workload={ rate = \"1/s\" }' \
+             --set 'simulation.name=\"it'\\''s\"'"
+        );
     }
 }

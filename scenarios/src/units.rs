@@ -83,7 +83,7 @@ pub fn parse_rate_per_s(text: &str) -> Result<f64, UnitError> {
 /// A size in bytes: `"512B"`, `"1KiB"`, `"10MB"`, `"2GiB"`, `"1.5TB"`. Binary (`KiB`, 1024)
 /// and decimal (`KB`, 1000) prefixes are both accepted; the result must be a whole number.
 pub fn parse_size_bytes(text: &str) -> Result<u64, UnitError> {
-    const UNITS: [(&str, f64); 11] = [
+    const UNITS: [(&str, f64); 10] = [
         ("B", 1.0),
         ("KB", 1e3),
         ("MB", 1e6),
@@ -94,10 +94,9 @@ pub fn parse_size_bytes(text: &str) -> Result<u64, UnitError> {
         ("GiB", 1_073_741_824.0),
         ("TiB", 1_099_511_627_776.0),
         ("kB", 1e3),
-        ("k", 1e3),
     ];
     const VALID: &str =
-        "expected a number and a unit (B, KB, MB, GB, KiB, MiB, GiB), e.g. \"1KiB\" or \"10MB\"";
+        "expected a number and a unit (B, KB or kB, MB, GB, TB, KiB, MiB, GiB, TiB), e.g. \"1KiB\" or \"10MB\"";
     let (value, unit) = split_number(text)
         .ok_or_else(|| UnitError::new(format!("invalid size {text:?}: {VALID}")))?;
     let scale = UNITS

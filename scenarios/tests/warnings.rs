@@ -72,7 +72,7 @@ fn utilisation_at_or_above_one() {
     check(
         text,
         r#"
-warning: warn.toml:17:11: group "servers" is offered 5000 requests/s but can serve about 4000/s (utilisation 1.25): its queues will grow without bound
+warning: warn.toml:17:11: group "servers": its busiest node is offered 1250 requests/s, 1.25 times what its 1 worker(s) can serve: its queue will grow without bound
    |
 17 | service = { workers = 1, time = { dist = "exp", mean = "1ms" } }
    |           ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^
@@ -88,7 +88,7 @@ fn utilisation_exactly_one() {
     check(
         text,
         r#"
-warning: warn.toml:17:11: group "servers" is offered 4000 requests/s but can serve about 4000/s (utilisation 1.00): its queues will grow without bound
+warning: warn.toml:17:11: group "servers": its busiest node is offered 1000 requests/s, 1.00 times what its 1 worker(s) can serve: its queue will grow without bound
    |
 17 | service = { workers = 1, time = { dist = "exp", mean = "1ms" } }
    |           ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^
@@ -103,4 +103,29 @@ fn a_sensible_scenario_has_no_warnings() {
         "[simulation]\nname = \"w\"\nseed = 1\nduration = \"10s\"\nwarmup = \"1s\"\n{CLIENTS_AND_SERVERS}\n[[fault]]\nat = \"5s\"\ncrash = \"servers[0]\"\n"
     );
     check(&text, "");
+}
+
+// Goal: the warning follows the load wherever a selector sends it, weighs operations by their
+// own service times, and says what a bounded queue does instead of growing. 1 client at
+// 1500/s to servers[0] only, 50% writes at 1 ms and 50% reads at 0.2 ms: demand
+// 1500 * (0.5 * 0.001 + 0.5 * 0.0002) = 0.9 of a worker: no warning; at 2000/s it is 1.2.
+#[test]
+fn utilisation_follows_selectors_and_operation_mix() {
+    let scenario = |rate: &str| {
+        format!(
+            "[simulation]\nname = \"w\"\nseed = 1\nduration = \"10s\"\n\n[[group]]\nname = \"clients\"\ncount = 1\nrole = \"client\"\ntarget = \"servers[0]\"\nworkload = {{ rate = \"{rate}\", read = 0.5, write = 0.5 }}\n\n[[group]]\nname = \"servers\"\ncount = 2\nrole = \"server\"\nservice = {{ workers = 1, time = {{ dist = \"constant\", value = \"200us\" }}, write_time = {{ dist = \"constant\", value = \"1ms\" }}, queue = 100, overflow = \"drop\" }}\n"
+        )
+    };
+    let quiet = scenarios::load_text("warn.toml", &scenario("1500/s"), &[]).unwrap();
+    assert!(quiet.warnings.is_empty(), "{:?}", quiet.warnings);
+    let loaded = scenarios::load_text("warn.toml", &scenario("2000/s"), &[]).unwrap();
+    let message = loaded.warnings[0].message.clone();
+    assert!(
+        message.contains("offered 2000 requests/s, 1.20 times"),
+        "{message}"
+    );
+    assert!(
+        message.contains("queue (bound 100) will fill and it will drop the excess"),
+        "{message}"
+    );
 }

@@ -187,7 +187,8 @@ impl Figure for NodeLoadChart {
             .iter()
             .flat_map(|c| c.bars.iter().map(|b| b.max as f64))
             .fold(0.0, f64::max);
-        let y_top = if y_max > 0.0 { y_max * 1.08 } else { 1.0 };
+        // 15% headroom, so the tallest bars and their group-mean line stay clear of the frame.
+        let y_top = if y_max > 0.0 { y_max * 1.15 } else { 1.0 };
         let mut chart = ChartBuilder::on(&area)
             .margin_left(16)
             .margin_right(36)

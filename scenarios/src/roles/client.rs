@@ -1,228 +1,20 @@
-//! The role registry: which roles a scenario's `[[group]]` can name, how each parses its own
-//! parameters, and how it builds its nodes.
-//!
-//! **A new role** implements its node in `models::roles`, writes a `parse` function here (or in
-//! its own module under `scenarios/src/roles/`), and adds one [`RoleEntry`] to [`registry`].
-//! Nothing else matches on role names.
+//! The `client` role's parameters: `target`, `workload`, `routing`, `timeout`.
 
-use std::ops::Range;
 use std::sync::Arc;
 
 use models::msg::Msg;
-use models::roles::{Client, ClientConfig, Load, Routing, Server};
-use models::workload::{Arrivals, ClosedLoop, KeyPopularity, OpMix, RateShape};
-use serde::de::DeserializeOwned;
+use models::roles::{Client, ClientConfig, Load, Routing};
+use models::workload::{Arrivals, ClosedLoop, KeyPopularity, Op, OpMix, RateShape};
 use serde::Deserialize;
-use sim_core::{Distribution, Node, NodeId, SimDuration, SimTime};
-use toml::Spanned;
+use sim_core::{Distribution, Node, SimDuration, SimTime};
 
-use crate::diag::{suggest, Diagnostic, Source};
+use super::{OfferedLoad, Params, RoleBuilder, RoleContext};
+use crate::diag::{suggest, Diagnostic};
 use crate::quantity::{distribution, Dimension};
-use crate::schema::{DistSpec, GroupSection, GROUP_COMMON_KEYS};
-use crate::select::NodeDirectory;
+use crate::schema::DistSpec;
 use crate::units::{parse_duration, parse_rate_per_s};
 
-/// Whether a role needs a `service = {...}` table.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ServiceUse {
-    /// The role does not use one; giving one is an error.
-    None,
-    /// The role uses one if given.
-    Optional,
-}
-
-/// A parsed role, ready to build its group's nodes.
-pub trait RoleBuilder {
-    /// Node `index` of the group.
-    fn build_node(&self, index: u32) -> Box<dyn Node<Msg = Msg>>;
-    /// Requests per second each node sends to each target group, for utilisation warnings.
-    fn offered_load(&self) -> Option<(String, f64)> {
-        None
-    }
-}
-
-/// What a role's parser can see.
-pub struct RoleContext<'a> {
-    /// The scenario text, for diagnostics.
-    pub source: &'a Source,
-    /// The group being parsed.
-    pub group: &'a GroupSection,
-    /// The group's span.
-    pub group_span: Range<usize>,
-    /// Every node, for resolving targets.
-    pub directory: &'a NodeDirectory,
-}
-
-/// A role's parameter parser.
-pub type ParseRole =
-    fn(&RoleContext<'_>, &mut Params<'_>) -> Result<Box<dyn RoleBuilder>, Diagnostic>;
-
-/// One registered role.
-pub struct RoleEntry {
-    /// The name scenario files use.
-    pub name: &'static str,
-    /// One line for `distsim list`.
-    pub description: &'static str,
-    /// Its parameters: name and one-line description.
-    pub params: &'static [(&'static str, &'static str)],
-    /// The latency histograms its nodes record (a report's `timeline_metric` may name them).
-    pub histograms: &'static [&'static str],
-    /// Whether it uses a service model.
-    pub service: ServiceUse,
-    /// Parses the group's role parameters.
-    pub parse: ParseRole,
-}
-
-/// Every role, in `distsim list` order.
-pub fn registry() -> Vec<RoleEntry> {
-    vec![
-        RoleEntry {
-            name: "client",
-            description: "generates a workload, sends requests to a target group, records latency",
-            params: CLIENT_PARAMS,
-            histograms: &[
-                "latency.all",
-                "latency.read",
-                "latency.write",
-                "latency.delete",
-            ],
-            service: ServiceUse::None,
-            parse: parse_client,
-        },
-        RoleEntry {
-            name: "server",
-            description: "serves requests through its service model and answers",
-            params: &[],
-            histograms: &[],
-            service: ServiceUse::Optional,
-            parse: |_, _| Ok(Box::new(ServerBuilder)),
-        },
-    ]
-}
-
-/// A group's role parameters, handed out one key at a time; what is left at the end is an
-/// unknown key.
-pub struct Params<'a> {
-    source: &'a Source,
-    group_span: Range<usize>,
-    role: &'static str,
-    known: &'static [(&'static str, &'static str)],
-    entries: Vec<(Spanned<String>, Spanned<toml::Value>)>,
-}
-
-impl<'a> Params<'a> {
-    /// The parameters of `group` for role `entry`.
-    pub fn new(source: &'a Source, group: &Spanned<GroupSection>, entry: &RoleEntry) -> Self {
-        Params {
-            source,
-            group_span: group.span(),
-            role: entry.name,
-            known: entry.params,
-            entries: group.get_ref().params.clone(),
-        }
-    }
-
-    /// Removes `key` and deserializes its value.
-    pub fn take<T: DeserializeOwned>(
-        &mut self,
-        key: &str,
-    ) -> Result<Option<Spanned<T>>, Diagnostic> {
-        let Some(position) = self.entries.iter().position(|(k, _)| k.get_ref() == key) else {
-            return Ok(None);
-        };
-        let (_, value) = self.entries.remove(position);
-        let span = value.span();
-        T::deserialize(value.into_inner())
-            .map(|parsed| Some(Spanned::new(span.clone(), parsed)))
-            .map_err(|e| {
-                let (message, help) = crate::diag::explain_serde(e.message());
-                // Point at the unknown field inside the value, when that is what is wrong.
-                let field = message
-                    .strip_prefix("unknown field `")
-                    .and_then(|rest| rest.split('`').next());
-                let at = match field {
-                    Some(field) => self.source.key_span(span.clone(), &[field]),
-                    None => span,
-                };
-                let diagnostic =
-                    Diagnostic::error(self.source, at, format!("invalid `{key}`: {message}"));
-                match help {
-                    Some(help) => diagnostic.with_help(help),
-                    None => diagnostic,
-                }
-            })
-    }
-
-    /// Like `take`, but the key must be present. If it is missing but a leftover key looks
-    /// like a typo of it (`targte`), the error points at that key instead.
-    pub fn require<T: DeserializeOwned>(&mut self, key: &str) -> Result<Spanned<T>, Diagnostic> {
-        if let Some(value) = self.take(key)? {
-            return Ok(value);
-        }
-        let typo = self
-            .entries
-            .iter()
-            .filter(|(given, _)| !self.known.iter().any(|(name, _)| name == given.get_ref()))
-            .find(|(given, _)| crate::diag::closest(given.get_ref(), [key]).is_some());
-        Err(match typo {
-            Some((given, _)) => Diagnostic::error(
-                self.source,
-                given.span(),
-                format!(
-                    "unknown field `{}` in a `{}` group, which needs `{key}`",
-                    given.get_ref(),
-                    self.role
-                ),
-            )
-            .with_help(format!("did you mean `{key}`?")),
-            None => Diagnostic::error(
-                self.source,
-                self.group_span.clone(),
-                format!("a `{}` group needs `{key}`", self.role),
-            )
-            .with_help(self.describe(key)),
-        })
-    }
-
-    /// "`key`: what it is", from the role's parameter list.
-    fn describe(&self, key: &str) -> String {
-        match self.known.iter().find(|(name, _)| *name == key) {
-            Some((name, description)) => format!("`{name}`: {description}"),
-            None => format!("add `{key}`"),
-        }
-    }
-
-    /// Fails on the first key nobody took.
-    pub fn finish(self) -> Result<(), Diagnostic> {
-        let Some((key, _)) = self.entries.first() else {
-            return Ok(());
-        };
-        let valid = GROUP_COMMON_KEYS
-            .iter()
-            .copied()
-            .chain(self.known.iter().map(|(name, _)| *name));
-        Err(Diagnostic::error(
-            self.source,
-            key.span(),
-            format!(
-                "unknown field `{}` in a `{}` group",
-                key.get_ref(),
-                self.role
-            ),
-        )
-        .with_help(suggest(key.get_ref(), valid)))
-    }
-}
-
-struct ServerBuilder;
-
-impl RoleBuilder for ServerBuilder {
-    fn build_node(&self, _: u32) -> Box<dyn Node<Msg = Msg>> {
-        Box::new(Server)
-    }
-}
-
-const CLIENT_PARAMS: &[(&str, &str)] = &[
+pub(super) const CLIENT_PARAMS: &[(&str, &str)] = &[
     ("target", "the group (or selector) requests go to"),
     (
         "workload",
@@ -288,7 +80,7 @@ const KEY_DISTS: [&str; 4] = ["uniform", "zipf", "hotspot", "sequential"];
 /// Arrival kinds, for "did you mean".
 const ARRIVALS: [&str; 4] = ["poisson", "constant", "on_off", "schedule"];
 
-fn parse_client(
+pub(super) fn parse_client(
     context: &RoleContext<'_>,
     params: &mut Params<'_>,
 ) -> Result<Box<dyn RoleBuilder>, Diagnostic> {
@@ -301,6 +93,37 @@ fn parse_client(
             None => d,
         }
     })?;
+    // Every target must answer requests: a client aimed at clients would wait forever.
+    for (group, range) in &context.directory.groups {
+        let overlaps = targets
+            .nodes()
+            .iter()
+            .any(|n| (range.first..range.first + range.count).contains(&n.0));
+        if overlaps && !context.serves_requests.get(group).copied().unwrap_or(false) {
+            let servers: Vec<&str> = context
+                .serves_requests
+                .iter()
+                .filter(|(_, serves)| **serves)
+                .map(|(name, _)| name.as_str())
+                .collect();
+            return Err(Diagnostic::error(
+                source,
+                target.span(),
+                format!(
+                    "target {:?} includes group {group:?}, whose role does not answer requests",
+                    target.get_ref()
+                ),
+            )
+            .with_help(format!(
+                "groups that answer requests: {}",
+                if servers.is_empty() {
+                    "none".to_string()
+                } else {
+                    servers.join(", ")
+                }
+            )));
+        }
+    }
     let routing = match params.take::<String>("routing")? {
         None => Routing::Random,
         Some(routing) => match routing.get_ref().as_str() {
@@ -363,6 +186,12 @@ fn parse_client(
         Some(dist) => distribution(dist, Dimension::Size)
             .map_err(|e| fail(("value_size", format!("value_size: {e}"))))?,
     };
+    if matches!(load, Load::Closed(_)) && timeout.is_none() {
+        params.warn(
+            "a closed-loop client without `timeout` loses a slot for the rest of the run each \
+             time a request or its answer is lost (a crash, a partition, a full queue that drops)",
+        );
+    }
     let config = ClientConfig {
         targets: targets.nodes().to_vec(),
         routing,
@@ -374,7 +203,6 @@ fn parse_client(
     };
     Ok(Box::new(ClientBuilder {
         config: Arc::new(config),
-        target_name: target.into_inner(),
     }))
 }
 
@@ -522,6 +350,32 @@ fn parse_keys(spec: Option<&KeysSpec>) -> Result<KeyPopularity, FieldError> {
     let Some(spec) = spec else {
         return KeyPopularity::uniform(1_000_000).map_err(|e| ("", e.to_string()));
     };
+    if !KEY_DISTS.contains(&spec.dist.as_str()) {
+        return Err((
+            "keys.dist",
+            format!(
+                "unknown key distribution {:?}; {}",
+                spec.dist,
+                suggest(&spec.dist, KEY_DISTS)
+            ),
+        ));
+    }
+    // A parameter of another key distribution is a mistake, not something to ignore.
+    for (given, name, owner) in [
+        (spec.s.is_some(), "s", "zipf"),
+        (spec.hot_keys.is_some(), "hot_keys", "hotspot"),
+        (spec.hot_requests.is_some(), "hot_requests", "hotspot"),
+    ] {
+        if given && spec.dist != owner {
+            return Err((
+                "keys",
+                format!(
+                    "`{name}` only applies to `{owner}` keys, not `{}`",
+                    spec.dist
+                ),
+            ));
+        }
+    }
     let needs = |value: Option<f64>, name: &str, example: &str| {
         value.ok_or((
             "keys",
@@ -555,7 +409,6 @@ fn parse_keys(spec: Option<&KeysSpec>) -> Result<KeyPopularity, FieldError> {
 
 struct ClientBuilder {
     config: Arc<ClientConfig>,
-    target_name: String,
 }
 
 impl RoleBuilder for ClientBuilder {
@@ -563,46 +416,15 @@ impl RoleBuilder for ClientBuilder {
         Box::new(Client::new(Arc::clone(&self.config), index))
     }
 
-    fn offered_load(&self) -> Option<(String, f64)> {
+    fn offered_load(&self) -> Option<OfferedLoad> {
         match &self.config.load {
-            Load::Open(arrivals) => Some((self.target_name.clone(), arrivals.mean_rate_per_s())),
+            Load::Open(arrivals) => Some(OfferedLoad {
+                targets: self.config.targets.clone(),
+                rate_per_s: arrivals.mean_rate_per_s(),
+                op_fractions: [Op::Read, Op::Write, Op::Delete]
+                    .map(|op| self.config.mix.fraction(op)),
+            }),
             Load::Closed(_) => None,
-        }
-    }
-}
-
-/// The node ids of a built group, for the builder.
-pub fn group_nodes(first: u32, count: u32) -> impl Iterator<Item = NodeId> {
-    (first..first + count).map(NodeId)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::diag::Source;
-    use crate::Scenario;
-
-    // Goal: every histogram a role declares (what `timeline_metric` is checked against) is
-    // one its nodes really record. Method: run a tiny client/server scenario and look each
-    // declared name up in the metrics.
-    #[test]
-    fn declared_histograms_are_recorded() {
-        let text = "[simulation]\nname = \"h\"\nseed = 1\nduration = \"50ms\"\n\n[[group]]\nname = \"clients\"\ncount = 1\nrole = \"client\"\ntarget = \"servers\"\nworkload = { rate = \"100/s\" }\n\n[[group]]\nname = \"servers\"\ncount = 1\nrole = \"server\"\n";
-        let scenario = Scenario::parse(Source {
-            name: "h.toml".into(),
-            text: text.into(),
-        })
-        .expect("valid");
-        let outcome = crate::run::run(&scenario, 1, &mut |_| std::ops::ControlFlow::Continue(()));
-        let metrics = outcome.sim.metrics();
-        for entry in registry() {
-            for name in entry.histograms {
-                assert!(
-                    metrics.histogram_by_name(name).is_some(),
-                    "role `{}` declares {name}, which is not recorded",
-                    entry.name
-                );
-            }
         }
     }
 }
