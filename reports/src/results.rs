@@ -137,10 +137,10 @@ pub struct GroupLoad {
 /// One node's totals.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct NodeEntry {
-    /// `busy_ns / sim_duration_ns`: busy worker-seconds per second of simulated time, over the
-    /// whole run including warm-up. It is the utilisation of a one-worker node; a node with
-    /// `k` workers can reach `k`, so divide by `k` for its utilisation. `None` for a run of
-    /// zero length.
+    /// `busy_ns / (sim_duration_ns - warmup_ns)`: busy worker-seconds per second of simulated
+    /// time after the warm-up (the span the loads cover). It is the utilisation of a one-worker
+    /// node; a node with `k` workers can reach `k`, so divide by `k` for its utilisation.
+    /// `None` when nothing ran after the warm-up.
     pub busy_fraction: Option<f64>,
     /// Worker-nanoseconds spent serving (summed over workers).
     pub busy_ns: u64,
@@ -294,8 +294,7 @@ pub fn build_results(data: &RunData<'_>) -> Result<ResultsFile, ReportError> {
 fn node_entry(node: &crate::NodeLoad, data: &RunData<'_>) -> NodeEntry {
     let stats = node.stats;
     NodeEntry {
-        busy_fraction: (data.sim_duration_ns > 0)
-            .then(|| stats.busy_ns as f64 / data.sim_duration_ns as f64),
+        busy_fraction: measured_ns(data).map(|span| stats.busy_ns as f64 / span as f64),
         busy_ns: stats.busy_ns,
         group: node.group.clone(),
         name: node.name.clone(),
@@ -374,4 +373,11 @@ pub fn read_results<R: Read>(mut reader: R) -> Result<ResultsFile, ReportError> 
     }
     // Parsed again from the text, not the value, so errors carry a line and column.
     serde_json::from_str(&text).map_err(ReportError::ParseResults)
+}
+
+/// The span the loads cover: the run after its warm-up (the runner subtracts the warm-up's
+/// totals from every node's load), if it is not empty.
+fn measured_ns(data: &RunData<'_>) -> Option<u64> {
+    let span = data.sim_duration_ns.saturating_sub(data.warmup_ns);
+    (span > 0).then_some(span)
 }
