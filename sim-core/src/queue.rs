@@ -4,9 +4,13 @@
 //! time pop in the order they were scheduled. The order therefore never depends on heap
 //! internals, and the same run always processes the same events in the same order.
 //!
-//! Events are stored inline (no box per event). [`EventQueue`] is a radix heap, chosen over
-//! `std`'s `BinaryHeap` ([`BinaryHeapQueue`], kept as the baseline) because the "queue" and
-//! "hold" benchmarks in `benches/benches/engine.rs` said so.
+//! Events are stored inline (no box per event). [`EventQueue`] keeps a handful of pending
+//! events in a sorted array and switches to a radix heap above 16: the radix heap was chosen
+//! over `std`'s `BinaryHeap` ([`BinaryHeapQueue`], kept as the baseline) because the "queue"
+//! and "hold" benchmarks in `benches/benches/engine.rs` said so (about 10x at a million
+//! pending events), and the sorted array because a queue with two or three events (M/M/1)
+//! spent a third of its time in the radix heap's bookkeeping (mm1: 359M -> 293M
+//! instructions for 300k customers, callgrind).
 
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
@@ -45,6 +49,13 @@ impl<E> Ord for Scheduled<E> {
     }
 }
 
+/// Most events the sorted array holds before the radix heap takes over.
+const SMALL_MAX: usize = 16;
+/// Events left when the radix heap hands back to the sorted array (well below `SMALL_MAX`,
+/// so a queue hovering at the threshold does not move back and forth).
+const SMALL_MIN: usize = 4;
+const _: () = assert!(SMALL_MIN < SMALL_MAX);
+
 /// Bits in a queue key: 64 of time, then 64 of sequence number.
 const KEY_BITS: usize = 128;
 
@@ -73,6 +84,12 @@ fn bucket_of(key: u128, last: u128) -> usize {
 /// (`benches/benches/engine.rs`, "queue") compares it with `std`'s `BinaryHeap`.
 #[derive(Debug)]
 pub struct EventQueue<E> {
+    /// While few events are pending: all of them, sorted by key, latest first (the minimum
+    /// is last). A sorted array beats any heap at a handful of events (an M/M/1 queue has
+    /// two or three pending); the radix heap takes over above [`SMALL_MAX`].
+    small: Vec<Scheduled<E>>,
+    /// Whether `small` holds the events (else the radix heap does).
+    small_mode: bool,
     /// The extracted minimum, once `settle` has found it.
     front: Option<Scheduled<E>>,
     /// `buckets[b - 1]` is bucket `b`, for `b` in `1..=128`.
@@ -99,6 +116,8 @@ impl<E> EventQueue<E> {
     /// An empty queue.
     pub fn new() -> Self {
         EventQueue {
+            small: Vec::with_capacity(SMALL_MAX + 1),
+            small_mode: true,
             front: None,
             buckets: (0..KEY_BITS).map(|_| Vec::new()).collect(),
             occupied: 0,
@@ -134,13 +153,49 @@ impl<E> EventQueue<E> {
         let seq = self.next_seq;
         self.next_seq += 1; // Ties pop in scheduling order.
         let key = key_of(time, seq);
+        self.len += 1;
+        if self.small_mode {
+            // Latest first, so the minimum pops from the end without shifting.
+            let position = self.small.partition_point(|s| key_of(s.time, s.seq) > key);
+            self.small.insert(position, Scheduled { time, seq, event });
+            if self.small.len() > SMALL_MAX {
+                self.to_radix();
+            }
+            return seq;
+        }
         if key < self.last {
             // Only between run calls: an event earlier than one already peeked.
             self.rebase(key);
         }
         self.insert(key, Scheduled { time, seq, event });
-        self.len += 1;
         seq
+    }
+
+    /// Moves every event from the sorted array into the radix heap.
+    #[cold]
+    fn to_radix(&mut self) {
+        debug_assert!(self.front.is_none() && self.occupied == 0);
+        // Every pending key is above the last popped one, so it is a valid base.
+        self.last = self.last_popped_key.unwrap_or(0);
+        let all = std::mem::take(&mut self.small);
+        for scheduled in all {
+            let key = key_of(scheduled.time, scheduled.seq);
+            self.insert(key, scheduled);
+        }
+        self.small_mode = false;
+    }
+
+    /// Moves every event from the radix heap back into the sorted array.
+    #[cold]
+    fn to_small(&mut self) {
+        self.small.extend(self.front.take());
+        for bucket in &mut self.buckets {
+            self.small.append(bucket);
+        }
+        self.occupied = 0;
+        self.small
+            .sort_unstable_by_key(|s| std::cmp::Reverse(key_of(s.time, s.seq)));
+        self.small_mode = true;
     }
 
     /// Files an event with `key > last` into its bucket.
@@ -177,6 +232,9 @@ impl<E> EventQueue<E> {
     /// Moves the minimum into `front`, if the queue is not empty; returns whether it is.
     #[inline]
     fn settle(&mut self) -> bool {
+        if self.small_mode {
+            return !self.small.is_empty();
+        }
         if self.front.is_some() {
             return true;
         }
@@ -229,7 +287,15 @@ impl<E> EventQueue<E> {
         if !self.settle() {
             return None;
         }
-        let next = self.front.take().expect("settled");
+        let next = if self.small_mode {
+            self.small.pop().expect("settled")
+        } else {
+            let next = self.front.take().expect("settled");
+            if self.len <= SMALL_MIN {
+                self.to_small();
+            }
+            next
+        };
         // Paired with the check in `push`: time never goes backwards.
         assert!(next.time >= self.last_popped, "event queue order violated");
         self.last_popped = next.time;
@@ -250,10 +316,12 @@ impl<E> EventQueue<E> {
     /// The time of the earliest event, if any.
     #[inline]
     pub fn peek_time(&mut self) -> Option<SimTime> {
-        if self.settle() {
-            self.front.as_ref().map(|s| s.time)
-        } else {
+        if !self.settle() {
             None
+        } else if self.small_mode {
+            self.small.last().map(|s| s.time)
+        } else {
+            self.front.as_ref().map(|s| s.time)
         }
     }
 

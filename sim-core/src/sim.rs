@@ -418,6 +418,7 @@ impl<N: Node> Simulation<N> {
     }
 
     /// Applies one popped event.
+    #[inline(always)]
     fn dispatch(&mut self, scheduled: Scheduled<Event<N::Msg>>) {
         let Scheduled { time, seq, event } = scheduled;
         // Paired with `schedule`'s check: time never runs backwards.
