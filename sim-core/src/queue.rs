@@ -159,7 +159,7 @@ impl<E> EventQueue<E> {
             let position = self.small.partition_point(|s| key_of(s.time, s.seq) > key);
             self.small.insert(position, Scheduled { time, seq, event });
             if self.small.len() > SMALL_MAX {
-                self.to_radix();
+                self.move_into_radix();
             }
             return seq;
         }
@@ -173,7 +173,7 @@ impl<E> EventQueue<E> {
 
     /// Moves every event from the sorted array into the radix heap.
     #[cold]
-    fn to_radix(&mut self) {
+    fn move_into_radix(&mut self) {
         debug_assert!(self.front.is_none() && self.occupied == 0);
         // Every pending key is above the last popped one, so it is a valid base.
         self.last = self.last_popped_key.unwrap_or(0);
@@ -187,7 +187,7 @@ impl<E> EventQueue<E> {
 
     /// Moves every event from the radix heap back into the sorted array.
     #[cold]
-    fn to_small(&mut self) {
+    fn move_into_array(&mut self) {
         self.small.extend(self.front.take());
         for bucket in &mut self.buckets {
             self.small.append(bucket);
@@ -292,7 +292,7 @@ impl<E> EventQueue<E> {
         } else {
             let next = self.front.take().expect("settled");
             if self.len <= SMALL_MIN {
-                self.to_small();
+                self.move_into_array();
             }
             next
         };
