@@ -58,6 +58,7 @@
 //!     nodes: vec![NodeLoad { name: "cache[0]".into(), group: "cache".into(), stats }],
 //!     percentiles: vec![99.99],
 //!     primary_latency: None,
+//!     plots: None,
 //! };
 //! assert!(percentile_table(&data).starts_with("metric"));
 //!
@@ -89,6 +90,9 @@ pub use results::{
 };
 pub use table::percentile_table;
 pub use timeseries::write_timeseries;
+
+/// The plots a report can draw, in the order they appear.
+pub const PLOT_NAMES: [&str; 3] = ["latency_cdf", "timeline", "node_load"];
 
 /// Prefix of the histogram the timeline shows when [`RunData::primary_latency`] is unset.
 const PRIMARY_PREFIX: &str = "latency.";
@@ -126,6 +130,8 @@ pub struct RunData<'a> {
     pub nodes: Vec<NodeLoad>,
     /// Percentiles to report beyond p50, p90, p99 and p99.9, such as `99.99` (0 to 100).
     pub percentiles: Vec<f64>,
+    /// Which plots to draw, by name (see [`PLOT_NAMES`]); `None` draws them all.
+    pub plots: Option<Vec<String>>,
     /// The histogram whose throughput and percentiles the timeline shows; by default the
     /// first (by name) histogram whose name starts with `latency.`.
     pub primary_latency: Option<String>,

@@ -144,6 +144,7 @@ fn run_data(fixture: &Fixture) -> RunData<'_> {
         faults: &fixture.faults,
         nodes: fixture.nodes.clone(),
         percentiles: vec![99.99, 75.0, 99.0],
+        plots: None,
         primary_latency: None,
     }
 }
@@ -418,6 +419,7 @@ fn empty_run_writes_placeholders() {
         faults: &[],
         nodes: Vec::new(),
         percentiles: Vec::new(),
+        plots: None,
         primary_latency: None,
     };
     let written = write_run(&scratch("empty_run"), &data).expect("writable");
@@ -471,5 +473,25 @@ fn many_nodes_get_a_bar_each() {
     assert!(
         load_svg.contains("rotate("),
         "48 labels do not fit side by side"
+    );
+}
+
+// Goal: `plots` selects which figures are drawn; the others are neither written nor shown.
+#[test]
+fn plot_selection_draws_only_the_chosen_plots() {
+    let fixture = fixture(4);
+    let mut data = run_data(&fixture);
+    data.plots = Some(vec!["timeline".to_string()]);
+    let dir = scratch("plot_selection");
+    let written = write_run(&dir, &data).expect("writes");
+    let names: Vec<&str> = written.plots.iter().map(|p| p.name.as_str()).collect();
+    assert_eq!(names, ["timeline"]);
+    assert!(dir.join("timeline.svg").exists());
+    assert!(!dir.join("latency_cdf.svg").exists());
+    assert!(!dir.join("node_load.png").exists());
+    let html = read_text(&written.report_html);
+    assert!(
+        !html.contains("Latency percentile spectrum"),
+        "only the chosen plot is shown"
     );
 }

@@ -65,6 +65,8 @@ pub struct ReportConfig {
     pub percentiles: Vec<f64>,
     /// The metric the timeline shows.
     pub timeline_metric: Option<String>,
+    /// Which plots to draw; `None` for all.
+    pub plots: Option<Vec<String>>,
 }
 
 /// A `[[check]]`, resolved: bounds in the metric's own unit (nanoseconds for latencies).
@@ -904,6 +906,7 @@ fn build_report(
         window: WINDOW_DEFAULT,
         percentiles: Vec::new(),
         timeline_metric: None,
+        plots: None,
     };
     let Some(section) = section else {
         return Ok(report);
@@ -948,6 +951,21 @@ fn build_report(
             )));
         }
         report.timeline_metric = Some(metric.get_ref().clone());
+    }
+    if let Some(plots) = &section.plots {
+        let mut chosen = Vec::new();
+        for plot in plots {
+            if !reports::PLOT_NAMES.contains(&plot.get_ref().as_str()) {
+                return err(Diagnostic::error(
+                    source,
+                    plot.span(),
+                    format!("unknown plot {:?}", plot.get_ref()),
+                )
+                .with_help(suggest(plot.get_ref(), reports::PLOT_NAMES)));
+            }
+            chosen.push(plot.get_ref().clone());
+        }
+        report.plots = Some(chosen);
     }
     Ok(report)
 }

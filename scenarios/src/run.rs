@@ -124,6 +124,7 @@ pub fn run_data<'a>(scenario: &Scenario, outcome: &'a Outcome) -> RunData<'a> {
         nodes,
         percentiles: scenario.report.percentiles.clone(),
         primary_latency: scenario.report.timeline_metric.clone(),
+        plots: scenario.report.plots.clone(),
     }
 }
 

@@ -382,6 +382,9 @@ pub struct ReportSection {
     /// Percentiles beyond the standard ones (50, 90, 99, 99.9), e.g. `[99.99]`.
     #[serde(default)]
     pub percentiles: Vec<Spanned<f64>>,
+    /// Which plots to draw (`latency_cdf`, `timeline`, `node_load`); default all.
+    #[serde(default)]
+    pub plots: Option<Vec<Spanned<String>>>,
     /// The latency metric the timeline shows; default the first `latency.*`.
     #[serde(default)]
     pub timeline_metric: Option<Spanned<String>>,

@@ -99,11 +99,22 @@ pub(crate) fn render_all(
     data: &RunData<'_>,
     primary: Option<(&str, sim_core::HistogramId)>,
 ) -> Result<Vec<Plot>, ReportError> {
-    Ok(vec![
-        render(&cdf::LatencyCdf::new(data))?,
-        render(&timeline::Timeline::new(data, primary))?,
-        render(&load::NodeLoadChart::new(data))?,
-    ])
+    let wanted = |name: &str| {
+        data.plots
+            .as_ref()
+            .is_none_or(|list| list.iter().any(|p| p == name))
+    };
+    let mut plots = Vec::new();
+    if wanted(cdf::LatencyCdf::NAME) {
+        plots.push(render(&cdf::LatencyCdf::new(data))?);
+    }
+    if wanted(timeline::Timeline::NAME) {
+        plots.push(render(&timeline::Timeline::new(data, primary))?);
+    }
+    if wanted(load::NodeLoadChart::NAME) {
+        plots.push(render(&load::NodeLoadChart::new(data))?);
+    }
+    Ok(plots)
 }
 
 /// The bundled font, parsed once per process and registered with plotters' font table (whose
