@@ -9,6 +9,7 @@
 //! The families arrive with their issues; this crate is the place they go.
 #![deny(missing_docs)]
 
+pub mod balancing;
 pub mod msg;
 pub mod roles;
 pub mod workload;

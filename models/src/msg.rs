@@ -36,6 +36,8 @@ pub enum Status {
     Ok,
     /// Refused because the server's queue was full.
     Busy,
+    /// No backend could take it (a balancer with every backend ejected).
+    Unavailable,
 }
 
 impl Status {
@@ -44,6 +46,7 @@ impl Status {
         match self {
             Status::Ok => "ok",
             Status::Busy => "busy",
+            Status::Unavailable => "unavailable",
         }
     }
 }
@@ -70,6 +73,17 @@ pub enum Msg {
     Request(Request),
     /// Server to client.
     Response(Response),
+    /// A health check: "are you up?" (answered at once, outside the service model, as a
+    /// cheap health endpoint is).
+    Probe {
+        /// Matches the answer to the probe.
+        seq: u64,
+    },
+    /// The answer to a [`Msg::Probe`].
+    ProbeAck {
+        /// The probe's `seq`.
+        seq: u64,
+    },
 }
 
 impl Message for Msg {
@@ -80,7 +94,7 @@ impl Message for Msg {
             Msg::Response(r) if r.op == Op::Read && r.status == Status::Ok => {
                 HEADER_BYTES + u64::from(r.value_bytes)
             }
-            Msg::Response(_) => HEADER_BYTES,
+            Msg::Response(_) | Msg::Probe { .. } | Msg::ProbeAck { .. } => HEADER_BYTES,
         }
     }
 }

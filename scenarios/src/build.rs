@@ -801,7 +801,8 @@ fn build_network(
 
 /// Warns about every group whose busiest node is offered at least as much work as it can
 /// serve. Each open-loop client spreads its rate evenly over its targets (exact for `random`
-/// and `round_robin` routing, an average for `key_modulo`); a node's demand is its offered
+/// and `round_robin` routing, an average for `key_modulo`), and a balancer spreads what it
+/// receives evenly over its backends (an average for the adaptive policies); a node's demand is its offered
 /// reads, writes and deletes times their mean service times, divided by its workers.
 fn utilisation_warnings(
     source: &Source,
@@ -820,6 +821,23 @@ fn utilisation_warnings(
             let entry = offered.entry(*target).or_insert([0.0; 3]);
             for (slot, fraction) in entry.iter_mut().zip(load.op_fractions) {
                 *slot += per_target * fraction;
+            }
+        }
+    }
+    // Balancers pass what they receive on to their backends, spread evenly (one level).
+    for group in groups {
+        let Some(backends) = group.builder.forwards_to() else {
+            continue;
+        };
+        for node in group.first..group.first + group.count {
+            let Some(rates) = offered.get(&NodeId(node)).copied() else {
+                continue;
+            };
+            for backend in backends {
+                let entry = offered.entry(*backend).or_insert([0.0; 3]);
+                for (slot, rate) in entry.iter_mut().zip(rates) {
+                    *slot += rate / backends.len() as f64;
+                }
             }
         }
     }

@@ -343,6 +343,10 @@ fn list_text() -> String {
         &mut pairs(models::workload::KEY_KINDS).into_iter(),
     );
     section(
+        "balancer policies (balancer policy = ...):",
+        &mut pairs(models::balancing::BALANCERS).into_iter(),
+    );
+    section(
         "routing (client routing = ...):",
         &mut pairs(models::roles::client::ROUTINGS).into_iter(),
     );

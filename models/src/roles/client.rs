@@ -81,6 +81,7 @@ struct Metrics {
     requests: CounterId,
     ok: CounterId,
     busy: CounterId,
+    unavailable: CounterId,
     timeouts: CounterId,
     late: CounterId,
 }
@@ -138,6 +139,7 @@ impl Client {
             requests: ctx.counter("client.requests"),
             ok: ctx.counter("client.responses.ok"),
             busy: ctx.counter("client.responses.busy"),
+            unavailable: ctx.counter("client.responses.unavailable"),
             timeouts: ctx.counter("client.timeouts"),
             late: ctx.counter("client.late_responses"),
         }
@@ -224,6 +226,7 @@ impl Client {
                 ctx.count(metrics.ok, 1);
             }
             Status::Busy => ctx.count(metrics.busy, 1),
+            Status::Unavailable => ctx.count(metrics.unavailable, 1),
         }
         self.think_then_send(ctx);
     }

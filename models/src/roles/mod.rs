@@ -6,8 +6,10 @@
 //! through the registry in the `scenarios` crate; **a new role** is a module here plus one
 //! registry entry there.
 
+pub mod balancer;
 pub mod client;
 pub mod server;
 
+pub use balancer::{BalancerConfig, BalancerNode};
 pub use client::{Client, ClientConfig, Load, Routing};
 pub use server::Server;

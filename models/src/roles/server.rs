@@ -43,9 +43,15 @@ impl Server {
 impl Node for Server {
     type Msg = Msg;
 
-    fn on_message(&mut self, ctx: &mut Ctx<'_, Msg>, _: NodeId, msg: Msg) {
-        let Msg::Request(request) = msg else {
-            return; // Servers issue no requests, so a response is a stray duplicate.
+    fn on_message(&mut self, ctx: &mut Ctx<'_, Msg>, from: NodeId, msg: Msg) {
+        let request = match msg {
+            Msg::Request(request) => request,
+            Msg::Probe { seq } => {
+                ctx.send(from, Msg::ProbeAck { seq });
+                return;
+            }
+            // Servers issue no requests or probes: anything else is a stray duplicate.
+            Msg::Response(_) | Msg::ProbeAck { .. } => return,
         };
         let op = op_kind(request.op);
         match ctx.submit_work(op, Msg::Request(request)) {

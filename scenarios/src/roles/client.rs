@@ -86,44 +86,7 @@ pub(super) fn parse_client(
 ) -> Result<Box<dyn RoleBuilder>, Diagnostic> {
     let source = context.source;
     let target = params.require::<String>("target")?;
-    let targets = context.directory.select(target.get_ref()).map_err(|e| {
-        let d = Diagnostic::error(source, target.span(), e.message);
-        match e.help {
-            Some(help) => d.with_help(help),
-            None => d,
-        }
-    })?;
-    // Every target must answer requests: a client aimed at clients would wait forever.
-    for (group, range) in &context.directory.groups {
-        let overlaps = targets
-            .nodes()
-            .iter()
-            .any(|n| (range.first..range.first + range.count).contains(&n.0));
-        if overlaps && !context.serves_requests.get(group).copied().unwrap_or(false) {
-            let servers: Vec<&str> = context
-                .serves_requests
-                .iter()
-                .filter(|(_, serves)| **serves)
-                .map(|(name, _)| name.as_str())
-                .collect();
-            return Err(Diagnostic::error(
-                source,
-                target.span(),
-                format!(
-                    "target {:?} includes group {group:?}, whose role does not answer requests",
-                    target.get_ref()
-                ),
-            )
-            .with_help(format!(
-                "groups that answer requests: {}",
-                if servers.is_empty() {
-                    "none".to_string()
-                } else {
-                    servers.join(", ")
-                }
-            )));
-        }
-    }
+    let targets = super::request_targets(context, &target)?;
     let routing = match params.take::<String>("routing")? {
         None => Routing::Random,
         Some(routing) => match routing.get_ref().as_str() {

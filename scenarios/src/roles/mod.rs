@@ -5,6 +5,7 @@
 //! its own module under `scenarios/src/roles/`), and adds one [`RoleEntry`] to [`registry`].
 //! Nothing else matches on role names.
 
+mod balancer;
 mod client;
 
 use std::collections::BTreeMap;
@@ -46,6 +47,10 @@ pub trait RoleBuilder {
     fn build_node(&self, index: u32) -> Box<dyn Node<Msg = Msg>>;
     /// The open-loop load each node of the group offers, if any.
     fn offered_load(&self) -> Option<OfferedLoad> {
+        None
+    }
+    /// The nodes a pass-through role (a balancer) spreads the requests it receives over.
+    fn forwards_to(&self) -> Option<&[NodeId]> {
         None
     }
 }
@@ -102,6 +107,15 @@ pub fn registry() -> Vec<RoleEntry> {
             service: ServiceUse::None,
             serves_requests: false,
             parse: client::parse_client,
+        },
+        RoleEntry {
+            name: "balancer",
+            description: "a proxy that spreads requests over a backend group, with health checks",
+            params: balancer::BALANCER_PARAMS,
+            histograms: &[],
+            service: ServiceUse::None,
+            serves_requests: true,
+            parse: balancer::parse_balancer,
         },
         RoleEntry {
             name: "server",
@@ -243,6 +257,51 @@ impl<'a> Params<'a> {
         )
         .with_help(suggest(key.get_ref(), valid)))
     }
+}
+
+/// Resolves a `target`-like selector to nodes that answer requests: a request sent to a node
+/// whose role never answers (a client) would be waited on forever.
+pub(super) fn request_targets(
+    context: &RoleContext<'_>,
+    selector: &Spanned<String>,
+) -> Result<sim_core::NodeSet, Diagnostic> {
+    let source = context.source;
+    let targets = context.directory.select(selector.get_ref()).map_err(|e| {
+        let d = Diagnostic::error(source, selector.span(), e.message);
+        match e.help {
+            Some(help) => d.with_help(help),
+            None => d,
+        }
+    })?;
+    for (group, range) in &context.directory.groups {
+        let overlaps = targets
+            .nodes()
+            .iter()
+            .any(|n| (range.first..range.first + range.count).contains(&n.0));
+        if overlaps && !context.serves_requests.get(group).copied().unwrap_or(false) {
+            let servers: Vec<&str> = context
+                .serves_requests
+                .iter()
+                .filter(|(_, serves)| **serves)
+                .map(|(name, _)| name.as_str())
+                .collect();
+            let listed = if servers.is_empty() {
+                "none".to_string()
+            } else {
+                servers.join(", ")
+            };
+            return Err(Diagnostic::error(
+                source,
+                selector.span(),
+                format!(
+                    "{:?} includes group {group:?}, whose role does not answer requests",
+                    selector.get_ref()
+                ),
+            )
+            .with_help(format!("groups that answer requests: {listed}")));
+        }
+    }
+    Ok(targets)
 }
 
 struct ServerBuilder;

@@ -1,0 +1,303 @@
+//! Load balancing: which backend a request goes to, and when a backend stops being eligible.
+//!
+//! A balancer sits between clients and a group of backends. Its choice decides how queueing is
+//! spread across the group, so tail latency depends on it as much as on the backends: round
+//! robin ignores load, least-outstanding reacts to it, power of two choices gets most of the
+//! benefit with two samples, and any policy that acts on *stale* load reports can herd every
+//! request onto the backend that looked idle when the report was taken. This module holds the
+//! plain data structures; the balancer role node that owns messages and timers lives
+//! elsewhere.
+//!
+//! - [`Backends`]: the backend set a balancer sees (weights, health, outstanding requests, a
+//!   response-time EWMA and a periodically refreshed load snapshot).
+//! - [`Balancer`] and its implementations, listed in [`BALANCERS`] and built by name through
+//!   [`BalancerSpec`].
+//! - [`HealthChecker`]: active health checking as a state machine (eject after `k` failed
+//!   probes, re-admit after `j` good ones).
+//!
+//! Sources: smooth weighted round robin is nginx's (`ngx_http_upstream_round_robin.c`,
+//! `ngx_http_upstream_get_peer`, 2012); least-outstanding follows nginx's `least_conn`
+//! (`ngx_http_upstream_least_conn_module.c`); the response-time cost is Finagle's EWMA load
+//! (`PeakEwma`, Twitter, 2016) without its peak sensitivity; power of two choices is
+//! Mitzenmacher, "The power of two choices in randomized load balancing", IEEE TPDS 12(10),
+//! 2001, and its stale-information behaviour is Mitzenmacher, "How useful is old information?",
+//! IEEE TPDS 11(1), 2000; health checking follows Envoy's active health checker
+//! (`unhealthy_threshold`, `healthy_threshold`, `interval`, `timeout`).
+//!
+//! Every random draw comes from the [`SimRng`] the caller hands in (by convention the
+//! balancer node's own stream), so the same seed gives the same choices.
+//!
+//! ```
+//! use models::balancing::{BalancerSpec, Backends, EwmaDecay};
+//! use sim_core::rng::{stream, StreamKind, StreamLabel};
+//! use sim_core::{NodeId, SimDuration, SimTime};
+//!
+//! let members = [(NodeId(1), 1), (NodeId(2), 1), (NodeId(3), 2)];
+//! let decay = EwmaDecay::half_life(SimDuration::from_millis(100))?;
+//! let mut backends = Backends::new(&members, decay, SimDuration::from_millis(50))?;
+//! let mut balancer = BalancerSpec::from_name("least_outstanding")?.build();
+//! let mut rng = stream(7, StreamLabel::new(StreamKind::Node, 0));
+//! let now = SimTime::ZERO;
+//! let idx = balancer.pick(&backends, None, &mut rng).expect("all backends are healthy");
+//! backends.on_send(idx, now);
+//! backends.on_response(idx, SimDuration::from_micros(300), now + SimDuration::from_micros(300));
+//! assert_eq!(backends.outstanding(idx), 0);
+//! # Ok::<(), models::balancing::BalancerError>(())
+//! ```
+//!
+//! **Limitations:**
+//! - Only [`WeightedRoundRobin`] and [`LeastOutstanding`] use weights; uniform random, least
+//!   response time, power of two choices and consistent hashing treat backends as equal.
+//! - Smooth weighted round robin has no nginx `effective_weight` back-off after failures.
+//! - The stale snapshot covers outstanding counts only; the response-time EWMA is always
+//!   current (as if every response were observed by the balancer, which it is).
+//! - Health is active probing only: there is no passive outlier detection from failed
+//!   requests, no panic threshold (Envoy's "route to all when too many are ejected") and no
+//!   slow start after re-admission.
+//! - One balancer instance serves one [`Backends`]; its cached state (cursor, ring) is keyed
+//!   by [`Backends::generation`], which is only unique within one `Backends`.
+
+mod backends;
+mod hash;
+mod health;
+mod policies;
+#[cfg(test)]
+mod tests;
+
+pub use crate::workload::KeyId;
+pub use backends::{Backends, EwmaDecay, Health};
+pub use hash::{ConsistentHashByKey, Vnodes, VNODES_DEFAULT, VNODES_MAX};
+pub use health::{HealthChange, HealthCheckConfig, HealthChecker};
+pub use policies::{
+    LeastOutstanding, LeastResponseTime, PowerOfTwoChoices, RoundRobin, UniformRandom,
+    WeightedRoundRobin,
+};
+
+use std::fmt;
+
+use sim_core::{NodeId, SimDuration, SimRng};
+
+/// Names and one-line descriptions of every balancer, for `distsim list`.
+pub const BALANCERS: &[(&str, &str)] = &[
+    ("round_robin", "healthy backends in turn, ignoring weights"),
+    (
+        "weighted_round_robin",
+        "nginx smooth weighted round robin: w_i of every W picks, interleaved",
+    ),
+    ("random", "a uniformly random healthy backend"),
+    (
+        "least_outstanding",
+        "fewest outstanding requests per unit weight; random among ties",
+    ),
+    (
+        "least_response_time",
+        "lowest response-time ewma x (outstanding + 1); random among ties",
+    ),
+    (
+        "p2c",
+        "two random backends, the one with fewer outstanding requests (exact counts)",
+    ),
+    (
+        "p2c_stale",
+        "power of two choices on the load snapshot refreshed every interval (herds)",
+    ),
+    (
+        "consistent_hash",
+        "key -> backend on a ring of vnodes over the healthy backends",
+    ),
+];
+
+/// A load-balancing policy: picks the backend for one request.
+pub trait Balancer: fmt::Debug + Send {
+    /// The index (into `backends`) of a healthy backend for a request with `key`, or `None`
+    /// when no backend is healthy. Draws, if any, come from `rng`. Does not record the send:
+    /// the caller follows a pick with [`Backends::on_send`].
+    fn pick(&mut self, backends: &Backends, key: Option<KeyId>, rng: &mut SimRng) -> Option<usize>;
+
+    /// The policy's name, as in [`BALANCERS`].
+    fn name(&self) -> &'static str;
+}
+
+/// A validated choice of balancer, as a scenario names it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum BalancerSpec {
+    /// See [`RoundRobin`].
+    RoundRobin,
+    /// See [`WeightedRoundRobin`].
+    WeightedRoundRobin,
+    /// See [`UniformRandom`].
+    UniformRandom,
+    /// See [`LeastOutstanding`].
+    LeastOutstanding,
+    /// See [`LeastResponseTime`].
+    LeastResponseTime,
+    /// See [`PowerOfTwoChoices`].
+    PowerOfTwoChoices {
+        /// Compare the refreshed snapshot instead of exact outstanding counts.
+        stale: bool,
+    },
+    /// See [`ConsistentHashByKey`].
+    ConsistentHashByKey(Vnodes),
+}
+
+impl BalancerSpec {
+    /// The balancer called `name` in [`BALANCERS`], with default parameters
+    /// ([`VNODES_DEFAULT`] vnodes for `consistent_hash`).
+    pub fn from_name(name: &str) -> Result<Self, BalancerError> {
+        let spec = match name {
+            "round_robin" => BalancerSpec::RoundRobin,
+            "weighted_round_robin" => BalancerSpec::WeightedRoundRobin,
+            "random" => BalancerSpec::UniformRandom,
+            "least_outstanding" => BalancerSpec::LeastOutstanding,
+            "least_response_time" => BalancerSpec::LeastResponseTime,
+            "p2c" => BalancerSpec::PowerOfTwoChoices { stale: false },
+            "p2c_stale" => BalancerSpec::PowerOfTwoChoices { stale: true },
+            "consistent_hash" => BalancerSpec::ConsistentHashByKey(Vnodes::new(VNODES_DEFAULT)?),
+            _ => {
+                return Err(BalancerError::UnknownBalancer {
+                    name: name.to_string(),
+                })
+            }
+        };
+        assert_eq!(spec.name(), name);
+        Ok(spec)
+    }
+
+    /// Consistent hashing by key with `vnodes` points per backend (>= 1, <= [`VNODES_MAX`]).
+    pub fn consistent_hash(vnodes: u32) -> Result<Self, BalancerError> {
+        Ok(BalancerSpec::ConsistentHashByKey(Vnodes::new(vnodes)?))
+    }
+
+    /// The balancer's name, as in [`BALANCERS`].
+    pub fn name(&self) -> &'static str {
+        match self {
+            BalancerSpec::RoundRobin => "round_robin",
+            BalancerSpec::WeightedRoundRobin => "weighted_round_robin",
+            BalancerSpec::UniformRandom => "random",
+            BalancerSpec::LeastOutstanding => "least_outstanding",
+            BalancerSpec::LeastResponseTime => "least_response_time",
+            BalancerSpec::PowerOfTwoChoices { stale: false } => "p2c",
+            BalancerSpec::PowerOfTwoChoices { stale: true } => "p2c_stale",
+            BalancerSpec::ConsistentHashByKey(_) => "consistent_hash",
+        }
+    }
+
+    /// A fresh balancer with this policy and no history.
+    pub fn build(&self) -> Box<dyn Balancer> {
+        let balancer: Box<dyn Balancer> = match self {
+            BalancerSpec::RoundRobin => Box::new(RoundRobin::default()),
+            BalancerSpec::WeightedRoundRobin => Box::new(WeightedRoundRobin::default()),
+            BalancerSpec::UniformRandom => Box::new(UniformRandom),
+            BalancerSpec::LeastOutstanding => Box::new(LeastOutstanding),
+            BalancerSpec::LeastResponseTime => Box::new(LeastResponseTime),
+            BalancerSpec::PowerOfTwoChoices { stale } => {
+                Box::new(PowerOfTwoChoices { stale: *stale })
+            }
+            BalancerSpec::ConsistentHashByKey(vnodes) => {
+                Box::new(ConsistentHashByKey::new(*vnodes))
+            }
+        };
+        assert_eq!(balancer.name(), self.name());
+        balancer
+    }
+}
+
+/// The names in [`BALANCERS`], comma-separated, for error hints.
+struct BalancerNames;
+
+impl fmt::Display for BalancerNames {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (position, (name, _)) in BALANCERS.iter().enumerate() {
+            if position > 0 {
+                f.write_str(", ")?;
+            }
+            f.write_str(name)?;
+        }
+        Ok(())
+    }
+}
+
+/// Why a balancer, backend set or health checker was rejected. Messages name the thing, the
+/// parameter, what is valid and what was given.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+pub enum BalancerError {
+    /// The backend set is empty.
+    #[error("balancer needs at least one backend, got an empty group")]
+    NoBackends,
+    /// A backend's weight is 0.
+    #[error("backend [{idx}] ({node}) weight must be >= 1, got {weight}")]
+    BadWeight {
+        /// Position of the backend in the set.
+        idx: usize,
+        /// The backend's node.
+        node: NodeId,
+        /// The rejected weight.
+        weight: u32,
+    },
+    /// The same node appears twice in one backend set.
+    #[error(
+        "backend [{idx}] repeats {node}, already backend [{first}] (list each backend node once; \
+         use its weight to give it more traffic)"
+    )]
+    DuplicateBackend {
+        /// Position of the repeat.
+        idx: usize,
+        /// Position of the first occurrence.
+        first: usize,
+        /// The repeated node.
+        node: NodeId,
+    },
+    /// An integer parameter is outside its valid range.
+    #[error("{kind} {param} must be {valid}, got {value}")]
+    BadCount {
+        /// What the parameter belongs to, e.g. `"health_check"`.
+        kind: &'static str,
+        /// The parameter's name, e.g. `"unhealthy_threshold"`.
+        param: &'static str,
+        /// The valid range, in words.
+        valid: &'static str,
+        /// The rejected value.
+        value: u64,
+    },
+    /// A real-valued parameter is outside its valid range.
+    #[error("{kind} {param} must be {valid}, got {value}")]
+    BadParameter {
+        /// What the parameter belongs to, e.g. `"ewma"`.
+        kind: &'static str,
+        /// The parameter's name, e.g. `"alpha"`.
+        param: &'static str,
+        /// The valid range, in words.
+        valid: &'static str,
+        /// The rejected value.
+        value: f64,
+    },
+    /// A duration parameter is outside its valid range.
+    #[error("{kind} {param} must be {valid}, got {value}")]
+    BadDuration {
+        /// What the parameter belongs to, e.g. `"health_check"`.
+        kind: &'static str,
+        /// The parameter's name, e.g. `"interval"`.
+        param: &'static str,
+        /// The valid range, in words.
+        valid: &'static str,
+        /// The rejected value.
+        value: SimDuration,
+    },
+    /// A health check's timeout is longer than its interval.
+    #[error(
+        "health_check timeout must be <= interval ({interval}), got {timeout} (at most one \
+         probe per backend is in flight)"
+    )]
+    TimeoutExceedsInterval {
+        /// The rejected timeout.
+        timeout: SimDuration,
+        /// The interval given.
+        interval: SimDuration,
+    },
+    /// No balancer has this name.
+    #[error("unknown balancer {name:?} (expected one of: {})", BalancerNames)]
+    UnknownBalancer {
+        /// The name given.
+        name: String,
+    },
+}
