@@ -11,5 +11,6 @@
 
 pub mod balancing;
 pub mod msg;
+pub mod placement;
 pub mod roles;
 pub mod workload;
