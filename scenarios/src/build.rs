@@ -274,6 +274,7 @@ impl Scenario {
 
         let (topology, zone_names) = build_topology(&source, &file)?;
         let (mut groups_plan, directory) = place_groups(&source, &file, &topology, &zone_names)?;
+        let placements = crate::placement::build_all(&source, &file, &groups_plan).or_else(err)?;
         let network = build_network(
             &source,
             file.network.as_ref(),
@@ -351,6 +352,7 @@ impl Scenario {
                 group_span: section.span(),
                 directory: &directory,
                 serves_requests: &serves_requests,
+                placements: &placements,
             };
             let mut params = Params::new(&source, section, entry);
             let builder = (entry.parse)(&context, &mut params).or_else(err)?;

@@ -37,6 +37,7 @@
 pub mod build;
 pub mod diag;
 pub mod faults;
+pub mod placement;
 pub mod quantity;
 pub mod roles;
 pub mod run;

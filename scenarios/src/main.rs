@@ -347,6 +347,12 @@ fn list_text() -> String {
         &mut pairs(models::balancing::BALANCERS).into_iter(),
     );
     section(
+        "placement schemes (group placement = { scheme = ... }):",
+        &mut pairs(models::placement::SCHEMES)
+            .into_iter()
+            .filter(|(name, _)| name != "directory"),
+    );
+    section(
         "routing (client routing = ...):",
         &mut pairs(models::roles::client::ROUTINGS).into_iter(),
     );

@@ -168,14 +168,43 @@ pub struct GroupSection {
     pub region: Option<Spanned<String>>,
     /// Workers, queue and service times.
     pub service: Option<Spanned<ServiceSpec>>,
+    /// How keys map to the group's nodes, for clients that route by key.
+    pub placement: Option<Spanned<PlacementTable>>,
     /// Every other key: the role's parameters, validated by the role.
     pub params: Vec<(Spanned<String>, Spanned<toml::Value>)>,
 }
 
 /// Keys every group has; anything else belongs to the role.
-pub const GROUP_COMMON_KEYS: [&str; 7] = [
-    "name", "count", "role", "zone", "zones", "region", "service",
+pub const GROUP_COMMON_KEYS: [&str; 8] = [
+    "name",
+    "count",
+    "role",
+    "zone",
+    "zones",
+    "region",
+    "service",
+    "placement",
 ];
+
+/// `placement = { scheme = "ring", vnodes = 160 }` as written.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PlacementTable {
+    /// The scheme (`distsim list` shows them).
+    pub scheme: String,
+    /// `ring` and `bounded_ring`: virtual nodes per node.
+    #[serde(default)]
+    pub vnodes: Option<u32>,
+    /// `maglev`: lookup table size (prime).
+    #[serde(default)]
+    pub table_size: Option<u64>,
+    /// `bounded_ring`: load slack above the mean (> 0).
+    #[serde(default)]
+    pub epsilon: Option<f64>,
+    /// `range`: strictly increasing split points over the key space.
+    #[serde(default)]
+    pub splits: Option<Vec<u64>>,
+}
 
 impl<'de> Deserialize<'de> for GroupSection {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
@@ -188,6 +217,7 @@ impl<'de> Deserialize<'de> for GroupSection {
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<GroupSection, A::Error> {
                 let (mut name, mut count, mut role) = (None, None, None);
                 let (mut zone, mut zones, mut region, mut service) = (None, None, None, None);
+                let mut placement = None;
                 let mut params = Vec::new();
                 while let Some(key) = map.next_key::<Spanned<String>>()? {
                     match key.get_ref().as_str() {
@@ -198,6 +228,7 @@ impl<'de> Deserialize<'de> for GroupSection {
                         "zones" => zones = Some(map.next_value()?),
                         "region" => region = Some(map.next_value()?),
                         "service" => service = Some(map.next_value()?),
+                        "placement" => placement = Some(map.next_value()?),
                         _ => params.push((key, map.next_value()?)),
                     }
                 }
@@ -209,6 +240,7 @@ impl<'de> Deserialize<'de> for GroupSection {
                     zones,
                     region,
                     service,
+                    placement,
                     params,
                 })
             }

@@ -103,12 +103,13 @@ pub const SCHEMES: &[(&str, &str)] = &[
     ),
 ];
 
-/// A key → node mapping over a changing set of live members.
+/// A key → node mapping over a changing set of live members. `Send + Sync` so one scheme can be
+/// shared (behind an `Arc`) by every client that routes by it.
 ///
 /// Contract for implementors: [`candidates`](Placement::candidates) visits nodes in the
 /// scheme's preference order for the key, starting with [`owner`](Placement::owner)'s answer,
 /// and eventually visits every member (repeats are allowed; callers skip them).
-pub trait Placement {
+pub trait Placement: Send + Sync {
     /// The scheme's name, as in [`SCHEMES`].
     fn name(&self) -> &'static str;
 

@@ -22,7 +22,10 @@ use sim_core::{
 };
 
 use crate::msg::{Msg, Request, Response, Status};
-use crate::workload::{sample_size, ArrivalClock, Arrivals, ClosedLoop, KeyPopularity, Op, OpMix};
+use crate::placement::Placement;
+use crate::workload::{
+    sample_size, ArrivalClock, Arrivals, ClosedLoop, KeyId, KeyPopularity, Op, OpMix,
+};
 
 /// How a client picks the node of its target group for each request.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -33,6 +36,18 @@ pub enum Routing {
     RoundRobin,
     /// `key mod n`: the same key always goes to the same node (simple sharding).
     KeyModulo,
+    /// The key's owner under the target group's placement scheme (sharding).
+    Placement,
+}
+
+/// A placement scheme shared by the clients that route by it.
+#[derive(Clone)]
+pub struct PlacementRouter(pub Arc<dyn Placement>);
+
+impl std::fmt::Debug for PlacementRouter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "PlacementRouter({})", self.0.name())
+    }
 }
 
 /// Names and descriptions of the routing rules, for `distsim list` and "did you mean".
@@ -42,6 +57,10 @@ pub const ROUTINGS: &[(&str, &str)] = &[
     (
         "key_modulo",
         "key mod n: a key always goes to the same node",
+    ),
+    (
+        "placement",
+        "the key's owner under the target group's placement (default when it has one)",
     ),
 ];
 
@@ -71,6 +90,8 @@ pub struct ClientConfig {
     pub value_size: Distribution,
     /// Abandon a request after this long.
     pub timeout: Option<SimDuration>,
+    /// The target group's placement, for [`Routing::Placement`].
+    pub placement: Option<PlacementRouter>,
 }
 
 /// Metric ids, registered when the client starts.
@@ -176,6 +197,18 @@ impl Client {
                 target
             }
             Routing::KeyModulo => targets[(key % targets.len() as u64) as usize],
+            Routing::Placement => {
+                let router = self
+                    .config
+                    .placement
+                    .as_ref()
+                    .expect("validated: placement routing has a scheme");
+                // The scheme's members are the target group's nodes, so a key has an owner.
+                router
+                    .0
+                    .owner(KeyId(key))
+                    .expect("the target group's placement has members")
+            }
         }
     }
 

@@ -87,12 +87,27 @@ pub(super) fn parse_client(
     let source = context.source;
     let target = params.require::<String>("target")?;
     let targets = super::request_targets(context, &target)?;
+    // A target that is exactly a group with a placement routes by key unless told otherwise.
+    let placement = context.placements.get(target.get_ref()).cloned();
     let routing = match params.take::<String>("routing")? {
+        None if placement.is_some() => Routing::Placement,
         None => Routing::Random,
         Some(routing) => match routing.get_ref().as_str() {
             "random" => Routing::Random,
             "round_robin" => Routing::RoundRobin,
             "key_modulo" => Routing::KeyModulo,
+            "placement" if placement.is_some() => Routing::Placement,
+            "placement" => {
+                return Err(Diagnostic::error(
+                    source,
+                    routing.span(),
+                    format!(
+                        "routing = \"placement\" needs a target group with a `placement`, and {:?} has none",
+                        target.get_ref()
+                    ),
+                )
+                .with_help("add e.g. placement = { scheme = \"ring\" } to the target group"))
+            }
             other => {
                 let names = models::roles::client::ROUTINGS.iter().map(|(n, _)| *n);
                 return Err(Diagnostic::error(
@@ -163,6 +178,7 @@ pub(super) fn parse_client(
         mix,
         value_size,
         timeout,
+        placement,
     };
     Ok(Box::new(ClientBuilder {
         config: Arc::new(config),

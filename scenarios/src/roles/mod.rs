@@ -67,6 +67,8 @@ pub struct RoleContext<'a> {
     pub directory: &'a NodeDirectory,
     /// Each group's name and whether its role answers requests (a valid client target).
     pub serves_requests: &'a BTreeMap<String, bool>,
+    /// The placement of every group that has one, by group name.
+    pub placements: &'a BTreeMap<String, models::roles::client::PlacementRouter>,
 }
 
 /// A role's parameter parser.
