@@ -23,6 +23,7 @@ use rand::Rng;
 use rand_distr::Distribution as _;
 use rand_distr::{Exp, LogNormal, Normal, Pareto, Weibull};
 
+use crate::error::Shown;
 use crate::rng::SimRng;
 use crate::time::SimDuration;
 
@@ -44,21 +45,6 @@ pub const DISTRIBUTION_KINDS: &[(&str, &str)] = &[
     ("mixture", "weighted choice, e.g. fast + stragglers"),
     ("empirical", "measured values or a measured CDF"),
 ];
-
-/// Displays a parameter in an error: short scientific form for very large or small values
-/// (plain `f64` display would print hundreds of digits), `NaN` and `inf` as themselves.
-struct Shown(f64);
-
-impl std::fmt::Display for Shown {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let magnitude = self.0.abs();
-        if magnitude.is_finite() && (magnitude >= 1e15 || (magnitude < 1e-6 && magnitude > 0.0)) {
-            write!(f, "{:e}", self.0)
-        } else {
-            write!(f, "{}", self.0)
-        }
-    }
-}
 
 /// Why a distribution's parameters were rejected.
 #[derive(Clone, Debug, PartialEq, thiserror::Error)]

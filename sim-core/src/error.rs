@@ -93,6 +93,22 @@ pub enum ConfigError {
     },
 }
 
+/// Shows a parameter in an error message: short scientific form for very large or very small
+/// values (`1e200`, not hundreds of digits), `NaN` and `inf` as themselves. Shared by every
+/// crate's validation errors so the same value always reads the same.
+pub struct Shown(pub f64);
+
+impl std::fmt::Display for Shown {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let magnitude = self.0.abs();
+        if magnitude.is_finite() && (magnitude >= 1e15 || (magnitude < 1e-6 && magnitude > 0.0)) {
+            write!(f, "{:e}", self.0)
+        } else {
+            write!(f, "{}", self.0)
+        }
+    }
+}
+
 /// Checks that `value` is a probability in `[0, 1]`.
 pub fn check_probability(what: &'static str, value: f64) -> Result<f64, ConfigError> {
     if (0.0..=1.0).contains(&value) {

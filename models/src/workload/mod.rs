@@ -57,9 +57,9 @@ pub use keys::{KeyId, KeyPopularity};
 pub use mix::{sample_size, Op, OpMix};
 pub use schedule::{RateSchedule, RateShape};
 
-use std::fmt;
 use std::num::NonZeroU32;
 
+use sim_core::error::Shown;
 use sim_core::{Distribution, SimDuration, SimTime};
 
 /// Largest arrival rate accepted, in arrivals per second: one per nanosecond, the engine's
@@ -119,21 +119,6 @@ impl ClosedLoop {
             concurrency,
             think_time,
         })
-    }
-}
-
-/// Displays a parameter in an error: short scientific form for very large or small values,
-/// `NaN` and `inf` as themselves.
-struct Shown(f64);
-
-impl fmt::Display for Shown {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let magnitude = self.0.abs();
-        if magnitude.is_finite() && (magnitude >= 1e15 || (magnitude < 1e-6 && magnitude > 0.0)) {
-            write!(f, "{:e}", self.0)
-        } else {
-            write!(f, "{}", self.0)
-        }
     }
 }
 
