@@ -113,3 +113,33 @@ fn adaptive_policy_routes_around_a_slow_backend() {
         "least outstanding p99.9 {lo} ns vs round robin {rr} ns"
     );
 }
+
+// Goal: the same policies work client-side. Each client balances over the servers itself
+// (no balancer hop): with servers[1] 8x slower for 6 s, random routing keeps sending it a
+// quarter of the requests and its queue grows, while client-side least_outstanding sees
+// its own requests piling up there and sends elsewhere.
+#[test]
+fn client_side_balancing_routes_around_a_slow_server() {
+    let direct = |routing: &str| {
+        let text = scenario("round_robin")
+            .replace("target = \"lb\"", &format!("target = \"servers\"\nrouting = \"{routing}\""))
+            .replace(
+                "health_check = { interval = \"1s\", timeout = \"200ms\", unhealthy = 2, healthy = 2 }",
+                "",
+            );
+        let scenario = scenarios::load_text("direct.toml", &text, &[]).expect("valid");
+        let outcome = run(&scenario, 5, &mut |_| ControlFlow::Continue(()));
+        let histogram = outcome
+            .sim
+            .metrics()
+            .histogram_by_name("latency.all")
+            .unwrap();
+        histogram.value_at_quantile(0.999)
+    };
+    let (random, least) = (direct("random"), direct("least_outstanding"));
+    assert!(random > 100_000_000, "random p99.9 {random} ns");
+    assert!(
+        least < random / 10,
+        "client-side least_outstanding p99.9 {least} ns vs {random} ns"
+    );
+}

@@ -21,6 +21,7 @@ use sim_core::{
     CounterId, Ctx, Distribution, HistogramId, Node, NodeId, SimDuration, TimerId, TimerTag, Unit,
 };
 
+use crate::balancing::{Backends, Balancer, BalancerSpec, EwmaDecay};
 use crate::msg::{Msg, Request, Response, Status};
 use crate::placement::Placement;
 use crate::workload::{
@@ -38,6 +39,20 @@ pub enum Routing {
     KeyModulo,
     /// The key's owner under the target group's placement scheme (sharding).
     Placement,
+    /// A load-balancing policy run by the client itself over its targets (client-side
+    /// balancing): each client tracks its own in-flight requests and response times.
+    Balanced,
+}
+
+/// A client-side balancing policy and the parameters of what it tracks.
+#[derive(Clone, Debug)]
+pub struct ClientBalancing {
+    /// The policy.
+    pub policy: BalancerSpec,
+    /// Memory of the response-time average.
+    pub decay: EwmaDecay,
+    /// How often the load snapshot stale policies read is refreshed.
+    pub load_report: SimDuration,
 }
 
 /// A placement scheme shared by the clients that route by it.
@@ -92,6 +107,8 @@ pub struct ClientConfig {
     pub timeout: Option<SimDuration>,
     /// The target group's placement, for [`Routing::Placement`].
     pub placement: Option<PlacementRouter>,
+    /// The policy, for [`Routing::Balanced`].
+    pub balancing: Option<ClientBalancing>,
 }
 
 /// Metric ids, registered when the client starts.
@@ -111,6 +128,8 @@ struct Metrics {
 #[derive(Clone, Copy, Debug)]
 struct Outstanding {
     timeout: Option<TimerId>,
+    /// The target's index in the client's `Backends`, with client-side balancing.
+    backend: Option<usize>,
 }
 
 /// Timer tags: the next open-loop arrival, a closed-loop slot's think time, or a timeout.
@@ -129,6 +148,8 @@ pub struct Client {
     next_target: usize,
     /// Outstanding requests by id (looked up, never iterated).
     outstanding: HashMap<u64, Outstanding>,
+    /// Client-side balancing: what this client knows of its targets, and its policy.
+    balancer: Option<(Backends, Box<dyn Balancer>)>,
     metrics: Option<Metrics>,
 }
 
@@ -146,9 +167,19 @@ impl Client {
             next_id: 0,
             next_target: index as usize % n_targets,
             outstanding: HashMap::new(),
+            balancer: Self::fresh_balancer(&config),
             metrics: None,
             config,
         }
+    }
+
+    /// Every target idle and healthy, for client-side balancing (`None` without it).
+    fn fresh_balancer(config: &ClientConfig) -> Option<(Backends, Box<dyn Balancer>)> {
+        let balancing = config.balancing.as_ref()?;
+        let members: Vec<(NodeId, u32)> = config.targets.iter().map(|n| (*n, 1)).collect();
+        let backends = Backends::new(&members, balancing.decay, balancing.load_report)
+            .expect("validated: targets are distinct and non-empty, load_report > 0");
+        Some((backends, balancing.policy.build()))
     }
 
     fn register(ctx: &mut Ctx<'_, Msg>) -> Metrics {
@@ -187,9 +218,21 @@ impl Client {
         }
     }
 
-    fn pick_target(&mut self, ctx: &mut Ctx<'_, Msg>, key: u64) -> NodeId {
+    /// The target for a request with `key`, and its backend index under client-side
+    /// balancing.
+    fn pick_target(&mut self, ctx: &mut Ctx<'_, Msg>, key: u64) -> (NodeId, Option<usize>) {
+        if let Some((backends, policy)) = self.balancer.as_mut() {
+            let now = ctx.now();
+            backends.maybe_refresh(now);
+            // Every target is always healthy here (no health checks), so a pick exists.
+            let idx = policy
+                .pick(backends, Some(KeyId(key)), ctx.rng())
+                .expect("client-side balancing has healthy targets");
+            backends.on_send(idx, now);
+            return (backends.node(idx), Some(idx));
+        }
         let targets = &self.config.targets;
-        match self.config.routing {
+        let target = match self.config.routing {
             Routing::Random => targets[ctx.rng().random_range(0..targets.len())],
             Routing::RoundRobin => {
                 let target = targets[self.next_target];
@@ -209,7 +252,9 @@ impl Client {
                     .owner(KeyId(key))
                     .expect("the target group's placement has members")
             }
-        }
+            Routing::Balanced => unreachable!("balanced routing has a balancer"),
+        };
+        (target, None)
     }
 
     fn send_request(&mut self, ctx: &mut Ctx<'_, Msg>) {
@@ -217,14 +262,15 @@ impl Client {
         let key = self.keys.sample(ctx.rng());
         let op = self.config.mix.sample(ctx.rng());
         let value_bytes = sample_size(&self.config.value_size, ctx.rng());
-        let target = self.pick_target(ctx, key.0);
+        let (target, backend) = self.pick_target(ctx, key.0);
         self.next_id += 1;
         let id = self.next_id;
         let timeout = self
             .config
             .timeout
             .map(|after| ctx.set_timer(after, TimerTag(TAG_TIMEOUT_BASE + id)));
-        self.outstanding.insert(id, Outstanding { timeout });
+        self.outstanding
+            .insert(id, Outstanding { timeout, backend });
         ctx.count(metrics.requests, 1);
         let request = Request {
             id,
@@ -245,6 +291,10 @@ impl Client {
         };
         if let Some(timer) = outstanding.timeout {
             ctx.cancel(timer);
+        }
+        if let (Some(idx), Some((backends, _))) = (outstanding.backend, self.balancer.as_mut()) {
+            let now = ctx.now();
+            backends.on_response(idx, now.saturating_since(response.sent_at), now);
         }
         match response.status {
             Status::Ok => {
@@ -300,8 +350,13 @@ impl Node for Client {
             TAG_THINK => self.send_request(ctx),
             timeout => {
                 let id = timeout - TAG_TIMEOUT_BASE;
-                if self.outstanding.remove(&id).is_some() {
+                if let Some(outstanding) = self.outstanding.remove(&id) {
                     ctx.count(self.metrics().timeouts, 1);
+                    if let (Some(idx), Some((backends, _))) =
+                        (outstanding.backend, self.balancer.as_mut())
+                    {
+                        backends.on_failure(idx, ctx.now());
+                    }
                     self.think_then_send(ctx);
                 }
             }
@@ -309,8 +364,10 @@ impl Node for Client {
     }
 
     fn on_crash(&mut self) {
-        // Outstanding requests die with the client; a restart starts a fresh load.
+        // Outstanding requests die with the client; a restart starts a fresh load, knowing
+        // nothing about its targets.
         self.outstanding.clear();
+        self.balancer = Self::fresh_balancer(&self.config);
     }
 
     fn on_restart(&mut self, ctx: &mut Ctx<'_, Msg>) {

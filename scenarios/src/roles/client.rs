@@ -2,7 +2,9 @@
 
 use std::sync::Arc;
 
+use models::balancing::{BalancerSpec, EwmaDecay, BALANCERS};
 use models::msg::Msg;
+use models::roles::client::ClientBalancing;
 use models::roles::{Client, ClientConfig, Load, Routing};
 use models::workload::{Arrivals, ClosedLoop, KeyPopularity, Op, OpMix, RateShape};
 use serde::Deserialize;
@@ -20,7 +22,10 @@ pub(super) const CLIENT_PARAMS: &[(&str, &str)] = &[
         "workload",
         "arrivals or closed loop, keys, operation mix, value sizes",
     ),
-    ("routing", "random (default), round_robin or key_modulo"),
+    (
+        "routing",
+        "random (default), round_robin, key_modulo, placement, or a balancer policy",
+    ),
     (
         "timeout",
         "abandon a request after this long (default: never)",
@@ -89,7 +94,9 @@ pub(super) fn parse_client(
     let targets = super::request_targets(context, &target)?;
     // A target that is exactly a group with a placement routes by key unless told otherwise.
     let placement = context.placements.get(target.get_ref()).cloned();
-    let routing = match params.take::<String>("routing")? {
+    let routing_param = params.take::<String>("routing")?;
+    let routing_name = routing_param.as_ref().map(|r| r.get_ref().clone());
+    let routing = match routing_param {
         None if placement.is_some() => Routing::Placement,
         None => Routing::Random,
         Some(routing) => match routing.get_ref().as_str() {
@@ -108,8 +115,12 @@ pub(super) fn parse_client(
                 )
                 .with_help("add e.g. placement = { scheme = \"ring\" } to the target group"))
             }
+            other if BalancerSpec::from_name(other).is_ok() => Routing::Balanced,
             other => {
-                let names = models::roles::client::ROUTINGS.iter().map(|(n, _)| *n);
+                let names = models::roles::client::ROUTINGS
+                    .iter()
+                    .chain(BALANCERS)
+                    .map(|(n, _)| *n);
                 return Err(Diagnostic::error(
                     source,
                     routing.span(),
@@ -179,6 +190,7 @@ pub(super) fn parse_client(
         value_size,
         timeout,
         placement,
+        balancing: balancing_for(routing_name.as_deref(), &routing),
     };
     Ok(Box::new(ClientBuilder {
         config: Arc::new(config),
@@ -406,4 +418,20 @@ impl RoleBuilder for ClientBuilder {
             Load::Closed(_) => None,
         }
     }
+}
+
+/// 1 s: the client-side balancer's response-time half-life and load-report interval.
+const CLIENT_BALANCING_PERIOD: SimDuration = SimDuration::from_secs(1);
+
+/// The client-side balancing policy a `routing` name picks, if it names one.
+fn balancing_for(name: Option<&str>, routing: &Routing) -> Option<ClientBalancing> {
+    if *routing != Routing::Balanced {
+        return None;
+    }
+    let policy = BalancerSpec::from_name(name?).ok()?;
+    Some(ClientBalancing {
+        policy,
+        decay: EwmaDecay::half_life(CLIENT_BALANCING_PERIOD).expect("1 s is a valid half-life"),
+        load_report: CLIENT_BALANCING_PERIOD,
+    })
 }
