@@ -1,6 +1,7 @@
 //! Reports for distsim: turning a finished run's metrics, fault log and node totals into
 //! `results.json`, `timeseries.csv`, plots (SVG and PNG), a self-contained `report.html`, and
-//! the compact percentile table printed in the terminal.
+//! the compact percentile table printed in the terminal; and, for `distsim placement`, a
+//! placement study's `results.json`, share plot and table ([`write_placement_study`]).
 //!
 //! It exists so that every front end (the `distsim` binary, tests, benchmarks) produces the
 //! same outputs from the same run, byte for byte: the scenario runner fills a [`RunData`]
@@ -74,6 +75,7 @@ mod error;
 mod format;
 mod html;
 mod output;
+mod placement;
 mod plot;
 mod results;
 mod table;
@@ -84,6 +86,10 @@ use std::path::{Path, PathBuf};
 use sim_core::{FaultRecord, HistogramId, Metrics, NodeStats};
 
 pub use error::ReportError;
+pub use placement::{
+    placement_table, write_placement_study, PlacementStudyData, ShareSpread,
+    PLACEMENT_SCHEMA_VERSION,
+};
 pub use results::{
     build_results, read_results, write_results, FaultEntry, GroupLoad, MetricSummary, NodeEntry,
     ResultsFile, SCHEMA_VERSION,

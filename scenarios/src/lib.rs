@@ -38,6 +38,7 @@ pub mod build;
 pub mod diag;
 pub mod faults;
 pub mod placement;
+pub mod placement_study;
 pub mod quantity;
 pub mod roles;
 pub mod run;

@@ -1,4 +1,4 @@
-//! `distsim`: run, validate and list scenarios.
+//! `distsim`: run, validate and list scenarios, and study placement schemes without traffic.
 //!
 //! Exit codes: 0 success, 1 a run that failed or stopped early (its partial results are still
 //! written, marked partial), 2 invalid input (a bad scenario, path, flag or `--set` value).
@@ -15,7 +15,9 @@ use std::time::{Duration, Instant};
 use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use scenarios::diag::Severity;
+use scenarios::placement_study::{run_study, StudyConfig};
 use scenarios::run::{reproduce_command, run_data, Outcome};
+use scenarios::schema::PlacementTable;
 use scenarios::{load, Scenario, ScenarioError};
 use sim_core::trace::{JsonLinesTrace, TraceRecord, TraceSink};
 use sim_core::Progress;
@@ -60,6 +62,48 @@ enum Command {
     },
     /// List roles, distributions, arrival processes, key distributions and fault kinds.
     List,
+    /// Study a placement scheme without traffic: per-node key and request shares, and the
+    /// keys moved when a node joins or leaves.
+    Placement(PlacementArgs),
+}
+
+/// `distsim placement` flags.
+#[derive(clap::Args)]
+struct PlacementArgs {
+    /// The scheme: modulo, range, ring, rendezvous, jump, maglev or bounded_ring.
+    #[arg(long)]
+    scheme: String,
+    /// `ring` and `bounded_ring`: virtual nodes per node [default: 160].
+    #[arg(long)]
+    vnodes: Option<u32>,
+    /// `maglev`: lookup table size, a prime [default: 65537].
+    #[arg(long)]
+    table_size: Option<u64>,
+    /// `bounded_ring`: load slack above the mean, > 0 [default: 0.25].
+    #[arg(long)]
+    epsilon: Option<f64>,
+    /// Nodes before the join and the leave.
+    #[arg(long)]
+    nodes: u32,
+    /// Keys placed (0..keys), at most 10^7.
+    #[arg(long, default_value_t = 1_000_000)]
+    keys: u64,
+    /// Draw requests over the keys from a Zipf distribution with this exponent (needs
+    /// --requests) [default: every key requested once].
+    #[arg(long, requires = "requests")]
+    zipf: Option<f64>,
+    /// Requests to draw with --zipf, at most 10^9.
+    #[arg(long, requires = "zipf")]
+    requests: Option<u64>,
+    /// Hash and request seed.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Output directory [default: out/placement-<scheme>-<nodes>].
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Print only errors.
+    #[arg(long, short)]
+    quiet: bool,
 }
 
 /// Exit code for invalid input.
@@ -93,7 +137,43 @@ fn main() -> ExitCode {
             print!("{}", list_text());
             ExitCode::SUCCESS
         }
+        Command::Placement(args) => placement_command(args),
     }
+}
+
+fn placement_command(args: PlacementArgs) -> ExitCode {
+    let out_dir = args.out.unwrap_or_else(|| {
+        Path::new("out").join(format!("placement-{}-{}", args.scheme, args.nodes))
+    });
+    let config = StudyConfig {
+        table: PlacementTable {
+            scheme: args.scheme,
+            vnodes: args.vnodes,
+            table_size: args.table_size,
+            epsilon: args.epsilon,
+            splits: None,
+        },
+        n_nodes: args.nodes,
+        n_keys: args.keys,
+        zipf: args.zipf.zip(args.requests),
+        seed: args.seed,
+    };
+    let study = match run_study(&config) {
+        Ok(study) => study,
+        Err(message) => {
+            eprintln!("error: {message}");
+            return ExitCode::from(EXIT_INVALID);
+        }
+    };
+    if let Err(error) = reports::write_placement_study(&out_dir, &study) {
+        eprintln!("error: {error}");
+        return ExitCode::from(EXIT_RUN_FAILED);
+    }
+    if !args.quiet {
+        print!("{}", reports::placement_table(&study));
+        println!("results in {}", out_dir.display());
+    }
+    ExitCode::SUCCESS
 }
 
 fn load_or_report(file: &Path, set: &[String]) -> Result<Scenario, ExitCode> {

@@ -17,8 +17,13 @@ const VNODES_DEFAULT: u32 = 160;
 /// Slack of a bounded-load ring, 0.25: the paper's (Mirrokni et al. 2018) worked example.
 const EPSILON_DEFAULT: f64 = 0.25;
 
-/// The spec a table describes; parameters of other schemes are errors, not ignored.
-fn spec(table: &PlacementTable) -> Result<PlacementSpec, String> {
+/// The spec a `placement = {...}` table describes, with defaults for missing parameters
+/// (160 vnodes, ε = 0.25, a 65 537-slot Maglev table, no range splits).
+///
+/// Parameters of other schemes are errors, not ignored; an unknown scheme gets a
+/// did-you-mean hint. `directory` is not accepted (it needs entries a table cannot give).
+/// Used by scenario groups and by `distsim placement`.
+pub fn spec(table: &PlacementTable) -> Result<PlacementSpec, String> {
     let given = [
         (
             "vnodes",

@@ -406,3 +406,149 @@ fn a_broken_file_is_reported_before_overrides() {
     let output = distsim(&dir.0, &["validate", path, "--set", "simulation.seed=2"]);
     assert_invalid(&output, "toml-syntax.toml:5:16: invalid basic string");
 }
+
+/// Reads `dir/name` as JSON.
+fn read_json(dir: &Path, name: &str) -> serde_json::Value {
+    let text = fs::read_to_string(dir.join(name)).expect("results.json was written");
+    serde_json::from_str(&text).expect("results.json is valid JSON")
+}
+
+/// Asserts `fraction` of `n` keys is within 5 binomial standard deviations of `expected`.
+#[track_caller]
+fn assert_near_binomial(fraction: f64, expected: f64, n: f64) {
+    let sd = (expected * (1.0 - expected) / n).sqrt();
+    assert!(
+        (fraction - expected).abs() <= 5.0 * sd,
+        "{fraction} is more than 5 sd ({sd}) from {expected}"
+    );
+}
+
+// Goal: `distsim placement` writes a tagged results.json and the plot, prints the table, and
+// its movement figures match theory: a ring moves about 1/(n+1) of the keys on a join, modulo
+// about n/(n+1). Method: 10 nodes, 10 000 keys, seed 1 (deterministic); the ring's movement
+// also varies with its arc lengths, which 160 vnodes keep well inside the 5-sd band.
+#[test]
+fn placement_study_writes_results_and_plots() {
+    let dir = TempDir::new("placement");
+    let output = distsim(
+        &dir.0,
+        &[
+            "placement",
+            "--scheme",
+            "ring",
+            "--nodes",
+            "10",
+            "--keys",
+            "10000",
+        ],
+    );
+    assert_exit(&output, 0);
+    let out = stdout(&output);
+    assert!(
+        out.starts_with("placement: ring (vnodes=160), 10 nodes"),
+        "{out}"
+    );
+    assert!(out.contains("moved on join"), "{out}");
+    assert!(out.contains("ideal 1/(n+1) = 9.09%"), "{out}");
+    let results = dir.0.join("out/placement-ring-10");
+    for name in ["placement.svg", "placement.png", "results.json"] {
+        assert!(results.join(name).is_file(), "{name} was not written");
+    }
+    let json = read_json(&results, "results.json");
+    assert_eq!(json["kind"], "placement_study");
+    assert_eq!(json["schema_version"], 1);
+    assert_eq!(json["n_nodes"], 10);
+    assert_eq!(json["nodes"].as_array().expect("a list").len(), 10);
+    let join = json["moved_on_join"]["fraction"]
+        .as_f64()
+        .expect("a number");
+    assert_near_binomial(join, 1.0 / 11.0, 10_000.0);
+
+    let output = distsim(
+        &dir.0,
+        &[
+            "placement",
+            "--scheme",
+            "modulo",
+            "--nodes",
+            "10",
+            "--keys",
+            "10000",
+            "--out",
+            "modulo",
+            "--quiet",
+        ],
+    );
+    assert_exit(&output, 0);
+    assert_eq!(stdout(&output), "");
+    let json = read_json(&dir.0.join("modulo"), "results.json");
+    let join = json["moved_on_join"]["fraction"]
+        .as_f64()
+        .expect("a number");
+    assert_near_binomial(join, 10.0 / 11.0, 10_000.0);
+
+    let output = distsim(
+        &dir.0,
+        &[
+            "placement",
+            "--scheme",
+            "jump",
+            "--nodes",
+            "8",
+            "--keys",
+            "5000",
+            "--zipf",
+            "1.1",
+            "--requests",
+            "20000",
+        ],
+    );
+    assert_exit(&output, 0);
+    let json = read_json(&dir.0.join("out/placement-jump-8"), "results.json");
+    assert_eq!(json["n_requests"], 20_000);
+    assert!(
+        json["request_share"]["max_over_mean"]
+            .as_f64()
+            .expect("a number")
+            > 1.0
+    );
+}
+
+// Goal: bad placement flags are a clean exit 2 naming the problem, with a hint for a typo.
+#[test]
+fn placement_study_refuses_bad_input() {
+    let dir = TempDir::new("placement-bad");
+    let run = |args: &[&str]| {
+        let mut all = vec!["placement"];
+        all.extend_from_slice(args);
+        distsim(&dir.0, &all)
+    };
+    assert_invalid(
+        &run(&["--scheme", "ring", "--nodes", "0"]),
+        "--nodes must be at least 1, got 0",
+    );
+    assert_invalid(
+        &run(&["--scheme", "ring", "--vnodes", "0", "--nodes", "3"]),
+        "ring vnodes must be >= 1",
+    );
+    assert_invalid(
+        &run(&["--scheme", "rnig", "--nodes", "3"]),
+        "unknown placement scheme \"rnig\"; did you mean `ring`?",
+    );
+    assert_invalid(
+        &run(&["--scheme", "modulo", "--vnodes", "8", "--nodes", "3"]),
+        "`vnodes` only applies to ring and bounded_ring placement",
+    );
+    assert_invalid(
+        &run(&["--scheme", "ring", "--nodes", "3", "--keys", "0"]),
+        "n_keys must be >= 1",
+    );
+    assert_exit(
+        &run(&["--scheme", "ring", "--nodes", "3", "--zipf", "1"]),
+        2,
+    );
+    assert!(
+        !dir.0.join("out").exists(),
+        "nothing is written on bad input"
+    );
+}

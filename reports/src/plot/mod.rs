@@ -10,6 +10,7 @@
 
 mod cdf;
 mod load;
+mod placement;
 mod raster;
 mod timeline;
 
@@ -115,6 +116,13 @@ pub(crate) fn render_all(
         plots.push(render(&load::NodeLoadChart::new(data))?);
     }
     Ok(plots)
+}
+
+/// Draws a placement study's per-node share plot.
+pub(crate) fn render_placement(
+    study: &crate::placement::PlacementStudyData,
+) -> Result<Plot, ReportError> {
+    render(&placement::PlacementChart::new(study))
 }
 
 /// The bundled font, parsed once per process and registered with plotters' font table (whose
