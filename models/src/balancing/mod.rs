@@ -260,7 +260,7 @@ pub enum BalancerError {
         value: u64,
     },
     /// A real-valued parameter is outside its valid range.
-    #[error("{kind} {param} must be {valid}, got {value}")]
+    #[error("{kind} {param} must be {valid}, got {}", sim_core::error::Shown(*.value))]
     BadParameter {
         /// What the parameter belongs to, e.g. `"ewma"`.
         kind: &'static str,
