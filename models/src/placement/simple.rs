@@ -19,6 +19,39 @@ use super::hash::key_hash;
 use super::{Member, Membership, Placement, PlacementError};
 use crate::workload::KeyId;
 
+/// The `Placement` impl the schemes in this file share: each maps a key to an index into the
+/// sorted member list (its `$index` method) and differs only in its name and the memory its
+/// own tables take (`$extra_bytes`).
+macro_rules! indexed_placement {
+    ($scheme:ty, $name:literal, $index:ident, $extra_bytes:expr) => {
+        impl Placement for $scheme {
+            fn name(&self) -> &'static str {
+                $name
+            }
+            fn members(&self) -> &[NodeId] {
+                &self.membership.nodes
+            }
+            fn owner(&self, key: KeyId) -> Option<NodeId> {
+                self.$index(key).map(|index| self.membership.nodes[index])
+            }
+            fn candidates(&self, key: KeyId, visit: &mut dyn FnMut(NodeId) -> bool) {
+                if let Some(index) = self.$index(key) {
+                    visit_from(&self.membership.nodes, index, visit);
+                }
+            }
+            fn add_node(&mut self, node: NodeId, weight: f64) {
+                self.membership.insert(node, weight);
+            }
+            fn remove_node(&mut self, node: NodeId) {
+                self.membership.remove(node);
+            }
+            fn memory_bytes(&self) -> usize {
+                self.membership.memory_bytes() + ($extra_bytes)(self)
+            }
+        }
+    };
+}
+
 /// Visits `members` starting at `start` and wrapping, until `visit` says stop.
 fn visit_from(members: &[NodeId], start: usize, visit: &mut dyn FnMut(NodeId) -> bool) {
     for offset in 0..members.len() {
@@ -50,31 +83,7 @@ impl Modulo {
     }
 }
 
-impl Placement for Modulo {
-    fn name(&self) -> &'static str {
-        "modulo"
-    }
-    fn members(&self) -> &[NodeId] {
-        &self.membership.nodes
-    }
-    fn owner(&self, key: KeyId) -> Option<NodeId> {
-        self.index(key).map(|index| self.membership.nodes[index])
-    }
-    fn candidates(&self, key: KeyId, visit: &mut dyn FnMut(NodeId) -> bool) {
-        if let Some(index) = self.index(key) {
-            visit_from(&self.membership.nodes, index, visit);
-        }
-    }
-    fn add_node(&mut self, node: NodeId, weight: f64) {
-        self.membership.insert(node, weight);
-    }
-    fn remove_node(&mut self, node: NodeId) {
-        self.membership.remove(node);
-    }
-    fn memory_bytes(&self) -> usize {
-        self.membership.memory_bytes()
-    }
-}
+indexed_placement!(Modulo, "modulo", index, |_: &Modulo| 0);
 
 /// Explicit split points over the raw key space (keys are not hashed, so order is kept): `k`
 /// strictly increasing splits make `k + 1` ranges `[0, s0), [s0, s1), ..., [s(k-1), 2^64)`,
@@ -118,31 +127,9 @@ impl RangePartition {
     }
 }
 
-impl Placement for RangePartition {
-    fn name(&self) -> &'static str {
-        "range"
-    }
-    fn members(&self) -> &[NodeId] {
-        &self.membership.nodes
-    }
-    fn owner(&self, key: KeyId) -> Option<NodeId> {
-        self.index(key).map(|index| self.membership.nodes[index])
-    }
-    fn candidates(&self, key: KeyId, visit: &mut dyn FnMut(NodeId) -> bool) {
-        if let Some(index) = self.index(key) {
-            visit_from(&self.membership.nodes, index, visit);
-        }
-    }
-    fn add_node(&mut self, node: NodeId, weight: f64) {
-        self.membership.insert(node, weight);
-    }
-    fn remove_node(&mut self, node: NodeId) {
-        self.membership.remove(node);
-    }
-    fn memory_bytes(&self) -> usize {
-        self.membership.memory_bytes() + self.splits.capacity() * size_of::<u64>()
-    }
-}
+indexed_placement!(RangePartition, "range", index, |scheme: &RangePartition| {
+    scheme.splits.capacity() * size_of::<u64>()
+});
 
 /// One row of a [`Directory`]: raw keys in `[start, end)` belong to `node`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -238,32 +225,9 @@ impl Directory {
     }
 }
 
-impl Placement for Directory {
-    fn name(&self) -> &'static str {
-        "directory"
-    }
-    fn members(&self) -> &[NodeId] {
-        &self.membership.nodes
-    }
-    fn owner(&self, key: KeyId) -> Option<NodeId> {
-        self.live_index(key)
-            .map(|index| self.membership.nodes[index])
-    }
-    fn candidates(&self, key: KeyId, visit: &mut dyn FnMut(NodeId) -> bool) {
-        if let Some(index) = self.live_index(key) {
-            visit_from(&self.membership.nodes, index, visit);
-        }
-    }
-    fn add_node(&mut self, node: NodeId, weight: f64) {
-        self.membership.insert(node, weight);
-    }
-    fn remove_node(&mut self, node: NodeId) {
-        self.membership.remove(node);
-    }
-    fn memory_bytes(&self) -> usize {
-        self.membership.memory_bytes() + self.entries.capacity() * size_of::<DirectoryEntry>()
-    }
-}
+indexed_placement!(Directory, "directory", live_index, |scheme: &Directory| {
+    scheme.entries.capacity() * size_of::<DirectoryEntry>()
+});
 
 #[cfg(test)]
 mod tests {
