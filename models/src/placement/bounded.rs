@@ -231,19 +231,13 @@ impl Placement for BoundedLoadRing {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use sim_core::ZoneId;
-
-    fn members(n: u32) -> Vec<Member> {
-        (0..n)
-            .map(|i| Member::new(NodeId(i), 1.0, ZoneId(0)))
-            .collect()
-    }
+    use crate::placement::equal_members;
 
     // Goal: with ε = 0.25 and 4 nodes, 1000 keys fill each node to at most ceil(1.25 · 250) =
     // 313; assignment is stable for a recorded key; release and rebalance keep the books.
     #[test]
     fn caps_hold_and_books_balance() {
-        let mut bounded = BoundedLoadRing::new(&members(4), 10, 0.25, 0).unwrap();
+        let mut bounded = BoundedLoadRing::new(&equal_members(4), 10, 0.25, 0).unwrap();
         for key in 0..1000 {
             let node = bounded.assign(KeyId(key)).unwrap();
             assert_eq!(bounded.assign(KeyId(key)), Some(node));
@@ -270,11 +264,11 @@ mod tests {
     #[test]
     fn rejects_bad_epsilon() {
         for epsilon in [0.0, -0.5, f64::NAN, f64::INFINITY] {
-            let error = BoundedLoadRing::new(&members(2), 10, epsilon, 0).unwrap_err();
+            let error = BoundedLoadRing::new(&equal_members(2), 10, epsilon, 0).unwrap_err();
             let expect = format!("bounded_ring epsilon must be a finite number > 0, got {epsilon}");
             assert_eq!(error.to_string(), expect);
         }
-        let error = BoundedLoadRing::new(&members(2), 0, 0.5, 0).unwrap_err();
+        let error = BoundedLoadRing::new(&equal_members(2), 0, 0.5, 0).unwrap_err();
         assert_eq!(
             error.to_string(),
             "bounded_ring vnodes must be >= 1 and <= 65536, got 0"

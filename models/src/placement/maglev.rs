@@ -198,19 +198,14 @@ impl Placement for Maglev {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::placement::equal_members;
     use sim_core::ZoneId;
-
-    fn members(n: u32) -> Vec<Member> {
-        (0..n)
-            .map(|i| Member::new(NodeId(i), 1.0, ZoneId(0)))
-            .collect()
-    }
 
     // Goal: equal nodes get M/n slots within one (the paper's balance guarantee: turns are
     // round robin); weights scale slot counts; bad sizes are rejected with the next prime.
     #[test]
     fn table_is_balanced_and_validated() {
-        let maglev = Maglev::new(&members(7), 1009, 0).unwrap();
+        let maglev = Maglev::new(&equal_members(7), 1009, 0).unwrap();
         let mut counts = [0u64; 7];
         for node in maglev.table() {
             counts[node.idx()] += 1;
@@ -230,12 +225,12 @@ mod tests {
             .filter(|&&node| node == NodeId(0))
             .count();
         assert!(light.abs_diff(252) <= 1, "{light}"); // 1009 / 4
-        let error = Maglev::new(&members(3), 65_536, 0).unwrap_err();
+        let error = Maglev::new(&equal_members(3), 65_536, 0).unwrap_err();
         assert_eq!(
             error.to_string(),
             "maglev table_size must be a prime, got 65536 (the next prime is 65537)"
         );
-        let error = Maglev::new(&members(3), 2, 0).unwrap_err();
+        let error = Maglev::new(&equal_members(3), 2, 0).unwrap_err();
         assert_eq!(
             error.to_string(),
             "maglev table_size must be a prime >= the number of nodes and <= 16777216, got 2"

@@ -415,6 +415,14 @@ impl Membership {
     }
 }
 
+/// `n` equal members, ids `0..n`, all in zone 0: the fixture every placement test starts from.
+#[cfg(test)]
+pub(crate) fn equal_members(n: u32) -> Vec<Member> {
+    (0..n)
+        .map(|id| Member::new(NodeId(id), 1.0, ZoneId(0)))
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

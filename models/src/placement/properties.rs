@@ -10,12 +10,6 @@ use crate::workload::KeyId;
 /// debug builds.
 const N_KEYS: u64 = 3_000;
 
-fn members(n: u32) -> Vec<Member> {
-    (0..n)
-        .map(|id| Member::new(NodeId(id), 1.0, ZoneId(0)))
-        .collect()
-}
-
 fn all_keys() -> impl Iterator<Item = KeyId> {
     (0..N_KEYS).map(KeyId)
 }
@@ -23,8 +17,8 @@ fn all_keys() -> impl Iterator<Item = KeyId> {
 /// Asserts a join of `joined` moved keys only onto it, and a leave of `left` moved only its
 /// keys, for a scheme that is consistent in both directions.
 fn check_consistent(spec: &PlacementSpec, n: u32, seed: u64, joined: u32, left: u32) {
-    let before = spec.build_seeded(&members(n), seed).unwrap();
-    let mut after = spec.build_seeded(&members(n), seed).unwrap();
+    let before = spec.build_seeded(&equal_members(n), seed).unwrap();
+    let mut after = spec.build_seeded(&equal_members(n), seed).unwrap();
     after.add_node(NodeId(joined), 1.0);
     let join = moved_keys(&*before, &*after, all_keys());
     assert!(
@@ -32,7 +26,7 @@ fn check_consistent(spec: &PlacementSpec, n: u32, seed: u64, joined: u32, left: 
         "{}: {join:?}",
         spec.name()
     );
-    let mut after = spec.build_seeded(&members(n), seed).unwrap();
+    let mut after = spec.build_seeded(&equal_members(n), seed).unwrap();
     after.remove_node(NodeId(left));
     let leave = moved_keys(&*before, &*after, all_keys());
     assert!(
@@ -75,8 +69,8 @@ proptest! {
     // 6e-7 per case).
     #[test]
     fn jump_moves_one_over_n_plus_one(n in 1u32..60, seed: u64) {
-        let before = PlacementSpec::Jump.build_seeded(&members(n), seed).unwrap();
-        let mut after = PlacementSpec::Jump.build_seeded(&members(n), seed).unwrap();
+        let before = PlacementSpec::Jump.build_seeded(&equal_members(n), seed).unwrap();
+        let mut after = PlacementSpec::Jump.build_seeded(&equal_members(n), seed).unwrap();
         after.add_node(NodeId(n), 1.0);
         let join = moved_keys(&*before, &*after, all_keys());
         prop_assert!(join.to.keys().all(|&node| node == NodeId(n)));
@@ -86,9 +80,9 @@ proptest! {
         prop_assert!((join.moved as f64 - expected).abs() <= tolerance,
             "n {}: moved {} expected {} +- {}", n, join.moved, expected, tolerance);
         // The last node leaving is jump shrinking: only its keys move.
-        let mut shrunk = PlacementSpec::Jump.build_seeded(&members(n + 1), seed).unwrap();
+        let mut shrunk = PlacementSpec::Jump.build_seeded(&equal_members(n + 1), seed).unwrap();
         shrunk.remove_node(NodeId(n));
-        let grown = PlacementSpec::Jump.build_seeded(&members(n + 1), seed).unwrap();
+        let grown = PlacementSpec::Jump.build_seeded(&equal_members(n + 1), seed).unwrap();
         let leave = moved_keys(&*grown, &*shrunk, all_keys());
         prop_assert!(leave.from.keys().all(|&node| node == NodeId(n)));
     }
@@ -102,7 +96,7 @@ proptest! {
     #[test]
     fn maglev_disruption_is_small(n in 2u32..50, seed: u64, pick: u32) {
         let size = 5003;
-        let before = Maglev::new(&members(n), size, seed).unwrap();
+        let before = Maglev::new(&equal_members(n), size, seed).unwrap();
         let bound = (3.0 / f64::from(n) * size as f64) as usize;
         let leaver = NodeId(pick % n);
         let mut left = before.clone();
@@ -128,7 +122,7 @@ proptest! {
         ops in proptest::collection::vec((0u8..10, 0u64..5000), 1..300),
         seed: u64,
     ) {
-        let mut bounded = BoundedLoadRing::new(&members(n), 10, epsilon, seed).unwrap();
+        let mut bounded = BoundedLoadRing::new(&equal_members(n), 10, epsilon, seed).unwrap();
         let mut next_node = n;
         for (op, value) in ops {
             match op {

@@ -1,15 +1,9 @@
 //! Validation against theory (documented in `docs/validation.md`, section "Placement").
 
-use sim_core::{NodeId, ZoneId};
+use sim_core::NodeId;
 
 use super::*;
 use crate::workload::KeyId;
-
-fn members(n: u32) -> Vec<Member> {
-    (0..n)
-        .map(|id| Member::new(NodeId(id), 1.0, ZoneId(0)))
-        .collect()
-}
 
 /// Excess kurtosis of Beta(a, b).
 fn beta_excess_kurtosis(a: f64, b: f64) -> f64 {
@@ -31,7 +25,7 @@ fn ring_spread_matches_beta_law() {
     for (vnodes, n_seeds) in [(1u32, 40u64), (10, 40), (100, 20), (1000, 5)] {
         let mut squares = 0.0;
         for seed in 0..n_seeds {
-            let ring = ConsistentHashRing::new(&members(n), vnodes, seed).unwrap();
+            let ring = ConsistentHashRing::new(&equal_members(n), vnodes, seed).unwrap();
             for (_, share) in ring.shares() {
                 squares += (share - 1.0 / f64::from(n)).powi(2);
             }
@@ -56,8 +50,8 @@ fn ring_spread_matches_beta_law() {
 fn mean_moved_on_join(spec: &PlacementSpec, n: u32, n_keys: u64, n_seeds: u64) -> f64 {
     let mut moved = 0.0;
     for seed in 0..n_seeds {
-        let before = spec.build_seeded(&members(n), seed).unwrap();
-        let mut after = spec.build_seeded(&members(n), seed).unwrap();
+        let before = spec.build_seeded(&equal_members(n), seed).unwrap();
+        let mut after = spec.build_seeded(&equal_members(n), seed).unwrap();
         after.add_node(NodeId(n), 1.0);
         moved += moved_keys(&*before, &*after, (0..n_keys).map(KeyId)).fraction();
     }
