@@ -77,6 +77,7 @@ pub(crate) fn render(page: &Page<'_>) -> String {
     plots(&mut out, page.plots);
     counters_table(&mut out, r);
     faults_table(&mut out, r);
+    membership_table(&mut out, r);
     load_tables(&mut out, r);
     let _ = write!(
         out,
@@ -267,6 +268,47 @@ fn faults_table(out: &mut String, r: &ResultsFile) {
             exact_secs(fault.time_ns),
             esc(&fault.kind),
             esc(&fault.description)
+        );
+    }
+    out.push_str("</tbody>\n</table>\n</section>\n");
+}
+
+/// Placement membership changes, when the run had any: what moved, from where, to where.
+fn membership_table(out: &mut String, r: &ResultsFile) {
+    if r.membership.is_empty() {
+        return;
+    }
+    out.push_str(
+        "<section id=\"membership\">\n<h2>Membership changes</h2>\n\
+         <p class=\"sub\">Keys compared are keys 0..n of the clients' key space; a key moved if \
+         its owner changed.</p>\n<table>\n<thead><tr><th class=\"num\">time (s)</th>\
+         <th>group</th><th>scheme</th><th>change</th><th class=\"num\">members</th>\
+         <th class=\"num\">keys moved</th><th>moved from</th><th>moved to</th></tr></thead>\n\
+         <tbody>\n",
+    );
+    let spread = |keys: &[crate::NodeKeys]| {
+        keys.iter()
+            .map(|k| format!("{} ({})", esc(&k.node), k.keys))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    for change in &r.membership {
+        let _ = writeln!(
+            out,
+            "<tr><td class=\"num\">{}</td><td>{}</td><td><code>{}</code></td>\
+             <td>{} {}</td><td class=\"num\">{}</td><td class=\"num\">{} of {} ({}%)</td>\
+             <td>{}</td><td>{}</td></tr>",
+            exact_secs(change.time_ns),
+            esc(&change.group),
+            esc(&change.scheme),
+            esc(&change.kind),
+            esc(&change.nodes.join(", ")),
+            change.members,
+            change.keys_moved,
+            change.keys_sampled,
+            sig3(change.moved_fraction * 100.0),
+            spread(&change.moved_from),
+            spread(&change.moved_to),
         );
     }
     out.push_str("</tbody>\n</table>\n</section>\n");

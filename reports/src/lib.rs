@@ -56,6 +56,7 @@
 //!     events: 1_000,
 //!     metrics: &metrics,
 //!     faults: &[],
+//!     membership: vec![],
 //!     nodes: vec![NodeLoad { name: "cache[0]".into(), group: "cache".into(), stats }],
 //!     percentiles: vec![99.99],
 //!     primary_latency: None,
@@ -91,8 +92,8 @@ pub use placement::{
     PLACEMENT_SCHEMA_VERSION,
 };
 pub use results::{
-    build_results, read_results, write_results, FaultEntry, GroupLoad, MetricSummary, NodeEntry,
-    ResultsFile, SCHEMA_VERSION,
+    build_results, read_results, write_results, FaultEntry, GroupLoad, MembershipEntry,
+    MetricSummary, NodeEntry, NodeKeys, ResultsFile, SCHEMA_VERSION,
 };
 pub use table::percentile_table;
 pub use timeseries::write_timeseries;
@@ -132,6 +133,8 @@ pub struct RunData<'a> {
     pub metrics: &'a Metrics,
     /// Every fault that fired, in time order.
     pub faults: &'a [FaultRecord],
+    /// Placement membership changes and the keys each moved, in the order applied.
+    pub membership: Vec<MembershipEntry>,
     /// Per-node totals, in node id order.
     pub nodes: Vec<NodeLoad>,
     /// Percentiles to report beyond p50, p90, p99 and p99.9, such as `99.99` (0 to 100).

@@ -43,6 +43,9 @@ pub struct ResultsFile {
     pub faults: Vec<FaultEntry>,
     /// Load per node group, sorted by group name.
     pub groups: Vec<GroupLoad>,
+    /// Placement membership changes (`join`, `leave`, `fail` faults), in the order applied.
+    #[serde(default)]
+    pub membership: Vec<MembershipEntry>,
     /// Every histogram's summary, by name.
     pub metrics: BTreeMap<String, MetricSummary>,
     /// Load per node, in the order the runner listed them (node id order).
@@ -111,6 +114,42 @@ pub struct FaultEntry {
     pub kind: String,
     /// When it fired.
     pub time_ns: u64,
+}
+
+/// One placement membership change and the keys it moved.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct MembershipEntry {
+    /// The placed group.
+    pub group: String,
+    /// Sampled keys whose owner changed.
+    pub keys_moved: u64,
+    /// Keys compared (keys `0..keys_sampled`).
+    pub keys_sampled: u64,
+    /// `join` or `leave`.
+    pub kind: String,
+    /// Members after the change.
+    pub members: u64,
+    /// `keys_moved / keys_sampled`.
+    pub moved_fraction: f64,
+    /// Moved keys by their old owner, in node order.
+    pub moved_from: Vec<NodeKeys>,
+    /// Moved keys by their new owner, in node order.
+    pub moved_to: Vec<NodeKeys>,
+    /// The nodes that joined or left.
+    pub nodes: Vec<String>,
+    /// The placement scheme.
+    pub scheme: String,
+    /// When it was applied.
+    pub time_ns: u64,
+}
+
+/// A number of keys attributed to one node.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NodeKeys {
+    /// How many keys.
+    pub keys: u64,
+    /// The node's `group[i]` name.
+    pub node: String,
 }
 
 /// Totals over the nodes of one group.
@@ -275,6 +314,7 @@ pub fn build_results(data: &RunData<'_>) -> Result<ResultsFile, ReportError> {
         events: data.events,
         faults,
         groups: group_loads(&nodes),
+        membership: data.membership.clone(),
         metrics,
         nodes,
         partial: data.partial.clone(),

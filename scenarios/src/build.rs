@@ -5,10 +5,12 @@
 //! understood. Below this boundary (the engine, the models) inputs are trusted. Errors point at
 //! the offending text; suspicious but valid choices become warnings.
 
+use std::collections::BTreeMap;
 use std::num::NonZeroU32;
 use std::ops::Range;
 
 use models::msg::Msg;
+use models::placement::SharedPlacement;
 use sim_core::{
     CrashProcess, Distribution, Fault, NetworkConfig, Node, NodeId, Overflow, RegionId, RunLimits,
     ServiceModel, SimConfig, SimDuration, SimTime, Simulation, Topology, ZoneId,
@@ -16,9 +18,12 @@ use sim_core::{
 use toml::Spanned;
 
 use crate::diag::{suggest, Diagnostic, Severity, Source};
-use crate::faults::{at_span, partition_names, FaultParser};
+use crate::faults::{at_span, partition_names, FaultAction, FaultParser};
+use crate::placement::{
+    membership_timeline, PlacementPlan, TimedChange, SAMPLE_KEYS_DEFAULT, SAMPLE_KEYS_MAX,
+};
 use crate::quantity::{distribution, resolve, Dimension};
-use crate::roles::{registry, Params, RoleBuilder, RoleContext, ServiceUse};
+use crate::roles::{registry, Params, RoleBuilder, RoleContext, RunContext, ServiceUse};
 use crate::schema::{
     DistSpec, GroupSection, NetworkSection, ScenarioFile, ServiceSpec, DIST_KINDS, TOP_LEVEL_KEYS,
 };
@@ -80,7 +85,16 @@ pub struct Check {
     pub min: Option<f64>,
 }
 
-/// A validated scenario.
+/// One run of a scenario, built and not yet run.
+pub struct Instance {
+    /// The simulation.
+    pub sim: Simulation<Box<dyn Node<Msg = Msg>>>,
+    /// This run's placement of every placed group, shared with the clients routing by it.
+    pub placements: BTreeMap<String, SharedPlacement>,
+}
+
+/// A validated scenario. It holds no per-run mutable state, so one `Scenario` can be run many
+/// times, and concurrently: everything a run changes is built by [`Scenario::build`].
 pub struct Scenario {
     /// The file as the user named it (without any `--set` note).
     pub file: String,
@@ -112,6 +126,10 @@ pub struct Scenario {
     pub directory: NodeDirectory,
     /// The fault timeline.
     pub faults: Vec<(SimTime, Fault)>,
+    /// Each placed group's placement plan, by group name.
+    pub placements: BTreeMap<String, PlacementPlan>,
+    /// Placement membership changes, in the order the runner applies them.
+    pub membership: Vec<TimedChange>,
     /// Random crash processes.
     pub processes: Vec<CrashProcess>,
     /// Report settings.
@@ -274,7 +292,8 @@ impl Scenario {
 
         let (topology, zone_names) = build_topology(&source, &file)?;
         let (mut groups_plan, directory) = place_groups(&source, &file, &topology, &zone_names)?;
-        let placements = crate::placement::build_all(&source, &file, &groups_plan).or_else(err)?;
+        let mut placements =
+            crate::placement::build_all(&source, &file, &groups_plan).or_else(err)?;
         let network = build_network(
             &source,
             file.network.as_ref(),
@@ -291,8 +310,9 @@ impl Scenario {
             partitions: &partitions,
         };
         let mut faults = Vec::new();
+        let mut changes = Vec::new();
         for (index, section) in file.fault.iter().enumerate() {
-            let (at, fault) = fault_parser.parse(index, section).or_else(err)?;
+            let (at, action) = fault_parser.parse(index, section).or_else(err)?;
             // A fault at exactly the end still fires: the run processes events up to and
             // including its end time.
             if at.as_nanos() > duration.as_nanos() {
@@ -305,8 +325,21 @@ impl Scenario {
                     ),
                 ));
             }
-            faults.push((at, fault));
+            match action {
+                FaultAction::Engine(fault) => faults.push((at, fault)),
+                FaultAction::Membership(change) => changes.push((at, change)),
+                FaultAction::Fail {
+                    crash,
+                    detect_after,
+                    leave,
+                } => {
+                    faults.push((at, crash));
+                    changes.push((at + detect_after, leave));
+                }
+            }
         }
+        let membership =
+            membership_timeline(&source, &directory, &placements, &changes).or_else(err)?;
         let processes = file
             .fault_process
             .iter()
@@ -368,6 +401,17 @@ impl Scenario {
             });
         }
         utilisation_warnings(&source, &file, &groups, &mut warnings);
+        for group in &groups {
+            if let Some((target, n_keys)) = group.builder.routes_by_placement() {
+                let plan = placements
+                    .get_mut(target)
+                    .expect("clients route to placed groups");
+                plan.sample_keys = plan.sample_keys.max(n_keys.min(SAMPLE_KEYS_MAX));
+            }
+        }
+        for plan in placements.values_mut().filter(|p| p.sample_keys == 0) {
+            plan.sample_keys = SAMPLE_KEYS_DEFAULT;
+        }
 
         let histograms = recorded_histograms(&groups);
         let report = build_report(&source, file.report.as_ref(), &histograms)?;
@@ -386,6 +430,8 @@ impl Scenario {
             groups,
             directory,
             faults,
+            placements,
+            membership,
             processes,
             report,
             checks,
@@ -410,8 +456,17 @@ impl Scenario {
             .collect()
     }
 
-    /// Builds a simulation of this scenario with `seed`, ready to run.
-    pub fn build(&self, seed: u64) -> Simulation<Box<dyn Node<Msg = Msg>>> {
+    /// Builds one run of this scenario with `seed`: a simulation ready to run, and the run's
+    /// own placements (which the membership timeline changes as the run goes).
+    pub fn build(&self, seed: u64) -> Instance {
+        let placements: BTreeMap<String, SharedPlacement> = self
+            .placements
+            .iter()
+            .map(|(name, plan)| (name.clone(), plan.instantiate()))
+            .collect();
+        let run = RunContext {
+            placements: &placements,
+        };
         let mut sim = Simulation::new(SimConfig {
             seed,
             limits: self.limits,
@@ -422,7 +477,10 @@ impl Scenario {
             let model = group.service.clone().map(|m| sim.add_service_model(m));
             for index in 0..group.count {
                 let node = sim
-                    .add_node_in(group.zones[index as usize], group.builder.build_node(index))
+                    .add_node_in(
+                        group.zones[index as usize],
+                        group.builder.build_node(index, &run),
+                    )
                     .expect("zones validated");
                 assert_eq!(
                     node,
@@ -443,7 +501,7 @@ impl Scenario {
             sim.add_crash_process(process.clone())
                 .expect("processes validated");
         }
-        sim
+        Instance { sim, placements }
     }
 
     /// Whether any warning was raised.

@@ -13,6 +13,56 @@ use crate::schema::{FaultProcessSection, FaultSection, Selectors, FAULT_KIND_KEY
 use crate::select::NodeDirectory;
 use crate::units::parse_duration;
 
+/// What one `[[fault]]` entry does.
+#[derive(Clone, Debug, PartialEq)]
+pub enum FaultAction {
+    /// An engine fault.
+    Engine(Fault),
+    /// A placement membership change, applied by the runner between engine segments.
+    Membership(MembershipChange),
+    /// A crash now and, `detect_after` later, the nodes' leave from their placement.
+    Fail {
+        /// The crash (an engine fault).
+        crash: Fault,
+        /// How long until the failure is noticed.
+        detect_after: SimDuration,
+        /// The leave.
+        leave: MembershipChange,
+    },
+}
+
+/// Whether nodes join or leave their placement.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MembershipKind {
+    /// Nodes join.
+    Join,
+    /// Nodes leave (or failed and were detected).
+    Leave,
+}
+
+impl MembershipKind {
+    /// `join` or `leave`, as logged.
+    pub fn name(self) -> &'static str {
+        match self {
+            MembershipKind::Join => "join",
+            MembershipKind::Leave => "leave",
+        }
+    }
+}
+
+/// Nodes joining or leaving, as a `[[fault]]` entry names them.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MembershipChange {
+    /// Join or leave.
+    pub kind: MembershipKind,
+    /// The entry's key (`join`, `leave` or `fail`), for errors.
+    pub entry: &'static str,
+    /// Which nodes.
+    pub nodes: sim_core::NodeSet,
+    /// Where the nodes are named, for errors.
+    pub span: Range<usize>,
+}
+
 /// Resolves fault sections against the scenario's nodes and regions.
 pub struct FaultParser<'a> {
     /// The scenario text.
@@ -80,12 +130,12 @@ impl FaultParser<'_> {
         }
     }
 
-    /// The fault a section describes, and when it fires.
+    /// What a section does, and when.
     pub fn parse(
         &self,
         index: usize,
         section: &Spanned<FaultSection>,
-    ) -> Result<(SimTime, Fault), Diagnostic> {
+    ) -> Result<(SimTime, FaultAction), Diagnostic> {
         let span = section.span();
         let fault = section.get_ref();
         let at = SimTime::ZERO + self.duration(&fault.at)?;
@@ -99,6 +149,9 @@ impl FaultParser<'_> {
             fault.slow.is_some(),
             fault.clock_skew.is_some(),
             fault.region_outage.is_some(),
+            fault.join.is_some(),
+            fault.leave.is_some(),
+            fault.fail.is_some(),
         ]
         .iter()
         .zip(FAULT_KIND_KEYS)
@@ -130,6 +183,16 @@ impl FaultParser<'_> {
                 .with_help("split it into several [[fault]] entries"))
             }
         };
+        if let (Some(detect), false) = (&fault.detect_after, kind == "fail") {
+            return Err(Diagnostic::error(
+                self.source,
+                detect.span(),
+                "`detect_after` only goes with `fail`",
+            ));
+        }
+        if matches!(kind, "join" | "leave" | "fail") {
+            return Ok((at, self.membership(kind, fault)?));
+        }
         let duration = match (&fault.duration, &fault.restart_after) {
             (Some(_), Some(after)) => {
                 return Err(Diagnostic::error(
@@ -293,7 +356,63 @@ impl FaultParser<'_> {
             }
             other => unreachable!("fault kind {other} is in FAULT_KIND_KEYS"),
         };
-        Ok((at, parsed))
+        Ok((at, FaultAction::Engine(parsed)))
+    }
+
+    /// A `join`, `leave` or `fail` entry. Whether its nodes belong to a placed group, and
+    /// are members or not at that time, is checked against the whole timeline later
+    /// (`crate::placement::membership_timeline`).
+    fn membership(&self, kind: &str, fault: &FaultSection) -> Result<FaultAction, Diagnostic> {
+        let (selectors, change, entry, undo) = match kind {
+            "join" => (
+                &fault.join,
+                MembershipKind::Join,
+                "join",
+                "a later `leave` undoes it",
+            ),
+            "leave" => (
+                &fault.leave,
+                MembershipKind::Leave,
+                "leave",
+                "a later `join` undoes it",
+            ),
+            _ => (
+                &fault.fail,
+                MembershipKind::Leave,
+                "fail",
+                "a `restart` entry restarts the node and a `join` brings it back",
+            ),
+        };
+        let selectors = selectors.as_ref().expect("kind");
+        if let Some(extra) = fault.duration.as_ref().or(fault.restart_after.as_ref()) {
+            return Err(Diagnostic::error(
+                self.source,
+                extra.span(),
+                format!("a `{kind}` fault has no duration"),
+            )
+            .with_help(undo));
+        }
+        let nodes = self.nodes(selectors)?;
+        let change = MembershipChange {
+            kind: change,
+            entry,
+            nodes,
+            span: selectors.span(),
+        };
+        if kind != "fail" {
+            return Ok(FaultAction::Membership(change));
+        }
+        let detect_after = match &fault.detect_after {
+            Some(text) => self.duration(text)?,
+            None => SimDuration::ZERO,
+        };
+        Ok(FaultAction::Fail {
+            crash: Fault::Crash {
+                nodes: change.nodes.clone(),
+            },
+            detect_after,
+            leave: change,
+        })
     }
 
     fn signed_offset(&self, text: &Spanned<String>) -> Result<i64, Diagnostic> {

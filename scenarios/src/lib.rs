@@ -49,7 +49,7 @@ pub mod units;
 use std::fmt;
 use std::path::Path;
 
-pub use build::{Check, ReportConfig, Scenario};
+pub use build::{Check, Instance, ReportConfig, Scenario};
 
 use diag::{Diagnostic, Source};
 

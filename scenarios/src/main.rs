@@ -152,6 +152,7 @@ fn placement_command(args: PlacementArgs) -> ExitCode {
             table_size: args.table_size,
             epsilon: args.epsilon,
             splits: None,
+            initial_members: None,
         },
         n_nodes: args.nodes,
         n_keys: args.keys,
@@ -199,7 +200,9 @@ fn validate_command(file: &Path, set: &[String]) -> ExitCode {
         Err(code) => return code,
     };
     print_warnings(&scenario);
-    let faults = scenario.faults.len() + scenario.processes.len();
+    // Engine faults, random processes and placement changes (a `fail` counts as its crash
+    // and its leave).
+    let faults = scenario.faults.len() + scenario.processes.len() + scenario.membership.len();
     println!(
         "{}: valid — {} groups, {} nodes, {} faults, {} checks, {} warnings",
         file.display(),

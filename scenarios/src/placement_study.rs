@@ -108,6 +108,7 @@ mod tests {
                 table_size: None,
                 epsilon: None,
                 splits: None,
+                initial_members: None,
             },
             n_nodes,
             n_keys: 2_000,

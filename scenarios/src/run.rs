@@ -1,17 +1,25 @@
 //! Running a validated scenario and handing its results to `reports`.
 //!
 //! A run is: build the simulation with the chosen seed, run the warm-up, reset the totals (the
-//! timeline keeps the warm-up), run to the end. A guard that stops the run early (max events,
+//! timeline keeps the warm-up), run to the end. Placement membership changes (`join`, `leave`,
+//! `fail`) are model-level, so the run pauses at each one, applies it to the run's placement,
+//! logs it as a fault and records the keys it moved. A guard that stops the run early (max events,
 //! max pending, the wall-time limit the caller's observer enforces) does not lose anything:
 //! the outcome carries the simulation as it stood, marked partial with the reason.
 
+use std::collections::BTreeMap;
 use std::ops::ControlFlow;
 
 use models::msg::Msg;
-use reports::{NodeLoad, RunData};
+use models::placement::{MemberChange, SharedPlacement};
+use models::workload::KeyId;
+use reports::{MembershipEntry, NodeKeys, NodeLoad, RunData};
 use sim_core::trace::TraceSink;
 use sim_core::{Node, NodeId, NodeStats, Progress, SimTime, Simulation};
 
+use crate::build::Instance;
+use crate::faults::MembershipKind;
+use crate::placement::TimedChange;
 use crate::Scenario;
 
 /// The version string recorded in every report.
@@ -28,6 +36,8 @@ pub struct Outcome {
     /// Each node's totals at the end of the warm-up, subtracted from the reported loads so
     /// they describe the same span as the metrics.
     pub warmup_loads: Option<Vec<NodeStats>>,
+    /// The placement membership changes applied, with the keys each moved.
+    pub membership: Vec<MembershipEntry>,
 }
 
 /// Runs `scenario` with `seed`, calling `observer` every 65 536 events (progress bars,
@@ -47,24 +57,41 @@ pub fn run_traced(
     trace: Option<Box<dyn TraceSink>>,
     observer: &mut dyn FnMut(&Progress) -> ControlFlow<String>,
 ) -> Outcome {
-    let mut sim = scenario.build(seed);
+    let Instance {
+        mut sim,
+        placements,
+    } = scenario.build(seed);
     if let Some(trace) = trace {
         sim.set_trace(trace);
     }
     let end = SimTime::ZERO + scenario.duration;
     let warmup_end = SimTime::ZERO + scenario.warmup;
+    // Where the run pauses: the warm-up's end (first at its time), each membership change,
+    // and the end. Changes apply after every engine event at their time.
+    let mut stops: Vec<(SimTime, Option<&TimedChange>)> = Vec::new();
+    if warmup_end > SimTime::ZERO {
+        stops.push((warmup_end.min(end), None));
+    }
+    let changes = scenario.membership.iter().filter(|c| c.at <= end);
+    stops.extend(changes.map(|change| (change.at, Some(change))));
+    stops.sort_by_key(|(at, change)| (*at, change.is_some())); // Stable: file order kept.
     let mut partial = None;
     let mut warmup_loads = None;
-    if warmup_end > SimTime::ZERO {
-        match sim.run_observed(warmup_end.min(end), &mut *observer) {
-            Ok(_) => {
+    let mut membership = Vec::new();
+    for (at, change) in stops {
+        if let Err(error) = sim.run_observed(at, &mut *observer) {
+            partial = Some(error.to_string());
+            break;
+        }
+        match change {
+            None => {
                 sim.metrics_mut().reset_totals();
                 let loads = (0..sim.n_nodes())
                     .map(|n| sim.node_stats(NodeId(n)))
                     .collect();
                 warmup_loads = Some(loads);
             }
-            Err(error) => partial = Some(error.to_string()),
+            Some(change) => membership.push(apply_change(scenario, &placements, &mut sim, change)),
         }
     }
     if partial.is_none() {
@@ -78,7 +105,73 @@ pub fn run_traced(
         seed,
         partial,
         warmup_loads,
+        membership,
     }
+}
+
+/// Applies one membership change to this run's placement of its group, logs it as a fault,
+/// and measures how many of the group's sampled keys changed owner.
+fn apply_change(
+    scenario: &Scenario,
+    placements: &BTreeMap<String, SharedPlacement>,
+    sim: &mut Simulation<Box<dyn Node<Msg = Msg>>>,
+    change: &TimedChange,
+) -> MembershipEntry {
+    let placement = placements
+        .get(&change.group)
+        .expect("the timeline names placed groups only");
+    let plan = &scenario.placements[&change.group];
+    let steps: Vec<MemberChange> = change
+        .nodes
+        .iter()
+        .map(|&node| match change.kind {
+            MembershipKind::Join => MemberChange::Join(node),
+            MembershipKind::Leave => MemberChange::Leave(node),
+        })
+        .collect();
+    let movement = placement.apply(&steps, (0..plan.sample_keys).map(KeyId));
+    assert_eq!(movement.total, plan.sample_keys);
+    let name = |node: &NodeId| scenario.directory.name_of(*node);
+    let per_node = |counts: &BTreeMap<NodeId, u64>| -> Vec<NodeKeys> {
+        counts
+            .iter()
+            .map(|(node, &keys)| NodeKeys {
+                keys,
+                node: name(node),
+            })
+            .collect()
+    };
+    let nodes: Vec<String> = change.nodes.iter().map(name).collect();
+    let entry = MembershipEntry {
+        group: change.group.clone(),
+        keys_moved: movement.moved,
+        keys_sampled: movement.total,
+        kind: change.kind.name().to_string(),
+        members: placement.members().len() as u64,
+        moved_fraction: movement.fraction(),
+        moved_from: per_node(&movement.from),
+        moved_to: per_node(&movement.to),
+        nodes,
+        scheme: placement.name().to_string(),
+        time_ns: change.at.as_nanos(),
+    };
+    sim.log_external_fault(
+        change.kind.name(),
+        format!(
+            "{} {} `{}` ({}): {} of {} sampled keys moved",
+            entry.nodes.join(", "),
+            if change.kind == MembershipKind::Join {
+                "joined"
+            } else {
+                "left"
+            },
+            entry.group,
+            entry.scheme,
+            entry.keys_moved,
+            entry.keys_sampled
+        ),
+    );
+    entry
 }
 
 /// A node's totals since `before` (the warm-up's end).
@@ -121,6 +214,7 @@ pub fn run_data<'a>(scenario: &Scenario, outcome: &'a Outcome) -> RunData<'a> {
         events: outcome.sim.events_processed(),
         metrics: outcome.sim.metrics(),
         faults: outcome.sim.fault_log(),
+        membership: outcome.membership.clone(),
         nodes,
         percentiles: scenario.report.percentiles.clone(),
         primary_latency: scenario.report.timeline_metric.clone(),

@@ -204,6 +204,10 @@ pub struct PlacementTable {
     /// `range`: strictly increasing split points over the key space.
     #[serde(default)]
     pub splits: Option<Vec<u64>>,
+    /// How many of the group's nodes (the first ones) are members at the start; the rest
+    /// wait for a `join` fault. Default: all.
+    #[serde(default)]
+    pub initial_members: Option<Spanned<u32>>,
 }
 
 impl<'de> Deserialize<'de> for GroupSection {
@@ -289,10 +293,22 @@ pub struct FaultSection {
     /// Take a whole region down (for `duration`, if given).
     #[serde(default)]
     pub region_outage: Option<Spanned<String>>,
+    /// Add these nodes to their group's placement.
+    #[serde(default)]
+    pub join: Option<Spanned<Selectors>>,
+    /// Remove these nodes from their group's placement (they keep running).
+    #[serde(default)]
+    pub leave: Option<Spanned<Selectors>>,
+    /// Crash these nodes and remove them from their group's placement `detect_after` later.
+    #[serde(default)]
+    pub fail: Option<Spanned<Selectors>>,
+    /// With `fail`: how long until the failure is detected and the node leaves (default 0).
+    #[serde(default)]
+    pub detect_after: Option<Spanned<String>>,
 }
 
 /// The fault-kind keys of `[[fault]]`, exactly one of which must be present.
-pub const FAULT_KIND_KEYS: [&str; 9] = [
+pub const FAULT_KIND_KEYS: [&str; 12] = [
     "crash",
     "restart",
     "partition",
@@ -302,12 +318,15 @@ pub const FAULT_KIND_KEYS: [&str; 9] = [
     "slow",
     "clock_skew",
     "region_outage",
+    "join",
+    "leave",
+    "fail",
 ];
 
 /// What each of [`FAULT_KIND_KEYS`] does, in the same order, for `distsim list`. (Results
 /// and traces use the engine's names, `sim_core::fault::FAULT_KINDS`: a `crash` with
 /// `restart_after` is logged as `crash_restart`, `degrade` as `link_degrade`.)
-pub const FAULT_KIND_DESCRIPTIONS: [(&str, &str); 9] = [
+pub const FAULT_KIND_DESCRIPTIONS: [(&str, &str); 12] = [
     (
         "crash",
         "stop nodes: drop queued work, timers and arriving messages (`restart_after` restarts them)",
@@ -328,6 +347,18 @@ pub const FAULT_KIND_DESCRIPTIONS: [(&str, &str); 9] = [
     (
         "region_outage",
         "crash every node of a region (restarted after `duration`, if given)",
+    ),
+    (
+        "join",
+        "add nodes to their group's placement; keys move to them",
+    ),
+    (
+        "leave",
+        "remove nodes from their group's placement; their keys move (the nodes keep running)",
+    ),
+    (
+        "fail",
+        "crash nodes, and remove them from their placement `detect_after` later (default 0)",
     ),
 ];
 

@@ -46,6 +46,21 @@ pub struct SelectError {
 }
 
 impl NodeDirectory {
+    /// The group a node belongs to and its index there. Panics for an id past the last node.
+    pub fn group_of(&self, node: NodeId) -> (&str, u32) {
+        self.groups
+            .iter()
+            .find(|(_, range)| (range.first..range.first + range.count).contains(&node.0))
+            .map(|(name, range)| (name.as_str(), node.0 - range.first))
+            .expect("every node id below n_nodes belongs to a group")
+    }
+
+    /// A node's `group[i]` name.
+    pub fn name_of(&self, node: NodeId) -> String {
+        let (group, index) = self.group_of(node);
+        format!("{group}[{index}]")
+    }
+
     /// Resolves one selector to its nodes.
     pub fn select(&self, selector: &str) -> Result<NodeSet, SelectError> {
         let selector = selector.trim();

@@ -266,6 +266,15 @@ impl<N: Node> Simulation<N> {
         &mut self.world.metrics
     }
 
+    /// Logs and counts (`faults.fired`, `faults.fired.<kind>`) a fault the caller applied
+    /// itself at the current time, between run segments: a model-level change the engine does
+    /// not know, such as a node leaving a placement. Keeps the promise that every fault that
+    /// fires is in the log.
+    pub fn log_external_fault(&mut self, kind: &'static str, description: String) {
+        assert!(!kind.is_empty(), "a fault kind has a name");
+        self.world.log_fault(kind, None, description);
+    }
+
     /// Every fault that fired, in order.
     pub fn fault_log(&self) -> &[FaultRecord] {
         &self.world.fault_log

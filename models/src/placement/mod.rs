@@ -59,6 +59,7 @@ pub mod hash;
 mod maglev;
 mod rendezvous;
 mod ring;
+mod shared;
 mod simple;
 mod spec;
 mod study;
@@ -72,6 +73,7 @@ pub use bounded::BoundedLoadRing;
 pub use maglev::{Maglev, MAGLEV_TABLE_SIZE_DEFAULT, MAGLEV_TABLE_SIZE_MAX};
 pub use rendezvous::{jump_bucket, JumpHash, Rendezvous};
 pub use ring::{ConsistentHashRing, VNODES_MAX};
+pub use shared::{MemberChange, SharedPlacement};
 pub use simple::{Directory, DirectoryEntry, Modulo, RangePartition};
 pub use spec::{PlacementSpec, HASH_SEED_DEFAULT};
 pub use study::{

@@ -48,6 +48,21 @@ pub struct Movement {
 }
 
 impl Movement {
+    /// Counts one key whose owner was `old` and is now `new`.
+    pub fn record(&mut self, old: Option<NodeId>, new: Option<NodeId>) {
+        self.total += 1;
+        if old == new {
+            return;
+        }
+        self.moved += 1;
+        if let Some(node) = new {
+            *self.to.entry(node).or_default() += 1;
+        }
+        if let Some(node) = old {
+            *self.from.entry(node).or_default() += 1;
+        }
+    }
+
     /// `moved / total` (0 when no keys were compared).
     pub fn fraction(&self) -> f64 {
         if self.total == 0 {
@@ -66,18 +81,7 @@ pub fn moved_keys(
 ) -> Movement {
     let mut movement = Movement::default();
     for key in keys {
-        movement.total += 1;
-        let (old, new) = (before.owner(key), after.owner(key));
-        if old == new {
-            continue;
-        }
-        movement.moved += 1;
-        if let Some(node) = new {
-            *movement.to.entry(node).or_default() += 1;
-        }
-        if let Some(node) = old {
-            *movement.from.entry(node).or_default() += 1;
-        }
+        movement.record(before.owner(key), after.owner(key));
     }
     assert!(movement.moved <= movement.total);
     movement

@@ -23,7 +23,7 @@ use sim_core::{
 
 use crate::balancing::{Backends, Balancer, BalancerSpec, EwmaDecay};
 use crate::msg::{Msg, Request, Response, Status};
-use crate::placement::Placement;
+use crate::placement::SharedPlacement;
 use crate::workload::{
     sample_size, ArrivalClock, Arrivals, ClosedLoop, KeyId, KeyPopularity, Op, OpMix,
 };
@@ -53,16 +53,6 @@ pub struct ClientBalancing {
     pub decay: EwmaDecay,
     /// How often the load snapshot stale policies read is refreshed.
     pub load_report: SimDuration,
-}
-
-/// A placement scheme shared by the clients that route by it.
-#[derive(Clone)]
-pub struct PlacementRouter(pub Arc<dyn Placement>);
-
-impl std::fmt::Debug for PlacementRouter {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "PlacementRouter({})", self.0.name())
-    }
 }
 
 /// Names and descriptions of the routing rules, for `distsim list` and "did you mean".
@@ -105,8 +95,6 @@ pub struct ClientConfig {
     pub value_size: Distribution,
     /// Abandon a request after this long.
     pub timeout: Option<SimDuration>,
-    /// The target group's placement, for [`Routing::Placement`].
-    pub placement: Option<PlacementRouter>,
     /// The policy, for [`Routing::Balanced`].
     pub balancing: Option<ClientBalancing>,
 }
@@ -150,12 +138,23 @@ pub struct Client {
     outstanding: HashMap<u64, Outstanding>,
     /// Client-side balancing: what this client knows of its targets, and its policy.
     balancer: Option<(Backends, Box<dyn Balancer>)>,
+    /// The target group's placement, for [`Routing::Placement`]: this run's, shared with the
+    /// group's other clients and changed by the run's membership timeline.
+    placement: Option<SharedPlacement>,
     metrics: Option<Metrics>,
 }
 
 impl Client {
-    /// A client of group `config`, the `index`-th of its group (offsets round-robin routing).
-    pub fn new(config: Arc<ClientConfig>, index: u32) -> Self {
+    /// A client of group `config`, the `index`-th of its group (offsets round-robin routing),
+    /// routing by `placement` (this run's placement of the target group) when its routing is
+    /// [`Routing::Placement`].
+    ///
+    /// Panics if placement routing has no placement: scenarios pair them when validating.
+    pub fn new(config: Arc<ClientConfig>, index: u32, placement: Option<SharedPlacement>) -> Self {
+        assert!(
+            config.routing != Routing::Placement || placement.is_some(),
+            "placement routing needs the target group's placement"
+        );
         let clock = match &config.load {
             Load::Open(arrivals) => Some(ArrivalClock::new(arrivals.clone())),
             Load::Closed(_) => None,
@@ -168,6 +167,7 @@ impl Client {
             next_target: index as usize % n_targets,
             outstanding: HashMap::new(),
             balancer: Self::fresh_balancer(&config),
+            placement,
             metrics: None,
             config,
         }
@@ -242,14 +242,12 @@ impl Client {
             Routing::KeyModulo => targets[(key % targets.len() as u64) as usize],
             Routing::Placement => {
                 let router = self
-                    .config
                     .placement
                     .as_ref()
-                    .expect("validated: placement routing has a scheme");
-                // The scheme's members are the target group's nodes, so a key has an owner.
+                    .expect("checked in Client::new: placement routing has a placement");
+                // A scenario's membership timeline never empties a placement.
                 router
-                    .0
-                    .owner(KeyId(key))
+                    .route(KeyId(key))
                     .expect("the target group's placement has members")
             }
             Routing::Balanced => unreachable!("balanced routing has a balancer"),

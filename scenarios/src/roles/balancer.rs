@@ -10,7 +10,7 @@ use models::roles::{BalancerConfig, BalancerNode};
 use serde::Deserialize;
 use sim_core::{Node, NodeId, SimDuration};
 
-use super::{Params, RoleBuilder, RoleContext};
+use super::{Params, RoleBuilder, RoleContext, RunContext};
 use crate::diag::{suggest, Diagnostic};
 use crate::units::parse_duration;
 
@@ -181,7 +181,7 @@ struct BalancerBuilder {
 }
 
 impl RoleBuilder for BalancerBuilder {
-    fn build_node(&self, _: u32) -> Box<dyn Node<Msg = Msg>> {
+    fn build_node(&self, _: u32, _: &RunContext<'_>) -> Box<dyn Node<Msg = Msg>> {
         Box::new(BalancerNode::new(Arc::clone(&self.config)).expect("validated when parsed"))
     }
 

@@ -10,7 +10,7 @@ use models::workload::{Arrivals, ClosedLoop, KeyPopularity, Op, OpMix, RateShape
 use serde::Deserialize;
 use sim_core::{Distribution, Node, SimDuration, SimTime};
 
-use super::{OfferedLoad, Params, RoleBuilder, RoleContext};
+use super::{OfferedLoad, Params, RoleBuilder, RoleContext, RunContext};
 use crate::diag::{suggest, Diagnostic};
 use crate::quantity::{distribution, Dimension};
 use crate::schema::DistSpec;
@@ -93,7 +93,10 @@ pub(super) fn parse_client(
     let target = params.require::<String>("target")?;
     let targets = super::request_targets(context, &target)?;
     // A target that is exactly a group with a placement routes by key unless told otherwise.
-    let placement = context.placements.get(target.get_ref()).cloned();
+    let placement = context
+        .placements
+        .contains_key(target.get_ref())
+        .then(|| target.get_ref().clone());
     let routing_param = params.take::<String>("routing")?;
     let routing_name = routing_param.as_ref().map(|r| r.get_ref().clone());
     let routing = match routing_param {
@@ -189,11 +192,12 @@ pub(super) fn parse_client(
         mix,
         value_size,
         timeout,
-        placement,
         balancing: balancing_for(routing_name.as_deref(), &routing),
     };
+    let placement = placement.filter(|_| routing == Routing::Placement);
     Ok(Box::new(ClientBuilder {
         config: Arc::new(config),
+        placement,
     }))
 }
 
@@ -400,11 +404,24 @@ fn parse_keys(spec: Option<&KeysSpec>) -> Result<KeyPopularity, FieldError> {
 
 struct ClientBuilder {
     config: Arc<ClientConfig>,
+    /// The target group, when the client routes by its placement.
+    placement: Option<String>,
 }
 
 impl RoleBuilder for ClientBuilder {
-    fn build_node(&self, index: u32) -> Box<dyn Node<Msg = Msg>> {
-        Box::new(Client::new(Arc::clone(&self.config), index))
+    fn build_node(&self, index: u32, run: &RunContext<'_>) -> Box<dyn Node<Msg = Msg>> {
+        let placement = self.placement.as_ref().map(|group| {
+            run.placements
+                .get(group)
+                .expect("every placed group has a placement in every run")
+                .clone()
+        });
+        Box::new(Client::new(Arc::clone(&self.config), index, placement))
+    }
+
+    fn routes_by_placement(&self) -> Option<(&str, u64)> {
+        let group = self.placement.as_deref()?;
+        Some((group, self.config.keys.n_keys()))
     }
 
     fn offered_load(&self) -> Option<OfferedLoad> {

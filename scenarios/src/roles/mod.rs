@@ -12,12 +12,14 @@ use std::collections::BTreeMap;
 use std::ops::Range;
 
 use models::msg::Msg;
+use models::placement::SharedPlacement;
 use models::roles::Server;
 use serde::de::DeserializeOwned;
 use sim_core::{Node, NodeId};
 use toml::Spanned;
 
 use crate::diag::{suggest, Diagnostic, Source};
+use crate::placement::PlacementPlan;
 use crate::schema::{GroupSection, GROUP_COMMON_KEYS};
 use crate::select::NodeDirectory;
 
@@ -41,10 +43,22 @@ pub struct OfferedLoad {
     pub op_fractions: [f64; 3],
 }
 
+/// What one run's nodes share across groups, built afresh for every run (a parsed scenario
+/// holds no per-run mutable state).
+pub struct RunContext<'a> {
+    /// This run's live placement of every placed group, by group name.
+    pub placements: &'a BTreeMap<String, SharedPlacement>,
+}
+
 /// A parsed role, ready to build its group's nodes.
 pub trait RoleBuilder {
-    /// Node `index` of the group.
-    fn build_node(&self, index: u32) -> Box<dyn Node<Msg = Msg>>;
+    /// Node `index` of the group, for the run `run` describes.
+    fn build_node(&self, index: u32, run: &RunContext<'_>) -> Box<dyn Node<Msg = Msg>>;
+    /// The placed group this role routes to by key, and how many keys it uses (keys
+    /// `0..n`), so membership changes are measured on the keys it really requests.
+    fn routes_by_placement(&self) -> Option<(&str, u64)> {
+        None
+    }
     /// The open-loop load each node of the group offers, if any.
     fn offered_load(&self) -> Option<OfferedLoad> {
         None
@@ -67,8 +81,8 @@ pub struct RoleContext<'a> {
     pub directory: &'a NodeDirectory,
     /// Each group's name and whether its role answers requests (a valid client target).
     pub serves_requests: &'a BTreeMap<String, bool>,
-    /// The placement of every group that has one, by group name.
-    pub placements: &'a BTreeMap<String, models::roles::client::PlacementRouter>,
+    /// The placement plan of every group that has one, by group name.
+    pub placements: &'a BTreeMap<String, PlacementPlan>,
 }
 
 /// A role's parameter parser.
@@ -309,7 +323,7 @@ pub(super) fn request_targets(
 struct ServerBuilder;
 
 impl RoleBuilder for ServerBuilder {
-    fn build_node(&self, _: u32) -> Box<dyn Node<Msg = Msg>> {
+    fn build_node(&self, _: u32, _: &RunContext<'_>) -> Box<dyn Node<Msg = Msg>> {
         Box::new(Server)
     }
 }

@@ -1,0 +1,132 @@
+//! One run's live placement of a group: shared by the clients that route by it and changed by
+//! the run's membership timeline.
+//!
+//! A placement that changes during a run is per-run state, so a fresh [`SharedPlacement`] is
+//! built for every run (never kept in a parsed scenario that several runs share). Clients ask
+//! it for owners ([`SharedPlacement::route`]); the runner applies joins and leaves between
+//! engine segments ([`SharedPlacement::apply`]) and gets back how many of a key sample changed
+//! owner, and where they went.
+//!
+//! **Limitations:**
+//! - A run is single-threaded, so the lock is never contended; it exists so a built
+//!   simulation stays `Send` (sweeps move runs between threads).
+//! - The moved fraction is measured on a key sample (keys `0..n`), not on data held by nodes:
+//!   the servers of the request/response roles are stateless. Models that hold data (caches,
+//!   stores) read ownership from the same placement and move their own data.
+
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use sim_core::NodeId;
+
+use super::{Movement, Placement};
+use crate::workload::KeyId;
+
+/// A membership change applied to a placement.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MemberChange {
+    /// The node joins with weight 1.
+    Join(NodeId),
+    /// The node leaves (gracefully, or because it failed and was detected).
+    Leave(NodeId),
+}
+
+/// A placement scheme shared by every client that routes by it during one run.
+#[derive(Clone)]
+pub struct SharedPlacement(Arc<Mutex<Box<dyn Placement>>>);
+
+impl std::fmt::Debug for SharedPlacement {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "SharedPlacement({})", self.lock().name())
+    }
+}
+
+impl SharedPlacement {
+    /// Shares `placement`.
+    pub fn new(placement: Box<dyn Placement>) -> Self {
+        SharedPlacement(Arc::new(Mutex::new(placement)))
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Box<dyn Placement>> {
+        // Only a panic while holding the lock poisons it, and a panic already ends the run.
+        self.0
+            .lock()
+            .expect("placement lock poisoned by an earlier panic")
+    }
+
+    /// The scheme's name.
+    pub fn name(&self) -> &'static str {
+        self.lock().name()
+    }
+
+    /// The live members, sorted by id.
+    pub fn members(&self) -> Vec<NodeId> {
+        self.lock().members().to_vec()
+    }
+
+    /// The node a request for `key` goes to: its owner, recording the key with stateful
+    /// schemes (a bounded-load ring places a key when it is first requested). `None` only when
+    /// the placement has no members.
+    pub fn route(&self, key: KeyId) -> Option<NodeId> {
+        self.lock().assign(key)
+    }
+
+    /// Applies `changes` (in order, as one step) and compares the owners of `sample` before
+    /// and after.
+    ///
+    /// Panics if a change is invalid for the members at that point (a join of a member, a
+    /// leave of a non-member): scenarios validate their membership timeline before running.
+    pub fn apply(
+        &self,
+        changes: &[MemberChange],
+        sample: impl Iterator<Item = KeyId> + Clone,
+    ) -> Movement {
+        let mut placement = self.lock();
+        let before: Vec<Option<NodeId>> = sample.clone().map(|key| placement.owner(key)).collect();
+        for change in changes {
+            match *change {
+                MemberChange::Join(node) => placement.add_node(node, 1.0),
+                MemberChange::Leave(node) => placement.remove_node(node),
+            }
+        }
+        let mut movement = Movement::default();
+        for (key, old) in sample.zip(before) {
+            movement.record(old, placement.owner(key));
+        }
+        movement
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::placement::equal_members;
+    use crate::placement::{moved_keys, PlacementSpec};
+
+    // Goal: applying a change through the shared handle measures the same movement as
+    // comparing two independently built placements, and clones see the change. Method: a ring
+    // of 8 nodes, join node 8, compare with `moved_keys` on the same keys; then leave node 3.
+    #[test]
+    fn apply_matches_moved_keys_and_is_shared() {
+        let spec = PlacementSpec::Ring { vnodes: 100 };
+        let members = equal_members(8);
+        let shared = SharedPlacement::new(spec.build(&members).expect("valid"));
+        let clone = shared.clone();
+        let keys = (0..20_000).map(KeyId);
+
+        let movement = shared.apply(&[MemberChange::Join(NodeId(8))], keys.clone());
+        let before = spec.build(&members).expect("valid");
+        let mut after = spec.build(&members).expect("valid");
+        after.add_node(NodeId(8), 1.0);
+        assert_eq!(movement, moved_keys(&*before, &*after, keys.clone()));
+        assert_eq!(clone.members().len(), 9);
+        assert!(movement.to.keys().all(|&n| n == NodeId(8)));
+
+        let movement = clone.apply(&[MemberChange::Leave(NodeId(3))], keys.clone());
+        assert!(movement.from.keys().all(|&n| n == NodeId(3)));
+        assert!(!shared.members().contains(&NodeId(3)));
+        after.remove_node(NodeId(3));
+        for key in keys {
+            assert_eq!(shared.route(key), after.owner(key));
+        }
+    }
+}
