@@ -10,6 +10,7 @@
 #![deny(missing_docs)]
 
 pub mod balancing;
+pub mod cache;
 pub mod msg;
 pub mod placement;
 pub mod roles;

@@ -12,6 +12,8 @@
 //! - [`KeyPopularity`]: which [`KeyId`] a request targets (uniform, Zipf, hotspot,
 //!   sequential).
 //! - [`OpMix`] and [`sample_size`]: the read/write/delete split and value sizes.
+//! - [`trace`]: replaying recorded requests (CSV and libCacheSim's oracleGeneral, plain or
+//!   zstd-compressed) instead of sampling them.
 //!
 //! Every draw comes from the [`SimRng`](sim_core::SimRng) the caller hands in (by convention
 //! a [`StreamKind::Workload`](sim_core::rng::StreamKind::Workload) stream), so the same seed
@@ -50,6 +52,7 @@ mod arrivals;
 mod keys;
 mod mix;
 mod schedule;
+pub mod trace;
 mod zipf;
 
 pub use arrivals::{ArrivalClock, Arrivals};
