@@ -38,6 +38,8 @@ pub enum Status {
     Busy,
     /// No backend could take it (a balancer with every backend ejected).
     Unavailable,
+    /// A look-aside cache does not hold the key (the client reads the store and fills it).
+    Miss,
 }
 
 impl Status {
@@ -47,6 +49,7 @@ impl Status {
             Status::Ok => "ok",
             Status::Busy => "busy",
             Status::Unavailable => "unavailable",
+            Status::Miss => "miss",
         }
     }
 }
@@ -58,6 +61,8 @@ pub struct Response {
     pub id: u64,
     /// The request's operation.
     pub op: Op,
+    /// The request's key.
+    pub key: KeyId,
     /// How it ended.
     pub status: Status,
     /// Value bytes carried back (reads).
@@ -84,6 +89,19 @@ pub enum Msg {
         /// The probe's `seq`.
         seq: u64,
     },
+    /// A cache-aside client fills a look-aside cache after reading the store (one-way: no
+    /// answer).
+    Set {
+        /// Which key.
+        key: KeyId,
+        /// Its value's size.
+        value_bytes: u32,
+    },
+    /// A cache-aside client invalidates a key after writing the store (one-way).
+    Invalidate {
+        /// Which key.
+        key: KeyId,
+    },
 }
 
 impl Message for Msg {
@@ -94,7 +112,11 @@ impl Message for Msg {
             Msg::Response(r) if r.op == Op::Read && r.status == Status::Ok => {
                 HEADER_BYTES + u64::from(r.value_bytes)
             }
-            Msg::Response(_) | Msg::Probe { .. } | Msg::ProbeAck { .. } => HEADER_BYTES,
+            Msg::Set { value_bytes, .. } => HEADER_BYTES + u64::from(*value_bytes),
+            Msg::Response(_)
+            | Msg::Probe { .. }
+            | Msg::ProbeAck { .. }
+            | Msg::Invalidate { .. } => HEADER_BYTES,
         }
     }
 }

@@ -72,6 +72,7 @@
 //! ```
 #![deny(missing_docs)]
 
+mod cache_study;
 mod error;
 mod format;
 mod html;
@@ -86,6 +87,9 @@ use std::path::{Path, PathBuf};
 
 use sim_core::{FaultRecord, HistogramId, Metrics, NodeStats};
 
+pub use cache_study::{
+    cache_table, write_cache_study, CacheStudyData, CacheStudyRow, CACHE_SCHEMA_VERSION,
+};
 pub use error::ReportError;
 pub use placement::{
     placement_table, write_placement_study, PlacementStudyData, ShareSpread,

@@ -58,7 +58,7 @@ fn valid_extras(data: &RunData<'_>) -> Vec<ExtraPercentile> {
 }
 
 /// Lays out rows as columns: the first left-aligned, the rest right-aligned, two spaces apart.
-fn align(rows: &[Vec<String>]) -> String {
+pub(crate) fn align(rows: &[Vec<String>]) -> String {
     let n_columns = rows.first().map_or(0, Vec::len);
     let widths: Vec<usize> = (0..n_columns)
         .map(|col| {

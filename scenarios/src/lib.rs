@@ -35,6 +35,7 @@
 //! ```
 
 pub mod build;
+pub mod cache_study;
 pub mod diag;
 pub mod faults;
 pub mod placement;

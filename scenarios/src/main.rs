@@ -1,4 +1,5 @@
-//! `distsim`: run, validate and list scenarios, and study placement schemes without traffic.
+//! `distsim`: run, validate and list scenarios, and study placement schemes and cache policies
+//! without traffic.
 //!
 //! Exit codes: 0 success, 1 a run that failed or stopped early (its partial results are still
 //! written, marked partial), 2 invalid input (a bad scenario, path, flag or `--set` value).
@@ -14,6 +15,7 @@ use std::time::{Duration, Instant};
 
 use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use scenarios::cache_study::{run_cache_study, CacheStudyConfig};
 use scenarios::diag::Severity;
 use scenarios::placement_study::{run_study, StudyConfig};
 use scenarios::run::{reproduce_command, run_data, Outcome};
@@ -65,6 +67,47 @@ enum Command {
     /// Study a placement scheme without traffic: per-node key and request shares, and the
     /// keys moved when a node joins or leaves.
     Placement(PlacementArgs),
+    /// Replay a request trace through cache policies and sizes (no event loop): miss and byte
+    /// miss ratios, a miss-ratio-curve plot and results.json.
+    Cache(CacheArgs),
+}
+
+/// `distsim cache` flags.
+#[derive(clap::Args)]
+struct CacheArgs {
+    /// The trace: `.oracleGeneral` (libCacheSim's binary format), `.csv`, either with `.zst`.
+    trace: PathBuf,
+    /// Policies, comma-separated (`distsim list` shows them).
+    #[arg(long, value_delimiter = ',', default_value = "lru,fifo,sieve,s3-fifo")]
+    policies: Vec<String>,
+    /// Cache sizes, comma-separated: a fraction of the working set (`1%`, `0.05`), a size
+    /// with a unit (`64MiB`), or a whole number of bytes (objects with --ignore-obj-size).
+    #[arg(long, value_delimiter = ',', default_value = "0.1%,1%,10%")]
+    sizes: Vec<String>,
+    /// Count every object as size 1: sizes are object counts.
+    #[arg(long)]
+    ignore_obj_size: bool,
+    /// How to read a CSV trace: `key=2,size=3,time=1,op=4,header,delimiter=tab,
+    /// time_unit=ms,text_keys,size_default=N` (columns by 1-based index, or by name with
+    /// `header`) [default: key=1].
+    #[arg(long)]
+    csv: Option<String>,
+    /// Worker threads [default: one per core]; results do not depend on it.
+    #[arg(long)]
+    threads: Option<usize>,
+    /// Seed of the `random` policy's draws.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Count the trace's distinct objects and bytes even when every size is absolute (sizes
+    /// given as a fraction of the working set always measure it).
+    #[arg(long)]
+    working_set: bool,
+    /// Output directory [default: out/cache-<trace file name>].
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Print only errors.
+    #[arg(long, short)]
+    quiet: bool,
 }
 
 /// `distsim placement` flags.
@@ -138,6 +181,61 @@ fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         Command::Placement(args) => placement_command(args),
+        Command::Cache(args) => cache_command(args),
+    }
+}
+
+fn cache_command(args: CacheArgs) -> ExitCode {
+    let out_dir = args.out.clone().unwrap_or_else(|| {
+        let name = args
+            .trace
+            .file_name()
+            .map_or("trace".into(), |n| n.to_string_lossy());
+        Path::new("out").join(format!("cache-{name}"))
+    });
+    let config = CacheStudyConfig {
+        trace: args.trace,
+        policies: args.policies,
+        sizes: args.sizes,
+        ignore_obj_size: args.ignore_obj_size,
+        csv: args.csv,
+        seed: args.seed,
+        working_set: args.working_set,
+    };
+    let pool = match rayon::ThreadPoolBuilder::new()
+        .num_threads(args.threads.unwrap_or(0))
+        .build()
+    {
+        Ok(pool) => pool,
+        Err(error) => {
+            eprintln!("error: cannot start worker threads: {error}");
+            return ExitCode::from(EXIT_RUN_FAILED);
+        }
+    };
+    let study = match pool.install(|| run_cache_study(&config)) {
+        Ok(study) => study,
+        Err(error) => {
+            eprintln!("error: {error}");
+            return ExitCode::from(EXIT_INVALID);
+        }
+    };
+    if let Err(error) = reports::write_cache_study(&out_dir, &study) {
+        eprintln!("error: {error}");
+        return ExitCode::from(EXIT_RUN_FAILED);
+    }
+    if !args.quiet {
+        print!("{}", reports::cache_table(&study));
+        println!("results in {}", out_dir.display());
+    }
+    match &study.partial {
+        Some(reason) => {
+            eprintln!(
+                "error: the trace stopped early, results cover the {} requests before it: {reason}",
+                study.requests
+            );
+            ExitCode::from(EXIT_RUN_FAILED)
+        }
+        None => ExitCode::SUCCESS,
     }
 }
 
@@ -434,6 +532,10 @@ fn list_text() -> String {
         &mut pairs(models::placement::SCHEMES)
             .into_iter()
             .filter(|(name, _)| name != "directory"),
+    );
+    section(
+        "cache policies (distsim cache --policies ...):",
+        &mut pairs(models::cache::POLICIES).into_iter(),
     );
     section(
         "routing (client routing = ...):",

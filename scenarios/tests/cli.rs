@@ -552,3 +552,203 @@ fn placement_study_refuses_bad_input() {
         "nothing is written on bad input"
     );
 }
+
+/// The shipped example trace.
+fn example_trace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/traces/zipf-small.oracleGeneral.zst")
+}
+
+/// `n` oracleGeneral records (24 bytes, little-endian): key `i % 50`, size 100, time `i / 10` s.
+fn oracle_records(n: u32) -> Vec<u8> {
+    let mut bytes = Vec::with_capacity(n as usize * 24);
+    for i in 0..n {
+        bytes.extend_from_slice(&(i / 10).to_le_bytes());
+        bytes.extend_from_slice(&u64::from(i % 50).to_le_bytes());
+        bytes.extend_from_slice(&100u32.to_le_bytes());
+        bytes.extend_from_slice(&(-1i64).to_le_bytes());
+    }
+    bytes
+}
+
+// Goal: `distsim cache` writes results, plot and table; the results do not depend on the
+// thread count; and LRU counted in objects never misses more with more room (LRU is a stack
+// algorithm: Mattson, Gecsei, Slutz & Traiger, "Evaluation techniques for storage
+// hierarchies", IBM Systems Journal 1970). Method: the shipped trace with 1 and 2 threads,
+// byte-compared, then object-count LRU at three sizes.
+#[test]
+fn cache_study_writes_results_independent_of_threads() {
+    let dir = TempDir::new("cache-study");
+    let trace = example_trace();
+    let trace = trace.to_str().expect("utf-8 path");
+    let args = |threads: &str, out: &str| {
+        vec![
+            "cache",
+            trace,
+            "--policies",
+            "lru,s3-fifo,random",
+            "--sizes",
+            "0.5%,5%",
+            "--threads",
+            threads,
+            "--out",
+            out,
+        ]
+        .into_iter()
+        .map(str::to_string)
+        .collect::<Vec<_>>()
+    };
+    for (threads, out) in [("1", "one"), ("2", "two")] {
+        let args = args(threads, out);
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let output = distsim(&dir.0, &args);
+        assert_exit(&output, 0);
+        assert!(stdout(&output).contains("s3-fifo"), "{}", stdout(&output));
+    }
+    let one = fs::read(dir.0.join("one/results.json")).expect("results");
+    assert_eq!(
+        one,
+        fs::read(dir.0.join("two/results.json")).expect("results")
+    );
+    assert!(dir.0.join("one/miss_ratio_curve.png").exists());
+    let results = read_json(&dir.0.join("one"), "results.json");
+    assert_eq!(results["kind"], "cache_study");
+    assert_eq!(results["requests"], 100_000);
+    assert_eq!(results["results"].as_array().expect("rows").len(), 6);
+
+    let output = distsim(
+        &dir.0,
+        &[
+            "cache",
+            trace,
+            "--policies",
+            "lru",
+            "--sizes",
+            "100,1000,10000",
+            "--ignore-obj-size",
+            "--out",
+            "lru",
+        ],
+    );
+    assert_exit(&output, 0);
+    let results = read_json(&dir.0.join("lru"), "results.json");
+    let ratios: Vec<f64> = results["results"]
+        .as_array()
+        .expect("rows")
+        .iter()
+        .map(|row| row["miss_ratio"].as_f64().expect("a ratio"))
+        .collect();
+    assert_eq!(ratios.len(), 3);
+    assert!(
+        ratios[0] >= ratios[1] && ratios[1] >= ratios[2],
+        "{ratios:?}"
+    );
+}
+
+// Goal: a trace that ends part-way into a record stops cleanly: exit 1, the byte offset in
+// the message and in results.json, and the results of every complete record kept. Method:
+// 1000 records (50 keys, so a 50-object LRU misses only the first 50) plus 10 stray bytes.
+#[test]
+fn cache_study_keeps_results_before_a_truncated_record() {
+    let dir = TempDir::new("cache-truncated");
+    let mut bytes = oracle_records(1000);
+    bytes.extend_from_slice(&[7; 10]);
+    let trace = dir.0.join("cut.oracleGeneral");
+    fs::write(&trace, bytes).expect("write trace");
+    let output = distsim(
+        &dir.0,
+        &[
+            "cache",
+            "cut.oracleGeneral",
+            "--policies",
+            "lru",
+            "--sizes",
+            "50",
+            "--ignore-obj-size",
+            "--out",
+            "out",
+        ],
+    );
+    assert_exit(&output, 1);
+    assert!(
+        stderr(&output).contains("byte offset 24000"),
+        "{}",
+        stderr(&output)
+    );
+    let results = read_json(&dir.0.join("out"), "results.json");
+    assert_eq!(results["requests"], 1000);
+    assert!(results["partial"]
+        .as_str()
+        .expect("partial")
+        .contains("byte offset 24000"));
+    assert_eq!(results["results"][0]["misses"], 50);
+}
+
+// Goal: CSV traces are read with the columns `--csv` names, and a bad field stops the replay
+// at its line with exit 1. Method: a header, text keys, a size column; then a non-numeric
+// size on line 4.
+#[test]
+fn cache_study_reads_csv_and_reports_bad_lines() {
+    let dir = TempDir::new("cache-csv");
+    dir.write(
+        "t.csv",
+        "ts,key,bytes\n1,a,10\n2,b,10\n3,a,10\n4,c,xx\n5,a,10\n",
+    );
+    let csv = "time=ts,key=key,size=bytes,header,text_keys";
+    let output = distsim(
+        &dir.0,
+        &[
+            "cache",
+            "t.csv",
+            "--csv",
+            csv,
+            "--policies",
+            "lru",
+            "--sizes",
+            "100",
+            "--out",
+            "out",
+        ],
+    );
+    assert_exit(&output, 1);
+    assert!(stderr(&output).contains("line 5"), "{}", stderr(&output));
+    let results = read_json(&dir.0.join("out"), "results.json");
+    assert_eq!(results["requests"], 3);
+    assert_eq!(
+        results["results"][0]["misses"], 2,
+        "a, b miss; the second a hits"
+    );
+}
+
+// Goal: bad cache-study input is a clean exit 2 naming the problem, writing nothing.
+#[test]
+fn cache_study_refuses_bad_input() {
+    let dir = TempDir::new("cache-bad");
+    dir.write("t.oracleGeneral", "");
+    let run = |args: &[&str]| {
+        let mut all = vec!["cache"];
+        all.extend_from_slice(args);
+        distsim(&dir.0, &all)
+    };
+    assert_invalid(
+        &run(&["t.oracleGeneral", "--policies", "s3fifoo"]),
+        "unknown cache policy \"s3fifoo\"",
+    );
+    assert_invalid(
+        &run(&["t.oracleGeneral", "--sizes", "0"]),
+        "a cache needs room for something",
+    );
+    assert_invalid(
+        &run(&["t.oracleGeneral", "--sizes", "150%"]),
+        "invalid size \"150%\"",
+    );
+    assert_invalid(
+        &run(&["t.oracleGeneral", "--csv", "key=2"]),
+        "--csv applies to CSV traces",
+    );
+    assert_invalid(&run(&["missing.oracleGeneral"]), "cannot open trace");
+    assert_invalid(&run(&["t.bin"]), "t.bin");
+    assert!(
+        !dir.0.join("out").exists(),
+        "nothing is written on bad input"
+    );
+}

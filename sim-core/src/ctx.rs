@@ -238,3 +238,27 @@ impl<M: Message> Ctx<'_, M> {
         self.world.metrics.add(id, n, now);
     }
 }
+
+/// What a crashing node may still do: count what its crash destroyed (unflushed writes,
+/// requests it was holding), at the moment of the crash. It cannot send, set timers or draw.
+pub struct CrashCtx<'a> {
+    pub(crate) metrics: &'a mut crate::metrics::Metrics,
+    pub(crate) now: SimTime,
+}
+
+impl CrashCtx<'_> {
+    /// The time of the crash.
+    pub fn now(&self) -> SimTime {
+        self.now
+    }
+
+    /// The id of counter `name`, registering it on first use.
+    pub fn counter(&mut self, name: &str) -> CounterId {
+        self.metrics.counter(name)
+    }
+
+    /// Adds `n` to a counter at the time of the crash.
+    pub fn count(&mut self, id: CounterId, n: u64) {
+        self.metrics.add(id, n, self.now);
+    }
+}

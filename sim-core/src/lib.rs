@@ -64,7 +64,7 @@ pub mod time;
 pub mod trace;
 mod world;
 
-pub use ctx::Ctx;
+pub use ctx::{CrashCtx, Ctx};
 pub use dist::{DistError, Distribution};
 pub use error::{ConfigError, RunError};
 pub use fault::{CrashProcess, Direction, Fault, FaultRecord};

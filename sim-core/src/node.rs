@@ -7,7 +7,7 @@
 
 use std::fmt;
 
-use crate::ctx::Ctx;
+use crate::ctx::{CrashCtx, Ctx};
 use crate::time::SimTime;
 
 /// A simulated machine's identifier: a dense index, assigned in the order nodes are added.
@@ -112,9 +112,11 @@ pub trait Node {
         let _ = (ctx, work);
     }
 
-    /// Called when the node crashes: drop volatile state here. Whatever the node keeps is, by
-    /// its own choice, durable across the crash.
-    fn on_crash(&mut self) {}
+    /// Called when the node crashes: drop volatile state here, and count what was lost with
+    /// `ctx`. Whatever the node keeps is, by its own choice, durable across the crash.
+    fn on_crash(&mut self, ctx: &mut CrashCtx<'_>) {
+        let _ = ctx;
+    }
 
     /// Called when a crashed node comes back.
     fn on_restart(&mut self, ctx: &mut Ctx<'_, Self::Msg>) {
@@ -137,8 +139,8 @@ impl<M: Message> Node for Box<dyn Node<Msg = M>> {
     fn on_work_done(&mut self, ctx: &mut Ctx<'_, M>, work: CompletedWork<M>) {
         (**self).on_work_done(ctx, work)
     }
-    fn on_crash(&mut self) {
-        (**self).on_crash()
+    fn on_crash(&mut self, ctx: &mut CrashCtx<'_>) {
+        (**self).on_crash(ctx)
     }
     fn on_restart(&mut self, ctx: &mut Ctx<'_, M>) {
         (**self).on_restart(ctx)

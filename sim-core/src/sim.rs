@@ -595,7 +595,11 @@ impl<N: Node> Simulation<N> {
         self.world
             .metrics
             .add(builtin::WORK_LOST_CRASH, lost as u64, now);
-        self.nodes[node.idx()].on_crash();
+        let mut ctx = crate::ctx::CrashCtx {
+            metrics: &mut self.world.metrics,
+            now,
+        };
+        self.nodes[node.idx()].on_crash(&mut ctx);
         true
     }
 

@@ -123,6 +123,7 @@ impl BalancerNode {
             let answer = Response {
                 id: request.id,
                 op: request.op,
+                key: request.key,
                 status: Status::Unavailable,
                 value_bytes: 0,
                 sent_at: request.sent_at,
@@ -231,6 +232,8 @@ impl Node for BalancerNode {
             }
             // A balancer answers probes itself, so balancers can be stacked or checked.
             Msg::Probe { seq } => ctx.send(from, Msg::ProbeAck { seq }),
+            // One-way cache messages are meant for caches, not proxies.
+            Msg::Set { .. } | Msg::Invalidate { .. } => {}
         }
     }
 
@@ -245,7 +248,7 @@ impl Node for BalancerNode {
         }
     }
 
-    fn on_crash(&mut self) {
+    fn on_crash(&mut self, _: &mut sim_core::CrashCtx<'_>) {
         // Volatile: in-flight requests, probes, and everything learned about the backends.
         let fresh = BalancerNode::new(Arc::clone(&self.config)).expect("validated at start");
         let metrics = self.metrics;

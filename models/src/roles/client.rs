@@ -97,6 +97,11 @@ pub struct ClientConfig {
     pub timeout: Option<SimDuration>,
     /// The policy, for [`Routing::Balanced`].
     pub balancing: Option<ClientBalancing>,
+    /// Cache-aside: the store group behind the look-aside cache group the client targets.
+    /// Reads go to the cache; a [`Status::Miss`] is read from the key's store node
+    /// (`key mod n`) and then filled into the cache ([`Msg::Set`]); writes and deletes go to
+    /// the store and then invalidate the cache ([`Msg::Invalidate`]). Empty: no store.
+    pub store: Vec<NodeId>,
 }
 
 /// Metric ids, registered when the client starts.
@@ -108,6 +113,7 @@ struct Metrics {
     ok: CounterId,
     busy: CounterId,
     unavailable: CounterId,
+    miss: CounterId,
     timeouts: CounterId,
     late: CounterId,
 }
@@ -118,6 +124,8 @@ struct Outstanding {
     timeout: Option<TimerId>,
     /// The target's index in the client's `Backends`, with client-side balancing.
     backend: Option<usize>,
+    /// Cache-aside: the cache node to fill or invalidate once the store answers.
+    cache: Option<NodeId>,
 }
 
 /// Timer tags: the next open-loop arrival, a closed-loop slot's think time, or a timeout.
@@ -192,6 +200,7 @@ impl Client {
             ok: ctx.counter("client.responses.ok"),
             busy: ctx.counter("client.responses.busy"),
             unavailable: ctx.counter("client.responses.unavailable"),
+            miss: ctx.counter("client.responses.miss"),
             timeouts: ctx.counter("client.timeouts"),
             late: ctx.counter("client.late_responses"),
         }
@@ -260,15 +269,27 @@ impl Client {
         let key = self.keys.sample(ctx.rng());
         let op = self.config.mix.sample(ctx.rng());
         let value_bytes = sample_size(&self.config.value_size, ctx.rng());
-        let (target, backend) = self.pick_target(ctx, key.0);
+        let (mut target, backend) = self.pick_target(ctx, key.0);
+        let mut cache = None;
+        if !self.config.store.is_empty() && op != Op::Read {
+            // Cache-aside writes and deletes go to the store, then invalidate the cache.
+            cache = Some(target);
+            target = self.store_home(key);
+        }
         self.next_id += 1;
         let id = self.next_id;
         let timeout = self
             .config
             .timeout
             .map(|after| ctx.set_timer(after, TimerTag(TAG_TIMEOUT_BASE + id)));
-        self.outstanding
-            .insert(id, Outstanding { timeout, backend });
+        self.outstanding.insert(
+            id,
+            Outstanding {
+                timeout,
+                backend,
+                cache,
+            },
+        );
         ctx.count(metrics.requests, 1);
         let request = Request {
             id,
@@ -281,12 +302,54 @@ impl Client {
         ctx.send(target, Msg::Request(request));
     }
 
-    fn on_response(&mut self, ctx: &mut Ctx<'_, Msg>, response: Response) {
+    /// Cache-aside: the store node that is `key`'s home.
+    fn store_home(&self, key: KeyId) -> NodeId {
+        let store = &self.config.store;
+        store[(key.0 % store.len() as u64) as usize]
+    }
+
+    /// Cache-aside: a read missed the cache at `cache`; read the store under the same id (the
+    /// end-to-end timeout keeps running).
+    fn read_store(&mut self, ctx: &mut Ctx<'_, Msg>, from: NodeId, response: &Response) -> bool {
+        if self.config.store.is_empty() || response.status != Status::Miss {
+            return false;
+        }
+        let Some(outstanding) = self.outstanding.get_mut(&response.id) else {
+            return false;
+        };
+        outstanding.cache = Some(from);
+        let request = Request {
+            id: response.id,
+            client: ctx.id(),
+            op: Op::Read,
+            key: response.key,
+            value_bytes: response.value_bytes,
+            sent_at: response.sent_at,
+        };
+        ctx.send(self.store_home(response.key), Msg::Request(request));
+        true
+    }
+
+    fn on_response(&mut self, ctx: &mut Ctx<'_, Msg>, from: NodeId, response: Response) {
         let metrics = self.metrics();
+        if self.read_store(ctx, from, &response) {
+            return;
+        }
         let Some(outstanding) = self.outstanding.remove(&response.id) else {
             ctx.count(metrics.late, 1);
             return;
         };
+        if let (Some(cache), Status::Ok) = (outstanding.cache, response.status) {
+            let key = response.key;
+            let after = match response.op {
+                Op::Read => Msg::Set {
+                    key,
+                    value_bytes: response.value_bytes,
+                },
+                Op::Write | Op::Delete => Msg::Invalidate { key },
+            };
+            ctx.send(cache, after);
+        }
         if let Some(timer) = outstanding.timeout {
             ctx.cancel(timer);
         }
@@ -308,6 +371,7 @@ impl Client {
             }
             Status::Busy => ctx.count(metrics.busy, 1),
             Status::Unavailable => ctx.count(metrics.unavailable, 1),
+            Status::Miss => ctx.count(metrics.miss, 1),
         }
         self.think_then_send(ctx);
     }
@@ -333,9 +397,9 @@ impl Node for Client {
         }
     }
 
-    fn on_message(&mut self, ctx: &mut Ctx<'_, Msg>, _: NodeId, msg: Msg) {
+    fn on_message(&mut self, ctx: &mut Ctx<'_, Msg>, from: NodeId, msg: Msg) {
         if let Msg::Response(response) = msg {
-            self.on_response(ctx, response);
+            self.on_response(ctx, from, response);
         }
     }
 
@@ -361,7 +425,7 @@ impl Node for Client {
         }
     }
 
-    fn on_crash(&mut self) {
+    fn on_crash(&mut self, _: &mut sim_core::CrashCtx<'_>) {
         // Outstanding requests die with the client; a restart starts a fresh load, knowing
         // nothing about its targets.
         self.outstanding.clear();

@@ -7,9 +7,11 @@
 //! registry entry there.
 
 pub mod balancer;
+pub mod cache;
 pub mod client;
 pub mod server;
 
 pub use balancer::{BalancerConfig, BalancerNode};
+pub use cache::{CacheNode, CacheNodeConfig, Ttl, WritePolicy};
 pub use client::{Client, ClientConfig, Load, Routing};
 pub use server::Server;

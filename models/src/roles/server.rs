@@ -32,6 +32,7 @@ impl Server {
         let response = Response {
             id: request.id,
             op: request.op,
+            key: request.key,
             status,
             value_bytes: request.value_bytes,
             sent_at: request.sent_at,
@@ -51,7 +52,9 @@ impl Node for Server {
                 return;
             }
             // Servers issue no requests or probes: anything else is a stray duplicate.
-            Msg::Response(_) | Msg::ProbeAck { .. } => return,
+            Msg::Response(_) | Msg::ProbeAck { .. } | Msg::Set { .. } | Msg::Invalidate { .. } => {
+                return
+            }
         };
         let op = op_kind(request.op);
         match ctx.submit_work(op, Msg::Request(request)) {

@@ -10,6 +10,7 @@
 
 mod cdf;
 mod load;
+mod mrc;
 mod placement;
 mod raster;
 mod timeline;
@@ -123,6 +124,13 @@ pub(crate) fn render_placement(
     study: &crate::placement::PlacementStudyData,
 ) -> Result<Plot, ReportError> {
     render(&placement::PlacementChart::new(study))
+}
+
+/// Draws a cache study's miss-ratio curves.
+pub(crate) fn render_miss_ratio_curve(
+    study: &crate::cache_study::CacheStudyData,
+) -> Result<Plot, ReportError> {
+    render(&mrc::MissRatioCurve::new(study))
 }
 
 /// The bundled font, parsed once per process and registered with plotters' font table (whose

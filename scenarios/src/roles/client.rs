@@ -30,6 +30,10 @@ pub(super) const CLIENT_PARAMS: &[(&str, &str)] = &[
         "timeout",
         "abandon a request after this long (default: never)",
     ),
+    (
+        "store",
+        "cache-aside: the store group behind the look-aside cache `target` (misses read it and fill the cache; writes go to it and invalidate)",
+    ),
 ];
 
 /// `workload = {...}` as written.
@@ -133,6 +137,11 @@ pub(super) fn parse_client(
             }
         },
     };
+    // Cache-aside: the target is a look-aside cache and this is the store behind it.
+    let store = match params.take::<String>("store")? {
+        None => Vec::new(),
+        Some(selector) => super::request_targets(context, &selector)?.nodes().to_vec(),
+    };
     let timeout = match params.take::<String>("timeout")? {
         None => None,
         Some(text) => {
@@ -193,6 +202,7 @@ pub(super) fn parse_client(
         value_size,
         timeout,
         balancing: balancing_for(routing_name.as_deref(), &routing),
+        store,
     };
     let placement = placement.filter(|_| routing == Routing::Placement);
     Ok(Box::new(ClientBuilder {

@@ -6,6 +6,7 @@
 //! Nothing else matches on role names.
 
 mod balancer;
+mod cache;
 mod client;
 
 use std::collections::BTreeMap;
@@ -123,6 +124,15 @@ pub fn registry() -> Vec<RoleEntry> {
             service: ServiceUse::None,
             serves_requests: false,
             parse: client::parse_client,
+        },
+        RoleEntry {
+            name: "cache",
+            description: "a cache node: look-aside, or read-through in front of a backend group",
+            params: cache::CACHE_PARAMS,
+            histograms: &[],
+            service: ServiceUse::Optional,
+            serves_requests: true,
+            parse: cache::parse_cache,
         },
         RoleEntry {
             name: "balancer",

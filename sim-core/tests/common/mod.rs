@@ -85,7 +85,7 @@ impl Node for Scripted {
         ));
     }
 
-    fn on_crash(&mut self) {
+    fn on_crash(&mut self, _: &mut sim_core::CrashCtx<'_>) {
         self.crashes += 1;
     }
 

@@ -1,0 +1,263 @@
+//! The `cache` role's parameters: `policy`, `capacity`, `backend`, `write`,
+//! `flush_interval`, `ttl`, `ttl_jitter`, `refresh_ahead`, `coalesce`.
+
+use std::sync::Arc;
+
+use models::cache::{CacheSpec, Capacity, POLICIES};
+use models::msg::Msg;
+use models::roles::{CacheNode, CacheNodeConfig, Ttl, WritePolicy};
+use rand::SeedableRng;
+use sim_core::rng::SimRng;
+use sim_core::{Node, SimDuration};
+use toml::Spanned;
+
+use super::{Params, RoleBuilder, RoleContext, RunContext};
+use crate::diag::{suggest, Diagnostic};
+use crate::units::{parse_duration, parse_size_bytes};
+
+pub(super) const CACHE_PARAMS: &[(&str, &str)] = &[
+    (
+        "policy",
+        "eviction policy (distsim list shows them); default lru",
+    ),
+    (
+        "capacity",
+        "per node: a size (\"2GiB\", objects weigh their value bytes) or a whole number of objects",
+    ),
+    (
+        "backend",
+        "the group (or selector) behind the cache: read-through; none: a look-aside cache",
+    ),
+    (
+        "write",
+        "with a backend: \"through\" (default), \"back\" or \"around\"",
+    ),
+    (
+        "flush_interval",
+        "write = \"back\": how often dirty keys are written to the backend; default 1s",
+    ),
+    ("ttl", "objects expire this long after they are admitted"),
+    (
+        "ttl_jitter",
+        "each TTL is stretched by up to this fraction (0 to 1), at random; default 0",
+    ),
+    (
+        "refresh_ahead",
+        "with ttl and a backend: a hit in the TTL's last fraction (0 to 1) refetches in the background",
+    ),
+    (
+        "coalesce",
+        "with a backend: concurrent misses of a key share one fetch; default false",
+    ),
+];
+
+/// 1 s: default write-back flush interval (Linux's dirty-page writeback wakes every 5 s;
+/// a cache tier that acknowledges writes before they are durable flushes more often).
+const FLUSH_DEFAULT: SimDuration = SimDuration::from_secs(1);
+
+pub(super) fn parse_cache(
+    context: &RoleContext<'_>,
+    params: &mut Params<'_>,
+) -> Result<Box<dyn RoleBuilder>, Diagnostic> {
+    let source = context.source;
+    let error =
+        |span: std::ops::Range<usize>, message: String| Diagnostic::error(source, span, message);
+    let policy = match params.take::<String>("policy")? {
+        None => CacheSpec::from_name("lru").expect("lru is a policy"),
+        Some(name) => CacheSpec::from_name(name.get_ref()).map_err(|_| {
+            error(
+                name.span(),
+                format!("unknown cache policy {:?}", name.get_ref()),
+            )
+            .with_help(suggest(name.get_ref(), POLICIES.iter().map(|(n, _)| *n)))
+        })?,
+    };
+    let capacity_value = params.require::<toml::Value>("capacity")?;
+    let capacity = capacity(source, &capacity_value)?;
+    // Build one now, so nodes can always be built (a capacity too small for the policy's
+    // queues is an error here, with the smallest that works).
+    policy
+        .build(capacity, SimRng::seed_from_u64(0))
+        .map_err(|e| error(capacity_value.span(), e.to_string()))?;
+    let backend = match params.take::<String>("backend")? {
+        None => Vec::new(),
+        Some(selector) => super::request_targets(context, &selector)?.nodes().to_vec(),
+    };
+    let needs_backend = |key: &str, span: std::ops::Range<usize>| -> Result<(), Diagnostic> {
+        if backend.is_empty() {
+            return Err(error(
+                span,
+                format!("`{key}` needs a `backend` (a look-aside cache has no store behind it)"),
+            )
+            .with_help("add backend = \"<store group>\", or leave the look-aside cache to cache-aside clients (client `store`)"));
+        }
+        Ok(())
+    };
+    let write_name = params.take::<String>("write")?;
+    let flush = params.take::<String>("flush_interval")?;
+    let write = match &write_name {
+        None => WritePolicy::Through,
+        Some(name) => {
+            needs_backend("write", name.span())?;
+            match name.get_ref().as_str() {
+                "through" => WritePolicy::Through,
+                "around" => WritePolicy::Around,
+                "back" => WritePolicy::Back {
+                    flush_interval: match &flush {
+                        None => FLUSH_DEFAULT,
+                        Some(text) => positive_duration(source, text, "flush_interval")?,
+                    },
+                },
+                other => {
+                    return Err(
+                        error(name.span(), format!("unknown write policy {other:?}"))
+                            .with_help(suggest(other, ["through", "back", "around"])),
+                    )
+                }
+            }
+        }
+    };
+    if let (Some(text), false) = (&flush, matches!(write, WritePolicy::Back { .. })) {
+        return Err(error(
+            text.span(),
+            "`flush_interval` only applies to write = \"back\"".into(),
+        ));
+    }
+    let ttl = parse_ttl(context, params, &backend)?;
+    let coalesce = match params.take::<bool>("coalesce")? {
+        Some(flag) if *flag.get_ref() => {
+            needs_backend("coalesce", flag.span())?;
+            true
+        }
+        _ => false,
+    };
+    let config = CacheNodeConfig {
+        policy,
+        capacity,
+        backend,
+        write,
+        ttl,
+        coalesce,
+    };
+    Ok(Box::new(CacheBuilder {
+        config: Arc::new(config),
+    }))
+}
+
+/// `capacity`: a size string in bytes, or a whole number of objects.
+fn capacity(
+    source: &crate::diag::Source,
+    value: &Spanned<toml::Value>,
+) -> Result<Capacity, Diagnostic> {
+    let fail = |message: String| Diagnostic::error(source, value.span(), message);
+    let capacity = match value.get_ref() {
+        toml::Value::String(text) => {
+            let bytes = parse_size_bytes(text).map_err(|e| fail(e.message))?;
+            Capacity::bytes(bytes)
+        }
+        toml::Value::Integer(n) if *n >= 0 => Capacity::objects(*n as u64),
+        other => {
+            return Err(fail(format!(
+                "capacity must be a size (\"64MiB\") or a whole number of objects, got {other:?}"
+            )))
+        }
+    };
+    capacity.map_err(|e| fail(e.to_string()))
+}
+
+fn positive_duration(
+    source: &crate::diag::Source,
+    text: &Spanned<String>,
+    key: &str,
+) -> Result<SimDuration, Diagnostic> {
+    match parse_duration(text.get_ref()) {
+        Ok(d) if d > SimDuration::ZERO => Ok(d),
+        Ok(_) => Err(Diagnostic::error(
+            source,
+            text.span(),
+            format!("`{key}` must be longer than 0"),
+        )),
+        Err(e) => Err(Diagnostic::error(source, text.span(), e.message)),
+    }
+}
+
+/// `ttl`, `ttl_jitter` and `refresh_ahead`.
+fn parse_ttl(
+    context: &RoleContext<'_>,
+    params: &mut Params<'_>,
+    backend: &[sim_core::NodeId],
+) -> Result<Option<Ttl>, Diagnostic> {
+    let source = context.source;
+    let ttl = params.take::<String>("ttl")?;
+    let jitter = params.take::<f64>("ttl_jitter")?;
+    let refresh = params.take::<f64>("refresh_ahead")?;
+    let Some(ttl) = ttl else {
+        if let Some(orphan) = jitter
+            .as_ref()
+            .map(Spanned::span)
+            .or(refresh.as_ref().map(Spanned::span))
+        {
+            return Err(Diagnostic::error(
+                source,
+                orphan,
+                "`ttl_jitter` and `refresh_ahead` need a `ttl`",
+            ));
+        }
+        return Ok(None);
+    };
+    let life = positive_duration(source, &ttl, "ttl")?;
+    let fraction = |value: &Spanned<f64>, key: &str, closed: bool| -> Result<f64, Diagnostic> {
+        let x = *value.get_ref();
+        let valid = if closed {
+            (0.0..=1.0).contains(&x)
+        } else {
+            x > 0.0 && x < 1.0
+        };
+        if valid {
+            Ok(x)
+        } else {
+            let range = if closed {
+                "from 0 to 1"
+            } else {
+                "between 0 and 1 (exclusive)"
+            };
+            Err(Diagnostic::error(
+                source,
+                value.span(),
+                format!("`{key}` must be {range}, got {x}"),
+            ))
+        }
+    };
+    let jitter = match &jitter {
+        None => 0.0,
+        Some(value) => fraction(value, "ttl_jitter", true)?,
+    };
+    let refresh_ahead = match &refresh {
+        None => None,
+        Some(value) => {
+            if backend.is_empty() {
+                return Err(Diagnostic::error(
+                    source,
+                    value.span(),
+                    "`refresh_ahead` needs a `backend` to refetch from",
+                ));
+            }
+            Some(fraction(value, "refresh_ahead", false)?)
+        }
+    };
+    Ok(Some(Ttl {
+        ttl: life,
+        jitter,
+        refresh_ahead,
+    }))
+}
+
+struct CacheBuilder {
+    config: Arc<CacheNodeConfig>,
+}
+
+impl RoleBuilder for CacheBuilder {
+    fn build_node(&self, _: u32, _: &RunContext<'_>) -> Box<dyn Node<Msg = Msg>> {
+        Box::new(CacheNode::new(Arc::clone(&self.config)))
+    }
+}
