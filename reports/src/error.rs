@@ -66,4 +66,41 @@ pub enum ReportError {
         /// The encoder's error.
         source: png::EncodingError,
     },
+    /// A check names a metric the results do not have.
+    #[error("no metric {metric:?} in the results")]
+    UnknownMetric {
+        /// The metric as named.
+        metric: String,
+    },
+    /// A baseline file is not valid JSON or does not match the baseline schema.
+    #[error("invalid baseline file: {0}")]
+    ParseBaseline(#[source] serde_json::Error),
+    /// A baseline file is JSON of the wrong kind, or holds impossible values.
+    #[error("invalid baseline file: {reason}")]
+    InvalidBaseline {
+        /// What is wrong, with what would be valid.
+        reason: String,
+    },
+    /// A baseline file has a `schema_version` this build cannot read.
+    #[error(
+        "the baseline has schema_version {found}, but this distsim reads version {supported} \
+         (regenerate it with `distsim run FILE --save-baseline BASELINE.json`)"
+    )]
+    BaselineSchemaVersion {
+        /// The version in the file (0 if it is missing or not a number).
+        found: u64,
+        /// The version this build reads and writes.
+        supported: u32,
+    },
+    /// A baseline was made from another scenario.
+    #[error(
+        "the baseline is for scenario {baseline:?}, but this is scenario {scenario:?} \
+         (compare a scenario only with its own baseline)"
+    )]
+    BaselineScenario {
+        /// The scenario name in the baseline.
+        baseline: String,
+        /// The scenario being checked.
+        scenario: String,
+    },
 }

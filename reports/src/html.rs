@@ -16,7 +16,8 @@ use crate::results::{percentile_columns, ExtraPercentile, MetricSummary, Results
 /// Above this many nodes the per-node table is left out (the JSON still has every node).
 const NODE_ROWS_MAX: usize = 256;
 
-const CSS: &str = r#"
+/// The stylesheet every page shares (`report.html`, `sweep.html`).
+pub(crate) const CSS: &str = r#"
 :root { --text: #222; --muted: #666; --line: #e3e3e3; --head: #f6f7f9; --accent: #4e79a7; }
 * { box-sizing: border-box; }
 body { margin: 0; font: 15px/1.5 -apple-system, "Segoe UI", "DejaVu Sans", Roboto, Helvetica,
@@ -137,7 +138,7 @@ fn header(out: &mut String, r: &ResultsFile) {
 }
 
 /// A number for a table cell: three significant digits, and thousands separators from 1,000.
-fn number(value: f64) -> String {
+pub(crate) fn number(value: f64) -> String {
     if value >= 1000.0 {
         group_digits(value.round() as u64)
     } else {
@@ -201,7 +202,8 @@ fn metric_row(out: &mut String, name: &str, m: &MetricSummary, extra: &[ExtraPer
     let _ = writeln!(out, "<td class=\"num\">{}</td></tr>", stat(m.max, unit));
 }
 
-fn plots(out: &mut String, plots: &[Plot]) {
+/// The plots section: each plot's SVG inline, captioned with its file names.
+pub(crate) fn plots(out: &mut String, plots: &[Plot]) {
     out.push_str("<section id=\"plots\">\n<h2>Plots</h2>\n");
     for plot in plots {
         // Inline SVG in HTML needs no XML declaration or namespace; dropping the namespace

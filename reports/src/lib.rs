@@ -5,8 +5,9 @@
 //!
 //! It exists so that every front end (the `distsim` binary, tests, benchmarks) produces the
 //! same outputs from the same run, byte for byte: the scenario runner fills a [`RunData`]
-//! after a run and calls [`write_run`]. CI later reads `results.json` back with
-//! [`read_results`] to compare against a baseline.
+//! after a run and calls [`write_run`]. For CI, [`evaluate_check`] judges a run's (or several
+//! replications') results against the scenario's assertions and a stored [`Baseline`], and
+//! [`write_check`] writes the verdict as `check.md` and `check.junit.xml`.
 //!
 //! It deliberately does not run simulations, parse scenarios or decide what a model should
 //! measure; it writes only into the directory or writer it is handed, and its output types
@@ -73,6 +74,7 @@
 #![deny(missing_docs)]
 
 mod cache_study;
+mod check;
 mod error;
 mod format;
 mod html;
@@ -80,6 +82,9 @@ mod output;
 mod placement;
 mod plot;
 mod results;
+pub mod stats;
+mod sweep;
+mod sweep_report;
 mod table;
 mod timeseries;
 
@@ -90,7 +95,15 @@ use sim_core::{FaultRecord, HistogramId, Metrics, NodeStats};
 pub use cache_study::{
     cache_table, write_cache_study, CacheStudyData, CacheStudyRow, CACHE_SCHEMA_VERSION,
 };
+pub use check::{
+    build_baseline, check_junit, check_markdown, check_table, direction_of, evaluate_check, judge,
+    metric_names, metric_value, read_baseline, save_baseline, write_baseline, write_check,
+    Assertion, Baseline, BaselineMetric, CheckFiles, CheckInput, CheckReport, CheckRow, Comparison,
+    Direction, MetricUnit, MetricValue, RowKind, Verdict, BASELINE_KIND, BASELINE_SCHEMA_VERSION,
+    DERIVED_METRICS, HISTOGRAM_STATS,
+};
 pub use error::ReportError;
+pub use output::{create_dir, write_atomic};
 pub use placement::{
     placement_table, write_placement_study, PlacementStudyData, ShareSpread,
     PLACEMENT_SCHEMA_VERSION,
@@ -99,6 +112,12 @@ pub use results::{
     build_results, read_results, write_results, FaultEntry, GroupLoad, MembershipEntry,
     MetricSummary, NodeEntry, NodeKeys, ResultsFile, SCHEMA_VERSION,
 };
+pub use sweep::{
+    read_sweep, run_metrics, summarize_variant, sweep_csv, sweep_json, sweep_table,
+    write_sweep_summary, MetricStat, RunFailure, RunRef, SweepAxis, SweepData, VariantData,
+    SWEEP_KIND, SWEEP_SCHEMA_VERSION,
+};
+pub use sweep_report::write_sweep_report;
 pub use table::percentile_table;
 pub use timeseries::write_timeseries;
 

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use crate::error::ReportError;
 
 /// Creates `dir` and any missing parents.
-pub(crate) fn create_dir(dir: &Path) -> Result<(), ReportError> {
+pub fn create_dir(dir: &Path) -> Result<(), ReportError> {
     fs::create_dir_all(dir).map_err(|source| ReportError::Io {
         path: dir.to_path_buf(),
         source,
@@ -20,7 +20,8 @@ pub(crate) fn create_dir(dir: &Path) -> Result<(), ReportError> {
 }
 
 /// Writes `bytes` to `dir/name` through a temporary file and a rename; returns the path.
-pub(crate) fn write_atomic(dir: &Path, name: &str, bytes: &[u8]) -> Result<PathBuf, ReportError> {
+/// (Also used by the sweep runner for each run's `results.json`.)
+pub fn write_atomic(dir: &Path, name: &str, bytes: &[u8]) -> Result<PathBuf, ReportError> {
     assert!(!name.contains('/'), "file names are plain names: {name:?}");
     let path = dir.join(name);
     // The process id keeps two runs writing into the same directory from sharing a temp file.

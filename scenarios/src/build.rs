@@ -11,6 +11,7 @@ use std::ops::Range;
 
 use models::msg::Msg;
 use models::placement::SharedPlacement;
+use models::workload::replay::TraceErrorLog;
 use sim_core::{
     CrashProcess, Distribution, Fault, NetworkConfig, Node, NodeId, Overflow, RegionId, RunLimits,
     ServiceModel, SimConfig, SimDuration, SimTime, Simulation, Topology, ZoneId,
@@ -22,7 +23,7 @@ use crate::faults::{at_span, partition_names, FaultAction, FaultParser};
 use crate::placement::{
     membership_timeline, PlacementPlan, TimedChange, SAMPLE_KEYS_DEFAULT, SAMPLE_KEYS_MAX,
 };
-use crate::quantity::{distribution, resolve, Dimension};
+use crate::quantity::{distribution, Dimension};
 use crate::roles::{registry, Params, RoleBuilder, RoleContext, RunContext, ServiceUse};
 use crate::schema::{
     DistSpec, GroupSection, NetworkSection, ScenarioFile, ServiceSpec, DIST_KINDS, TOP_LEVEL_KEYS,
@@ -74,16 +75,7 @@ pub struct ReportConfig {
     pub plots: Option<Vec<String>>,
 }
 
-/// A `[[check]]`, resolved: bounds in the metric's own unit (nanoseconds for latencies).
-#[derive(Clone, Debug, PartialEq)]
-pub struct Check {
-    /// Metric path, e.g. `latency.read.p99`.
-    pub metric: String,
-    /// Inclusive upper bound.
-    pub max: Option<f64>,
-    /// Inclusive lower bound.
-    pub min: Option<f64>,
-}
+pub use crate::check::Check;
 
 /// One run of a scenario, built and not yet run.
 pub struct Instance {
@@ -91,6 +83,9 @@ pub struct Instance {
     pub sim: Simulation<Box<dyn Node<Msg = Msg>>>,
     /// This run's placement of every placed group, shared with the clients routing by it.
     pub placements: BTreeMap<String, SharedPlacement>,
+    /// Where this run's trace-replaying clients report a trace that fails part-way (each
+    /// client opens its trace here, in `build`).
+    pub trace_errors: TraceErrorLog,
 }
 
 /// A validated scenario. It holds no per-run mutable state, so one `Scenario` can be run many
@@ -130,6 +125,8 @@ pub struct Scenario {
     pub placements: BTreeMap<String, PlacementPlan>,
     /// Placement membership changes, in the order the runner applies them.
     pub membership: Vec<TimedChange>,
+    /// `[sweep]`: variants and replications (one variant, one replication without it).
+    pub sweep: crate::sweep::SweepPlan,
     /// Random crash processes.
     pub processes: Vec<CrashProcess>,
     /// Report settings.
@@ -415,7 +412,12 @@ impl Scenario {
 
         let histograms = recorded_histograms(&groups);
         let report = build_report(&source, file.report.as_ref(), &histograms)?;
-        let checks = build_checks(&source, &file)?;
+        let recorded = crate::check::Recorded {
+            histograms: &histograms,
+            percentiles: &report.percentiles,
+        };
+        let checks = crate::check::build_checks(&source, &file, &recorded)?;
+        let sweep = crate::sweep::plan_from_file(&source, file.sweep.as_ref()).or_else(err)?;
         let hash = fnv1a_hex(&source.text);
         Ok(Scenario {
             name,
@@ -432,6 +434,7 @@ impl Scenario {
             faults,
             placements,
             membership,
+            sweep,
             processes,
             report,
             checks,
@@ -457,15 +460,19 @@ impl Scenario {
     }
 
     /// Builds one run of this scenario with `seed`: a simulation ready to run, and the run's
-    /// own placements (which the membership timeline changes as the run goes).
+    /// own placements (which the membership timeline changes as the run goes). Trace-replaying
+    /// clients open their trace files here, afresh for this run, and report a trace that fails
+    /// part-way to the instance's `trace_errors`.
     pub fn build(&self, seed: u64) -> Instance {
         let placements: BTreeMap<String, SharedPlacement> = self
             .placements
             .iter()
             .map(|(name, plan)| (name.clone(), plan.instantiate()))
             .collect();
+        let trace_errors = TraceErrorLog::new();
         let run = RunContext {
             placements: &placements,
+            trace_errors: &trace_errors,
         };
         let mut sim = Simulation::new(SimConfig {
             seed,
@@ -501,7 +508,16 @@ impl Scenario {
             sim.add_crash_process(process.clone())
                 .expect("processes validated");
         }
-        Instance { sim, placements }
+        Instance {
+            sim,
+            placements,
+            trace_errors,
+        }
+    }
+
+    /// Replications per variant (`[sweep] replications`, 1 without it).
+    pub fn replications(&self) -> u32 {
+        self.sweep.replications
     }
 
     /// Whether any warning was raised.
@@ -1046,69 +1062,4 @@ fn build_report(
         report.plots = Some(chosen);
     }
     Ok(report)
-}
-
-/// Statistics a `[[check]]` metric path may end with.
-const CHECK_STATS: [&str; 8] = ["count", "mean", "min", "max", "p50", "p90", "p99", "p999"];
-
-/// The statistic a latency metric path ends with: one of [`CHECK_STATS`], or any percentile
-/// `p<number>` (`p99.99`), whose number may itself contain a dot.
-fn latency_statistic(metric: &str) -> Option<&str> {
-    if let Some(stat) = CHECK_STATS
-        .iter()
-        .find(|s| metric.ends_with(&format!(".{s}")))
-    {
-        return Some(stat);
-    }
-    let at = metric.rfind(".p")?;
-    let stat = &metric[at + 1..];
-    let percentile: f64 = stat[1..].parse().ok()?;
-    (percentile > 0.0 && percentile < 100.0).then_some(stat)
-}
-
-fn build_checks(source: &Source, file: &ScenarioFile) -> Result<Vec<Check>, ScenarioError> {
-    let mut checks = Vec::new();
-    for section in &file.check {
-        let check = section.get_ref();
-        let metric = check.metric.get_ref().trim().to_string();
-        if check.max.is_none() && check.min.is_none() {
-            return err(Diagnostic::error(
-                source,
-                section.span(),
-                "a check needs `max`, `min` or both",
-            ));
-        }
-        // Latency statistics compare durations; everything else compares plain numbers.
-        let is_latency = metric.starts_with("latency.") || metric.starts_with("service.");
-        let stat =
-            latency_statistic(&metric).unwrap_or_else(|| metric.rsplit('.').next().unwrap_or(""));
-        if is_latency && latency_statistic(&metric).is_none() {
-            return err(Diagnostic::error(
-                source,
-                check.metric.span(),
-                format!("a latency check names a statistic; {metric:?} ends in {stat:?}"),
-            )
-            .with_help(format!(
-                "{}, or any percentile such as `p99.99`",
-                suggest(stat, CHECK_STATS)
-            )));
-        }
-        let dimension = if is_latency && stat != "count" {
-            Dimension::Duration
-        } else {
-            Dimension::Plain
-        };
-        let bound = |value: &Option<Spanned<crate::schema::Quantity>>| -> Result<Option<f64>, ScenarioError> {
-            value
-                .as_ref()
-                .map(|v| resolve(v.get_ref(), dimension).or_else(|e| err(Diagnostic::error(source, v.span(), e))))
-                .transpose()
-        };
-        checks.push(Check {
-            metric,
-            max: bound(&check.max)?,
-            min: bound(&check.min)?,
-        });
-    }
-    Ok(checks)
 }

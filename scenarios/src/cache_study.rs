@@ -305,7 +305,9 @@ pub fn run_cache_study(config: &CacheStudyConfig) -> Result<CacheStudyData, Stud
         for (size, capacity) in resolved {
             let capacity_checked = Capacity::new(capacity, unit)
                 .map_err(|e| StudyError(format!("size {size:?}: {e}")))?;
-            let label = StreamLabel::new(StreamKind::Model, lanes.len() as u64);
+            // The stream depends on the policy and capacity only, so a cache's result does
+            // not change with what else the study runs.
+            let label = StreamLabel::new(StreamKind::Model, lane_stream(name, capacity));
             let cache = spec
                 .build(capacity_checked, sim_core::rng::stream(config.seed, label))
                 .map_err(|e| StudyError(format!("policy {name:?} at size {size:?}: {e}")))?;
@@ -342,6 +344,49 @@ pub fn run_cache_study(config: &CacheStudyConfig) -> Result<CacheStudyData, Stud
         seed: config.seed,
         distsim_version: VERSION.to_string(),
     })
+}
+
+/// Warnings for sizes that hold the whole catalogue (when it was measured): every object fits,
+/// so every policy gives the same, compulsory-misses-only result and the comparison says
+/// nothing.
+pub fn catalogue_warnings(study: &CacheStudyData) -> Vec<String> {
+    let whole = if study.ignore_obj_size {
+        study.objects
+    } else {
+        study.working_set_bytes
+    };
+    let Some(whole) = whole else {
+        return Vec::new();
+    };
+    let mut sizes: Vec<(&str, u64)> = study
+        .rows
+        .iter()
+        .filter(|row| row.capacity >= whole)
+        .map(|row| (row.size.as_str(), row.capacity))
+        .collect();
+    sizes.sort_unstable();
+    sizes.dedup();
+    sizes
+        .into_iter()
+        .map(|(size, capacity)| {
+            format!(
+                "size {size:?} ({capacity} {}) holds the whole catalogue ({whole}): every policy \
+                 only misses each object's first request there",
+                study.capacity_unit()
+            )
+        })
+        .collect()
+}
+
+/// A stream index for a (policy, capacity) lane: FNV-1a of `name/capacity`, cut to the 56
+/// bits a stream index has.
+fn lane_stream(name: &str, capacity: u64) -> u64 {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for byte in format!("{name}/{capacity}").bytes() {
+        hash ^= u64::from(byte);
+        hash = hash.wrapping_mul(0x0100_0000_01b3);
+    }
+    hash & ((1 << 56) - 1)
 }
 
 fn policy_spec(name: &str) -> Result<CacheSpec, StudyError> {

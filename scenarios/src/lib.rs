@@ -36,6 +36,7 @@
 
 pub mod build;
 pub mod cache_study;
+pub mod check;
 pub mod diag;
 pub mod faults;
 pub mod placement;
@@ -45,6 +46,7 @@ pub mod roles;
 pub mod run;
 pub mod schema;
 pub mod select;
+pub mod sweep;
 pub mod units;
 
 use std::fmt;
@@ -73,6 +75,13 @@ pub enum ScenarioError {
         /// What is wrong.
         reason: String,
     },
+    /// A `--baseline` file cannot be read, is not a baseline, or belongs to another scenario.
+    Baseline {
+        /// The path as given.
+        path: String,
+        /// What is wrong.
+        reason: String,
+    },
 }
 
 impl fmt::Display for ScenarioError {
@@ -85,11 +94,19 @@ impl fmt::Display for ScenarioError {
             ScenarioError::Override { given, reason } => {
                 write!(f, "error: invalid --set {given:?}: {reason}")
             }
+            ScenarioError::Baseline { path, reason } => {
+                write!(f, "error: cannot use baseline {path:?}: {reason}")
+            }
         }
     }
 }
 
 impl std::error::Error for ScenarioError {}
+
+/// What [`load_text`] appends to a scenario's name when overrides changed its text, so
+/// diagnostics do not claim the file says what it does not. Stripped again to find the file's
+/// directory (trace paths are relative to it).
+pub(crate) const SET_NOTE: &str = " (with --set)";
 
 /// Reads a scenario file and applies `--set path=value` overrides.
 pub fn load(path: &Path, overrides: &[String]) -> Result<Scenario, ScenarioError> {
@@ -114,7 +131,7 @@ pub fn load_text(name: &str, text: &str, overrides: &[String]) -> Result<Scenari
         (name.to_string(), text.to_string())
     } else {
         (
-            format!("{name} (with --set)"),
+            format!("{name}{SET_NOTE}"),
             apply_overrides(text, overrides)?,
         )
     };

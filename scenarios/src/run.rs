@@ -5,13 +5,16 @@
 //! `fail`) are model-level, so the run pauses at each one, applies it to the run's placement,
 //! logs it as a fault and records the keys it moved. A guard that stops the run early (max events,
 //! max pending, the wall-time limit the caller's observer enforces) does not lose anything:
-//! the outcome carries the simulation as it stood, marked partial with the reason.
+//! the outcome carries the simulation as it stood, marked partial with the reason. A client
+//! whose trace fails part-way (truncated, corrupt) stops sending while the run goes on to its
+//! end; the run is then marked partial too, with the trace error (byte offset or line).
 
 use std::collections::BTreeMap;
 use std::ops::ControlFlow;
 
 use models::msg::Msg;
 use models::placement::{MemberChange, SharedPlacement};
+use models::workload::replay::TraceFailure;
 use models::workload::KeyId;
 use reports::{MembershipEntry, NodeKeys, NodeLoad, RunData};
 use sim_core::trace::TraceSink;
@@ -60,6 +63,7 @@ pub fn run_traced(
     let Instance {
         mut sim,
         placements,
+        trace_errors,
     } = scenario.build(seed);
     if let Some(trace) = trace {
         sim.set_trace(trace);
@@ -100,6 +104,12 @@ pub fn run_traced(
         }
     }
     drop(sim.take_trace());
+    if let Some(reason) = trace_failure_reason(scenario, &trace_errors.failures()) {
+        partial = Some(match partial {
+            None => reason,
+            Some(stopped) => format!("{stopped}; {reason}"),
+        });
+    }
     Outcome {
         sim,
         seed,
@@ -107,6 +117,29 @@ pub fn run_traced(
         warmup_loads,
         membership,
     }
+}
+
+/// Why trace errors make a run partial: the first failure in full (which client, when, the
+/// trace and the reader's byte offset or line), and how many other clients failed.
+fn trace_failure_reason(scenario: &Scenario, failures: &[TraceFailure]) -> Option<String> {
+    let first = failures.first()?;
+    let client = scenario
+        .groups
+        .iter()
+        .find(|g| (g.first..g.first + g.count).contains(&first.node.0))
+        .map(|g| format!("{}[{}]", g.name, first.node.0 - g.first))
+        .expect("every node belongs to a group");
+    let mut reason = format!(
+        "{client} stopped replaying its trace at {} (the run went on to its end): trace {}: {}",
+        first.at, first.trace, first.message
+    );
+    if failures.len() > 1 {
+        reason.push_str(&format!(
+            "; {} more client(s) stopped on trace errors",
+            failures.len() - 1
+        ));
+    }
+    Some(reason)
 }
 
 /// Applies one membership change to this run's placement of its group, logs it as a fault,
@@ -232,7 +265,7 @@ pub fn reproduce_command(file: &str, seed: u64, set: &[String]) -> String {
 }
 
 /// `text` as one POSIX shell word: as is when it is plainly safe, else in single quotes.
-fn shell_quote(text: &str) -> String {
+pub(crate) fn shell_quote(text: &str) -> String {
     let safe = |c: char| c.is_ascii_alphanumeric() || "_-./=:,+@%".contains(c);
     if !text.is_empty() && text.chars().all(safe) {
         text.to_string()

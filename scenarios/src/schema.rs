@@ -38,10 +38,41 @@ pub struct ScenarioFile {
     /// `[[check]]`: assertions on results.
     #[serde(default)]
     pub check: Vec<Spanned<CheckSection>>,
+    /// `[sweep]`: variants and replications for `distsim sweep` (and `distsim check`).
+    #[serde(default)]
+    pub sweep: Option<Spanned<SweepSection>>,
+}
+
+/// `[sweep]` as written.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SweepSection {
+    /// Runs per variant, each with its own seed (default 1).
+    #[serde(default)]
+    pub replications: Option<Spanned<i64>>,
+    /// `grid` (every combination, default) or `zip` (the i-th value of every axis together).
+    #[serde(default)]
+    pub mode: Option<Spanned<String>>,
+    /// The varied fields, in order.
+    #[serde(default)]
+    pub vary: Vec<Spanned<VarySpec>>,
+    /// The metric the terminal table sorts by (default `<timeline metric>.p99`).
+    #[serde(default)]
+    pub sort_by: Option<Spanned<String>>,
+}
+
+/// `{ path = "group.cache.policy", values = ["lru", "s3-fifo"] }`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VarySpec {
+    /// A dotted path, as `--set` takes it.
+    pub path: Spanned<String>,
+    /// Its values, in order.
+    pub values: Spanned<Vec<toml::Value>>,
 }
 
 /// Top-level table names, for "did you mean" on unknown sections.
-pub const TOP_LEVEL_KEYS: [&str; 8] = [
+pub const TOP_LEVEL_KEYS: [&str; 9] = [
     "simulation",
     "network",
     "region",
@@ -50,6 +81,7 @@ pub const TOP_LEVEL_KEYS: [&str; 8] = [
     "fault_process",
     "report",
     "check",
+    "sweep",
 ];
 
 /// `[simulation]`.
@@ -453,12 +485,17 @@ pub struct ReportSection {
     pub timeline_metric: Option<Spanned<String>>,
 }
 
-/// `[[check]]`: `metric` compared with `max` and/or `min`.
+/// `[[check]]`: an expression (`assert = "latency.read.p99 < 25ms"`), or `metric` compared
+/// with `max` and/or `min`.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CheckSection {
+    /// `metric op threshold`, e.g. `"latency.read.p99 < 25ms"` or `"cache.hit_ratio >= 80%"`.
+    #[serde(default)]
+    pub assert: Option<Spanned<String>>,
     /// Metric path, e.g. `latency.read.p99` or `net.dropped.partition`.
-    pub metric: Spanned<String>,
+    #[serde(default)]
+    pub metric: Option<Spanned<String>>,
     /// Upper bound (inclusive), with units for durations (`"25ms"`).
     #[serde(default)]
     pub max: Option<Spanned<Quantity>>,

@@ -7,102 +7,12 @@
 //! simulated milliseconds, well under a second in a debug build) in fresh temporary
 //! directories, and inspect its exit code, stdout, stderr and files.
 
+mod common;
+
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-use std::sync::atomic::{AtomicU32, Ordering};
 
-/// 300 ms of 2 clients at 200/s against 2 servers: about 500 events.
-const TINY: &str = r#"
-[simulation]
-name = "tiny"
-seed = 3
-duration = "300ms"
-
-[[group]]
-name = "clients"
-count = 2
-role = "client"
-target = "servers"
-workload = { rate = "200/s" }
-
-[[group]]
-name = "servers"
-count = 2
-role = "server"
-service = { workers = 1, time = { dist = "exp", mean = "1ms" } }
-"#;
-
-/// A directory under the system temp dir, removed when dropped.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(label: &str) -> TempDir {
-        static NEXT: AtomicU32 = AtomicU32::new(0);
-        let n = NEXT.fetch_add(1, Ordering::Relaxed);
-        let path =
-            std::env::temp_dir().join(format!("distsim-cli-{label}-{}-{n}", std::process::id()));
-        let _ = fs::remove_dir_all(&path);
-        fs::create_dir_all(&path).expect("create temp dir");
-        TempDir(path)
-    }
-
-    /// Writes `text` to `name` inside the directory and returns its path.
-    fn write(&self, name: &str, text: &str) -> PathBuf {
-        let path = self.0.join(name);
-        fs::write(&path, text).expect("write test file");
-        path
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = fs::remove_dir_all(&self.0);
-    }
-}
-
-/// Runs `distsim args` in `dir`, with backtraces on so that a panic would be visible.
-fn distsim(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_distsim"))
-        .args(args)
-        .current_dir(dir)
-        .env("RUST_BACKTRACE", "1")
-        .output()
-        .expect("the distsim binary runs")
-}
-
-fn stdout(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
-
-fn stderr(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
-}
-
-/// Asserts the exit code, showing the output when it differs.
-#[track_caller]
-fn assert_exit(output: &Output, code: i32) {
-    assert_eq!(
-        output.status.code(),
-        Some(code),
-        "stdout:\n{}\nstderr:\n{}",
-        stdout(output),
-        stderr(output)
-    );
-}
-
-/// Asserts that `output` is a clean refusal of invalid input: exit 2, an `error:` line on
-/// stderr containing `message`, and no panic or backtrace.
-#[track_caller]
-fn assert_invalid(output: &Output, message: &str) {
-    assert_exit(output, 2);
-    let err = stderr(output);
-    assert!(err.starts_with("error: "), "{err}");
-    assert!(err.contains(message), "want {message:?} in:\n{err}");
-    assert!(!err.contains("panicked"), "{err}");
-    assert!(!err.contains("RUST_BACKTRACE"), "{err}");
-    assert!(!err.contains("stack backtrace"), "{err}");
-}
+use common::{assert_exit, assert_invalid, distsim, stderr, stdout, TempDir, TINY};
 
 fn bad_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/bad")
@@ -305,7 +215,7 @@ fn a_guard_stops_the_run_and_keeps_partial_results() {
     );
     assert_exit(&output, 1);
     let err = stderr(&output);
-    assert!(err.contains("error: the run stopped early"), "{err}");
+    assert!(err.contains("error: the results are partial"), "{err}");
     assert!(err.contains("max_events"), "{err}");
     assert!(
         err.contains("partial results (marked partial) are in out"),
@@ -751,4 +661,54 @@ fn cache_study_refuses_bad_input() {
         !dir.0.join("out").exists(),
         "nothing is written on bad input"
     );
+}
+
+// Goal: a size that holds the whole catalogue is a warning (the run still succeeds): every
+// policy would only take compulsory misses there. Method: 100% of the working set, and an
+// absolute size larger than the 50-object trace with --working-set.
+#[test]
+fn cache_study_warns_when_everything_fits() {
+    let dir = TempDir::new("cache-fits");
+    fs::write(dir.0.join("t.oracleGeneral"), oracle_records(500)).expect("trace");
+    let output = distsim(
+        &dir.0,
+        &[
+            "cache",
+            "t.oracleGeneral",
+            "--policies",
+            "lru",
+            "--sizes",
+            "100%",
+            "-q",
+        ],
+    );
+    assert_exit(&output, 0);
+    assert!(
+        stderr(&output).contains("holds the whole catalogue"),
+        "{}",
+        stderr(&output)
+    );
+    let output = distsim(
+        &dir.0,
+        &[
+            "cache",
+            "t.oracleGeneral",
+            "--sizes",
+            "1000000",
+            "--working-set",
+            "-q",
+        ],
+    );
+    assert_exit(&output, 0);
+    assert!(
+        stderr(&output).contains("holds the whole catalogue"),
+        "{}",
+        stderr(&output)
+    );
+    let output = distsim(
+        &dir.0,
+        &["cache", "t.oracleGeneral", "--sizes", "1000", "-q"],
+    );
+    assert_exit(&output, 0);
+    assert!(!stderr(&output).contains("warning"), "{}", stderr(&output));
 }

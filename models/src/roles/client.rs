@@ -6,24 +6,38 @@
 //! requests outstanding per client, each followed by a think time). Each request picks a key,
 //! an operation and a value size from the workload, and a target node by the routing rule.
 //!
+//! Or the client replays a trace ([`Load::Trace`], [`Client::replaying`]): the trace's records
+//! are the requests (key, value size, operation), sent at the trace's times divided by a speed
+//! (open loop) or as fast as answers come (a closed loop without think time); see
+//! [`crate::workload::replay`]. At the trace's end the client stops sending; the run goes on.
+//! A read error part-way stops it the same way and is reported to the run's
+//! [`TraceErrorLog`](crate::workload::replay::TraceErrorLog).
+//!
 //! Records, in nanoseconds: `latency.<op>` (end-to-end, successful requests) and `latency.all`;
 //! counters `client.requests`, `client.responses.<status>`, `client.timeouts` and
-//! `client.late_responses` (answers that arrive after their timeout fired).
+//! `client.late_responses` (answers that arrive after their timeout fired). A replaying client
+//! also counts `client.trace_requests` (records sent), `client.trace_errors` (replays ended by
+//! a read error) and `client.trace_skipped` (records due while the client was down).
 //!
 //! **Limitations:** no retries, hedging or backoff (the resilience models add them); a timed-out
-//! request is abandoned, and its server keeps working on it.
+//! request is abandoned, and its server keeps working on it. A replaying client that crashes
+//! keeps its place in the trace; at its restart a timed replay skips the records that fell due
+//! while it was down (the trace's clock kept running), and a fast replay carries on.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
 use rand::Rng;
 use sim_core::{
-    CounterId, Ctx, Distribution, HistogramId, Node, NodeId, SimDuration, TimerId, TimerTag, Unit,
+    CounterId, Ctx, Distribution, HistogramId, Node, NodeId, SimDuration, SimTime, TimerId,
+    TimerTag, Unit,
 };
 
 use crate::balancing::{Backends, Balancer, BalancerSpec, EwmaDecay};
 use crate::msg::{Msg, Request, Response, Status};
 use crate::placement::SharedPlacement;
+use crate::workload::replay::{FeedItem, TraceFeed, TracePace};
+use crate::workload::trace::TraceRecord;
 use crate::workload::{
     sample_size, ArrivalClock, Arrivals, ClosedLoop, KeyId, KeyPopularity, Op, OpMix,
 };
@@ -76,6 +90,9 @@ pub enum Load {
     Open(Arrivals),
     /// Closed loop: a fixed number outstanding, with think time.
     Closed(ClosedLoop),
+    /// A trace replay: each client's records come from its own [`TraceFeed`]
+    /// ([`Client::replaying`]); `keys`, `mix` and `value_size` are not used.
+    Trace(TracePace),
 }
 
 /// Everything a client group shares.
@@ -116,6 +133,27 @@ struct Metrics {
     miss: CounterId,
     timeouts: CounterId,
     late: CounterId,
+    /// A replaying client's counters.
+    trace: Option<TraceMetrics>,
+}
+
+/// A replaying client's counters.
+#[derive(Clone, Copy, Debug)]
+struct TraceMetrics {
+    requests: CounterId,
+    errors: CounterId,
+    skipped: CounterId,
+}
+
+/// A replaying client's place in its trace.
+#[derive(Debug)]
+struct Replay {
+    feed: TraceFeed,
+    pace: TracePace,
+    /// Timed replays: when trace time 0 is (the client's first start).
+    start: Option<SimTime>,
+    /// Timed replays: the next record and when it is due, waiting for its timer.
+    pending: Option<(SimTime, TraceRecord)>,
 }
 
 /// What a client remembers about an outstanding request.
@@ -131,6 +169,8 @@ struct Outstanding {
 /// Timer tags: the next open-loop arrival, a closed-loop slot's think time, or a timeout.
 const TAG_ARRIVAL: u64 = 0;
 const TAG_THINK: u64 = 1;
+/// A timed replay's next record is due.
+const TAG_TRACE: u64 = 2;
 /// Timeout tags are `TAG_TIMEOUT_BASE + request id`.
 const TAG_TIMEOUT_BASE: u64 = 1 << 62;
 
@@ -149,6 +189,8 @@ pub struct Client {
     /// The target group's placement, for [`Routing::Placement`]: this run's, shared with the
     /// group's other clients and changed by the run's membership timeline.
     placement: Option<SharedPlacement>,
+    /// The trace being replayed, with [`Load::Trace`].
+    replay: Option<Replay>,
     metrics: Option<Metrics>,
 }
 
@@ -157,15 +199,49 @@ impl Client {
     /// routing by `placement` (this run's placement of the target group) when its routing is
     /// [`Routing::Placement`].
     ///
-    /// Panics if placement routing has no placement: scenarios pair them when validating.
+    /// Panics if placement routing has no placement (scenarios pair them when validating), or
+    /// if the load is a trace replay, which needs [`Client::replaying`].
     pub fn new(config: Arc<ClientConfig>, index: u32, placement: Option<SharedPlacement>) -> Self {
+        assert!(
+            !matches!(config.load, Load::Trace(_)),
+            "a trace replay needs its feed: use Client::replaying"
+        );
+        Self::build(config, index, placement, None)
+    }
+
+    /// Like [`Client::new`], for a client replaying `feed` (its share of the trace) with
+    /// [`Load::Trace`]. Panics if the load is not a trace replay.
+    pub fn replaying(
+        config: Arc<ClientConfig>,
+        index: u32,
+        placement: Option<SharedPlacement>,
+        feed: TraceFeed,
+    ) -> Self {
+        let Load::Trace(pace) = config.load else {
+            panic!("a trace feed needs a trace load");
+        };
+        let replay = Replay {
+            feed,
+            pace,
+            start: None,
+            pending: None,
+        };
+        Self::build(config, index, placement, Some(replay))
+    }
+
+    fn build(
+        config: Arc<ClientConfig>,
+        index: u32,
+        placement: Option<SharedPlacement>,
+        replay: Option<Replay>,
+    ) -> Self {
         assert!(
             config.routing != Routing::Placement || placement.is_some(),
             "placement routing needs the target group's placement"
         );
         let clock = match &config.load {
             Load::Open(arrivals) => Some(ArrivalClock::new(arrivals.clone())),
-            Load::Closed(_) => None,
+            Load::Closed(_) | Load::Trace(_) => None,
         };
         let n_targets = config.targets.len().max(1);
         Client {
@@ -176,6 +252,7 @@ impl Client {
             outstanding: HashMap::new(),
             balancer: Self::fresh_balancer(&config),
             placement,
+            replay,
             metrics: None,
             config,
         }
@@ -190,7 +267,7 @@ impl Client {
         Some((backends, balancing.policy.build()))
     }
 
-    fn register(ctx: &mut Ctx<'_, Msg>) -> Metrics {
+    fn register(ctx: &mut Ctx<'_, Msg>, replaying: bool) -> Metrics {
         let latency = [Op::Read, Op::Write, Op::Delete]
             .map(|op| ctx.histogram(&format!("latency.{}", op.name()), Unit::Nanoseconds));
         Metrics {
@@ -203,6 +280,12 @@ impl Client {
             miss: ctx.counter("client.responses.miss"),
             timeouts: ctx.counter("client.timeouts"),
             late: ctx.counter("client.late_responses"),
+            // Only replaying clients have these, so other scenarios' results do not change.
+            trace: replaying.then(|| TraceMetrics {
+                requests: ctx.counter("client.trace_requests"),
+                errors: ctx.counter("client.trace_errors"),
+                skipped: ctx.counter("client.trace_skipped"),
+            }),
         }
     }
 
@@ -221,9 +304,122 @@ impl Client {
     }
 
     fn think_then_send(&mut self, ctx: &mut Ctx<'_, Msg>) {
-        if let Load::Closed(closed) = &self.config.load {
-            let think = closed.think_time.sample_duration(ctx.rng());
-            ctx.set_timer(think, TimerTag(TAG_THINK));
+        match &self.config.load {
+            Load::Closed(closed) => {
+                let think = closed.think_time.sample_duration(ctx.rng());
+                ctx.set_timer(think, TimerTag(TAG_THINK));
+            }
+            Load::Trace(TracePace::AsFastAsPossible(_)) => self.send_next_record(ctx),
+            Load::Open(_) | Load::Trace(TracePace::Timestamps(_)) => {}
+        }
+    }
+
+    /// The next record of the client's share of the trace; `None` once the trace has ended
+    /// or failed (a failure is counted here, and logged by the feed).
+    fn next_record(&mut self, ctx: &mut Ctx<'_, Msg>) -> Option<(u64, TraceRecord)> {
+        let replay = self.replay.as_mut().expect("a trace load has a replay");
+        match replay.feed.next(ctx.id(), ctx.now()) {
+            FeedItem::Record(next) => Some((next.offset_ns, next.record)),
+            FeedItem::Failed => {
+                let trace = self
+                    .metrics()
+                    .trace
+                    .expect("a replaying client has trace metrics");
+                ctx.count(trace.errors, 1);
+                None
+            }
+            FeedItem::Ended => None,
+        }
+    }
+
+    /// A fast replay: sends the next record now, if there is one.
+    fn send_next_record(&mut self, ctx: &mut Ctx<'_, Msg>) {
+        if let Some((_, record)) = self.next_record(ctx) {
+            self.send_record(ctx, record);
+        }
+    }
+
+    fn send_record(&mut self, ctx: &mut Ctx<'_, Msg>, record: TraceRecord) {
+        let trace = self
+            .metrics()
+            .trace
+            .expect("a replaying client has trace metrics");
+        ctx.count(trace.requests, 1);
+        self.send(ctx, record.key, record.op, record.size_bytes);
+    }
+
+    /// A timed replay: makes sure the next record is pending and its timer set. Records due
+    /// before `skip_before` (the restart time, after a crash) are skipped and counted.
+    fn schedule_record(&mut self, ctx: &mut Ctx<'_, Msg>, skip_before: Option<SimTime>) {
+        let Some(replay) = self.replay.as_ref() else {
+            return;
+        };
+        let TracePace::Timestamps(speed) = replay.pace else {
+            return;
+        };
+        let start = replay.start.expect("a timed replay has started");
+        loop {
+            let pending = match self.replay.as_ref().and_then(|r| r.pending) {
+                Some(pending) => pending,
+                None => {
+                    let Some((offset_ns, record)) = self.next_record(ctx) else {
+                        return;
+                    };
+                    // Past the end of simulated time: it could never be sent.
+                    let Some(due) = speed.scale(offset_ns).and_then(|d| start.checked_add(d))
+                    else {
+                        return;
+                    };
+                    (due, record)
+                }
+            };
+            let replay = self.replay.as_mut().expect("checked above");
+            if skip_before.is_some_and(|restart| pending.0 < restart) {
+                replay.pending = None;
+                let trace = self
+                    .metrics()
+                    .trace
+                    .expect("a replaying client has trace metrics");
+                ctx.count(trace.skipped, 1);
+                continue;
+            }
+            replay.pending = Some(pending);
+            // A record earlier than its predecessor is sent at once.
+            ctx.set_timer(pending.0.saturating_since(ctx.now()), TimerTag(TAG_TRACE));
+            return;
+        }
+    }
+
+    /// A timed replay's pending record is due: send it and schedule the next.
+    fn on_record_due(&mut self, ctx: &mut Ctx<'_, Msg>) {
+        let replay = self
+            .replay
+            .as_mut()
+            .expect("only a timed replay sets record timers");
+        let (due, record) = replay
+            .pending
+            .take()
+            .expect("a record timer has a pending record");
+        assert!(due <= ctx.now(), "a record is sent no earlier than due");
+        self.send_record(ctx, record);
+        self.schedule_record(ctx, None);
+    }
+
+    /// Starts (or, after a restart, resumes) the replay.
+    fn start_replay(&mut self, ctx: &mut Ctx<'_, Msg>) {
+        let now = ctx.now();
+        let replay = self.replay.as_mut().expect("a trace load has a replay");
+        match replay.pace {
+            TracePace::Timestamps(_) => {
+                let restart = replay.start.is_some().then_some(now);
+                replay.start.get_or_insert(now);
+                self.schedule_record(ctx, restart);
+            }
+            TracePace::AsFastAsPossible(concurrency) => {
+                for _ in 0..concurrency.get() {
+                    self.send_next_record(ctx);
+                }
+            }
         }
     }
 
@@ -264,11 +460,17 @@ impl Client {
         (target, None)
     }
 
+    /// Sends a request sampled from the workload.
     fn send_request(&mut self, ctx: &mut Ctx<'_, Msg>) {
-        let metrics = self.metrics();
         let key = self.keys.sample(ctx.rng());
         let op = self.config.mix.sample(ctx.rng());
         let value_bytes = sample_size(&self.config.value_size, ctx.rng());
+        self.send(ctx, key, op, value_bytes);
+    }
+
+    /// Sends a request for `key` to its target.
+    fn send(&mut self, ctx: &mut Ctx<'_, Msg>, key: KeyId, op: Op, value_bytes: u32) {
+        let metrics = self.metrics();
         let (mut target, backend) = self.pick_target(ctx, key.0);
         let mut cache = None;
         if !self.config.store.is_empty() && op != Op::Read {
@@ -382,7 +584,7 @@ impl Node for Client {
 
     fn on_start(&mut self, ctx: &mut Ctx<'_, Msg>) {
         if self.metrics.is_none() {
-            self.metrics = Some(Self::register(ctx));
+            self.metrics = Some(Self::register(ctx, self.replay.is_some()));
         }
         if self.config.targets.is_empty() {
             return;
@@ -394,6 +596,7 @@ impl Node for Client {
                     self.think_then_send(ctx);
                 }
             }
+            Load::Trace(_) => self.start_replay(ctx),
         }
     }
 
@@ -410,6 +613,7 @@ impl Node for Client {
                 self.schedule_arrival(ctx);
             }
             TAG_THINK => self.send_request(ctx),
+            TAG_TRACE => self.on_record_due(ctx),
             timeout => {
                 let id = timeout - TAG_TIMEOUT_BASE;
                 if let Some(outstanding) = self.outstanding.remove(&id) {

@@ -12,8 +12,9 @@
 //! - [`KeyPopularity`]: which [`KeyId`] a request targets (uniform, Zipf, hotspot,
 //!   sequential).
 //! - [`OpMix`] and [`sample_size`]: the read/write/delete split and value sizes.
-//! - [`trace`]: replaying recorded requests (CSV and libCacheSim's oracleGeneral, plain or
-//!   zstd-compressed) instead of sampling them.
+//! - [`trace`]: reading recorded requests (CSV and libCacheSim's oracleGeneral, plain or
+//!   zstd-compressed), and [`replay`]: pacing them as a client's workload (at the trace's
+//!   times, scaled, or as fast as answers come) instead of sampling requests.
 //!
 //! Every draw comes from the [`SimRng`](sim_core::SimRng) the caller hands in (by convention
 //! a [`StreamKind::Workload`](sim_core::rng::StreamKind::Workload) stream), so the same seed
@@ -51,6 +52,7 @@
 mod arrivals;
 mod keys;
 mod mix;
+pub mod replay;
 mod schedule;
 pub mod trace;
 mod zipf;

@@ -121,7 +121,7 @@ const DECADES_FOR_125: i32 = 4;
 /// power of ten (only powers of ten on a wide axis), and light grid lines at every multiple
 /// 1..9 of a power of ten. Plotters' own log ticks start at the first power of ten and can
 /// repeat one through rounding, so they are computed here.
-fn log_key_points(low: f64, high: f64) -> (Vec<f64>, Vec<f64>) {
+pub(super) fn log_key_points(low: f64, high: f64) -> (Vec<f64>, Vec<f64>) {
     assert!(
         low > 0.0 && low < high,
         "a log axis has a positive, non-empty range"

@@ -13,6 +13,8 @@ mod load;
 mod mrc;
 mod placement;
 mod raster;
+mod sweep;
+mod sweep_heatmap;
 mod timeline;
 
 use plotters::chart::MeshStyle;
@@ -57,7 +59,7 @@ pub(crate) const TEXT: RGBColor = RGBColor(0x33, 0x33, 0x33);
 /// Secondary text (subtitles, notes).
 pub(crate) const MUTED: RGBColor = RGBColor(0x77, 0x77, 0x77);
 /// Major and minor grid lines.
-const GRID_BOLD: RGBColor = RGBColor(0xdd, 0xdd, 0xdd);
+pub(crate) const GRID_BOLD: RGBColor = RGBColor(0xdd, 0xdd, 0xdd);
 const GRID_LIGHT: RGBColor = RGBColor(0xf2, 0xf2, 0xf2);
 /// Minor grid lines between two major ones: a hint of scale without a grey haze.
 const LIGHT_LINES_MAX: usize = 4;
@@ -133,6 +135,26 @@ pub(crate) fn render_miss_ratio_curve(
     render(&mrc::MissRatioCurve::new(study))
 }
 
+/// Draws a sweep's comparative plots: the latency percentiles of every variant, the bar chart
+/// of p50 / p99 / p99.9 with confidence whiskers, and for a two-axis grid the heat map of
+/// `heat` (a metric path).
+pub(crate) fn render_sweep(
+    sweep: &crate::sweep::SweepData,
+    primary: &str,
+    heat: Option<&str>,
+) -> Result<Vec<Plot>, ReportError> {
+    let mut plots = vec![
+        render(&sweep::SweepLatency::new(sweep, primary))?,
+        render(&sweep::SweepBars::new(sweep, primary))?,
+    ];
+    if let Some(metric) = heat {
+        plots.push(render(&sweep_heatmap::SweepHeatmap::new(
+            sweep, metric, primary,
+        ))?);
+    }
+    Ok(plots)
+}
+
 /// The bundled font, parsed once per process and registered with plotters' font table (whose
 /// text-size estimates lay out legends and axes).
 fn font() -> ab_glyph::FontRef<'static> {
@@ -205,6 +227,8 @@ pub(crate) enum Swatch {
     Line(RGBColor),
     /// A dashed line, for markers such as instantaneous faults or means.
     Dashed(RGBColor),
+    /// A dotted line, for a series told apart from same-coloured ones by its dash.
+    Dotted(RGBColor),
     /// A filled box at an opacity, for bars and shaded bands.
     Fill(RGBColor, f64),
 }
@@ -317,6 +341,15 @@ fn draw_swatch<DB: DrawingBackend>(
                 let end = (start + 6).min(SWATCH_PX);
                 root.draw(&PathElement::new(
                     vec![(x + start, y), (x + end, y)],
+                    color.stroke_width(2),
+                ))?;
+            }
+            Ok(())
+        }
+        Swatch::Dotted(color) => {
+            for start in (0..SWATCH_PX).step_by(6) {
+                root.draw(&PathElement::new(
+                    vec![(x + start, y), (x + start + 2, y)],
                     color.stroke_width(2),
                 ))?;
             }

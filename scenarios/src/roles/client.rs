@@ -1,17 +1,29 @@
 //! The `client` role's parameters: `target`, `workload`, `routing`, `timeout`.
+//!
+//! A `workload` either samples requests (arrivals or a closed loop, keys, mix, sizes) or
+//! replays a trace file (`trace`, `speed`, `csv`, `concurrency`). A trace is checked when the
+//! scenario loads (its format is known, it opens, its first record reads) and opened afresh
+//! by every client of every run, in [`Scenario::build`](crate::Scenario::build).
 
+use std::fs::File;
+use std::num::NonZeroU32;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use models::balancing::{BalancerSpec, EwmaDecay, BALANCERS};
 use models::msg::Msg;
 use models::roles::client::ClientBalancing;
 use models::roles::{Client, ClientConfig, Load, Routing};
+use models::workload::replay::{Speed, TraceFeed, TracePace, TraceRecords, TraceShare};
+use models::workload::trace::{
+    trace_format_of, TraceConfig, TraceError, TraceFormat, TraceReader, ZeroSize,
+};
 use models::workload::{Arrivals, ClosedLoop, KeyPopularity, Op, OpMix, RateShape};
 use serde::Deserialize;
 use sim_core::{Distribution, Node, SimDuration, SimTime};
 
 use super::{OfferedLoad, Params, RoleBuilder, RoleContext, RunContext};
-use crate::diag::{suggest, Diagnostic};
+use crate::diag::{suggest, Diagnostic, Source};
 use crate::quantity::{distribution, Dimension};
 use crate::schema::DistSpec;
 use crate::units::{parse_duration, parse_rate_per_s};
@@ -20,7 +32,7 @@ pub(super) const CLIENT_PARAMS: &[(&str, &str)] = &[
     ("target", "the group (or selector) requests go to"),
     (
         "workload",
-        "arrivals or closed loop, keys, operation mix, value sizes",
+        "arrivals or closed loop, keys, operation mix, value sizes; or a trace to replay",
     ),
     (
         "routing",
@@ -68,6 +80,13 @@ struct WorkloadSpec {
     delete: Option<f64>,
     #[serde(default)]
     value_size: Option<DistSpec>,
+    #[serde(default)]
+    trace: Option<String>,
+    /// A number, or `"max"`: checked by hand for a clearer message than an untagged enum's.
+    #[serde(default)]
+    speed: Option<toml::Value>,
+    #[serde(default)]
+    csv: Option<String>,
 }
 
 /// `keys = { dist = "zipf", n = 1_000_000, s = 0.99 }` as written.
@@ -171,23 +190,26 @@ pub(super) fn parse_client(
             format!("invalid `workload`: {message}"),
         )
     };
-    let load = parse_load(&spec).map_err(fail)?;
-    let keys = parse_keys(spec.keys.as_ref()).map_err(fail)?;
-    let (read, write, delete) = match (spec.read, spec.write, spec.delete) {
-        (None, None, None) => (1.0, 0.0, 0.0),
-        (read, write, delete) => (
-            read.unwrap_or(0.0),
-            write.unwrap_or(0.0),
-            delete.unwrap_or(0.0),
-        ),
+    let (load, keys, mix, value_size, trace) = match &spec.trace {
+        None => {
+            let (load, keys, mix, value_size) = parse_sampled(&spec).map_err(fail)?;
+            (load, keys, mix, value_size, None)
+        }
+        Some(_) => {
+            let n_clients = trace_clients(context)?;
+            let (pace, plan) = parse_trace(source, &spec, n_clients).map_err(fail)?;
+            // The trace gives keys, operations and sizes; these only fill the config.
+            let keys = KeyPopularity::uniform(1_000_000).expect("a valid key count");
+            let mix = OpMix::new(1.0, 0.0, 0.0).expect("reads only is a valid mix");
+            let value_size = Distribution::constant(1024.0).expect("1 KiB is a valid constant");
+            (Load::Trace(pace), keys, mix, value_size, Some(plan))
+        }
     };
-    let mix = OpMix::new(read, write, delete).map_err(|e| fail(("", e.to_string())))?;
-    let value_size = match &spec.value_size {
-        None => Distribution::constant(1024.0).expect("1 KiB is a valid constant"),
-        Some(dist) => distribution(dist, Dimension::Size)
-            .map_err(|e| fail(("value_size", format!("value_size: {e}"))))?,
-    };
-    if matches!(load, Load::Closed(_)) && timeout.is_none() {
+    let closed = matches!(
+        load,
+        Load::Closed(_) | Load::Trace(TracePace::AsFastAsPossible(_))
+    );
+    if closed && timeout.is_none() {
         params.warn(
             "a closed-loop client without `timeout` loses a slot for the rest of the run each \
              time a request or its answer is lost (a crash, a partition, a full queue that drops)",
@@ -208,7 +230,272 @@ pub(super) fn parse_client(
     Ok(Box::new(ClientBuilder {
         config: Arc::new(config),
         placement,
+        trace,
     }))
+}
+
+/// A sampled workload: its load, keys, operation mix and value sizes.
+fn parse_sampled(
+    spec: &WorkloadSpec,
+) -> Result<(Load, KeyPopularity, OpMix, Distribution), FieldError> {
+    for (given, key) in [(spec.speed.is_some(), "speed"), (spec.csv.is_some(), "csv")] {
+        if given {
+            return Err((
+                key,
+                format!("`{key}` goes with `trace` (a trace replay), and would be ignored"),
+            ));
+        }
+    }
+    let load = parse_load(spec)?;
+    let keys = parse_keys(spec.keys.as_ref())?;
+    let (read, write, delete) = match (spec.read, spec.write, spec.delete) {
+        (None, None, None) => (1.0, 0.0, 0.0),
+        (read, write, delete) => (
+            read.unwrap_or(0.0),
+            write.unwrap_or(0.0),
+            delete.unwrap_or(0.0),
+        ),
+    };
+    let mix = OpMix::new(read, write, delete).map_err(|e| ("", e.to_string()))?;
+    let value_size = match &spec.value_size {
+        None => Distribution::constant(1024.0).expect("1 KiB is a valid constant"),
+        Some(dist) => distribution(dist, Dimension::Size)
+            .map_err(|e| ("value_size", format!("value_size: {e}")))?,
+    };
+    Ok((load, keys, mix, value_size))
+}
+
+/// Most clients one group may replay a trace with: each opens the trace and holds its own
+/// reader (a 1 MiB buffer, plus up to 8 MiB of zstd window), and decodes the whole trace, so
+/// 64 clients already cost about 576 MiB and 64 passes. More are never needed: a timed replay
+/// sends at any rate from one client, and a fast one takes `concurrency`.
+const TRACE_CLIENTS_MAX: u32 = 64;
+
+/// The number of clients in the group, which share the trace; at most [`TRACE_CLIENTS_MAX`].
+fn trace_clients(context: &RoleContext<'_>) -> Result<NonZeroU32, Diagnostic> {
+    let count = &context.group.count;
+    let n = u32::try_from(*count.get_ref())
+        .ok()
+        .and_then(NonZeroU32::new)
+        .expect("group counts are validated before roles parse");
+    if n.get() > TRACE_CLIENTS_MAX {
+        return Err(Diagnostic::error(
+            context.source,
+            count.span(),
+            format!(
+                "a client group replaying a trace has at most {TRACE_CLIENTS_MAX} nodes (each \
+                 opens the trace and reads all of it), got {n}"
+            ),
+        )
+        .with_help(
+            "one client replays a trace at any rate; for more requests in flight with \
+             speed = \"max\", raise `concurrency`",
+        ));
+    }
+    Ok(n)
+}
+
+/// Workload keys a trace replay takes from the trace instead, and why each is refused.
+const TRACE_EXCLUDES: [(&str, &str); 13] = [
+    (
+        "arrivals",
+        "requests are sent at the trace's times (see `speed`)",
+    ),
+    (
+        "rate",
+        "requests are sent at the trace's times (see `speed`)",
+    ),
+    ("on", "requests are sent at the trace's times (see `speed`)"),
+    (
+        "off",
+        "requests are sent at the trace's times (see `speed`)",
+    ),
+    (
+        "points",
+        "requests are sent at the trace's times (see `speed`)",
+    ),
+    (
+        "shape",
+        "requests are sent at the trace's times (see `speed`)",
+    ),
+    (
+        "repeat",
+        "requests are sent at the trace's times (see `speed`)",
+    ),
+    ("think_time", "a trace replay has no think time"),
+    ("keys", "keys come from the trace"),
+    ("read", "operations come from the trace"),
+    ("write", "operations come from the trace"),
+    ("delete", "operations come from the trace"),
+    ("value_size", "value sizes come from the trace"),
+];
+
+/// A trace workload: its pace, and the checked trace every run's clients open.
+fn parse_trace(
+    source: &Source,
+    spec: &WorkloadSpec,
+    n_clients: NonZeroU32,
+) -> Result<(TracePace, TracePlan), FieldError> {
+    let given = [
+        spec.arrivals.is_some(),
+        spec.rate.is_some(),
+        spec.on.is_some(),
+        spec.off.is_some(),
+        spec.points.is_some(),
+        spec.shape.is_some(),
+        spec.repeat.is_some(),
+        spec.think_time.is_some(),
+        spec.keys.is_some(),
+        spec.read.is_some(),
+        spec.write.is_some(),
+        spec.delete.is_some(),
+        spec.value_size.is_some(),
+    ];
+    if let Some(((key, why), _)) = TRACE_EXCLUDES.iter().zip(given).find(|(_, given)| *given) {
+        return Err((
+            key,
+            format!("`{key}` cannot be combined with `trace`: {why}"),
+        ));
+    }
+    let pace = parse_pace(spec)?;
+    let written = spec.trace.as_deref().expect("called for a trace workload");
+    let path = scenario_dir(source).join(written);
+    let plan = TracePlan::check(&path, spec.csv.as_deref(), n_clients)?;
+    let untimed = matches!(&plan.config.format, TraceFormat::Csv(csv) if csv.time.is_none());
+    if untimed && matches!(pace, TracePace::Timestamps(_)) {
+        let field = if spec.csv.is_some() { "csv" } else { "trace" };
+        return Err((
+            field,
+            format!(
+                "the CSV trace {} is read without a time column, so a replay at its times \
+                 would send every request at once; name one in `csv` (e.g. \"time=1,key=2\") \
+                 or replay with speed = \"max\"",
+                path.display()
+            ),
+        ));
+    }
+    Ok((pace, plan))
+}
+
+/// `speed` (and `concurrency`, which goes with `speed = "max"`).
+fn parse_pace(spec: &WorkloadSpec) -> Result<TracePace, FieldError> {
+    let speed = match &spec.speed {
+        None => None,
+        Some(toml::Value::String(word)) if word == "max" => {
+            let concurrency = spec.concurrency.unwrap_or(1);
+            let concurrency = NonZeroU32::new(concurrency).ok_or((
+                "concurrency",
+                "trace concurrency must be >= 1, got 0".to_string(),
+            ))?;
+            return Ok(TracePace::AsFastAsPossible(concurrency));
+        }
+        Some(toml::Value::Float(speed)) => Some(*speed),
+        Some(toml::Value::Integer(speed)) => Some(*speed as f64),
+        Some(other) => {
+            let got = match other {
+                toml::Value::String(word) => format!("{word:?}"),
+                value => format!("a {}", value.type_str()),
+            };
+            return Err((
+                "speed",
+                format!(
+                    "speed must be a number > 0 (2.0 replays twice as fast) or \"max\" (as fast \
+                     as answers come), got {got}"
+                ),
+            ));
+        }
+    };
+    if spec.concurrency.is_some() {
+        return Err((
+            "concurrency",
+            "`concurrency` goes with speed = \"max\"; a replay at the trace's times sends \
+             each request when it is due"
+                .to_string(),
+        ));
+    }
+    let speed = match speed {
+        None => Speed::ONE,
+        Some(speed) => Speed::new(speed).map_err(|e| ("speed", e.to_string()))?,
+    };
+    Ok(TracePace::Timestamps(speed))
+}
+
+/// The directory of the scenario file `source` was read from, which trace paths are relative
+/// to (empty, meaning the working directory, for a bare file name).
+fn scenario_dir(source: &Source) -> PathBuf {
+    let file = source
+        .name
+        .strip_suffix(crate::SET_NOTE)
+        .unwrap_or(&source.name);
+    Path::new(file)
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_default()
+}
+
+/// A checked trace: where it is and how to read it.
+struct TracePlan {
+    path: PathBuf,
+    config: TraceConfig,
+    /// The clients of the group, which split the trace's records between them.
+    n_clients: NonZeroU32,
+}
+
+impl TracePlan {
+    /// Checks the trace at `path`: its format is known from its name, it opens, and its first
+    /// record reads (so a bad header or a file of another format fails now, not mid-run).
+    fn check(path: &Path, csv: Option<&str>, n_clients: NonZeroU32) -> Result<Self, FieldError> {
+        // The same `csv` syntax as `distsim cache --csv`, whose parser names its flag.
+        let csv_config = crate::cache_study::parse_csv_spec(csv.unwrap_or(""))
+            .map_err(|e| ("csv", e.0.replace("--csv item", "`csv` item")))?;
+        let (format, compression) =
+            trace_format_of(path, csv_config).map_err(|e| ("trace", e.to_string()))?;
+        if csv.is_some() && !matches!(format, TraceFormat::Csv(_)) {
+            return Err((
+                "csv",
+                format!(
+                    "`csv` applies to CSV traces, and {} is not one (its name does not end in \
+                     .csv or .csv.zst)",
+                    path.display()
+                ),
+            ));
+        }
+        // Every record is a request: unlike `distsim cache`, size-0 records are kept.
+        let plan = TracePlan {
+            path: path.to_path_buf(),
+            config: TraceConfig {
+                format,
+                compression,
+                zero_size: ZeroSize::Keep,
+            },
+            n_clients,
+        };
+        let file = File::open(path).map_err(|e| {
+            (
+                "trace",
+                format!("cannot open trace {}: {e}", path.display()),
+            )
+        })?;
+        let first =
+            TraceReader::new(file, plan.config.clone()).and_then(|mut reader| reader.next_record());
+        match first {
+            Ok(Some(_)) => Ok(plan),
+            Ok(None) => Err(("trace", format!("trace {} has no records", path.display()))),
+            Err(e) => Err(("trace", format!("trace {}: {e}", path.display()))),
+        }
+    }
+
+    /// The trace's records, opened afresh (for one client of one run). A trace that can no
+    /// longer be opened yields its error as its only item, so the run reports it.
+    fn open(&self) -> TraceRecords {
+        let reader = File::open(&self.path)
+            .map_err(|source| TraceError::Read { offset: 0, source })
+            .and_then(|file| TraceReader::new(file, self.config.clone()));
+        match reader {
+            Ok(reader) => Box::new(reader),
+            Err(error) => Box::new(std::iter::once(Err(error))),
+        }
+    }
 }
 
 /// A workload error: the field at fault (dotted, `""` for the whole workload) and what is
@@ -416,6 +703,8 @@ struct ClientBuilder {
     config: Arc<ClientConfig>,
     /// The target group, when the client routes by its placement.
     placement: Option<String>,
+    /// The trace the group's clients replay, with a trace workload.
+    trace: Option<TracePlan>,
 }
 
 impl RoleBuilder for ClientBuilder {
@@ -426,7 +715,17 @@ impl RoleBuilder for ClientBuilder {
                 .expect("every placed group has a placement in every run")
                 .clone()
         });
-        Box::new(Client::new(Arc::clone(&self.config), index, placement))
+        let config = Arc::clone(&self.config);
+        let Some(trace) = &self.trace else {
+            return Box::new(Client::new(config, index, placement));
+        };
+        let feed = TraceFeed::new(
+            trace.open(),
+            trace.path.display().to_string(),
+            TraceShare::new(index, trace.n_clients),
+            run.trace_errors.clone(),
+        );
+        Box::new(Client::replaying(config, index, placement, feed))
     }
 
     fn routes_by_placement(&self) -> Option<(&str, u64)> {
@@ -442,7 +741,7 @@ impl RoleBuilder for ClientBuilder {
                 op_fractions: [Op::Read, Op::Write, Op::Delete]
                     .map(|op| self.config.mix.fraction(op)),
             }),
-            Load::Closed(_) => None,
+            Load::Closed(_) | Load::Trace(_) => None,
         }
     }
 }

@@ -15,6 +15,7 @@ use std::ops::Range;
 use models::msg::Msg;
 use models::placement::SharedPlacement;
 use models::roles::Server;
+use models::workload::replay::TraceErrorLog;
 use serde::de::DeserializeOwned;
 use sim_core::{Node, NodeId};
 use toml::Spanned;
@@ -49,10 +50,13 @@ pub struct OfferedLoad {
 pub struct RunContext<'a> {
     /// This run's live placement of every placed group, by group name.
     pub placements: &'a BTreeMap<String, SharedPlacement>,
+    /// Where this run's trace-replaying clients report a trace that fails part-way.
+    pub trace_errors: &'a TraceErrorLog,
 }
 
-/// A parsed role, ready to build its group's nodes.
-pub trait RoleBuilder {
+/// A parsed role, ready to build its group's nodes. `Send + Sync` so a parsed scenario can be
+/// run by several threads at once (sweeps).
+pub trait RoleBuilder: Send + Sync {
     /// Node `index` of the group, for the run `run` describes.
     fn build_node(&self, index: u32, run: &RunContext<'_>) -> Box<dyn Node<Msg = Msg>>;
     /// The placed group this role routes to by key, and how many keys it uses (keys

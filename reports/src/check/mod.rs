@@ -1,0 +1,746 @@
+//! `distsim check`: assertions on a run's metrics, and comparison with a stored baseline, for CI.
+//!
+//! The input is one [`ResultsFile`] per replication (one, or R with `replications = R`), the
+//! scenario's assertions and optionally a [`Baseline`]; the output is a [`CheckReport`]: one row
+//! per assertion and per baseline metric, each with a [`Verdict`], rendered as a terminal table,
+//! `check.md` and `check.junit.xml` ([`write_check`]).
+//!
+//! # Rules
+//!
+//! Each metric becomes an [`Estimate`]: with one run its value, with R runs the mean and the
+//! half-width `h` of its 95% confidence interval `[mean - h, mean + h]` (Student t with R - 1
+//! degrees of freedom, [`crate::stats`]). With one run the interval is the single value, so every
+//! rule below reduces to comparing plain numbers.
+//!
+//! - **Assertion** `metric op threshold`: *pass* if the whole interval satisfies it, *fail* if
+//!   none of it does; an interval that straddles the threshold is *inconclusive* and the mean
+//!   decides, so noise can neither pass nor fail a build silently. For `==` the good region is
+//!   the threshold itself, for `!=` everything else. Equality is within 1e-9 (relative, at
+//!   least 1e-9 absolute): counts are whole numbers, so this only forgives float rounding.
+//! - **Baseline**: the baseline's interval `[m_b - h_b, m_b + h_b]` is widened by the tolerance
+//!   `t · |m_b|` on both sides. A metric whose good direction is down (latency) *regressed* if
+//!   the new interval lies entirely above the widened one, and *improved* if it lies entirely
+//!   below it; mirrored for metrics whose good direction is up (hit ratio); anything that
+//!   overlaps is *within tolerance*. A metric with no direction that moves out is *changed*,
+//!   never a failure. Only regressions, failed assertions and runs stopped early fail a check.
+//!
+//! It deliberately does not run anything or read scenario files: the `scenarios` crate runs
+//! the replications, validates the assertions and hands them over as plain [`Assertion`]s.
+
+mod baseline;
+mod metrics;
+mod render;
+
+pub use baseline::{
+    build_baseline, read_baseline, save_baseline, write_baseline, Baseline, BaselineMetric,
+    BASELINE_KIND, BASELINE_SCHEMA_VERSION,
+};
+pub use metrics::{
+    direction_of, metric_names, metric_value, Direction, MetricUnit, MetricValue, DERIVED_METRICS,
+    HISTOGRAM_STATS,
+};
+pub use render::{check_junit, check_markdown, check_table, write_check, CheckFiles};
+
+use crate::error::ReportError;
+use crate::results::ResultsFile;
+use crate::stats::Estimate;
+
+/// How an assertion compares a metric with its threshold.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Comparison {
+    /// `<`
+    Less,
+    /// `<=`
+    LessOrEqual,
+    /// `>`
+    Greater,
+    /// `>=`
+    GreaterOrEqual,
+    /// `==`
+    Equal,
+    /// `!=`
+    NotEqual,
+}
+
+impl Comparison {
+    /// Every comparison with its symbol.
+    pub const ALL: [(&'static str, Comparison); 6] = [
+        ("<", Comparison::Less),
+        ("<=", Comparison::LessOrEqual),
+        (">", Comparison::Greater),
+        (">=", Comparison::GreaterOrEqual),
+        ("==", Comparison::Equal),
+        ("!=", Comparison::NotEqual),
+    ];
+
+    /// The comparison written `symbol`, if any.
+    pub fn from_symbol(symbol: &str) -> Option<Comparison> {
+        Comparison::ALL
+            .iter()
+            .find(|(s, _)| *s == symbol)
+            .map(|(_, c)| *c)
+    }
+
+    /// How it is written: `<`, `<=`, `>`, `>=`, `==`, `!=`.
+    pub fn symbol(self) -> &'static str {
+        Comparison::ALL
+            .iter()
+            .find(|(_, c)| *c == self)
+            .map(|(s, _)| *s)
+            .expect("every comparison has a symbol")
+    }
+
+    /// Whether `value <op> threshold` holds.
+    pub fn holds(self, value: f64, threshold: f64) -> bool {
+        match self {
+            Comparison::Less => value < threshold,
+            Comparison::LessOrEqual => value <= threshold,
+            Comparison::Greater => value > threshold,
+            Comparison::GreaterOrEqual => value >= threshold,
+            Comparison::Equal => nearly_equal(value, threshold),
+            Comparison::NotEqual => !nearly_equal(value, threshold),
+        }
+    }
+
+    /// Whether every value of `[low, high]` satisfies the comparison.
+    fn holds_everywhere(self, low: f64, high: f64, threshold: f64) -> bool {
+        match self {
+            Comparison::Less | Comparison::LessOrEqual => self.holds(high, threshold),
+            Comparison::Greater | Comparison::GreaterOrEqual => self.holds(low, threshold),
+            Comparison::Equal => nearly_equal(low, threshold) && nearly_equal(high, threshold),
+            Comparison::NotEqual => {
+                !nearly_equal(low, threshold)
+                    && !nearly_equal(high, threshold)
+                    && (threshold < low || threshold > high)
+            }
+        }
+    }
+
+    /// Whether no value of `[low, high]` satisfies the comparison.
+    fn fails_everywhere(self, low: f64, high: f64, threshold: f64) -> bool {
+        match self {
+            Comparison::Less | Comparison::LessOrEqual => !self.holds(low, threshold),
+            Comparison::Greater | Comparison::GreaterOrEqual => !self.holds(high, threshold),
+            Comparison::Equal => {
+                !nearly_equal(low, threshold)
+                    && !nearly_equal(high, threshold)
+                    && (threshold < low || threshold > high)
+            }
+            Comparison::NotEqual => nearly_equal(low, threshold) && nearly_equal(high, threshold),
+        }
+    }
+}
+
+/// Equal up to float rounding: within 1e-9 relative, or 1e-9 absolute near zero.
+fn nearly_equal(a: f64, b: f64) -> bool {
+    (a - b).abs() <= 1e-9 * a.abs().max(b.abs()).max(1.0)
+}
+
+/// One assertion on a metric: `metric comparison threshold`, validated by the scenario loader.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Assertion {
+    /// The metric, e.g. `latency.read.p99`.
+    pub metric: String,
+    /// How it is compared.
+    pub comparison: Comparison,
+    /// The threshold in the metric's unit (nanoseconds for durations, a fraction for ratios).
+    pub threshold: f64,
+    /// The threshold as written (`25ms`, `80%`, `0`), for reports.
+    pub threshold_text: String,
+}
+
+impl Assertion {
+    /// The assertion as people write it: `latency.read.p99 < 25ms`.
+    pub fn text(&self) -> String {
+        format!(
+            "{} {} {}",
+            self.metric,
+            self.comparison.symbol(),
+            self.threshold_text
+        )
+    }
+}
+
+/// What a row of a check is about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RowKind {
+    /// An assertion from the scenario.
+    Assertion,
+    /// A metric compared with the baseline.
+    Baseline,
+    /// A run (replication) that stopped early.
+    Run,
+}
+
+impl RowKind {
+    /// Its label in tables: `assert`, `baseline`, `run`.
+    pub fn label(self) -> &'static str {
+        match self {
+            RowKind::Assertion => "assert",
+            RowKind::Baseline => "baseline",
+            RowKind::Run => "run",
+        }
+    }
+}
+
+/// The outcome of one row.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    /// The assertion holds over the whole interval.
+    Pass,
+    /// The assertion fails over the whole interval.
+    Fail,
+    /// The interval straddles the threshold and the mean satisfies the assertion.
+    InconclusivePass,
+    /// The interval straddles the threshold and the mean does not satisfy the assertion.
+    InconclusiveFail,
+    /// Within the tolerance of the baseline.
+    Within,
+    /// Better than the baseline beyond the tolerance.
+    Improved,
+    /// Worse than the baseline beyond the tolerance.
+    Regressed,
+    /// Moved beyond the tolerance, but the metric has no direction.
+    Changed,
+    /// In the baseline, not in this run: reported, not a failure.
+    Missing,
+    /// A run stopped early (a guard), so its numbers are partial.
+    Stopped,
+}
+
+impl Verdict {
+    /// Whether this row fails the check.
+    pub fn is_failure(self) -> bool {
+        matches!(
+            self,
+            Verdict::Fail | Verdict::InconclusiveFail | Verdict::Regressed | Verdict::Stopped
+        )
+    }
+
+    /// The word shown in tables; failures in capitals.
+    pub fn label(self) -> &'static str {
+        match self {
+            Verdict::Pass => "pass",
+            Verdict::Fail => "FAIL",
+            Verdict::InconclusivePass => "pass (inconclusive)",
+            Verdict::InconclusiveFail => "FAIL (inconclusive)",
+            Verdict::Within => "ok",
+            Verdict::Improved => "improved",
+            Verdict::Regressed => "REGRESSED",
+            Verdict::Changed => "changed",
+            Verdict::Missing => "missing",
+            Verdict::Stopped => "STOPPED",
+        }
+    }
+}
+
+/// One row of a check.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CheckRow {
+    /// What it is about.
+    pub kind: RowKind,
+    /// The assertion as written, the metric, or the run's seed.
+    pub name: String,
+    /// The metric it reads (empty for a run row).
+    pub metric: String,
+    /// The threshold (`< 25ms`) or the baseline value (`12.3ms ± 0.2ms`).
+    pub expected: String,
+    /// The value found (`14.1ms`, `14.1ms ± 0.3ms`, with the change from the baseline).
+    pub value: String,
+    /// The outcome.
+    pub verdict: Verdict,
+    /// One sentence on why, for failures and anything unusual; empty otherwise.
+    pub message: String,
+}
+
+/// The outcome of a check.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CheckReport {
+    /// The scenario's name.
+    pub scenario: String,
+    /// The command that reruns this check.
+    pub command: String,
+    /// Each replication's seed, in order.
+    pub seeds: Vec<u64>,
+    /// The baseline file as given, if any.
+    pub baseline_file: Option<String>,
+    /// The tolerance in percent of the baseline value.
+    pub tolerance_percent: f64,
+    /// Things worth knowing that are not failures (a baseline from an edited scenario).
+    pub notes: Vec<String>,
+    /// Assertions in scenario order, then run rows, then baseline metrics by name.
+    pub rows: Vec<CheckRow>,
+}
+
+impl CheckReport {
+    /// Rows that fail the check.
+    pub fn n_failures(&self) -> usize {
+        self.rows.iter().filter(|r| r.verdict.is_failure()).count()
+    }
+
+    /// Whether the check passes (exit code 0).
+    pub fn passed(&self) -> bool {
+        self.n_failures() == 0
+    }
+
+    /// One line: `PASS: ...` or `FAIL: ...`, with the counts that matter.
+    pub fn summary(&self) -> String {
+        let count = |kind: RowKind, verdicts: &[Verdict]| {
+            self.rows
+                .iter()
+                .filter(|r| r.kind == kind && verdicts.contains(&r.verdict))
+                .count()
+        };
+        let n_of = |kind: RowKind| self.rows.iter().filter(|r| r.kind == kind).count();
+        let mut parts = Vec::new();
+        let n_assertions = n_of(RowKind::Assertion);
+        if n_assertions > 0 {
+            let passed = count(
+                RowKind::Assertion,
+                &[Verdict::Pass, Verdict::InconclusivePass],
+            );
+            let inconclusive = count(
+                RowKind::Assertion,
+                &[Verdict::InconclusivePass, Verdict::InconclusiveFail],
+            );
+            let mut part = format!("{passed} of {n_assertions} assertions hold");
+            if inconclusive > 0 {
+                part.push_str(&format!(" ({inconclusive} inconclusive)"));
+            }
+            parts.push(part);
+        }
+        let n_stopped = n_of(RowKind::Run);
+        if n_stopped > 0 {
+            parts.push(format!(
+                "{n_stopped} of {} runs stopped early",
+                self.seeds.len()
+            ));
+        }
+        if self.baseline_file.is_some() {
+            let n_metrics = n_of(RowKind::Baseline);
+            let mut part = format!(
+                "{} of {n_metrics} metrics regressed beyond {}% of the baseline, {} improved",
+                count(RowKind::Baseline, &[Verdict::Regressed]),
+                self.tolerance_percent,
+                count(RowKind::Baseline, &[Verdict::Improved]),
+            );
+            let missing = count(RowKind::Baseline, &[Verdict::Missing]);
+            if missing > 0 {
+                part.push_str(&format!(", {missing} missing"));
+            }
+            parts.push(part);
+        }
+        if parts.is_empty() {
+            parts.push("nothing to check: no [[check]] in the scenario and no --baseline".into());
+        }
+        let verdict = if self.passed() { "PASS" } else { "FAIL" };
+        format!("{verdict}: {}", parts.join("; "))
+    }
+}
+
+/// Everything a check is computed from.
+#[derive(Clone, Copy, Debug)]
+pub struct CheckInput<'a> {
+    /// Each replication's results, in replication order (at least one, all of one scenario).
+    pub results: &'a [ResultsFile],
+    /// The scenario's assertions, in file order.
+    pub assertions: &'a [Assertion],
+    /// The baseline to compare with, and its file name as given.
+    pub baseline: Option<(&'a str, &'a Baseline)>,
+    /// The tolerance, in percent of each baseline value (>= 0).
+    pub tolerance_percent: f64,
+    /// The command that reruns this check, for the reports.
+    pub command: &'a str,
+}
+
+/// Evaluates the assertions and the baseline comparison.
+///
+/// Errors: an assertion naming a metric none of the runs has (the scenario loader names the
+/// closest one), or a baseline of another scenario.
+pub fn evaluate_check(input: &CheckInput<'_>) -> Result<CheckReport, ReportError> {
+    let first = input.results.first().expect("a check has at least one run");
+    assert!(
+        input.results.iter().all(|r| r.scenario == first.scenario),
+        "every replication runs the same scenario"
+    );
+    assert!(
+        input.tolerance_percent.is_finite() && input.tolerance_percent >= 0.0,
+        "the tolerance is validated by the caller"
+    );
+    let mut rows = Vec::new();
+    for assertion in input.assertions {
+        rows.push(assertion_row(input.results, assertion)?);
+    }
+    for results in input.results.iter().filter(|r| r.partial.is_some()) {
+        rows.push(CheckRow {
+            kind: RowKind::Run,
+            name: format!("seed {}", results.seed),
+            metric: String::new(),
+            expected: "runs to its end".into(),
+            value: "stopped early".into(),
+            verdict: Verdict::Stopped,
+            message: format!(
+                "the run with seed {} stopped early: {}",
+                results.seed,
+                results.partial.as_deref().unwrap_or_default()
+            ),
+        });
+    }
+    let mut notes = Vec::new();
+    if let Some((_, baseline)) = input.baseline {
+        if baseline.scenario != first.scenario {
+            return Err(ReportError::BaselineScenario {
+                baseline: baseline.scenario.clone(),
+                scenario: first.scenario.clone(),
+            });
+        }
+        notes.extend(baseline::notes(baseline, input.results));
+        rows.extend(baseline::compare(
+            baseline,
+            input.results,
+            input.tolerance_percent,
+        ));
+    }
+    Ok(CheckReport {
+        scenario: first.scenario.clone(),
+        command: input.command.to_string(),
+        seeds: input.results.iter().map(|r| r.seed).collect(),
+        baseline_file: input.baseline.map(|(file, _)| file.to_string()),
+        tolerance_percent: input.tolerance_percent,
+        notes,
+        rows,
+    })
+}
+
+/// A metric over the replications: `Err(None)` when no replication has it, `Err(Some(seed))`
+/// when the replication with that seed has no value for it.
+fn estimate(results: &[ResultsFile], metric: &str) -> Result<(Estimate, MetricUnit), Option<u64>> {
+    if results.iter().all(|r| metric_value(r, metric).is_none()) {
+        return Err(None);
+    }
+    let mut values = Vec::with_capacity(results.len());
+    let mut unit = MetricUnit::Count;
+    for r in results {
+        match metric_value(r, metric) {
+            Some(MetricValue {
+                value: Some(value),
+                unit: found,
+            }) => {
+                values.push(value);
+                unit = found;
+            }
+            _ => return Err(Some(r.seed)),
+        }
+    }
+    Ok((Estimate::of(&values), unit))
+}
+
+/// An estimate for people: the value, or `mean ± half-width` over several runs.
+fn show(estimate: &Estimate, unit: MetricUnit) -> String {
+    if estimate.n > 1 {
+        format!(
+            "{} ± {}",
+            unit.format(estimate.mean),
+            unit.format(estimate.ci_half_width)
+        )
+    } else {
+        unit.format(estimate.mean)
+    }
+}
+
+fn assertion_row(results: &[ResultsFile], assertion: &Assertion) -> Result<CheckRow, ReportError> {
+    let text = assertion.text();
+    let expected = format!(
+        "{} {}",
+        assertion.comparison.symbol(),
+        assertion.threshold_text
+    );
+    let (estimate, unit) = match estimate(results, &assertion.metric) {
+        Ok(found) => found,
+        Err(None) => {
+            return Err(ReportError::UnknownMetric {
+                metric: assertion.metric.clone(),
+            })
+        }
+        Err(Some(seed)) => {
+            return Ok(CheckRow {
+                kind: RowKind::Assertion,
+                name: text,
+                metric: assertion.metric.clone(),
+                expected,
+                value: "no value".into(),
+                verdict: Verdict::Fail,
+                message: format!(
+                    "{} has no value in the run with seed {seed} (no samples)",
+                    assertion.metric
+                ),
+            })
+        }
+    };
+    let verdict = judge(assertion.comparison, &estimate, assertion.threshold);
+    let value = show(&estimate, unit);
+    let message = match verdict {
+        Verdict::Fail => format!("{} is {value}, want {expected}", assertion.metric),
+        Verdict::InconclusivePass | Verdict::InconclusiveFail => format!(
+            "the 95% interval {} to {} straddles {}; the mean {} decides",
+            unit.format(estimate.low()),
+            unit.format(estimate.high()),
+            assertion.threshold_text,
+            unit.format(estimate.mean)
+        ),
+        _ => String::new(),
+    };
+    Ok(CheckRow {
+        kind: RowKind::Assertion,
+        name: text,
+        metric: assertion.metric.clone(),
+        expected,
+        value,
+        verdict,
+        message,
+    })
+}
+
+/// The verdict of `estimate <comparison> threshold`: pass or fail when the whole interval
+/// agrees, else inconclusive and decided by the mean.
+pub fn judge(comparison: Comparison, estimate: &Estimate, threshold: f64) -> Verdict {
+    let (low, high) = (estimate.low(), estimate.high());
+    assert!(low <= high, "an interval's ends are in order");
+    if comparison.holds_everywhere(low, high, threshold) {
+        Verdict::Pass
+    } else if comparison.fails_everywhere(low, high, threshold) {
+        Verdict::Fail
+    } else if comparison.holds(estimate.mean, threshold) {
+        Verdict::InconclusivePass
+    } else {
+        Verdict::InconclusiveFail
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+    use crate::results::MetricSummary;
+
+    /// A results file of scenario `demo`: `latency.read` with 1000 samples (min 0.1 ms, mean
+    /// 1.1 ms, p50 1 ms, p90 1.5 ms, p99 `p99_ns`, p99.9 3 ms, p99.99 4 ms, max 5 ms), an empty
+    /// `latency.write`, and `counters`.
+    pub(crate) fn results_with(counters: &[(&str, u64)], p99_ns: u64) -> ResultsFile {
+        let summary = |count: u64, value: Option<u64>| MetricSummary {
+            count,
+            max: value.map(|_| 5_000_000),
+            mean: value.map(|_| 1_100_000.0),
+            min: value.map(|_| 100_000),
+            p50: value.map(|_| 1_000_000),
+            p90: value.map(|_| 1_500_000),
+            p99: value,
+            p999: value.map(|_| 3_000_000),
+            unit: "ns".into(),
+            extra_percentiles: BTreeMap::from([("p99.99".to_string(), value.map(|_| 4_000_000))]),
+        };
+        ResultsFile {
+            counters: counters.iter().map(|(n, v)| (n.to_string(), *v)).collect(),
+            distsim_version: "0.1.0".into(),
+            events: 1,
+            faults: vec![],
+            groups: vec![],
+            membership: vec![],
+            metrics: BTreeMap::from([
+                ("latency.read".to_string(), summary(1_000, Some(p99_ns))),
+                ("latency.write".to_string(), summary(0, None)),
+            ]),
+            nodes: vec![],
+            partial: None,
+            scenario: "demo".into(),
+            description: None,
+            scenario_file: "demo.toml".into(),
+            reproduce: String::new(),
+            scenario_hash: "00ff".into(),
+            schema_version: crate::SCHEMA_VERSION,
+            seed: 1,
+            sim_duration_ns: 1,
+            warmup_ns: 0,
+            window_ns: None,
+        }
+    }
+
+    fn assertion(metric: &str, symbol: &str, threshold: f64, text: &str) -> Assertion {
+        Assertion {
+            metric: metric.into(),
+            comparison: Comparison::from_symbol(symbol).expect("a comparison"),
+            threshold,
+            threshold_text: text.into(),
+        }
+    }
+
+    // Goal: every comparison operator gives the textbook answer on both sides of and exactly at
+    // its threshold. Method: a table of (value, operator, threshold, holds).
+    #[test]
+    fn every_comparison_holds_where_it_should() {
+        for (value, symbol, threshold, want) in [
+            (1.0, "<", 2.0, true),
+            (2.0, "<", 2.0, false),
+            (3.0, "<", 2.0, false),
+            (1.0, "<=", 2.0, true),
+            (2.0, "<=", 2.0, true),
+            (3.0, "<=", 2.0, false),
+            (1.0, ">", 2.0, false),
+            (2.0, ">", 2.0, false),
+            (3.0, ">", 2.0, true),
+            (1.0, ">=", 2.0, false),
+            (2.0, ">=", 2.0, true),
+            (3.0, ">=", 2.0, true),
+            (0.0, "==", 0.0, true),
+            (1.0, "==", 0.0, false),
+            (0.1 + 0.2, "==", 0.3, true),
+            (0.0, "!=", 0.0, false),
+            (1.0, "!=", 0.0, true),
+        ] {
+            let comparison = Comparison::from_symbol(symbol).expect("a comparison");
+            assert_eq!(comparison.symbol(), symbol);
+            assert_eq!(
+                comparison.holds(value, threshold),
+                want,
+                "{value} {symbol} {threshold}"
+            );
+        }
+        assert_eq!(Comparison::from_symbol("="), None);
+        assert_eq!(Comparison::from_symbol("=<"), None);
+    }
+
+    // Goal: the replication rule. An interval entirely on the good side passes, entirely on the
+    // bad side fails, and one straddling the threshold is inconclusive, decided by the mean.
+    // Method: estimates with mean 10 and half-width 2 (the interval [8, 12]) against thresholds
+    // below, inside and above it, for every operator; then single values (half-width 0), which
+    // are never inconclusive.
+    #[test]
+    fn intervals_straddling_a_threshold_are_inconclusive() {
+        use Verdict::*;
+        let interval = Estimate {
+            mean: 10.0,
+            ci_half_width: 2.0,
+            n: 5,
+        };
+        for (symbol, threshold, want) in [
+            ("<", 13.0, Pass),
+            ("<", 12.0, InconclusivePass),
+            ("<", 11.0, InconclusivePass),
+            ("<", 9.0, InconclusiveFail),
+            ("<", 8.0, Fail),
+            ("<=", 12.0, Pass),
+            ("<=", 7.9, Fail),
+            (">", 7.0, Pass),
+            (">", 9.0, InconclusivePass),
+            (">", 11.0, InconclusiveFail),
+            (">", 12.0, Fail),
+            (">=", 8.0, Pass),
+            (">=", 12.1, Fail),
+            ("==", 10.0, InconclusivePass),
+            ("==", 11.0, InconclusiveFail),
+            ("==", 13.0, Fail),
+            ("!=", 13.0, Pass),
+            ("!=", 10.0, InconclusiveFail),
+            ("!=", 11.0, InconclusivePass),
+        ] {
+            let comparison = Comparison::from_symbol(symbol).expect("a comparison");
+            assert_eq!(
+                judge(comparison, &interval, threshold),
+                want,
+                "[8, 12] {symbol} {threshold}"
+            );
+        }
+        let point = |mean: f64| Estimate {
+            mean,
+            ci_half_width: 0.0,
+            n: 1,
+        };
+        assert_eq!(judge(Comparison::Equal, &point(0.0), 0.0), Pass);
+        assert_eq!(judge(Comparison::Equal, &point(1.0), 0.0), Fail);
+        assert_eq!(judge(Comparison::NotEqual, &point(0.0), 0.0), Fail);
+        assert_eq!(judge(Comparison::Less, &point(2.0), 2.0), Fail);
+        assert_eq!(judge(Comparison::LessOrEqual, &point(2.0), 2.0), Pass);
+    }
+
+    // Goal: assertions are evaluated on the metric's own unit and reported with the threshold
+    // as written; a failure says what was found; an unknown metric is an error, and a metric
+    // without samples fails rather than passing.
+    #[test]
+    fn evaluates_assertions() {
+        let results = [results_with(&[("client.timeouts", 0)], 2_000_000)];
+        let assertions = [
+            assertion("latency.read.p99", "<", 25e6, "25ms"),
+            assertion("latency.read.p99", "<", 1e6, "1ms"),
+            assertion("client.timeouts", "==", 0.0, "0"),
+            assertion("latency.write.p99", "<", 1e6, "1ms"),
+        ];
+        let input = CheckInput {
+            results: &results,
+            assertions: &assertions,
+            baseline: None,
+            tolerance_percent: 5.0,
+            command: "distsim check demo.toml --seed 1",
+        };
+        let report = evaluate_check(&input).expect("known metrics");
+        let verdicts: Vec<Verdict> = report.rows.iter().map(|r| r.verdict).collect();
+        assert_eq!(
+            verdicts,
+            [Verdict::Pass, Verdict::Fail, Verdict::Pass, Verdict::Fail]
+        );
+        assert_eq!(report.rows[0].name, "latency.read.p99 < 25ms");
+        assert_eq!(report.rows[0].value, "2.00ms");
+        assert_eq!(
+            report.rows[1].message,
+            "latency.read.p99 is 2.00ms, want < 1ms"
+        );
+        assert!(report.rows[3].message.contains("no samples"));
+        assert!(!report.passed());
+        assert_eq!(report.summary(), "FAIL: 2 of 4 assertions hold");
+
+        let unknown = [assertion("latency.raed.p99", "<", 1.0, "1ns")];
+        let error = evaluate_check(&CheckInput {
+            assertions: &unknown,
+            ..input
+        })
+        .expect_err("no such metric");
+        assert!(
+            matches!(error, ReportError::UnknownMetric { .. }),
+            "{error}"
+        );
+    }
+
+    // Goal: with replications the value column shows the interval, and a run stopped early
+    // fails the check. Method: three replications with p99 of 2, 3 and 4 ms (mean 3 ms,
+    // s = 1 ms, half-width t(0.975; 2) * 1 / sqrt(3) = 4.3027 / 1.7321 = 2.48 ms), one marked
+    // partial.
+    #[test]
+    fn replications_show_intervals_and_partial_runs_fail() {
+        let mut results: Vec<ResultsFile> = [2_000_000, 3_000_000, 4_000_000]
+            .iter()
+            .enumerate()
+            .map(|(i, p99)| {
+                let mut r = results_with(&[], *p99);
+                r.seed = 10 + i as u64;
+                r
+            })
+            .collect();
+        results[2].partial = Some("the max_events guard (10) was reached".into());
+        let assertions = [assertion("latency.read.p99", "<", 25e6, "25ms")];
+        let report = evaluate_check(&CheckInput {
+            results: &results,
+            assertions: &assertions,
+            baseline: None,
+            tolerance_percent: 5.0,
+            command: "",
+        })
+        .expect("known metric");
+        assert_eq!(report.rows[0].value, "3.00ms ± 2.48ms");
+        assert_eq!(report.rows[0].verdict, Verdict::Pass);
+        assert_eq!(report.rows[1].kind, RowKind::Run);
+        assert_eq!(report.rows[1].verdict, Verdict::Stopped);
+        assert!(report.rows[1].message.contains("seed 12"));
+        assert_eq!(report.seeds, [10, 11, 12]);
+        assert!(!report.passed());
+    }
+}
