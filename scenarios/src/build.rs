@@ -398,6 +398,7 @@ impl Scenario {
             });
         }
         utilisation_warnings(&source, &file, &groups, &mut warnings);
+        catalogue_warnings(&source, &file, &groups, &mut warnings);
         for group in &groups {
             if let Some((target, n_keys)) = group.builder.routes_by_placement() {
                 let plan = placements
@@ -964,6 +965,62 @@ fn utilisation_warnings(
                 "group {:?}: its busiest node is offered {rate:.0} requests/s, {utilisation:.2} times what its {workers} worker(s) can serve: {consequence}",
                 group.name
             )));
+        }
+    }
+}
+
+/// Warns about a cache group whose nodes together hold every key its clients use: every
+/// policy then only takes compulsory misses, so comparing policies or sizes there says
+/// nothing. The catalogue is the largest of the clients' (whose targets all lie in the group)
+/// key spaces, in objects or in bytes (keys x mean value size).
+fn catalogue_warnings(
+    source: &Source,
+    file: &ScenarioFile,
+    groups: &[GroupPlan],
+    warnings: &mut Vec<Diagnostic>,
+) {
+    for (index, group) in groups.iter().enumerate() {
+        let Some(capacity) = group.builder.cache_capacity() else {
+            continue;
+        };
+        let nodes = group.first..group.first + group.count;
+        let catalogue = groups
+            .iter()
+            .filter_map(|g| g.builder.catalogue())
+            .filter(|c| !c.targets.is_empty() && c.targets.iter().all(|t| nodes.contains(&t.0)))
+            .map(|c| match capacity.unit() {
+                models::cache::SizeUnit::Objects => c.n_keys as f64,
+                models::cache::SizeUnit::Bytes => c.n_keys as f64 * c.value_bytes_mean,
+            })
+            .fold(None, |most: Option<f64>, c| {
+                Some(most.map_or(c, |m| m.max(c)))
+            });
+        let Some(catalogue) = catalogue else {
+            continue;
+        };
+        let total = capacity.amount() as f64 * f64::from(group.count);
+        if total >= catalogue {
+            let section = &file.group[index];
+            let span = section
+                .get_ref()
+                .params
+                .iter()
+                .find(|(key, _)| key.get_ref() == "capacity")
+                .map_or(section.span(), |(_, value)| value.span());
+            warnings.push(Diagnostic::warning(
+                source,
+                span,
+                format!(
+                    "group {:?}: its {} node(s) hold {} {} in all, at least the whole catalogue \
+                     its clients use ({}): after the first request of each key everything hits, \
+                     whatever the policy",
+                    group.name,
+                    group.count,
+                    total,
+                    capacity.unit().name(),
+                    catalogue.round()
+                ),
+            ));
         }
     }
 }

@@ -129,3 +129,25 @@ fn utilisation_follows_selectors_and_operation_mix() {
         "{message}"
     );
 }
+
+// Goal: a cache tier that holds every key its clients use is a warning (every policy would
+// only take compulsory misses); one that holds less is not. Method: 2 cache nodes of 600
+// objects in front of clients using 1000 keys (1200 >= 1000), then 400 objects each.
+#[test]
+fn cache_holding_the_whole_catalogue() {
+    let text = |capacity: u32| {
+        format!(
+            "[simulation]\nname = \"w\"\nseed = 1\nduration = \"1s\"\n\n[[group]]\nname = \"clients\"\ncount = 1\nrole = \"client\"\ntarget = \"cache\"\nworkload = {{ rate = \"100/s\", keys = {{ dist = \"uniform\", n = 1000 }} }}\n\n[[group]]\nname = \"cache\"\ncount = 2\nrole = \"cache\"\ncapacity = {capacity}\nbackend = \"db\"\n\n[[group]]\nname = \"db\"\ncount = 1\nrole = \"server\"\n"
+        )
+    };
+    check(
+        &text(600),
+        r#"
+warning: warn.toml:17:12: group "cache": its 2 node(s) hold 1200 objects in all, at least the whole catalogue its clients use (1000): after the first request of each key everything hits, whatever the policy
+   |
+17 | capacity = 600
+   |            ^^^
+"#,
+    );
+    check(&text(400), "");
+}

@@ -260,4 +260,8 @@ impl RoleBuilder for CacheBuilder {
     fn build_node(&self, _: u32, _: &RunContext<'_>) -> Box<dyn Node<Msg = Msg>> {
         Box::new(CacheNode::new(Arc::clone(&self.config)))
     }
+
+    fn cache_capacity(&self) -> Option<Capacity> {
+        Some(self.config.capacity)
+    }
 }

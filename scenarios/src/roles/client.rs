@@ -22,7 +22,7 @@ use models::workload::{Arrivals, ClosedLoop, KeyPopularity, Op, OpMix, RateShape
 use serde::Deserialize;
 use sim_core::{Distribution, Node, SimDuration, SimTime};
 
-use super::{OfferedLoad, Params, RoleBuilder, RoleContext, RunContext};
+use super::{Catalogue, OfferedLoad, Params, RoleBuilder, RoleContext, RunContext};
 use crate::diag::{suggest, Diagnostic, Source};
 use crate::quantity::{distribution, Dimension};
 use crate::schema::DistSpec;
@@ -743,6 +743,17 @@ impl RoleBuilder for ClientBuilder {
             }),
             Load::Closed(_) | Load::Trace(_) => None,
         }
+    }
+
+    fn catalogue(&self) -> Option<Catalogue> {
+        if matches!(self.config.load, Load::Trace(_)) {
+            return None; // A trace's keys are known only by reading it.
+        }
+        Some(Catalogue {
+            targets: self.config.targets.clone(),
+            n_keys: self.config.keys.n_keys(),
+            value_bytes_mean: self.config.value_size.mean().unwrap_or(0.0),
+        })
     }
 }
 

@@ -54,6 +54,17 @@ pub struct RunContext<'a> {
     pub trace_errors: &'a TraceErrorLog,
 }
 
+/// The keys a client group requests: what a cache in front of its targets could hold.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Catalogue {
+    /// The nodes its requests go to.
+    pub targets: Vec<NodeId>,
+    /// Keys `0..n_keys`.
+    pub n_keys: u64,
+    /// Mean value size in bytes.
+    pub value_bytes_mean: f64,
+}
+
 /// A parsed role, ready to build its group's nodes. `Send + Sync` so a parsed scenario can be
 /// run by several threads at once (sweeps).
 pub trait RoleBuilder: Send + Sync {
@@ -70,6 +81,15 @@ pub trait RoleBuilder: Send + Sync {
     }
     /// The nodes a pass-through role (a balancer) spreads the requests it receives over.
     fn forwards_to(&self) -> Option<&[NodeId]> {
+        None
+    }
+    /// The keys a request-issuing role uses: its targets, how many keys (`0..n`) and the mean
+    /// value size in bytes, for the cache-capacity check.
+    fn catalogue(&self) -> Option<Catalogue> {
+        None
+    }
+    /// A cache role's capacity per node.
+    fn cache_capacity(&self) -> Option<models::cache::Capacity> {
         None
     }
 }
