@@ -156,14 +156,7 @@ pub fn write_cache_study(dir: &Path, study: &CacheStudyData) -> Result<Vec<PathB
     study.check();
     let json = study_json(study)?;
     let figure = plot::render_miss_ratio_curve(study)?;
-    output::create_dir(dir)?;
-    let written = vec![
-        output::write_atomic(dir, &format!("{}.svg", figure.name), figure.svg.as_bytes())?,
-        output::write_atomic(dir, &format!("{}.png", figure.name), &figure.png)?,
-        output::write_atomic(dir, "results.json", &json)?,
-    ];
-    assert!(written.iter().all(|path| path.starts_with(dir)));
-    Ok(written)
+    output::write_figure_and_results(dir, &figure, &json)
 }
 
 /// The study as pretty JSON with keys sorted at every level, ending in a newline.

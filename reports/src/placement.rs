@@ -151,14 +151,7 @@ pub fn write_placement_study(
     study.check();
     let json = study_json(study)?;
     let figure = plot::render_placement(study)?;
-    output::create_dir(dir)?;
-    let written = vec![
-        output::write_atomic(dir, &format!("{}.svg", figure.name), figure.svg.as_bytes())?,
-        output::write_atomic(dir, &format!("{}.png", figure.name), &figure.png)?,
-        output::write_atomic(dir, "results.json", &json)?,
-    ];
-    assert!(written.iter().all(|path| path.starts_with(dir)));
-    Ok(written)
+    output::write_figure_and_results(dir, &figure, &json)
 }
 
 /// The study as pretty JSON with keys sorted at every level, ending in a newline.

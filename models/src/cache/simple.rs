@@ -12,15 +12,53 @@ const QUEUE: u8 = 0;
 /// Largest CLOCK counter width: 8 bits (reference counts up to 255).
 pub const CLOCK_BITS_MAX: u8 = 8;
 
-/// Evicts from `queue`'s tail until `size` more units fit; `size <= capacity` was checked.
-fn make_room_tail(core: &mut Core, queue: &mut List, size: u32) {
-    while queue.bytes + u64::from(size) > core.capacity {
-        let victim = queue
-            .tail()
-            .expect("size <= capacity, so the queue is not empty");
-        queue.unlink(&mut core.table.nodes, victim);
-        core.table.release(victim);
-    }
+/// Evicts `queue`'s tail (FIFO's and LRU's victim); the caller checked it is not empty.
+fn evict_tail(core: &mut Core, queue: &mut List) {
+    let victim = queue
+        .tail()
+        .expect("evicting only to fit an object no larger than the cache");
+    unlink_release(core, queue, victim);
+}
+
+/// Takes `slot` out of `queue` and frees it.
+fn unlink_release(core: &mut Core, queue: &mut List, slot: u32) {
+    queue.unlink(&mut core.table.nodes, slot);
+    core.table.release(slot);
+}
+
+/// The [`Policy`] methods the one-queue policies (FIFO, LRU, CLOCK, SIEVE) share: every slot
+/// is resident; a miss evicts with the policy's own `evict` until the object fits and inserts
+/// it at the head; space and count are the queue's.
+macro_rules! one_queue_methods {
+    () => {
+        fn core(&self) -> &Core {
+            &self.core
+        }
+
+        fn is_resident(&self, _slot: u32) -> bool {
+            true
+        }
+
+        fn on_miss(&mut self, key: u64, size: u32, expire_at: u64, ghost: Option<u32>) -> bool {
+            debug_assert!(ghost.is_none());
+            if u64::from(size) > self.core.capacity {
+                return false;
+            }
+            while self.queue.bytes + u64::from(size) > self.core.capacity {
+                self.evict();
+            }
+            push_new(&mut self.core, &mut self.queue, key, size, expire_at);
+            true
+        }
+
+        fn used(&self) -> u64 {
+            self.queue.bytes
+        }
+
+        fn len(&self) -> usize {
+            self.queue.len as usize
+        }
+    };
 }
 
 /// Inserts `key` at `queue`'s head.
@@ -57,40 +95,21 @@ impl Fifo {
     }
 }
 
+impl Fifo {
+    fn evict(&mut self) {
+        evict_tail(&mut self.core, &mut self.queue);
+    }
+}
+
 impl Policy for Fifo {
     const NAME: &'static str = "fifo";
 
-    fn core(&self) -> &Core {
-        &self.core
-    }
-
-    fn is_resident(&self, _slot: u32) -> bool {
-        true
-    }
+    one_queue_methods!();
 
     fn on_hit(&mut self, _slot: u32) {}
 
-    fn on_miss(&mut self, key: u64, size: u32, expire_at: u64, ghost: Option<u32>) -> bool {
-        debug_assert!(ghost.is_none());
-        if u64::from(size) > self.core.capacity {
-            return false;
-        }
-        make_room_tail(&mut self.core, &mut self.queue, size);
-        push_new(&mut self.core, &mut self.queue, key, size, expire_at);
-        true
-    }
-
     fn remove_slot(&mut self, slot: u32) {
-        self.queue.unlink(&mut self.core.table.nodes, slot);
-        self.core.table.release(slot);
-    }
-
-    fn used(&self) -> u64 {
-        self.queue.bytes
-    }
-
-    fn len(&self) -> usize {
-        self.queue.len as usize
+        unlink_release(&mut self.core, &mut self.queue, slot);
     }
 
     fn check(&self) {
@@ -124,43 +143,24 @@ impl Lru {
     }
 }
 
+impl Lru {
+    fn evict(&mut self) {
+        evict_tail(&mut self.core, &mut self.queue);
+    }
+}
+
 impl Policy for Lru {
     const NAME: &'static str = "lru";
 
-    fn core(&self) -> &Core {
-        &self.core
-    }
-
-    fn is_resident(&self, _slot: u32) -> bool {
-        true
-    }
+    one_queue_methods!();
 
     #[inline]
     fn on_hit(&mut self, slot: u32) {
         self.queue.move_to_head(&mut self.core.table.nodes, slot);
     }
 
-    fn on_miss(&mut self, key: u64, size: u32, expire_at: u64, ghost: Option<u32>) -> bool {
-        debug_assert!(ghost.is_none());
-        if u64::from(size) > self.core.capacity {
-            return false;
-        }
-        make_room_tail(&mut self.core, &mut self.queue, size);
-        push_new(&mut self.core, &mut self.queue, key, size, expire_at);
-        true
-    }
-
     fn remove_slot(&mut self, slot: u32) {
-        self.queue.unlink(&mut self.core.table.nodes, slot);
-        self.core.table.release(slot);
-    }
-
-    fn used(&self) -> u64 {
-        self.queue.bytes
-    }
-
-    fn len(&self) -> usize {
-        self.queue.len as usize
+        unlink_release(&mut self.core, &mut self.queue, slot);
     }
 
     fn check(&self) {
@@ -226,13 +226,7 @@ impl Clock {
 impl Policy for Clock {
     const NAME: &'static str = "clock";
 
-    fn core(&self) -> &Core {
-        &self.core
-    }
-
-    fn is_resident(&self, _slot: u32) -> bool {
-        true
-    }
+    one_queue_methods!();
 
     #[inline]
     fn on_hit(&mut self, slot: u32) {
@@ -240,29 +234,8 @@ impl Policy for Clock {
         node.freq = node.freq.saturating_add(1).min(self.freq_max);
     }
 
-    fn on_miss(&mut self, key: u64, size: u32, expire_at: u64, ghost: Option<u32>) -> bool {
-        debug_assert!(ghost.is_none());
-        if u64::from(size) > self.core.capacity {
-            return false;
-        }
-        while self.queue.bytes + u64::from(size) > self.core.capacity {
-            self.evict();
-        }
-        push_new(&mut self.core, &mut self.queue, key, size, expire_at);
-        true
-    }
-
     fn remove_slot(&mut self, slot: u32) {
-        self.queue.unlink(&mut self.core.table.nodes, slot);
-        self.core.table.release(slot);
-    }
-
-    fn used(&self) -> u64 {
-        self.queue.bytes
-    }
-
-    fn len(&self) -> usize {
-        self.queue.len as usize
+        unlink_release(&mut self.core, &mut self.queue, slot);
     }
 
     fn check(&self) {
@@ -323,53 +296,25 @@ impl Sieve {
             };
         }
         self.hand = nodes[slot as usize].prev;
-        self.queue.unlink(nodes, slot);
-        self.core.table.release(slot);
+        unlink_release(&mut self.core, &mut self.queue, slot);
     }
 }
 
 impl Policy for Sieve {
     const NAME: &'static str = "sieve";
 
-    fn core(&self) -> &Core {
-        &self.core
-    }
-
-    fn is_resident(&self, _slot: u32) -> bool {
-        true
-    }
+    one_queue_methods!();
 
     #[inline]
     fn on_hit(&mut self, slot: u32) {
         self.core.table.nodes[slot as usize].freq = 1;
     }
 
-    fn on_miss(&mut self, key: u64, size: u32, expire_at: u64, ghost: Option<u32>) -> bool {
-        debug_assert!(ghost.is_none());
-        if u64::from(size) > self.core.capacity {
-            return false;
-        }
-        while self.queue.bytes + u64::from(size) > self.core.capacity {
-            self.evict();
-        }
-        push_new(&mut self.core, &mut self.queue, key, size, expire_at);
-        true
-    }
-
     fn remove_slot(&mut self, slot: u32) {
         if slot == self.hand {
             self.hand = self.core.table.nodes[slot as usize].prev;
         }
-        self.queue.unlink(&mut self.core.table.nodes, slot);
-        self.core.table.release(slot);
-    }
-
-    fn used(&self) -> u64 {
-        self.queue.bytes
-    }
-
-    fn len(&self) -> usize {
-        self.queue.len as usize
+        unlink_release(&mut self.core, &mut self.queue, slot);
     }
 
     fn check(&self) {
