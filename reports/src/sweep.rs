@@ -220,14 +220,17 @@ fn csv_cell(text: &str) -> String {
     }
 }
 
-/// A terminal table of the variants sorted by `metric` (ascending; variants without it last,
-/// ties in variant order): the variant's label, then mean ± half-width of `metric` and of the
-/// read latency p50 / p99 / p99.9 when present.
+/// A terminal table of the variants sorted by `metric`, best first (ascending for metrics
+/// where higher is worse or that have no direction, descending for those where lower is
+/// worse, such as a hit ratio; variants without it last, ties in variant order): each
+/// variant's index, label, mean ± half-width of `metric`, and number of runs.
 pub fn sweep_table(sweep: &SweepData, metric: &str) -> String {
+    let descending = crate::check::direction_of(metric) == crate::check::Direction::LowerIsWorse;
     let mut order: Vec<&VariantData> = sweep.variants.iter().collect();
     order.sort_by(|a, b| {
         let key = |v: &VariantData| v.metrics.get(metric).map(|s| s.mean);
         match (key(a), key(b)) {
+            (Some(x), Some(y)) if descending => y.total_cmp(&x),
             (Some(x), Some(y)) => x.total_cmp(&y),
             (Some(_), None) => std::cmp::Ordering::Less,
             (None, Some(_)) => std::cmp::Ordering::Greater,
@@ -298,6 +301,61 @@ mod tests {
         let half = stat.ci95_half_width.expect("five values");
         assert!((half - 1.9629).abs() < 1e-3, "{half}");
         assert_eq!(MetricStat::of(vec![7.0]).ci95_half_width, None);
+    }
+
+    // Goal: the table puts the best variant first: lowest latency, highest hit ratio; a
+    // variant without the metric goes last. Method: three variants with both metrics.
+    #[test]
+    fn table_sorts_best_first() {
+        let variant = |index: u32, p99: Option<f64>, hit: f64| VariantData {
+            index,
+            settings: vec![("group.c.policy".into(), format!("p{index}"))],
+            label: format!("p{index}"),
+            runs: Vec::new(),
+            metrics: [
+                ("cache.hit_ratio".to_string(), MetricStat::of(vec![hit])),
+                (
+                    "latency.read.p99".to_string(),
+                    MetricStat::of(vec![p99.unwrap_or(0.0)]),
+                ),
+            ]
+            .into_iter()
+            .filter(|(name, _)| p99.is_some() || name != "latency.read.p99")
+            .collect(),
+        };
+        let sweep = SweepData {
+            kind: SWEEP_KIND.into(),
+            schema_version: SWEEP_SCHEMA_VERSION,
+            scenario: "s".into(),
+            scenario_file: "s.toml".into(),
+            scenario_hash: "0".into(),
+            base_seed: 1,
+            replications: 1,
+            mode: "grid".into(),
+            axes: Vec::new(),
+            variants: vec![
+                variant(0, Some(3e6), 0.5),
+                variant(1, Some(1e6), 0.7),
+                variant(2, None, 0.6),
+            ],
+            failures: Vec::new(),
+            distsim_version: "0".into(),
+        };
+        let first_column = |table: String| -> Vec<String> {
+            table
+                .lines()
+                .skip(1)
+                .map(|l| l.split_whitespace().next().unwrap_or("").to_string())
+                .collect()
+        };
+        assert_eq!(
+            first_column(sweep_table(&sweep, "latency.read.p99")),
+            ["1", "0", "2"]
+        );
+        assert_eq!(
+            first_column(sweep_table(&sweep, "cache.hit_ratio")),
+            ["1", "2", "0"]
+        );
     }
 
     // Goal: CSV cells with commas and quotes are quoted (RFC 4180).
