@@ -29,6 +29,21 @@ pub struct Request {
     pub sent_at: SimTime,
 }
 
+impl Request {
+    /// The answer to this request with `status`, echoing its id, operation, key, value size
+    /// and send time.
+    pub fn answer(&self, status: Status) -> Response {
+        Response {
+            id: self.id,
+            op: self.op,
+            key: self.key,
+            status,
+            value_bytes: self.value_bytes,
+            sent_at: self.sent_at,
+        }
+    }
+}
+
 /// How a request ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Status {

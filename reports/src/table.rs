@@ -59,6 +59,12 @@ fn valid_extras(data: &RunData<'_>) -> Vec<ExtraPercentile> {
 
 /// Lays out rows as columns: the first left-aligned, the rest right-aligned, two spaces apart.
 pub(crate) fn align(rows: &[Vec<String>]) -> String {
+    align_columns(rows, 1)
+}
+
+/// Lays out rows as columns two spaces apart, without trailing spaces: the first
+/// `n_left` columns left-aligned, the rest right-aligned.
+pub(crate) fn align_columns(rows: &[Vec<String>], n_left: usize) -> String {
     let n_columns = rows.first().map_or(0, Vec::len);
     let widths: Vec<usize> = (0..n_columns)
         .map(|col| {
@@ -71,15 +77,19 @@ pub(crate) fn align(rows: &[Vec<String>]) -> String {
     let mut out = String::new();
     for row in rows {
         assert_eq!(row.len(), n_columns, "every row has every column");
-        let mut line = String::new();
-        for (col, (cell, width)) in row.iter().zip(&widths).enumerate() {
-            if col == 0 {
-                line.push_str(&format!("{cell:<width$}"));
-            } else {
-                line.push_str(&format!("  {cell:>width$}"));
-            }
-        }
-        out.push_str(line.trim_end());
+        let cells: Vec<String> = row
+            .iter()
+            .zip(&widths)
+            .enumerate()
+            .map(|(col, (cell, width))| {
+                if col < n_left {
+                    format!("{cell:<width$}")
+                } else {
+                    format!("{cell:>width$}")
+                }
+            })
+            .collect();
+        out.push_str(cells.join("  ").trim_end());
         out.push('\n');
     }
     out

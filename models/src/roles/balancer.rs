@@ -120,15 +120,10 @@ impl BalancerNode {
             .pick(&self.backends, Some(request.key), ctx.rng());
         let Some(backend) = pick else {
             ctx.count(self.metrics().unavailable, 1);
-            let answer = Response {
-                id: request.id,
-                op: request.op,
-                key: request.key,
-                status: Status::Unavailable,
-                value_bytes: 0,
-                sent_at: request.sent_at,
-            };
-            ctx.send(request.client, Msg::Response(answer));
+            ctx.send(
+                request.client,
+                Msg::Response(request.answer(Status::Unavailable)),
+            );
             return;
         };
         self.backends.on_send(backend, now);

@@ -183,15 +183,7 @@ impl CacheNode {
     }
 
     fn answer(ctx: &mut Ctx<'_, Msg>, request: &Request, status: Status) {
-        let response = Response {
-            id: request.id,
-            op: request.op,
-            key: request.key,
-            status,
-            value_bytes: request.value_bytes,
-            sent_at: request.sent_at,
-        };
-        ctx.send(request.client, Msg::Response(response));
+        ctx.send(request.client, Msg::Response(request.answer(status)));
     }
 
     /// The backend node that is `key`'s home.

@@ -11,7 +11,7 @@
 
 use sim_core::{Admission, CompletedWork, Ctx, Node, NodeId, OpKind};
 
-use crate::msg::{Msg, Request, Response, Status};
+use crate::msg::{Msg, Request, Status};
 use crate::workload::Op;
 
 /// The service-model operation kind of each operation.
@@ -29,15 +29,7 @@ pub struct Server;
 
 impl Server {
     fn answer(ctx: &mut Ctx<'_, Msg>, request: &Request, status: Status) {
-        let response = Response {
-            id: request.id,
-            op: request.op,
-            key: request.key,
-            status,
-            value_bytes: request.value_bytes,
-            sent_at: request.sent_at,
-        };
-        ctx.send(request.client, Msg::Response(response));
+        ctx.send(request.client, Msg::Response(request.answer(status)));
     }
 }
 

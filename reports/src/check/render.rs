@@ -37,27 +37,7 @@ fn cells(row: &CheckRow) -> [String; 5] {
 
 /// Lays out rows as left-aligned columns two spaces apart, without trailing spaces.
 fn align_left(rows: &[Vec<String>]) -> String {
-    let n_columns = rows.first().map_or(0, Vec::len);
-    let widths: Vec<usize> = (0..n_columns)
-        .map(|col| {
-            rows.iter()
-                .map(|row| row[col].chars().count())
-                .max()
-                .unwrap_or(0)
-        })
-        .collect();
-    let mut out = String::new();
-    for row in rows {
-        assert_eq!(row.len(), n_columns, "every row has every column");
-        let line: Vec<String> = row
-            .iter()
-            .zip(&widths)
-            .map(|(cell, width)| format!("{cell:<width$}"))
-            .collect();
-        out.push_str(line.join("  ").trim_end());
-        out.push('\n');
-    }
-    out
+    crate::table::align_columns(rows, usize::MAX)
 }
 
 /// Baseline rows within tolerance, which the short tables leave out.
