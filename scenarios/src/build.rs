@@ -356,6 +356,16 @@ impl Scenario {
                 (group.name.get_ref().clone(), serves)
             })
             .collect();
+        let roles: std::collections::BTreeMap<String, String> = file
+            .group
+            .iter()
+            .map(|g| {
+                (
+                    g.get_ref().name.get_ref().clone(),
+                    g.get_ref().role.get_ref().clone(),
+                )
+            })
+            .collect();
         let mut groups = Vec::with_capacity(groups_plan.len());
         for (section, placed) in file.group.iter().zip(groups_plan.drain(..)) {
             let group = section.get_ref();
@@ -382,6 +392,7 @@ impl Scenario {
                 group_span: section.span(),
                 directory: &directory,
                 serves_requests: &serves_requests,
+                roles: &roles,
                 placements: &placements,
             };
             let mut params = Params::new(&source, section, entry);

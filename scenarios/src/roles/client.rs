@@ -159,7 +159,25 @@ pub(super) fn parse_client(
     // Cache-aside: the target is a look-aside cache and this is the store behind it.
     let store = match params.take::<String>("store")? {
         None => Vec::new(),
-        Some(selector) => super::request_targets(context, &selector)?.nodes().to_vec(),
+        Some(selector) => {
+            // Cache-aside needs a look-aside cache to ask first: only a cache answers `miss`.
+            let target_role = context.roles.get(target.get_ref()).map(String::as_str);
+            if target_role != Some("cache") {
+                let what = match target_role {
+                    Some(role) => format!("{:?} is a `{role}` group", target.get_ref()),
+                    None => format!("{:?} is not a group name", target.get_ref()),
+                };
+                return Err(Diagnostic::error(
+                    source,
+                    selector.span(),
+                    format!(
+                        "`store` makes this client run cache-aside, so `target` must name a `cache` group, and {what}"
+                    ),
+                )
+                .with_help("point `target` at a look-aside cache group (no `backend`), or drop `store`"));
+            }
+            super::request_targets(context, &selector)?.nodes().to_vec()
+        }
     };
     let timeout = match params.take::<String>("timeout")? {
         None => None,

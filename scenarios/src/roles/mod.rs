@@ -106,6 +106,8 @@ pub struct RoleContext<'a> {
     pub directory: &'a NodeDirectory,
     /// Each group's name and whether its role answers requests (a valid client target).
     pub serves_requests: &'a BTreeMap<String, bool>,
+    /// Each group's name and its role's name.
+    pub roles: &'a BTreeMap<String, String>,
     /// The placement plan of every group that has one, by group name.
     pub placements: &'a BTreeMap<String, PlacementPlan>,
 }
