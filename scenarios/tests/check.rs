@@ -45,6 +45,23 @@ fn scenario(dir: &TempDir, checks: &str) -> PathBuf {
     dir.write("tiny.toml", &format!("{TINY}{checks}"))
 }
 
+/// `distsim run tiny.toml --out run --save-baseline base.json`, which must succeed.
+fn save_baseline(dir: &TempDir) -> Output {
+    let saved = distsim(
+        &dir.0,
+        &[
+            "run",
+            "tiny.toml",
+            "--out",
+            "run",
+            "--save-baseline",
+            "base.json",
+        ],
+    );
+    assert_exit(&saved, 0);
+    saved
+}
+
 /// `distsim check tiny.toml --out out` plus `extra`.
 fn check(dir: &TempDir, extra: &[&str]) -> Output {
     let mut args = vec!["check", "tiny.toml", "--out", "out"];
@@ -127,18 +144,7 @@ fn missing_metric_exits_2_with_a_suggestion() {
 fn baseline_round_trip_regression_and_improvement() {
     let dir = TempDir::new("baseline");
     scenario(&dir, HOLDING);
-    let saved = distsim(
-        &dir.0,
-        &[
-            "run",
-            "tiny.toml",
-            "--out",
-            "run",
-            "--save-baseline",
-            "base.json",
-        ],
-    );
-    assert_exit(&saved, 0);
+    let saved = save_baseline(&dir);
     assert!(
         stdout(&saved).contains("baseline written to base.json"),
         "{}",
@@ -186,18 +192,7 @@ fn baseline_round_trip_regression_and_improvement() {
 fn bad_baselines_and_tolerances_exit_2() {
     let dir = TempDir::new("bad-baseline");
     scenario(&dir, HOLDING);
-    let saved = distsim(
-        &dir.0,
-        &[
-            "run",
-            "tiny.toml",
-            "--out",
-            "run",
-            "--save-baseline",
-            "base.json",
-        ],
-    );
-    assert_exit(&saved, 0);
+    save_baseline(&dir);
     let good = dir.read("base.json");
 
     dir.write(

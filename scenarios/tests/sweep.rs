@@ -123,21 +123,29 @@ fn sharded_then_merged_equals_unsharded() {
 }
 
 // Goal: a sweep killed part-way resumes: complete runs are skipped, a damaged results file is
-// not trusted, and the result equals an uninterrupted sweep. Method: start a sweep of 60 runs
-// on one thread, kill it once a few runs exist, damage one finished run's results, resume,
-// and compare sweep.json with an uninterrupted sweep.
+// not trusted, and the result equals an uninterrupted sweep. Method: start a sweep of 120
+// runs of 4 simulated seconds on one thread, kill it once a few runs exist (well before the
+// end), damage one finished run's results, resume, and compare sweep.json with an
+// uninterrupted sweep.
 #[test]
 fn a_killed_sweep_resumes() {
     let dir = sweep_dir("resume");
-    let args = [
-        "sweep",
-        "s.toml",
-        "--replications",
-        "10",
-        "--out",
-        "cut",
-        "-q",
-    ];
+    // The sweep every invocation below runs, writing into `out`, plus `extra` flags.
+    let sweep = |out: &'static str, extra: &'static str| {
+        let mut args = vec![
+            "sweep",
+            "s.toml",
+            "--replications",
+            "20",
+            "--set",
+            "simulation.duration=\"4s\"",
+            "--out",
+            out,
+        ];
+        args.push(extra);
+        args
+    };
+    let args = sweep("cut", "-q");
     let mut child = Command::new(env!("CARGO_BIN_EXE_distsim"))
         .args(args)
         .current_dir(&dir.0)
@@ -164,38 +172,11 @@ fn a_killed_sweep_resumes() {
     );
     let first = runs.join("v0000-r00/results.json");
     fs::write(&first, "{ damaged").expect("damage");
-    let output = run_in(
-        &dir.0,
-        &[
-            "sweep",
-            "s.toml",
-            "--replications",
-            "10",
-            "--out",
-            "cut",
-            "--resume",
-        ],
-        None,
-    );
+    let output = run_in(&dir.0, &sweep("cut", "--resume"), None);
     assert_exit(&output, 0);
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(stdout.contains("already complete"), "{stdout}");
-    assert_exit(
-        &run_in(
-            &dir.0,
-            &[
-                "sweep",
-                "s.toml",
-                "--replications",
-                "10",
-                "--out",
-                "whole",
-                "-q",
-            ],
-            None,
-        ),
-        0,
-    );
+    assert_exit(&run_in(&dir.0, &sweep("whole", "-q"), None), 0);
     assert_eq!(
         read(&dir.0.join("cut"), "sweep.json"),
         read(&dir.0.join("whole"), "sweep.json")

@@ -31,6 +31,7 @@ use crate::balancing::{
     Backends, Balancer, BalancerSpec, EwmaDecay, HealthCheckConfig, HealthChecker,
 };
 use crate::msg::{Msg, Request, Response, Status};
+use crate::roles::server::reply;
 
 /// Everything a balancer group shares.
 #[derive(Clone, Debug)]
@@ -120,10 +121,7 @@ impl BalancerNode {
             .pick(&self.backends, Some(request.key), ctx.rng());
         let Some(backend) = pick else {
             ctx.count(self.metrics().unavailable, 1);
-            ctx.send(
-                request.client,
-                Msg::Response(request.answer(Status::Unavailable)),
-            );
+            reply(ctx, &request, Status::Unavailable);
             return;
         };
         self.backends.on_send(backend, now);

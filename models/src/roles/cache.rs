@@ -57,7 +57,7 @@ use sim_core::{
 
 use crate::cache::{CachePolicy, CacheRequest, CacheSpec, Capacity};
 use crate::msg::{Msg, Request, Response, Status};
-use crate::roles::server::op_kind;
+use crate::roles::server::{op_kind, reply};
 use crate::workload::{KeyId, Op};
 
 /// What happens to writes that reach a read-through cache.
@@ -182,10 +182,6 @@ impl CacheNode {
         self.cache.as_deref_mut().expect("built in on_start")
     }
 
-    fn answer(ctx: &mut Ctx<'_, Msg>, request: &Request, status: Status) {
-        ctx.send(request.client, Msg::Response(request.answer(status)));
-    }
-
     /// The backend node that is `key`'s home.
     fn home(&self, key: KeyId) -> NodeId {
         let backend = &self.config.backend;
@@ -234,13 +230,13 @@ impl CacheNode {
         let now = ctx.now();
         if self.cache().get(request.key, now) {
             ctx.count(self.metrics().hits, 1);
-            Self::answer(ctx, &request, Status::Ok);
+            reply(ctx, &request, Status::Ok);
             self.maybe_refresh(ctx, request.key, request.value_bytes);
             return;
         }
         ctx.count(self.metrics().misses, 1);
         if self.config.backend.is_empty() {
-            Self::answer(ctx, &request, Status::Miss);
+            reply(ctx, &request, Status::Miss);
             return;
         }
         if self.config.coalesce {
@@ -299,14 +295,14 @@ impl CacheNode {
         if self.config.backend.is_empty() {
             // Look-aside: a set (a client's write or fill) stores the value.
             self.admit(ctx, request.key, request.value_bytes);
-            Self::answer(ctx, &request, Status::Ok);
+            reply(ctx, &request, Status::Ok);
             return;
         }
         match self.config.write {
             WritePolicy::Back { .. } => {
                 self.admit(ctx, request.key, request.value_bytes);
                 self.dirty.insert((request.key.0, request.value_bytes));
-                Self::answer(ctx, &request, Status::Ok);
+                reply(ctx, &request, Status::Ok);
             }
             WritePolicy::Through | WritePolicy::Around => {
                 ctx.count(self.metrics().backend_writes, 1);
@@ -319,7 +315,7 @@ impl CacheNode {
     fn on_delete(&mut self, ctx: &mut Ctx<'_, Msg>, request: Request) {
         self.invalidate(ctx, request.key);
         if self.config.backend.is_empty() {
-            Self::answer(ctx, &request, Status::Ok);
+            reply(ctx, &request, Status::Ok);
             return;
         }
         let key = request.key;
@@ -345,7 +341,7 @@ impl CacheNode {
                     self.admit(ctx, key, response.value_bytes);
                 }
                 for waiter in &waiters {
-                    Self::answer(ctx, waiter, response.status);
+                    reply(ctx, waiter, response.status);
                 }
             }
             Pending::Refresh { key, value_bytes } => {
@@ -363,7 +359,7 @@ impl CacheNode {
                         _ => self.admit(ctx, request.key, request.value_bytes),
                     }
                 }
-                Self::answer(ctx, &request, response.status);
+                reply(ctx, &request, response.status);
             }
             Pending::Flush => {}
         }
@@ -426,7 +422,7 @@ impl Node for CacheNode {
                 match ctx.submit_work(op_kind(request.op), Msg::Request(request)) {
                     Admission::Started | Admission::Queued | Admission::Dropped => {}
                     Admission::Rejected(Msg::Request(request)) => {
-                        Self::answer(ctx, &request, Status::Busy)
+                        reply(ctx, &request, Status::Busy)
                     }
                     Admission::NoService(Msg::Request(request)) => self.serve(ctx, request),
                     Admission::Rejected(_) | Admission::NoService(_) => {

@@ -27,10 +27,10 @@ pub fn op_kind(op: Op) -> OpKind {
 #[derive(Debug, Default)]
 pub struct Server;
 
-impl Server {
-    fn answer(ctx: &mut Ctx<'_, Msg>, request: &Request, status: Status) {
-        ctx.send(request.client, Msg::Response(request.answer(status)));
-    }
+/// Sends `request`'s answer with `status` to its client: how every role that serves requests
+/// replies.
+pub(crate) fn reply(ctx: &mut Ctx<'_, Msg>, request: &Request, status: Status) {
+    ctx.send(request.client, Msg::Response(request.answer(status)));
 }
 
 impl Node for Server {
@@ -51,8 +51,8 @@ impl Node for Server {
         let op = op_kind(request.op);
         match ctx.submit_work(op, Msg::Request(request)) {
             Admission::Started | Admission::Queued | Admission::Dropped => {}
-            Admission::Rejected(Msg::Request(request)) => Self::answer(ctx, &request, Status::Busy),
-            Admission::NoService(Msg::Request(request)) => Self::answer(ctx, &request, Status::Ok),
+            Admission::Rejected(Msg::Request(request)) => reply(ctx, &request, Status::Busy),
+            Admission::NoService(Msg::Request(request)) => reply(ctx, &request, Status::Ok),
             Admission::Rejected(_) | Admission::NoService(_) => {
                 unreachable!("the service model hands back what it was given")
             }
@@ -61,7 +61,7 @@ impl Node for Server {
 
     fn on_work_done(&mut self, ctx: &mut Ctx<'_, Msg>, work: CompletedWork<Msg>) {
         if let Msg::Request(request) = work.item {
-            Self::answer(ctx, &request, Status::Ok);
+            reply(ctx, &request, Status::Ok);
         }
     }
 }
