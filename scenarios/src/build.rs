@@ -41,7 +41,7 @@ const N_NODES_MAX: u64 = 10_000_000;
 /// no real server runs a million threads.
 const WORKERS_MAX: u32 = 1_000_000;
 /// 220 us one-way, lognormal sigma 0.2: same-zone latency in AWS us-east-1 (0.446 ms mean RTT,
-/// 0.078 ms mdev over 10 pings; REFERENCE-NUMBERS.md 2a, [S7]).
+/// 0.078 ms mdev over 10 pings; docs/reference-numbers.md 2a, [S7]).
 const LATENCY_DEFAULT_MEDIAN_NS: f64 = 220_000.0;
 const LATENCY_DEFAULT_SIGMA: f64 = 0.2;
 
