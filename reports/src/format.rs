@@ -59,6 +59,7 @@ pub(crate) fn human_value(value: f64, unit: Unit) -> String {
         Unit::Nanoseconds => human_ns(value),
         Unit::Bytes => human_bytes(value),
         Unit::Count => sig3(value),
+        Unit::Ratio => format!("{}%", sig3(value * 100.0)),
     }
 }
 
@@ -67,7 +68,7 @@ pub(crate) fn human_value(value: f64, unit: Unit) -> String {
 pub(crate) fn human_int(value: u64, unit: Unit) -> String {
     match unit {
         Unit::Count => value.to_string(),
-        Unit::Nanoseconds | Unit::Bytes => human_value(value as f64, unit),
+        Unit::Nanoseconds | Unit::Bytes | Unit::Ratio => human_value(value as f64, unit),
     }
 }
 

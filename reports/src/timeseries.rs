@@ -101,6 +101,7 @@ fn unit_suffix(unit: Unit) -> &'static str {
         Unit::Nanoseconds => "_ns",
         Unit::Bytes => "_bytes",
         Unit::Count => "",
+        Unit::Ratio => "_ratio",
     }
 }
 

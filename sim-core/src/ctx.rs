@@ -7,7 +7,8 @@
 use crate::metrics::builtin;
 use crate::metrics::{CounterId, HistogramId, Unit};
 use crate::network::{Route, SenderLink, ZoneId};
-use crate::node::{Message, NodeId, OpKind, TimerId, TimerTag};
+use crate::ids::{NodeId, OpKind, TimerId, TimerTag};
+use crate::message::Message;
 use crate::rng::{stream, SimRng, StreamKind, StreamLabel};
 use crate::service::{Admission, Job, Overflow, Submit};
 use crate::time::{SimDuration, SimTime};
@@ -66,7 +67,7 @@ impl<M: Message> Ctx<'_, M> {
         let rng = slot.net_rng.get_or_insert_with(|| {
             Box::new(stream(
                 seed,
-                StreamLabel::new(StreamKind::NodeNetwork, u64::from(self.node.0)),
+                StreamLabel::of_node(StreamKind::NodeNetwork, slot.label),
             ))
         });
         let sender = SenderLink {
@@ -134,13 +135,22 @@ impl<M: Message> Ctx<'_, M> {
     /// This node's own random stream, independent of every other component's.
     pub fn rng(&mut self) -> &mut SimRng {
         let seed = self.world.seed;
-        let node = self.node;
-        self.world.slots[node.idx()].rng.get_or_insert_with(|| {
-            Box::new(stream(
-                seed,
-                StreamLabel::new(StreamKind::Node, u64::from(node.0)),
-            ))
-        })
+        let slot = &mut self.world.slots[self.node.idx()];
+        let label = slot.label;
+        slot.rng
+            .get_or_insert_with(|| Box::new(stream(seed, StreamLabel::of_node(StreamKind::Node, label))))
+    }
+
+    /// A fresh stream for part `part` of a model this node hosts (a cache policy's draws,
+    /// say), apart from [`Ctx::rng`]: the same node, part and seed always give the same
+    /// stream, and drawing from it leaves the node's own stream untouched. Call it once, when
+    /// the model is built, and keep the stream.
+    pub fn model_rng(&self, part: u32) -> SimRng {
+        let label = self.world.slots[self.node.idx()].label;
+        stream(
+            self.world.seed,
+            StreamLabel::of_node_part(StreamKind::NodeModel, label, part),
+        )
     }
 
     /// This node's local clock: simulated time shifted by the clock-skew faults it suffered

@@ -5,7 +5,7 @@
 //! hit one of its guards; the simulation keeps every result recorded up to that point. Broken
 //! invariants are neither: they are bugs, and they panic.
 
-use crate::node::NodeId;
+use crate::ids::NodeId;
 use crate::time::SimTime;
 
 /// Bad input to the engine: the message names the value and what would be valid.

@@ -30,7 +30,7 @@ use rand::Rng;
 
 use crate::dist::Distribution;
 use crate::error::{check_probability, ConfigError};
-use crate::node::NodeId;
+use crate::ids::NodeId;
 use crate::nodeset::{NodeBits, NodeSet};
 use crate::rng::SimRng;
 use crate::time::{SimDuration, SimTime, NANOS_PER_SEC};
@@ -494,9 +494,16 @@ impl Network {
         });
     }
 
-    /// Ends the degradation with identifier `id`.
-    pub(crate) fn remove_degradation(&mut self, id: u64) {
+    /// Ends the degradation with identifier `id`; returns whether it was active.
+    pub(crate) fn remove_degradation(&mut self, id: u64) -> bool {
+        let before = self.degradations.len();
         self.degradations.retain(|d| d.id != id);
+        before != self.degradations.len()
+    }
+
+    /// Whether a partition called `name` is active.
+    pub(crate) fn has_partition(&self, name: &str) -> bool {
+        self.partitions.iter().any(|p| p.name == name)
     }
 
     /// Moves the active partitions, degradations and FIFO state of `old` into this network

@@ -5,66 +5,9 @@
 //! holds a reference to another node or to the engine, so there are no `Rc<RefCell<..>>` webs
 //! and every effect goes through the context, where it is ordered and recorded.
 
-use std::fmt;
-
 use crate::ctx::{CrashCtx, Ctx};
-use crate::time::SimTime;
-
-/// A simulated machine's identifier: a dense index, assigned in the order nodes are added.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct NodeId(pub u32);
-
-impl NodeId {
-    /// This id as a `Vec` index.
-    pub fn idx(self) -> usize {
-        self.0 as usize
-    }
-}
-
-impl fmt::Display for NodeId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "node {}", self.0)
-    }
-}
-
-/// What a timer means to the node that set it; handed back in [`Node::on_timer`].
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct TimerTag(pub u64);
-
-/// A handle to a pending timer, for [`Ctx::cancel`]: the `(time, seq)` of its queue entry,
-/// unique for the whole run, so a stale handle can never cancel a different timer.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct TimerId {
-    pub(crate) time: SimTime,
-    pub(crate) seq: u64,
-}
-
-/// The kind of operation a piece of work is, selecting its service-time distribution in the
-/// node's [`ServiceModel`](crate::service::ServiceModel) (e.g. 0 = read, 1 = write).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct OpKind(pub u16);
-
-/// A message that can cross the simulated network.
-///
-/// `Clone` because the network may duplicate a message; `Debug` because the event trace shows
-/// it. The size drives the bandwidth model: serialization delay is `size * 8 / bandwidth`.
-pub trait Message: Clone + fmt::Debug {
-    /// Size on the wire in bytes.
-    fn size_bytes(&self) -> u64;
-}
-
-/// Work that a node's service model has finished, handed to [`Node::on_work_done`].
-#[derive(Clone, Debug)]
-pub struct CompletedWork<M> {
-    /// The operation kind it was submitted with.
-    pub op: OpKind,
-    /// The item submitted (usually the request being served).
-    pub item: M,
-    /// When it was submitted.
-    pub submitted_at: SimTime,
-    /// When a worker started on it; `started_at - submitted_at` is the queueing delay.
-    pub started_at: SimTime,
-}
+use crate::ids::{NodeId, TimerTag};
+use crate::message::{CompletedWork, Message};
 
 /// A simulated machine.
 ///
@@ -122,6 +65,12 @@ pub trait Node {
     fn on_restart(&mut self, ctx: &mut Ctx<'_, Self::Msg>) {
         self.on_start(ctx);
     }
+
+    /// O(n) consistency checks of the node's own state (a hosted model's lists and counters);
+    /// panics on a violation. The engine calls it from
+    /// [`Simulation::check_invariants`](crate::Simulation::check_invariants), which tests and
+    /// `--paranoid` runs call every so many events. The default checks nothing.
+    fn check_invariants(&self) {}
 }
 
 /// Boxed nodes let one simulation hold different node types that share a message type.
@@ -144,5 +93,8 @@ impl<M: Message> Node for Box<dyn Node<Msg = M>> {
     }
     fn on_restart(&mut self, ctx: &mut Ctx<'_, M>) {
         (**self).on_restart(ctx)
+    }
+    fn check_invariants(&self) {
+        (**self).check_invariants()
     }
 }

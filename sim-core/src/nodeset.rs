@@ -4,7 +4,7 @@
 //! membership bitmap a partition or degradation is compiled to when it becomes active, so the
 //! per-message check is two bit tests, even when a partition splits a million nodes in half.
 
-use crate::node::NodeId;
+use crate::ids::NodeId;
 
 /// A sorted set of distinct nodes.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]

@@ -339,6 +339,56 @@ impl<E> EventQueue<E> {
     pub fn n_scheduled(&self) -> u64 {
         self.next_seq
     }
+
+    /// O(n) consistency checks; panics on a violation. For tests and `--paranoid` runs:
+    /// the length matches what is stored, every pending key is after the last popped one and
+    /// was issued, the array is sorted latest first, and every radix event sits in the bucket
+    /// its key selects, with the occupancy bits saying which buckets hold any.
+    pub fn check_invariants(&self) {
+        let after_popped = |s: &Scheduled<E>| {
+            let key = key_of(s.time, s.seq);
+            assert!(s.seq < self.next_seq, "pending seq {} was never issued", s.seq);
+            assert!(
+                self.last_popped_key.is_none_or(|last| key > last),
+                "pending event ({}, {}) is not after the last popped one",
+                s.time,
+                s.seq
+            );
+        };
+        if self.small_mode {
+            assert_eq!(self.small.len(), self.len, "array length");
+            assert!(self.front.is_none() && self.occupied == 0, "array mode holds radix state");
+            self.small.iter().for_each(after_popped);
+            assert!(
+                self.small
+                    .windows(2)
+                    .all(|w| key_of(w[0].time, w[0].seq) > key_of(w[1].time, w[1].seq)),
+                "array not sorted latest first"
+            );
+            return;
+        }
+        assert!(self.small.is_empty(), "radix mode holds array events");
+        let mut stored = usize::from(self.front.is_some());
+        if let Some(front) = &self.front {
+            after_popped(front);
+            assert_eq!(key_of(front.time, front.seq), self.last, "front is the base");
+        }
+        for (idx, bucket) in self.buckets.iter().enumerate() {
+            assert_eq!(
+                bucket.is_empty(),
+                self.occupied & (1 << idx) == 0,
+                "occupancy bit of bucket {}",
+                idx + 1
+            );
+            for scheduled in bucket {
+                after_popped(scheduled);
+                let key = key_of(scheduled.time, scheduled.seq);
+                assert_eq!(bucket_of(key, self.last), idx + 1, "event in the wrong bucket");
+            }
+            stored += bucket.len();
+        }
+        assert_eq!(stored, self.len, "radix length");
+    }
 }
 
 /// The same interface over `std`'s `BinaryHeap`: the baseline the radix heap is benchmarked

@@ -17,7 +17,7 @@ use std::num::NonZeroU32;
 use crate::dist::Distribution;
 use crate::error::ConfigError;
 use crate::metrics::HistogramId;
-use crate::node::OpKind;
+use crate::ids::OpKind;
 use crate::rng::SimRng;
 use crate::time::{SimDuration, SimTime};
 
@@ -144,8 +144,12 @@ pub(crate) struct ServiceState<M> {
     pub idle: Vec<u32>,
     pub queue: VecDeque<Job<M>>,
     pub rng: SimRng,
-    /// Service-time multiplier (slow-node fault); 1.0 when healthy.
+    /// Service-time multiplier: the product of the active slow-node windows' factors,
+    /// recomputed from `slow_windows` whenever one starts or ends; exactly 1.0 when none is.
     pub slowdown: f64,
+    /// Active slow-node windows as (timeline fault index, factor), sorted by index so the
+    /// product is always taken in the same order.
+    pub slow_windows: Vec<(u32, f64)>,
     /// Total nanoseconds workers spent serving, for per-node load.
     pub busy_ns: u64,
     pub completed: u64,
@@ -198,6 +202,47 @@ impl<M> ServiceState<M> {
         self.busy_ns = self.busy_ns.saturating_add(duration.0);
         self.in_service[worker] = Some(job);
         duration
+    }
+
+    /// Starts (`Some(factor)`) or ends (`None`) the slow-node window of timeline fault
+    /// `index`, then recomputes the slowdown from the windows still active. Recomputing
+    /// rather than multiplying by `1/factor` on the way out keeps the factor exact: with no
+    /// window active it is 1.0, not 0.9999999999999998.
+    pub(crate) fn set_slow_window(&mut self, index: u32, factor: Option<f64>) {
+        let position = self.slow_windows.binary_search_by_key(&index, |w| w.0);
+        match (factor, position) {
+            (Some(factor), Err(at)) => self.slow_windows.insert(at, (index, factor)),
+            (None, Ok(at)) => {
+                self.slow_windows.remove(at);
+            }
+            // Pair assertion: a window starts once and ends once, after it started.
+            (Some(_), Ok(_)) => panic!("slow window of fault {index} started twice"),
+            (None, Err(_)) => panic!("slow window of fault {index} ended but never started"),
+        }
+        self.slowdown = self.slow_windows.iter().map(|(_, f)| f).product();
+        if self.slow_windows.is_empty() {
+            assert_eq!(self.slowdown, 1.0, "no slow window leaves a factor of exactly 1");
+        }
+    }
+
+    /// O(workers) consistency checks: every worker is idle or busy, never both; the factor is
+    /// the product of the active windows.
+    pub(crate) fn check_invariants(&self, model: &ServiceModel) {
+        assert_eq!(self.in_service.len() as u32, model.workers().get(), "worker slots");
+        let busy = self.in_service.iter().filter(|j| j.is_some()).count();
+        assert_eq!(busy + self.idle.len(), self.in_service.len(), "idle + busy = workers");
+        for &worker in &self.idle {
+            assert!(self.in_service[worker as usize].is_none(), "idle worker {worker} busy");
+        }
+        if !self.queue.is_empty() {
+            assert!(self.idle.is_empty(), "work queued while a worker is idle");
+        }
+        if let Some(capacity) = model.queue_capacity {
+            assert!(self.queue.len() <= capacity as usize, "queue over its bound");
+        }
+        let product: f64 = self.slow_windows.iter().map(|(_, f)| f).product();
+        assert_eq!(self.slowdown.to_bits(), product.to_bits(), "slowdown = product of windows");
+        assert!(self.slow_windows.windows(2).all(|w| w[0].0 < w[1].0), "windows sorted");
     }
 
     /// Number of items waiting or in service (lost if the node crashes now).

@@ -19,11 +19,13 @@ use crate::error::{ConfigError, RunError};
 use crate::fault::{CrashProcess, Fault, FaultRecord};
 use crate::metrics::{builtin, Metrics, Unit};
 use crate::network::{DropCause, Network, NetworkConfig, Topology, ZoneId};
-use crate::node::{CompletedWork, Node, NodeId};
+use crate::ids::NodeId;
+use crate::message::CompletedWork;
+use crate::node::Node;
 use crate::queue::{EventQueue, Scheduled};
-use crate::rng::{stream, StreamKind, StreamLabel};
+use crate::rng::{stream, NodeLabel, StreamKind, StreamLabel};
 use crate::service::{idle_workers, ServiceModel, ServiceState};
-use crate::time::{SimDuration, SimTime};
+use crate::time::SimTime;
 use crate::trace::{TraceRecord, TraceSink};
 use crate::world::{
     mix, ClockState, Event, NodeSlot, NodeStats, Progress, RunSummary, SimConfig, StopReason, World,
@@ -65,6 +67,8 @@ impl<N: Node> Simulation<N> {
                 service_models: Vec::new(),
                 cancelled_timers: HashSet::new(),
                 downed_by_fault: Default::default(),
+                open_windows: Default::default(),
+                paranoid_every: None,
                 metrics,
                 faults: Vec::new(),
                 processes: Vec::new(),
@@ -113,13 +117,31 @@ impl<N: Node> Simulation<N> {
     }
 
     /// Adds a node in `zone`. It starts (`on_start`) at the current time when the run
-    /// continues.
+    /// continues. Its random streams are labelled by its id (group 0); nodes of a named group
+    /// use [`Simulation::add_labelled_node`], so their draws do not depend on their position.
     pub fn add_node_in(&mut self, zone: ZoneId, node: N) -> Result<NodeId, ConfigError> {
+        let label = NodeLabel {
+            group: 0,
+            index: self.n_nodes(),
+        };
+        self.add_labelled_node(zone, node, label)
+    }
+
+    /// Adds a node in `zone` whose random streams are picked by `label` (its group's name and
+    /// its index there), so inserting, removing or reordering other groups leaves its draws
+    /// unchanged. Two nodes must not share a label.
+    pub fn add_labelled_node(
+        &mut self,
+        zone: ZoneId,
+        node: N,
+        label: NodeLabel,
+    ) -> Result<NodeId, ConfigError> {
         self.world.topology.check_zone("node placement", zone)?;
         assert!(self.nodes.len() < u32::MAX as usize, "too many nodes");
         let id = NodeId(self.nodes.len() as u32);
         self.nodes.push(node);
         self.world.slots.push(NodeSlot {
+            label,
             up: true,
             incarnation: 0,
             zone,
@@ -154,7 +176,7 @@ impl<N: Node> Simulation<N> {
         let metrics = &mut self.world.metrics;
         let wait_hist = metrics.histogram(&format!("service.{name}.wait"), Unit::Nanoseconds);
         let sojourn_hist = metrics.histogram(&format!("service.{name}.sojourn"), Unit::Nanoseconds);
-        let label = StreamLabel::new(StreamKind::NodeService, u64::from(node.0));
+        let label = StreamLabel::of_node(StreamKind::NodeService, self.world.slots[node.idx()].label);
         self.world.slots[node.idx()].service = Some(Box::new(ServiceState {
             model,
             wait_hist,
@@ -164,6 +186,7 @@ impl<N: Node> Simulation<N> {
             queue: Default::default(),
             rng: stream(self.world.seed, label),
             slowdown: 1.0,
+            slow_windows: Vec::new(),
             busy_ns: 0,
             completed: 0,
         }));
@@ -296,6 +319,41 @@ impl<N: Node> Simulation<N> {
         self.world.digest
     }
 
+    /// Makes the run loop call [`Simulation::check_invariants`] after every `every` events
+    /// (`None`: never, the default). Slow: for tests and `--paranoid` runs.
+    pub fn set_paranoid(&mut self, every: Option<std::num::NonZeroU64>) {
+        self.world.paranoid_every = every.map(|n| n.get());
+    }
+
+    /// O(n) consistency checks of the engine (the event queue, every node's engine state and
+    /// service model, open fault windows) and of every node
+    /// ([`Node::check_invariants`](crate::Node::check_invariants)); panics on a violation.
+    pub fn check_invariants(&self) {
+        let world = &self.world;
+        world.queue.check_invariants();
+        assert!(
+            world.cancelled_timers.len() <= world.queue.len(),
+            "more cancelled timers than pending events"
+        );
+        for (idx, slot) in world.slots.iter().enumerate() {
+            if let Some(state) = slot.service.as_deref() {
+                state.check_invariants(&world.service_models[state.model as usize]);
+                if !slot.up {
+                    assert_eq!(state.n_jobs(), 0, "node {idx} is down but holds work");
+                }
+            }
+        }
+        for index in &world.open_windows {
+            assert!((*index as usize) < world.faults.len(), "open window of no fault");
+        }
+        for (index, _) in &world.downed_by_fault {
+            assert!(world.open_windows.contains(index), "downed nodes of a closed window");
+        }
+        for node in &self.nodes {
+            node.check_invariants();
+        }
+    }
+
     /// Runs until no events are left.
     pub fn run_until_idle(&mut self) -> Result<RunSummary, RunError> {
         self.run_observed(SimTime::MAX, |_| ControlFlow::Continue(()))
@@ -325,6 +383,11 @@ impl<N: Node> Simulation<N> {
             self.world.events += 1;
             self.dispatch(next);
             self.check_guards()?;
+            if let Some(every) = self.world.paranoid_every {
+                if self.world.events % every == 0 {
+                    self.check_invariants();
+                }
+            }
             if self.world.events % OBSERVE_EVERY == 0 {
                 let progress = Progress {
                     now: self.world.now,
@@ -396,24 +459,6 @@ impl<N: Node> Simulation<N> {
             }
             self.world.processes_started += 1;
         }
-    }
-
-    /// Draw number `draw` of crash process `process` for `node`: even draws are times to
-    /// failure, odd ones times to repair. Seeking the node's own stream to the draw makes it
-    /// independent of every other node and of event order, without keeping a stream per node.
-    pub(crate) fn process_delay(&self, process: u32, node: NodeId, draw: u32) -> SimDuration {
-        use rand::Rng;
-        let spec = &self.world.processes[process as usize];
-        let mean = if draw % 2 == 0 { spec.mtbf } else { spec.mttr };
-        let label = StreamLabel::new(
-            StreamKind::FaultProcess,
-            (u64::from(process) << 32) | u64::from(node.0),
-        );
-        let mut rng = stream(self.world.seed, label);
-        rng.set_word_pos(u128::from(draw) * 4);
-        let uniform: f64 = rng.random();
-        // Inverse transform of the exponential distribution.
-        SimDuration::from_nanos_f64(-(mean.0 as f64) * (1.0 - uniform).ln())
     }
 
     fn ctx(&mut self, node: NodeId) -> (&mut N, Ctx<'_, N::Msg>) {
@@ -592,6 +637,8 @@ impl<N: Node> Simulation<N> {
         slot.incarnation = slot.incarnation.wrapping_add(1);
         slot.egress_free_at = now;
         let lost = slot.service.as_deref_mut().map_or(0, |s| s.clear());
+        // Pair assertion: a crashed node is down with no work left.
+        assert!(!slot.up && slot.service.as_ref().is_none_or(|s| s.n_jobs() == 0));
         self.world
             .metrics
             .add(builtin::WORK_LOST_CRASH, lost as u64, now);
@@ -610,8 +657,12 @@ impl<N: Node> Simulation<N> {
             return false;
         }
         slot.up = true;
+        let incarnation = slot.incarnation;
         let (target, mut ctx) = self.ctx(node);
         target.on_restart(&mut ctx);
+        // Pair assertion: `on_restart` cannot crash the node again.
+        let slot = &self.world.slots[node.idx()];
+        assert!(slot.up && slot.incarnation == incarnation);
         true
     }
 

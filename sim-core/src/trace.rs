@@ -7,7 +7,7 @@
 use std::fmt::{self, Write as _};
 use std::io::{self, Write};
 
-use crate::node::NodeId;
+use crate::ids::NodeId;
 use crate::time::SimTime;
 
 /// One processed event as the trace sees it.

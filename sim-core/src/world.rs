@@ -5,14 +5,14 @@
 //! as a `Ctx` while the node handles an event. The public run-control types (limits,
 //! progress, summaries, per-node stats) live here too.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 use crate::fault::{CrashProcess, Fault, FaultRecord};
 use crate::metrics::{builtin, Metrics};
 use crate::network::{DropCause, Network, NetworkConfig, Topology, ZoneId};
-use crate::node::{NodeId, TimerTag};
+use crate::ids::{NodeId, TimerTag};
 use crate::queue::EventQueue;
-use crate::rng::SimRng;
+use crate::rng::{NodeLabel, SimRng};
 use crate::service::{ServiceModel, ServiceState};
 use crate::time::{SimDuration, SimTime};
 use crate::trace::{TraceRecord, TraceSink};
@@ -108,6 +108,8 @@ impl ClockState {
 /// The engine's state for one node. Random streams and the service state are boxed and
 /// created on first use, so an idle node costs about 100 bytes here.
 pub(crate) struct NodeSlot<M> {
+    /// The node's stable name for its random streams.
+    pub label: NodeLabel,
     pub up: bool,
     /// Bumped by each crash; events carrying an older value are stale.
     pub incarnation: u32,
@@ -203,6 +205,10 @@ pub(crate) struct World<M> {
     pub cancelled_timers: HashSet<u64>,
     /// Nodes each windowed crash fault (by timeline index) took down, to restart at its end.
     pub downed_by_fault: BTreeMap<u32, Vec<NodeId>>,
+    /// Timeline faults whose window has started and not yet ended.
+    pub open_windows: BTreeSet<u32>,
+    /// Check every invariant after this many events (`--paranoid`), if set.
+    pub paranoid_every: Option<u64>,
     pub metrics: Metrics,
     pub faults: Vec<(SimTime, Fault)>,
     pub processes: Vec<CrashProcess>,

@@ -250,6 +250,37 @@ fn slow_node_multiplies_service_time() {
     assert_eq!(done, vec![at_ms(10), at_ms(150), at_ms(310)]);
 }
 
+// Goal: after overlapping slow windows end, the factor is exactly 1 again. Method: windows of
+// x1.5 and x0.3 overlap (multiplying in and dividing out would leave 0.9999999999999998), then
+// a job of 2^52 ns starts; a factor off by one ulp would finish it 1 ns early. Invariant checks
+// run after every event (`set_paranoid`), so the factor equals the product of the active
+// windows throughout.
+#[test]
+fn slow_factor_returns_to_exactly_one() {
+    let node = Scripted::with_script(vec![(ms(100), Action::Work { payload: 1 })]);
+    let mut sim = sim_with(vec![node]);
+    let two_pow_52 = (1u64 << 52) as f64;
+    let model = sim.add_service_model(ServiceModel::new(
+        "s",
+        NonZeroU32::MIN,
+        Distribution::constant(two_pow_52).unwrap(),
+    ));
+    sim.set_service(NodeId(0), model).unwrap();
+    for (at, factor, duration) in [(10, 1.5, 20), (15, 0.3, 10)] {
+        let fault = Fault::SlowNode {
+            nodes: NodeSet::single(NodeId(0)),
+            factor,
+            duration: ms(duration),
+        };
+        sim.add_fault(at_ms(at), fault).unwrap();
+    }
+    sim.set_paranoid(std::num::NonZeroU64::new(1));
+    sim.run_until_idle().unwrap();
+    let done: Vec<_> = sim.node(NodeId(0)).finished.iter().map(|f| f.0).collect();
+    assert_eq!(done, vec![at_ms(100) + SimDuration::from_nanos(1 << 52)]);
+    assert_eq!(counter(&sim, "faults.fired.slow_node"), 2);
+}
+
 // Goal: a region outage crashes exactly the region's nodes and restarts them after its window.
 #[test]
 fn region_outage_takes_down_one_region() {

@@ -10,9 +10,16 @@
 //! histograms use 2 significant digits (1% value resolution) to keep a long run's timeline
 //! small; whole-run histograms keep 3.
 
+mod meaning;
+
 use std::collections::BTreeMap;
 
 use hdrhistogram::Histogram;
+
+pub use meaning::{
+    pattern_matches, DerivedMetric, Direction, Formula, MetricDecl, MetricKind, MetricTable,
+    ENGINE_METRICS,
+};
 
 use crate::time::{SimDuration, SimTime};
 
@@ -38,6 +45,8 @@ pub enum Unit {
     Count,
     /// Bytes.
     Bytes,
+    /// A fraction from 0 to 1 (derived metrics such as hit ratios).
+    Ratio,
 }
 
 impl Unit {
@@ -47,6 +56,7 @@ impl Unit {
             Unit::Nanoseconds => "ns",
             Unit::Count => "count",
             Unit::Bytes => "bytes",
+            Unit::Ratio => "ratio",
         }
     }
 }
@@ -122,6 +132,8 @@ pub struct Metrics {
     counters: Vec<(String, u64)>,
     window: Option<SimDuration>,
     windows: Vec<Window>,
+    /// The meaning of metrics, by family, in declaration order (first match wins).
+    declared: Vec<MetricTable>,
 }
 
 impl Default for Metrics {
@@ -139,12 +151,34 @@ impl Metrics {
             counters: Vec::new(),
             window: None,
             windows: Vec::new(),
+            declared: vec![ENGINE_METRICS],
         };
         for (i, name) in builtin::NAMES.iter().enumerate() {
             let id = metrics.counter(name);
             assert_eq!(id, CounterId(i as u32), "built-in counter ids are fixed");
         }
         metrics
+    }
+
+    /// Declares the meaning (unit, good direction) of a family's metrics, and the metrics
+    /// derived from its counters. Declaring the same table twice has no further effect.
+    pub fn declare(&mut self, table: MetricTable) {
+        if !self.declared.contains(&table) {
+            self.declared.push(table);
+        }
+    }
+
+    /// The declared meaning of `name` as a metric of `kind`: the first matching declaration.
+    pub fn meaning(&self, name: &str, kind: MetricKind) -> Option<&MetricDecl> {
+        self.declared
+            .iter()
+            .flat_map(|table| table.recorded)
+            .find(|decl| decl.kind == kind && decl.matches(name))
+    }
+
+    /// Every declared derived metric, in declaration order.
+    pub fn derived(&self) -> impl Iterator<Item = &DerivedMetric> {
+        self.declared.iter().flat_map(|table| table.derived)
     }
 
     /// Records a per-window series with windows of `window` (e.g. 1 s) from now on.
