@@ -7,13 +7,10 @@
 //! reader never mistakes it for a run's results. Wall-clock figures never appear here: the
 //! file is the same for the same trace and flags, at any thread count.
 
-use std::path::{Path, PathBuf};
-
 use serde::Serialize;
 
 use crate::error::ReportError;
-use crate::output;
-use crate::plot::{self, group_digits};
+use crate::format::group_digits;
 
 /// The `schema_version` of a cache study's `results.json`.
 pub const CACHE_SCHEMA_VERSION: u32 = 1;
@@ -97,7 +94,7 @@ impl CacheStudyData {
         }
     }
 
-    fn check(&self) {
+    pub(crate) fn check(&self) {
         for row in &self.rows {
             assert!(
                 row.misses <= row.requests,
@@ -147,20 +144,8 @@ struct RowJson<'a> {
     size: &'a str,
 }
 
-/// Writes a cache study into `dir` (created if missing): `miss_ratio_curve.svg`,
-/// `miss_ratio_curve.png`, and last `results.json`; returns the paths in that order.
-///
-/// Everything is rendered in memory before the first file is written, and each file is
-/// written atomically (a temporary name, then a rename).
-pub fn write_cache_study(dir: &Path, study: &CacheStudyData) -> Result<Vec<PathBuf>, ReportError> {
-    study.check();
-    let json = study_json(study)?;
-    let figure = plot::render_miss_ratio_curve(study)?;
-    output::write_figure_and_results(dir, &figure, &json)
-}
-
 /// The study as pretty JSON with keys sorted at every level, ending in a newline.
-fn study_json(study: &CacheStudyData) -> Result<Vec<u8>, ReportError> {
+pub(crate) fn study_json(study: &CacheStudyData) -> Result<Vec<u8>, ReportError> {
     let file = StudyFile {
         capacity_unit: study.capacity_unit(),
         distsim_version: &study.distsim_version,
@@ -223,6 +208,7 @@ pub fn cache_table(study: &CacheStudyData) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::write::write_cache_study;
 
     fn example() -> CacheStudyData {
         let row = |policy: &str, size: &str, capacity, misses, bytes_missed| CacheStudyRow {

@@ -9,8 +9,9 @@ use std::fmt::Write as _;
 
 use sim_core::SimDuration;
 
+use crate::format::group_digits;
 use crate::format::{exact_secs, html_escape as esc, sig3};
-use crate::plot::{group_digits, Plot};
+use crate::plot::Plot;
 use crate::results::{percentile_columns, ExtraPercentile, MetricSummary, ResultsFile};
 
 /// Above this many nodes the per-node table is left out (the JSON still has every node).

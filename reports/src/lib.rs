@@ -55,6 +55,7 @@
 //!     warmup_ns: 0,
 //!     partial: None,
 //!     events: 1_000,
+//!     digest: 0x2a,
 //!     metrics: &metrics,
 //!     faults: &[],
 //!     membership: vec![],
@@ -78,6 +79,7 @@ mod check;
 mod error;
 mod format;
 mod html;
+mod meaning;
 mod output;
 mod placement;
 mod plot;
@@ -87,45 +89,38 @@ mod sweep;
 mod sweep_report;
 mod table;
 mod timeseries;
+mod write;
 
 use std::path::{Path, PathBuf};
 
-use sim_core::{FaultRecord, HistogramId, Metrics, NodeStats};
+use sim_core::{FaultRecord, Metrics, NodeStats};
 
-pub use cache_study::{
-    cache_table, write_cache_study, CacheStudyData, CacheStudyRow, CACHE_SCHEMA_VERSION,
-};
+pub use cache_study::{cache_table, CacheStudyData, CacheStudyRow, CACHE_SCHEMA_VERSION};
 pub use check::{
     build_baseline, check_junit, check_markdown, check_table, direction_of, evaluate_check, judge,
     metric_names, metric_value, read_baseline, save_baseline, write_baseline, write_check,
     Assertion, Baseline, BaselineMetric, CheckFiles, CheckInput, CheckReport, CheckRow, Comparison,
     Direction, MetricUnit, MetricValue, RowKind, Verdict, BASELINE_KIND, BASELINE_SCHEMA_VERSION,
-    DERIVED_METRICS, HISTOGRAM_STATS,
+    HISTOGRAM_STATS,
 };
 pub use error::ReportError;
+pub use meaning::{DerivedEntry, MetricMeaning};
 pub use output::{create_dir, write_atomic};
-pub use placement::{
-    placement_table, write_placement_study, PlacementStudyData, ShareSpread,
-    PLACEMENT_SCHEMA_VERSION,
-};
+pub use placement::{placement_table, PlacementStudyData, ShareSpread, PLACEMENT_SCHEMA_VERSION};
+pub use plot::{plots, PlotRow, RenderPlot, PLOTS};
 pub use results::{
     build_results, read_results, write_results, FaultEntry, GroupLoad, MembershipEntry,
     MetricSummary, NodeEntry, NodeKeys, ResultsFile, SCHEMA_VERSION,
 };
 pub use sweep::{
-    read_sweep, run_metrics, summarize_variant, sweep_csv, sweep_json, sweep_table,
+    read_sweep, run_directions, run_metrics, summarize_variant, sweep_csv, sweep_json, sweep_table,
     write_sweep_summary, MetricStat, RunFailure, RunRef, SweepAxis, SweepData, VariantData,
     SWEEP_KIND, SWEEP_SCHEMA_VERSION,
 };
 pub use sweep_report::write_sweep_report;
 pub use table::percentile_table;
 pub use timeseries::write_timeseries;
-
-/// The plots a report can draw, in the order they appear.
-pub const PLOT_NAMES: [&str; 3] = ["latency_cdf", "timeline", "node_load"];
-
-/// Prefix of the histogram the timeline shows when [`RunData::primary_latency`] is unset.
-const PRIMARY_PREFIX: &str = "latency.";
+pub use write::{write_cache_study, write_placement_study, write_run};
 
 /// Everything a report is made from: plain data the scenario runner fills after a run.
 #[derive(Clone, Debug)]
@@ -152,6 +147,8 @@ pub struct RunData<'a> {
     pub partial: Option<String>,
     /// Events the engine processed.
     pub events: u64,
+    /// The run digest (`Simulation::digest`): equal for runs that processed the same events.
+    pub digest: u64,
     /// Every metric the run recorded.
     pub metrics: &'a Metrics,
     /// Every fault that fired, in time order.
@@ -162,7 +159,7 @@ pub struct RunData<'a> {
     pub nodes: Vec<NodeLoad>,
     /// Percentiles to report beyond p50, p90, p99 and p99.9, such as `99.99` (0 to 100).
     pub percentiles: Vec<f64>,
-    /// Which plots to draw, by name (see [`PLOT_NAMES`]); `None` draws them all.
+    /// Which plots to draw, by name (see [`PLOTS`]); `None` draws them all.
     pub plots: Option<Vec<String>>,
     /// The histogram whose throughput and percentiles the timeline shows; by default the
     /// first (by name) histogram whose name starts with `latency.`.
@@ -215,69 +212,5 @@ impl WrittenFiles {
         paths.push(&self.report_html);
         paths.push(&self.results_json);
         paths
-    }
-}
-
-/// Writes every output of a run into `dir` (created if missing): `timeseries.csv`,
-/// `latency_cdf`, `timeline` and `node_load` as `.svg` and `.png`, `report.html`, and last
-/// `results.json`.
-///
-/// Everything is validated and rendered in memory before the first file is written, and each
-/// file goes to a temporary name and is renamed into place, so a failure or a kill never
-/// leaves a truncated file under a real name.
-pub fn write_run(dir: &Path, data: &RunData<'_>) -> Result<WrittenFiles, ReportError> {
-    let extra = results::extra_percentiles(&data.percentiles)?;
-    let primary = primary_latency(data)?;
-    let results = build_results(data)?;
-    let mut json = Vec::new();
-    write_results(&mut json, &results)?;
-    let csv = timeseries::timeseries_csv(data);
-    let plots = plot::render_all(data, primary)?;
-    let page = html::render(&html::Page {
-        results: &results,
-        extra: &extra,
-        plots: &plots,
-    });
-
-    output::create_dir(dir)?;
-    let timeseries_csv = output::write_atomic(dir, "timeseries.csv", csv.as_bytes())?;
-    let mut plot_files = Vec::with_capacity(plots.len());
-    for plot in &plots {
-        plot_files.push(PlotFiles {
-            name: plot.name.to_string(),
-            svg: output::write_atomic(dir, &format!("{}.svg", plot.name), plot.svg.as_bytes())?,
-            png: output::write_atomic(dir, &format!("{}.png", plot.name), &plot.png)?,
-        });
-    }
-    let report_html = output::write_atomic(dir, "report.html", page.as_bytes())?;
-    let results_json = output::write_atomic(dir, "results.json", &json)?;
-    Ok(WrittenFiles {
-        results_json,
-        timeseries_csv,
-        plots: plot_files,
-        report_html,
-    })
-}
-
-/// The histogram the timeline shows: the one named by `primary_latency`, else the first
-/// `latency.*` histogram, else none.
-fn primary_latency<'m>(data: &RunData<'m>) -> Result<Option<(&'m str, HistogramId)>, ReportError> {
-    let metrics: &'m Metrics = data.metrics;
-    match &data.primary_latency {
-        Some(wanted) => match metrics.histograms().find(|(name, _, _)| name == wanted) {
-            Some((name, _, id)) => Ok(Some((name, id))),
-            None => Err(ReportError::UnknownPrimaryMetric {
-                name: wanted.clone(),
-                known: metrics
-                    .histograms()
-                    .map(|(name, _, _)| name)
-                    .collect::<Vec<_>>()
-                    .join(", "),
-            }),
-        },
-        None => Ok(metrics
-            .histograms()
-            .find(|(name, _, _)| name.starts_with(PRIMARY_PREFIX))
-            .map(|(name, _, id)| (name, id))),
     }
 }

@@ -48,24 +48,6 @@ pub fn write_atomic(dir: &Path, name: &str, bytes: &[u8]) -> Result<PathBuf, Rep
     Ok(path)
 }
 
-/// Writes a study's figure (`<name>.svg`, `<name>.png`) and then its `results.json` into
-/// `dir` (created if missing), each atomically, `results.json` last so its presence means the
-/// set is complete; returns the paths in that order.
-pub(crate) fn write_figure_and_results(
-    dir: &Path,
-    figure: &crate::plot::Plot,
-    results_json: &[u8],
-) -> Result<Vec<PathBuf>, ReportError> {
-    create_dir(dir)?;
-    let written = vec![
-        write_atomic(dir, &format!("{}.svg", figure.name), figure.svg.as_bytes())?,
-        write_atomic(dir, &format!("{}.png", figure.name), &figure.png)?,
-        write_atomic(dir, "results.json", results_json)?,
-    ];
-    assert!(written.iter().all(|path| path.starts_with(dir)));
-    Ok(written)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

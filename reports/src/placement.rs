@@ -6,14 +6,11 @@
 //! the scenario crate from the model's study, and the JSON carries `"kind":
 //! "placement_study"` so a reader never mistakes it for a run's results.
 
-use std::path::{Path, PathBuf};
-
 use serde::Serialize;
 
 use crate::error::ReportError;
+use crate::format::group_digits;
 use crate::format::sig3;
-use crate::output;
-use crate::plot::{self, group_digits};
 
 /// The `schema_version` of a placement study's `results.json`.
 pub const PLACEMENT_SCHEMA_VERSION: u32 = 1;
@@ -87,7 +84,7 @@ impl PlacementStudyData {
     }
 
     /// Checks the invariants the outputs rely on (a bug in the caller otherwise).
-    fn check(&self) {
+    pub(crate) fn check(&self) {
         assert!(self.n_nodes > 0, "a study has at least one node");
         assert!(self.n_keys > 0, "a study places at least one key");
         assert_eq!(self.key_share.len(), self.n_nodes as usize);
@@ -139,23 +136,8 @@ struct NodeRow {
     request_share: Option<f64>,
 }
 
-/// Writes a placement study into `dir` (created if missing): `placement.svg`,
-/// `placement.png`, and last `results.json`; returns the paths in that order.
-///
-/// Everything is rendered in memory before the first file is written, and each file is
-/// written atomically (a temporary name, then a rename).
-pub fn write_placement_study(
-    dir: &Path,
-    study: &PlacementStudyData,
-) -> Result<Vec<PathBuf>, ReportError> {
-    study.check();
-    let json = study_json(study)?;
-    let figure = plot::render_placement(study)?;
-    output::write_figure_and_results(dir, &figure, &json)
-}
-
 /// The study as pretty JSON with keys sorted at every level, ending in a newline.
-fn study_json(study: &PlacementStudyData) -> Result<Vec<u8>, ReportError> {
+pub(crate) fn study_json(study: &PlacementStudyData) -> Result<Vec<u8>, ReportError> {
     let file = StudyFile {
         distsim_version: &study.distsim_version,
         key_share: study.keys,
@@ -273,6 +255,7 @@ pub fn placement_table(study: &PlacementStudyData) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::write::write_placement_study;
 
     fn example(n_nodes: u32, with_requests: bool) -> PlacementStudyData {
         let key_share: Vec<f64> = (0..n_nodes)

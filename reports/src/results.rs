@@ -20,6 +20,7 @@ use sim_core::Unit;
 
 use crate::error::ReportError;
 use crate::format::percentile_label;
+use crate::meaning::{DerivedEntry, MetricMeaning};
 use crate::RunData;
 
 /// The `schema_version` this build writes and reads. Bump it when a field changes meaning or
@@ -35,6 +36,14 @@ pub(crate) const STANDARD_PERCENTILES: [(f64, &str); 4] =
 pub struct ResultsFile {
     /// Every counter's total, by name.
     pub counters: BTreeMap<String, u64>,
+    /// Metrics derived from counters (hit ratio, error ratio, ...), with their formulas and
+    /// values, as the families that own the counters declare them.
+    #[serde(default)]
+    pub derived: BTreeMap<String, DerivedEntry>,
+    /// The run digest (hex): a hash of every processed event's time, sequence number, kind
+    /// and nodes. Equal digests mean the runs processed the same events in the same order.
+    #[serde(default)]
+    pub digest: Option<String>,
     /// The distsim version that produced the run.
     pub distsim_version: String,
     /// Events the engine processed.
@@ -46,6 +55,9 @@ pub struct ResultsFile {
     /// Placement membership changes (`join`, `leave`, `fail` faults), in the order applied.
     #[serde(default)]
     pub membership: Vec<MembershipEntry>,
+    /// Every counter's and histogram's meaning (unit, which way it gets worse), by name.
+    #[serde(default)]
+    pub meanings: BTreeMap<String, MetricMeaning>,
     /// Every histogram's summary, by name.
     pub metrics: BTreeMap<String, MetricSummary>,
     /// Load per node, in the order the runner listed them (node id order).
@@ -310,11 +322,14 @@ pub fn build_results(data: &RunData<'_>) -> Result<ResultsFile, ReportError> {
     let nodes: Vec<NodeEntry> = data.nodes.iter().map(|n| node_entry(n, data)).collect();
     Ok(ResultsFile {
         counters,
+        derived: crate::meaning::derived(data.metrics),
+        digest: Some(format!("{:016x}", data.digest)),
         distsim_version: data.distsim_version.clone(),
         events: data.events,
         faults,
         groups: group_loads(&nodes),
         membership: data.membership.clone(),
+        meanings: crate::meaning::meanings(data.metrics),
         metrics,
         nodes,
         partial: data.partial.clone(),

@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::error::ReportError;
+use crate::meaning::Direction;
 use crate::output;
 use crate::results::ResultsFile;
 
@@ -129,6 +130,14 @@ pub struct SweepData {
     pub axes: Vec<SweepAxis>,
     /// Every variant, in order.
     pub variants: Vec<VariantData>,
+    /// Which way each metric gets worse, as the runs' `results.json` declare it (metrics
+    /// without a declared direction are `none`).
+    #[serde(default)]
+    pub directions: BTreeMap<String, Direction>,
+    /// The metrics derived from counters (ratios, totals) that the runs declare, sorted: the
+    /// report's key columns and its heat map's preference.
+    #[serde(default)]
+    pub derived: Vec<String>,
     /// Runs that produced no results.
     pub failures: Vec<RunFailure>,
     /// The distsim version.
@@ -145,6 +154,18 @@ pub fn run_metrics(results: &ResultsFile) -> BTreeMap<String, f64> {
         .filter_map(|name| {
             let value = crate::check::metric_value(results, &name)?.value?;
             Some((name, value))
+        })
+        .collect()
+}
+
+/// Which way every metric of one run gets worse ([`check::direction_of`](crate::direction_of)
+/// over the same paths as [`run_metrics`]).
+pub fn run_directions(results: &ResultsFile) -> BTreeMap<String, Direction> {
+    crate::check::metric_names(results)
+        .into_iter()
+        .map(|name| {
+            let direction = crate::check::direction_of(results, &name);
+            (name, direction)
         })
         .collect()
 }
@@ -225,7 +246,8 @@ fn csv_cell(text: &str) -> String {
 /// worse, such as a hit ratio; variants without it last, ties in variant order): each
 /// variant's index, label, mean ± half-width of `metric`, and number of runs.
 pub fn sweep_table(sweep: &SweepData, metric: &str) -> String {
-    let descending = crate::check::direction_of(metric) == crate::check::Direction::LowerIsWorse;
+    let direction = sweep.directions.get(metric).copied().unwrap_or_default();
+    let descending = direction == Direction::LowerIsWorse;
     let mut order: Vec<&VariantData> = sweep.variants.iter().collect();
     order.sort_by(|a, b| {
         let key = |v: &VariantData| v.metrics.get(metric).map(|s| s.mean);
@@ -340,6 +362,11 @@ mod tests {
             ],
             failures: Vec::new(),
             distsim_version: "0".into(),
+            directions: BTreeMap::from([
+                ("cache.hit_ratio".to_string(), Direction::LowerIsWorse),
+                ("latency.read.p99".to_string(), Direction::HigherIsWorse),
+            ]),
+            derived: vec!["cache.hit_ratio".to_string()],
         };
         let first_column = |table: String| -> Vec<String> {
             table

@@ -12,16 +12,13 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use crate::error::ReportError;
+use crate::format::group_digits;
 use crate::format::html_escape as esc;
 use crate::html::{number, plots, CSS};
 use crate::output;
-use crate::plot::{self, group_digits, Plot};
+use crate::plot::{self, Plot};
 use crate::sweep::{MetricStat, SweepData, VariantData};
 
-/// The metric the heat map prefers when every measured variant has it.
-const HIT_RATIO: &str = "cache.hit_ratio";
-/// Client timeouts, a key column when any variant has it.
-const TIMEOUTS: &str = "client.timeouts";
 /// Nanoseconds per millisecond, the table's latency unit.
 const NANOS_PER_MILLI: f64 = 1e6;
 
@@ -30,8 +27,9 @@ const NANOS_PER_MILLI: f64 = 1e6;
 /// `.png`, then `sweep.html`; returns the paths in that order (the page last).
 ///
 /// `primary` names the histogram whose latencies are compared, such as `latency.read`: its
-/// `<primary>.p<N>` metrics draw the curves and bars. The heat map colours `cache.hit_ratio`
-/// when every variant with results has it, else `<primary>.p99`.
+/// `<primary>.p<N>` metrics draw the curves and bars. The heat map colours the first derived
+/// metric (`SweepData::derived`) every variant with results has and that differs between
+/// them, else `<primary>.p99`.
 ///
 /// Everything is rendered in memory before the first file is written, and each file is
 /// written atomically (a temporary name, then a rename).
@@ -41,7 +39,15 @@ pub fn write_sweep_report(
     primary: &str,
 ) -> Result<Vec<PathBuf>, ReportError> {
     let heat = heat_metric(sweep, primary);
-    let figures = plot::render_sweep(sweep, primary, heat.as_deref())?;
+    let mut figures = vec![
+        plot::render(&plot::sweep::SweepLatency::new(sweep, primary))?,
+        plot::render(&plot::sweep::SweepBars::new(sweep, primary))?,
+    ];
+    if let Some(metric) = heat.as_deref() {
+        figures.push(plot::render(&plot::sweep_heatmap::SweepHeatmap::new(
+            sweep, metric, primary,
+        ))?);
+    }
     let page = render_page(sweep, primary, heat.as_deref(), &figures);
     output::create_dir(dir)?;
     let mut written = Vec::with_capacity(figures.len() * 2 + 1);
@@ -62,13 +68,23 @@ fn heat_metric(sweep: &SweepData, primary: &str) -> Option<String> {
         return None;
     }
     // Variants without any metric failed every run: they show as empty cells either way.
-    let mut measured = sweep.variants.iter().filter(|v| !v.metrics.is_empty());
-    let has_ratio = |v: &VariantData| v.metrics.contains_key(HIT_RATIO);
-    if measured.clone().next().is_some() && measured.all(has_ratio) {
-        Some(HIT_RATIO.to_string())
-    } else {
-        Some(format!("{primary}.p99"))
-    }
+    let measured: Vec<&VariantData> = sweep
+        .variants
+        .iter()
+        .filter(|v| !v.metrics.is_empty())
+        .collect();
+    // The first derived metric (a family's ratio or total) that every measured variant has
+    // and that tells them apart; a metric equal everywhere would colour a flat map.
+    let telling = sweep.derived.iter().find(|metric| {
+        let means: Option<Vec<f64>> = measured
+            .iter()
+            .map(|v| v.metrics.get(metric.as_str()).map(|s| s.mean))
+            .collect();
+        means.is_some_and(|means| {
+            !means.is_empty() && means.iter().any(|m| m.total_cmp(&means[0]).is_ne())
+        })
+    });
+    Some(telling.cloned().unwrap_or_else(|| format!("{primary}.p99")))
 }
 
 /// The whole page.
@@ -155,16 +171,16 @@ struct Column {
     latency: bool,
 }
 
-/// The table's metric columns: the primary's p50 / p99 / p99.9, timeouts and hit ratio, each
+/// The table's metric columns: the primary's p50 / p99 / p99.9, then every derived metric the
+/// runs declare (hit ratio, error ratio, drops: each family's summary of its counters), each
 /// only when some variant has it.
 fn key_columns(sweep: &SweepData, primary: &str) -> Vec<Column> {
-    let candidates = [
-        ("p50 (ms)", format!("{primary}.p50"), true),
-        ("p99 (ms)", format!("{primary}.p99"), true),
-        ("p99.9 (ms)", format!("{primary}.p999"), true),
-        ("client timeouts", TIMEOUTS.to_string(), false),
-        ("cache hit ratio", HIT_RATIO.to_string(), false),
+    let mut candidates = vec![
+        ("p50 (ms)".to_string(), format!("{primary}.p50"), true),
+        ("p99 (ms)".to_string(), format!("{primary}.p99"), true),
+        ("p99.9 (ms)".to_string(), format!("{primary}.p999"), true),
     ];
+    candidates.extend(sweep.derived.iter().map(|m| (m.clone(), m.clone(), false)));
     candidates
         .into_iter()
         .filter(|(_, metric, _)| {
@@ -174,7 +190,7 @@ fn key_columns(sweep: &SweepData, primary: &str) -> Vec<Column> {
                 .any(|v| v.metrics.contains_key(metric))
         })
         .map(|(header, metric, latency)| Column {
-            header: header.to_string(),
+            header,
             metric,
             latency,
         })
@@ -287,6 +303,9 @@ fn failures_table(out: &mut String, sweep: &SweepData) {
 mod tests {
     use std::collections::BTreeMap;
 
+    /// The derived metric the test grid declares.
+    const HIT_RATIO: &str = "cache.hit_ratio";
+
     use super::*;
     use crate::sweep::{RunFailure, RunRef, SweepAxis};
 
@@ -372,6 +391,8 @@ mod tests {
                 reason: "max_events reached".into(),
             }],
             distsim_version: "0.1.0".into(),
+            directions: BTreeMap::new(),
+            derived: vec![HIT_RATIO.to_string()],
         }
     }
 

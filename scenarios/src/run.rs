@@ -20,13 +20,19 @@ use reports::{MembershipEntry, NodeKeys, NodeLoad, RunData};
 use sim_core::trace::TraceSink;
 use sim_core::{Node, NodeId, NodeStats, Progress, SimTime, Simulation};
 
-use crate::build::Instance;
-use crate::faults::MembershipKind;
-use crate::placement::TimedChange;
-use crate::Scenario;
+use crate::sections::faults::MembershipKind;
+use crate::sections::placement::TimedChange;
+use crate::{Instance, Scenario, VERSION};
 
-/// The version string recorded in every report.
-pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+/// How to run, beyond the scenario and the seed.
+#[derive(Default)]
+pub struct RunOptions {
+    /// Every processed event is handed to this sink (taken back out before returning).
+    pub trace: Option<Box<dyn TraceSink>>,
+    /// Check every invariant of the engine and of every node after this many events
+    /// (`--paranoid`); `None`: never.
+    pub paranoid_every: Option<std::num::NonZeroU64>,
+}
 
 /// A finished (or stopped) run.
 pub struct Outcome {
@@ -60,14 +66,29 @@ pub fn run_traced(
     trace: Option<Box<dyn TraceSink>>,
     observer: &mut dyn FnMut(&Progress) -> ControlFlow<String>,
 ) -> Outcome {
+    let options = RunOptions {
+        trace,
+        ..RunOptions::default()
+    };
+    run_with(scenario, seed, options, observer)
+}
+
+/// Like [`run`], with `options` (a trace, invariant checks).
+pub fn run_with(
+    scenario: &Scenario,
+    seed: u64,
+    options: RunOptions,
+    observer: &mut dyn FnMut(&Progress) -> ControlFlow<String>,
+) -> Outcome {
     let Instance {
         mut sim,
         placements,
         trace_errors,
     } = scenario.build(seed);
-    if let Some(trace) = trace {
+    if let Some(trace) = options.trace {
         sim.set_trace(trace);
     }
+    sim.set_paranoid(options.paranoid_every);
     let end = SimTime::ZERO + scenario.duration;
     let warmup_end = SimTime::ZERO + scenario.warmup;
     // Where the run pauses: the warm-up's end (first at its time), each membership change,
@@ -245,6 +266,7 @@ pub fn run_data<'a>(scenario: &Scenario, outcome: &'a Outcome) -> RunData<'a> {
         warmup_ns: scenario.warmup.as_nanos(),
         partial: outcome.partial.clone(),
         events: outcome.sim.events_processed(),
+        digest: outcome.sim.digest(),
         metrics: outcome.sim.metrics(),
         faults: outcome.sim.fault_log(),
         membership: outcome.membership.clone(),
@@ -265,7 +287,7 @@ pub fn reproduce_command(file: &str, seed: u64, set: &[String]) -> String {
 }
 
 /// `text` as one POSIX shell word: as is when it is plainly safe, else in single quotes.
-pub(crate) fn shell_quote(text: &str) -> String {
+pub fn shell_quote(text: &str) -> String {
     let safe = |c: char| c.is_ascii_alphanumeric() || "_-./=:,+@%".contains(c);
     if !text.is_empty() && text.chars().all(safe) {
         text.to_string()

@@ -146,7 +146,7 @@ fn in_heading(doc: &str, name: &str) -> bool {
 // Goal: each top-level section is documented under its own heading, as `[name]` or `[[name]]`.
 #[test]
 fn every_section_is_documented() {
-    let missing = undocumented(scenarios::schema::TOP_LEVEL_KEYS, |doc, name| {
+    let missing = undocumented(scenarios::format::schema::TOP_LEVEL_KEYS, |doc, name| {
         in_heading(doc, &format!("[{name}]")) || in_heading(doc, &format!("[[{name}]]"))
     });
     assert!(
@@ -155,20 +155,32 @@ fn every_section_is_documented() {
     );
 }
 
-// Goal: each fault kind key has its own heading, and the engine's logged kind names (what
-// `distsim list` and results.json show) are explained too.
+// Goal: each fault kind's key has its own heading, its parameters and the engine's names it
+// is logged under (what `distsim list` and results.json show) are explained too.
 #[test]
 fn every_fault_kind_is_documented() {
-    let missing = undocumented(scenarios::schema::FAULT_KIND_KEYS, in_heading);
+    let registries = scenarios::Registries::builtin();
+    let kinds = registries.fault_kinds.rows();
+    let missing = undocumented(kinds.iter().map(|row| row.name), in_heading);
     assert!(
         missing.is_empty(),
         "fault kinds without a heading in {FORMAT_DOC}: {missing:?}"
     );
-    let logged = sim_core::fault::FAULT_KINDS.iter().map(|(name, _)| *name);
+    let logged = kinds
+        .iter()
+        .flat_map(|row| row.value.logged_as.iter().copied());
     let missing = undocumented(logged, in_code);
     assert!(
         missing.is_empty(),
         "logged fault kinds not mentioned in {FORMAT_DOC}: {missing:?}"
+    );
+    let params = kinds
+        .iter()
+        .flat_map(|row| row.params.iter().map(|p| p.name));
+    let missing = undocumented(params, in_code);
+    assert!(
+        missing.is_empty(),
+        "fault parameters not mentioned in {FORMAT_DOC}: {missing:?}"
     );
 }
 
@@ -176,47 +188,85 @@ fn every_fault_kind_is_documented() {
 // shares have rows too.
 #[test]
 fn every_role_and_parameter_is_documented() {
-    let registry = scenarios::roles::registry();
-    let missing = undocumented(registry.iter().map(|role| role.name), in_heading);
+    let registries = scenarios::Registries::builtin();
+    let roles = registries.roles.rows();
+    let missing = undocumented(roles.iter().map(|role| role.name), in_heading);
     assert!(
         missing.is_empty(),
         "roles without a heading in {FORMAT_DOC}: {missing:?}"
     );
-    for role in &registry {
-        let missing = undocumented(role.params.iter().map(|(name, _)| *name), in_table_row);
+    for role in roles {
+        let missing = undocumented(role.params.iter().map(|p| p.name), in_table_row);
         assert!(
             missing.is_empty(),
             "parameters of role `{}` without a table row in {FORMAT_DOC}: {missing:?}",
             role.name
         );
     }
-    let missing = undocumented(scenarios::schema::GROUP_COMMON_KEYS, in_table_row);
+    let missing = undocumented(scenarios::format::schema::GROUP_COMMON_KEYS, in_table_row);
     assert!(
         missing.is_empty(),
         "[[group]] keys without a table row in {FORMAT_DOC}: {missing:?}"
     );
 }
 
-// Goal: every `dist` kind, arrival process, key distribution and routing rule is named in a
-// table row.
+// Goal: every row of every other kind (distributions, arrival processes, key distributions,
+// balancer policies, placement schemes, cache policies, plots, metric tables), every alias
+// and every parameter is named in the format reference, so `distsim list` and the docs never
+// disagree; arrival processes, key distributions and routing rules have table rows.
 #[test]
 fn every_kind_is_documented() {
-    let missing = undocumented(scenarios::schema::DIST_KINDS, in_code);
-    assert!(
-        missing.is_empty(),
-        "distribution kinds not mentioned in {FORMAT_DOC}: {missing:?}"
-    );
-    for (what, kinds) in [
-        ("arrival processes", models::workload::ARRIVAL_KINDS),
-        ("key distributions", models::workload::KEY_KINDS),
-        ("routing rules", models::roles::client::ROUTINGS),
+    let registries = scenarios::Registries::builtin();
+    for listing in registries.listings() {
+        if matches!(listing.title, "roles" | "fault kinds") {
+            continue; // Checked above, with headings.
+        }
+        let names = listing
+            .rows
+            .iter()
+            .flat_map(|row| std::iter::once(row.name).chain(row.aliases.iter().copied()));
+        let missing = undocumented(names, in_code);
+        assert!(
+            missing.is_empty(),
+            "{} not mentioned in {FORMAT_DOC}: {missing:?}",
+            listing.title
+        );
+        let params = listing
+            .rows
+            .iter()
+            .flat_map(|row| row.params.iter().map(|p| p.name));
+        let missing = undocumented(params, in_code);
+        assert!(
+            missing.is_empty(),
+            "parameters of {} not mentioned in {FORMAT_DOC}: {missing:?}",
+            listing.title
+        );
+    }
+    let vocabulary = &registries.vocabulary;
+    for (what, rows) in [
+        (
+            "arrival processes",
+            vocabulary.arrivals.names().collect::<Vec<_>>(),
+        ),
+        (
+            "key distributions",
+            vocabulary.keys.names().collect::<Vec<_>>(),
+        ),
     ] {
-        let missing = undocumented(kinds.iter().map(|(name, _)| *name), in_table_row);
+        let missing = undocumented(rows, in_table_row);
         assert!(
             missing.is_empty(),
             "{what} without a table row in {FORMAT_DOC}: {missing:?}"
         );
     }
+    let routings = models::roles::client::ROUTINGS
+        .iter()
+        .map(|(name, _)| *name);
+    let missing = undocumented(routings, in_table_row);
+    assert!(
+        missing.is_empty(),
+        "routing rules without a table row in {FORMAT_DOC}: {missing:?}"
+    );
 }
 
 // Goal: the extractor itself finds fences, their info strings and their line numbers, so the

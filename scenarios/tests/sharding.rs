@@ -30,16 +30,17 @@ placement = { scheme = "ring", vnodes = 160 }
 // Goal: routing follows the ring. Half the requests go to key 0 (hotspot: 0.1% of 1000 keys,
 // i.e. key 0 alone, gets 50%), so key 0's owner under the same ring, built independently
 // here, must receive the most requests, about half plus its share of the rest. Method: rebuild
-// the ring over the same members (node ids 2..8, weight 1) and compare with per-node loads.
+// the ring over the same members (the group's members 0..6, weight 1: a placement hashes a
+// group's own member numbers, and member i is node 2 + i) and compare with per-node loads.
 #[test]
 fn clients_send_each_key_to_its_owner() {
     let scenario = scenarios::load_text("shards.toml", TEXT, &[]).expect("valid");
     let outcome = run(&scenario, 9, &mut |_| ControlFlow::Continue(()));
-    let members: Vec<Member> = (2..8)
+    let members: Vec<Member> = (0..6)
         .map(|n| Member::new(NodeId(n), 1.0, ZoneId(0)))
         .collect();
-    let ring = PlacementSpec::Ring { vnodes: 160 }.build(&members).unwrap();
-    let hot_owner = ring.owner(KeyId(0)).unwrap();
+    let ring = PlacementSpec::ring(160).build(&members).unwrap();
+    let hot_owner = NodeId(2 + ring.owner(KeyId(0)).unwrap().0);
     let received: Vec<(u64, NodeId)> = (2..8)
         .map(|n| (outcome.sim.node_stats(NodeId(n)).received, NodeId(n)))
         .collect();
@@ -100,12 +101,13 @@ fn shard(i: u32) -> NodeId {
     NodeId(2 + i)
 }
 
+/// A ring over the group's members `nodes` (group-local numbers, as scenarios place them).
 fn ring_over(nodes: &[u32]) -> Box<dyn models::placement::Placement> {
     let members: Vec<Member> = nodes
         .iter()
-        .map(|&i| Member::new(shard(i), 1.0, ZoneId(0)))
+        .map(|&i| Member::new(NodeId(i), 1.0, ZoneId(0)))
         .collect();
-    PlacementSpec::Ring { vnodes: 100 }.build(&members).unwrap()
+    PlacementSpec::ring(100).build(&members).unwrap()
 }
 
 // Goal: a mid-run join re-homes exactly the keys the scheme says, records where they went, and

@@ -4,11 +4,11 @@
 //! through [`Ctx`], so the engine can order it, apply the network and faults to it, and record
 //! it. A node gets a fresh `Ctx` for each event; it cannot keep one.
 
+use crate::ids::{NodeId, OpKind, TimerId, TimerTag};
+use crate::message::Message;
 use crate::metrics::builtin;
 use crate::metrics::{CounterId, HistogramId, Unit};
 use crate::network::{Route, SenderLink, ZoneId};
-use crate::ids::{NodeId, OpKind, TimerId, TimerTag};
-use crate::message::Message;
 use crate::rng::{stream, SimRng, StreamKind, StreamLabel};
 use crate::service::{Admission, Job, Overflow, Submit};
 use crate::time::{SimDuration, SimTime};
@@ -137,8 +137,9 @@ impl<M: Message> Ctx<'_, M> {
         let seed = self.world.seed;
         let slot = &mut self.world.slots[self.node.idx()];
         let label = slot.label;
-        slot.rng
-            .get_or_insert_with(|| Box::new(stream(seed, StreamLabel::of_node(StreamKind::Node, label))))
+        slot.rng.get_or_insert_with(|| {
+            Box::new(stream(seed, StreamLabel::of_node(StreamKind::Node, label)))
+        })
     }
 
     /// A fresh stream for part `part` of a model this node hosts (a cache policy's draws,

@@ -40,4 +40,3 @@ pub struct TimerId {
 /// node's [`ServiceModel`](crate::service::ServiceModel) (e.g. 0 = read, 1 = write).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct OpKind(pub u16);
-

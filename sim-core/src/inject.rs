@@ -239,7 +239,10 @@ impl<N: Node> Simulation<N> {
         // A `heal` may have removed it already; either way it is gone afterwards.
         let network = &mut self.world_mut().network;
         network.heal(Some(name));
-        assert!(!network.has_partition(name), "partition {name:?} outlived its heal");
+        assert!(
+            !network.has_partition(name),
+            "partition {name:?} outlived its heal"
+        );
     }
 
     fn apply_heal(&mut self, name: Option<&str>) -> Applied {

@@ -68,13 +68,13 @@ pub mod trace;
 mod world;
 
 pub use ctx::{CrashCtx, Ctx};
-pub use dist::{DistError, Distribution};
+pub use dist::{DistError, Distribution, Sampler};
 pub use error::{ConfigError, RunError};
 pub use fault::{CrashProcess, Direction, Fault, FaultRecord};
-pub use metrics::{CounterId, HistogramId, MetricDecl, MetricTable, Metrics, Unit};
-pub use network::{DropCause, NetworkConfig, RegionId, Topology, ZoneId};
 pub use ids::{NodeId, OpKind, TimerId, TimerTag};
 pub use message::{CompletedWork, Message};
+pub use metrics::{CounterId, HistogramId, MetricDecl, MetricTable, Metrics, Unit};
+pub use network::{DropCause, NetworkConfig, RegionId, Topology, ZoneId};
 pub use node::Node;
 pub use nodeset::NodeSet;
 pub use rng::SimRng;

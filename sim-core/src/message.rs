@@ -26,4 +26,3 @@ pub struct CompletedWork<M> {
     /// When a worker started on it; `started_at - submitted_at` is the queueing delay.
     pub started_at: SimTime,
 }
-

@@ -347,7 +347,11 @@ impl<E> EventQueue<E> {
     pub fn check_invariants(&self) {
         let after_popped = |s: &Scheduled<E>| {
             let key = key_of(s.time, s.seq);
-            assert!(s.seq < self.next_seq, "pending seq {} was never issued", s.seq);
+            assert!(
+                s.seq < self.next_seq,
+                "pending seq {} was never issued",
+                s.seq
+            );
             assert!(
                 self.last_popped_key.is_none_or(|last| key > last),
                 "pending event ({}, {}) is not after the last popped one",
@@ -357,7 +361,10 @@ impl<E> EventQueue<E> {
         };
         if self.small_mode {
             assert_eq!(self.small.len(), self.len, "array length");
-            assert!(self.front.is_none() && self.occupied == 0, "array mode holds radix state");
+            assert!(
+                self.front.is_none() && self.occupied == 0,
+                "array mode holds radix state"
+            );
             self.small.iter().for_each(after_popped);
             assert!(
                 self.small
@@ -371,7 +378,11 @@ impl<E> EventQueue<E> {
         let mut stored = usize::from(self.front.is_some());
         if let Some(front) = &self.front {
             after_popped(front);
-            assert_eq!(key_of(front.time, front.seq), self.last, "front is the base");
+            assert_eq!(
+                key_of(front.time, front.seq),
+                self.last,
+                "front is the base"
+            );
         }
         for (idx, bucket) in self.buckets.iter().enumerate() {
             assert_eq!(
@@ -383,7 +394,11 @@ impl<E> EventQueue<E> {
             for scheduled in bucket {
                 after_popped(scheduled);
                 let key = key_of(scheduled.time, scheduled.seq);
-                assert_eq!(bucket_of(key, self.last), idx + 1, "event in the wrong bucket");
+                assert_eq!(
+                    bucket_of(key, self.last),
+                    idx + 1,
+                    "event in the wrong bucket"
+                );
             }
             stored += bucket.len();
         }

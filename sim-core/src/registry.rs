@@ -302,7 +302,9 @@ impl<T> Registry<T> {
 
     /// The row answering to `name` (its name or an alias), if any.
     pub fn find(&self, name: &str) -> Option<&Row<T>> {
-        self.rows.iter().find(|row| row.answers_to(name, self.folding))
+        self.rows
+            .iter()
+            .find(|row| row.answers_to(name, self.folding))
     }
 
     /// The row answering to `name`, or an error naming the closest spelling.
@@ -327,8 +329,163 @@ impl<T> Registry<T> {
     }
 
     /// Every row's name, in list order.
-    pub fn names(&self) -> impl Iterator<Item = &'static str> + '_ {
+    pub fn names(&self) -> impl Iterator<Item = &'static str> + Clone + '_ {
         self.rows.iter().map(|row| row.name)
+    }
+}
+
+/// Why a row's parameters were refused: the parameter at fault, if one is, and what is wrong
+/// (naming the parameter, lowercase, no final full stop).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ArgError {
+    /// The parameter at fault, so a diagnostic can point at it; `None` for the whole table.
+    pub param: Option<&'static str>,
+    /// What is wrong.
+    pub message: String,
+}
+
+impl ArgError {
+    /// An error about parameter `param`.
+    pub fn at(param: &'static str, message: impl Into<String>) -> Self {
+        ArgError {
+            param: Some(param),
+            message: message.into(),
+        }
+    }
+}
+
+impl fmt::Display for ArgError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for ArgError {}
+
+/// The parameters given to a row, read by name: how a row's constructor sees a scenario's
+/// `{ scheme = "ring", vnodes = 160 }` or a command line's `--vnodes 160`, without knowing
+/// either format. Each getter returns `Ok(None)` when the parameter is absent and an error
+/// when it is present with the wrong type; the reader knows where each value was written, so
+/// its errors point there. Parameters a row never asks for are refused by the reader after
+/// the constructor returns (a parameter of another kind is a mistake, not something to
+/// ignore).
+pub trait Args {
+    /// A number (integers are accepted too).
+    fn number(&mut self, name: &'static str) -> Result<Option<f64>, ArgError>;
+    /// A whole number >= 0.
+    fn integer(&mut self, name: &'static str) -> Result<Option<u64>, ArgError>;
+    /// A list of whole numbers >= 0.
+    fn integers(&mut self, name: &'static str) -> Result<Option<Vec<u64>>, ArgError>;
+    /// A string.
+    fn text(&mut self, name: &'static str) -> Result<Option<String>, ArgError>;
+    /// The first parameter given that no getter has read, if any: after the row's parser has
+    /// run, a key it does not take.
+    fn unread(&self) -> Option<&str>;
+}
+
+/// A parameter's value in an [`ArgMap`].
+#[derive(Clone, Debug, PartialEq)]
+pub enum ArgValue {
+    /// A number.
+    Number(f64),
+    /// A whole number.
+    Integer(u64),
+    /// A list of whole numbers.
+    Integers(Vec<u64>),
+    /// A string.
+    Text(String),
+}
+
+/// [`Args`] from a plain list of `(name, value)` pairs: command-line flags, tests, defaults
+/// (an empty map gives every parameter its default). Reading a parameter removes it;
+/// [`Args::unread`] names the first one nobody read.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ArgMap {
+    entries: Vec<(String, ArgValue)>,
+}
+
+impl ArgMap {
+    /// No parameters: every row's defaults.
+    pub fn new() -> Self {
+        ArgMap::default()
+    }
+
+    /// The same map with `name` set to `value`.
+    pub fn with(mut self, name: &str, value: ArgValue) -> Self {
+        self.entries.retain(|(known, _)| known != name);
+        self.entries.push((name.to_string(), value));
+        self
+    }
+
+    fn take(&mut self, name: &str) -> Option<ArgValue> {
+        let position = self.entries.iter().position(|(known, _)| known == name)?;
+        Some(self.entries.remove(position).1)
+    }
+
+    fn wrong(name: &'static str, want: &str, got: &ArgValue) -> ArgError {
+        ArgError::at(name, format!("`{name}` must be {want}, got {got:?}"))
+    }
+}
+
+impl Args for ArgMap {
+    fn number(&mut self, name: &'static str) -> Result<Option<f64>, ArgError> {
+        match self.take(name) {
+            None => Ok(None),
+            Some(ArgValue::Number(n)) => Ok(Some(n)),
+            Some(ArgValue::Integer(n)) => Ok(Some(n as f64)),
+            Some(other) => Err(Self::wrong(name, "a number", &other)),
+        }
+    }
+
+    fn integer(&mut self, name: &'static str) -> Result<Option<u64>, ArgError> {
+        match self.take(name) {
+            None => Ok(None),
+            Some(ArgValue::Integer(n)) => Ok(Some(n)),
+            Some(other) => Err(Self::wrong(name, "a whole number >= 0", &other)),
+        }
+    }
+
+    fn integers(&mut self, name: &'static str) -> Result<Option<Vec<u64>>, ArgError> {
+        match self.take(name) {
+            None => Ok(None),
+            Some(ArgValue::Integers(list)) => Ok(Some(list)),
+            Some(other) => Err(Self::wrong(name, "a list of whole numbers", &other)),
+        }
+    }
+
+    fn text(&mut self, name: &'static str) -> Result<Option<String>, ArgError> {
+        match self.take(name) {
+            None => Ok(None),
+            Some(ArgValue::Text(text)) => Ok(Some(text)),
+            Some(other) => Err(Self::wrong(name, "a string", &other)),
+        }
+    }
+
+    fn unread(&self) -> Option<&str> {
+        self.entries.first().map(|(name, _)| name.as_str())
+    }
+}
+
+/// Reads integer parameter `name` of a row, with `default` when absent, checked to lie in
+/// `range` (inclusive); the error names the parameter, the range and the value.
+pub fn integer_in(
+    args: &mut dyn Args,
+    name: &'static str,
+    default: u64,
+    range: std::ops::RangeInclusive<u64>,
+) -> Result<u64, ArgError> {
+    let value = args.integer(name)?.unwrap_or(default);
+    if range.contains(&value) {
+        Ok(value)
+    } else {
+        Err(ArgError::at(
+            name,
+            format!(
+                "`{name}` must be from {} to {}, got {value}",
+                range.start(),
+                range.end()
+            ),
+        ))
     }
 }
 
@@ -421,6 +578,29 @@ mod tests {
         let loose = Registry::new("policy", &[row("s3-fifo", &[]), row("s3_fifo", &[])])
             .with_folding(Folding::Loose);
         assert!(loose.check_unique().is_err());
+    }
+
+    // Goal: an ArgMap hands each parameter out once, converts integers to numbers, refuses
+    // wrong types with the parameter's name, and reports what nobody read.
+    #[test]
+    fn arg_maps() {
+        let mut args = ArgMap::new()
+            .with("vnodes", ArgValue::Integer(100))
+            .with("epsilon", ArgValue::Integer(1))
+            .with("scheme", ArgValue::Text("ring".into()))
+            .with("extra", ArgValue::Number(0.5));
+        assert_eq!(args.integer("vnodes"), Ok(Some(100)));
+        assert_eq!(args.integer("vnodes"), Ok(None));
+        assert_eq!(args.number("epsilon"), Ok(Some(1.0)));
+        let wrong = args.number("scheme").unwrap_err();
+        assert_eq!(wrong.param, Some("scheme"));
+        assert!(wrong.message.contains("must be a number"), "{wrong}");
+        assert_eq!(args.unread(), Some("extra"));
+        let range = integer_in(&mut ArgMap::new(), "bits", 1, 1..=8);
+        assert_eq!(range, Ok(1));
+        let mut big = ArgMap::new().with("bits", ArgValue::Integer(9));
+        let error = integer_in(&mut big, "bits", 1, 1..=8).unwrap_err();
+        assert_eq!(error.message, "`bits` must be from 1 to 8, got 9");
     }
 
     #[test]

@@ -163,7 +163,10 @@ pub fn stream(seed: u64, label: StreamLabel) -> SimRng {
 /// Derives a child seed (for replication `r` of a sweep, say) from a parent seed, stably.
 pub fn derive_seed(parent: u64, salt: u64) -> u64 {
     let mut key = [0u8; 8];
-    expand(parent ^ salt.rotate_left(32) ^ 0xD1B5_4A32_D192_ED03, &mut key);
+    expand(
+        parent ^ salt.rotate_left(32) ^ 0xD1B5_4A32_D192_ED03,
+        &mut key,
+    );
     u64::from_le_bytes(key)
 }
 
@@ -237,7 +240,11 @@ mod tests {
         let pinned = [
             (StreamLabel::new(StreamKind::Node, 0), 42, PINNED_NODE_0),
             (node, 42, PINNED_CACHE_2),
-            (StreamLabel::new(StreamKind::FaultProcess, 7), 1, PINNED_PROCESS_7),
+            (
+                StreamLabel::new(StreamKind::FaultProcess, 7),
+                1,
+                PINNED_PROCESS_7,
+            ),
         ];
         for (label, seed, want) in pinned {
             let mut rng = stream(seed, label);

@@ -16,8 +16,8 @@ use std::num::NonZeroU32;
 
 use crate::dist::Distribution;
 use crate::error::ConfigError;
-use crate::metrics::HistogramId;
 use crate::ids::OpKind;
+use crate::metrics::HistogramId;
 use crate::rng::SimRng;
 use crate::time::{SimDuration, SimTime};
 
@@ -221,28 +221,52 @@ impl<M> ServiceState<M> {
         }
         self.slowdown = self.slow_windows.iter().map(|(_, f)| f).product();
         if self.slow_windows.is_empty() {
-            assert_eq!(self.slowdown, 1.0, "no slow window leaves a factor of exactly 1");
+            assert_eq!(
+                self.slowdown, 1.0,
+                "no slow window leaves a factor of exactly 1"
+            );
         }
     }
 
     /// O(workers) consistency checks: every worker is idle or busy, never both; the factor is
     /// the product of the active windows.
     pub(crate) fn check_invariants(&self, model: &ServiceModel) {
-        assert_eq!(self.in_service.len() as u32, model.workers().get(), "worker slots");
+        assert_eq!(
+            self.in_service.len() as u32,
+            model.workers().get(),
+            "worker slots"
+        );
         let busy = self.in_service.iter().filter(|j| j.is_some()).count();
-        assert_eq!(busy + self.idle.len(), self.in_service.len(), "idle + busy = workers");
+        assert_eq!(
+            busy + self.idle.len(),
+            self.in_service.len(),
+            "idle + busy = workers"
+        );
         for &worker in &self.idle {
-            assert!(self.in_service[worker as usize].is_none(), "idle worker {worker} busy");
+            assert!(
+                self.in_service[worker as usize].is_none(),
+                "idle worker {worker} busy"
+            );
         }
         if !self.queue.is_empty() {
             assert!(self.idle.is_empty(), "work queued while a worker is idle");
         }
         if let Some(capacity) = model.queue_capacity {
-            assert!(self.queue.len() <= capacity as usize, "queue over its bound");
+            assert!(
+                self.queue.len() <= capacity as usize,
+                "queue over its bound"
+            );
         }
         let product: f64 = self.slow_windows.iter().map(|(_, f)| f).product();
-        assert_eq!(self.slowdown.to_bits(), product.to_bits(), "slowdown = product of windows");
-        assert!(self.slow_windows.windows(2).all(|w| w[0].0 < w[1].0), "windows sorted");
+        assert_eq!(
+            self.slowdown.to_bits(),
+            product.to_bits(),
+            "slowdown = product of windows"
+        );
+        assert!(
+            self.slow_windows.windows(2).all(|w| w[0].0 < w[1].0),
+            "windows sorted"
+        );
     }
 
     /// Number of items waiting or in service (lost if the node crashes now).

@@ -17,10 +17,10 @@ use crate::ctx::Ctx;
 use crate::dist::Distribution;
 use crate::error::{ConfigError, RunError};
 use crate::fault::{CrashProcess, Fault, FaultRecord};
-use crate::metrics::{builtin, Metrics, Unit};
-use crate::network::{DropCause, Network, NetworkConfig, Topology, ZoneId};
 use crate::ids::NodeId;
 use crate::message::CompletedWork;
+use crate::metrics::{builtin, Metrics, Unit};
+use crate::network::{DropCause, Network, NetworkConfig, Topology, ZoneId};
 use crate::node::Node;
 use crate::queue::{EventQueue, Scheduled};
 use crate::rng::{stream, NodeLabel, StreamKind, StreamLabel};
@@ -176,7 +176,8 @@ impl<N: Node> Simulation<N> {
         let metrics = &mut self.world.metrics;
         let wait_hist = metrics.histogram(&format!("service.{name}.wait"), Unit::Nanoseconds);
         let sojourn_hist = metrics.histogram(&format!("service.{name}.sojourn"), Unit::Nanoseconds);
-        let label = StreamLabel::of_node(StreamKind::NodeService, self.world.slots[node.idx()].label);
+        let label =
+            StreamLabel::of_node(StreamKind::NodeService, self.world.slots[node.idx()].label);
         self.world.slots[node.idx()].service = Some(Box::new(ServiceState {
             model,
             wait_hist,
@@ -344,10 +345,16 @@ impl<N: Node> Simulation<N> {
             }
         }
         for index in &world.open_windows {
-            assert!((*index as usize) < world.faults.len(), "open window of no fault");
+            assert!(
+                (*index as usize) < world.faults.len(),
+                "open window of no fault"
+            );
         }
         for (index, _) in &world.downed_by_fault {
-            assert!(world.open_windows.contains(index), "downed nodes of a closed window");
+            assert!(
+                world.open_windows.contains(index),
+                "downed nodes of a closed window"
+            );
         }
         for node in &self.nodes {
             node.check_invariants();

@@ -8,9 +8,9 @@
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 use crate::fault::{CrashProcess, Fault, FaultRecord};
+use crate::ids::{NodeId, TimerTag};
 use crate::metrics::{builtin, Metrics};
 use crate::network::{DropCause, Network, NetworkConfig, Topology, ZoneId};
-use crate::ids::{NodeId, TimerTag};
 use crate::queue::EventQueue;
 use crate::rng::{NodeLabel, SimRng};
 use crate::service::{ServiceModel, ServiceState};

@@ -131,3 +131,31 @@ impl Balancer for ConsistentHashByKey {
         "consistent_hash"
     }
 }
+
+/// `consistent_hash`.
+pub(super) const ROW: super::BalancerRow = sim_core::registry::Row {
+    name: "consistent_hash",
+    aliases: &[],
+    description: "key -> backend on a ring of vnodes over the healthy backends",
+    params: &[sim_core::registry::Param::optional(
+        "vnodes",
+        "160",
+        "ring points per backend, 1 to 4096",
+    )],
+    value: |args| {
+        let vnodes = args.integer("vnodes")?.unwrap_or(u64::from(VNODES_DEFAULT));
+        let vnodes = u32::try_from(vnodes).unwrap_or(u32::MAX);
+        super::BalancerSpec::consistent_hash(vnodes)
+            .map_err(|e| sim_core::registry::ArgError::at("vnodes", e.to_string()))
+    },
+};
+
+impl super::BalancerSpec {
+    /// Consistent hashing by key with `vnodes` points per backend (>= 1, <= [`VNODES_MAX`]).
+    pub fn consistent_hash(vnodes: u32) -> Result<Self, BalancerError> {
+        let vnodes = Vnodes::new(vnodes)?;
+        Ok(super::BalancerSpec::new("consistent_hash", move || {
+            Box::new(ConsistentHashByKey::new(vnodes))
+        }))
+    }
+}

@@ -10,7 +10,7 @@
 //!
 //! - [`Backends`]: the backend set a balancer sees (weights, health, outstanding requests, a
 //!   response-time EWMA and a periodically refreshed load snapshot).
-//! - [`Balancer`] and its implementations, listed in [`BALANCERS`] and built by name through
+//! - [`Balancer`] and its implementations, each with a row in [`BALANCERS`], built through
 //!   [`BalancerSpec`].
 //! - [`HealthChecker`]: active health checking as a state machine (eject after `k` failed
 //!   probes, re-admit after `j` good ones).
@@ -61,6 +61,8 @@ mod backends;
 mod hash;
 mod health;
 mod policies;
+mod registry;
+mod spec;
 #[cfg(test)]
 mod tests;
 
@@ -72,40 +74,12 @@ pub use policies::{
     LeastOutstanding, LeastResponseTime, PowerOfTwoChoices, RoundRobin, UniformRandom,
     WeightedRoundRobin,
 };
+pub use registry::{balancers, BALANCERS};
+pub use spec::{BalancerRow, BalancerSpec, ParseBalancer};
 
 use std::fmt;
 
 use sim_core::{NodeId, SimDuration, SimRng};
-
-/// Names and one-line descriptions of every balancer, for `distsim list`.
-pub const BALANCERS: &[(&str, &str)] = &[
-    ("round_robin", "healthy backends in turn, ignoring weights"),
-    (
-        "weighted_round_robin",
-        "nginx smooth weighted round robin: w_i of every W picks, interleaved",
-    ),
-    ("random", "a uniformly random healthy backend"),
-    (
-        "least_outstanding",
-        "fewest outstanding requests per unit weight; random among ties",
-    ),
-    (
-        "least_response_time",
-        "lowest response-time ewma x (outstanding + 1); random among ties",
-    ),
-    (
-        "p2c",
-        "two random backends, the one with fewer outstanding requests (exact counts)",
-    ),
-    (
-        "p2c_stale",
-        "power of two choices on the load snapshot refreshed every interval (herds)",
-    ),
-    (
-        "consistent_hash",
-        "key -> backend on a ring of vnodes over the healthy backends",
-    ),
-];
 
 /// A load-balancing policy: picks the backend for one request.
 pub trait Balancer: fmt::Debug + Send {
@@ -114,92 +88,8 @@ pub trait Balancer: fmt::Debug + Send {
     /// the caller follows a pick with [`Backends::on_send`].
     fn pick(&mut self, backends: &Backends, key: Option<KeyId>, rng: &mut SimRng) -> Option<usize>;
 
-    /// The policy's name, as in [`BALANCERS`].
+    /// The policy's name, as its row in [`BALANCERS`] has it.
     fn name(&self) -> &'static str;
-}
-
-/// A validated choice of balancer, as a scenario names it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum BalancerSpec {
-    /// See [`RoundRobin`].
-    RoundRobin,
-    /// See [`WeightedRoundRobin`].
-    WeightedRoundRobin,
-    /// See [`UniformRandom`].
-    UniformRandom,
-    /// See [`LeastOutstanding`].
-    LeastOutstanding,
-    /// See [`LeastResponseTime`].
-    LeastResponseTime,
-    /// See [`PowerOfTwoChoices`].
-    PowerOfTwoChoices {
-        /// Compare the refreshed snapshot instead of exact outstanding counts.
-        stale: bool,
-    },
-    /// See [`ConsistentHashByKey`].
-    ConsistentHashByKey(Vnodes),
-}
-
-impl BalancerSpec {
-    /// The balancer called `name` in [`BALANCERS`], with default parameters
-    /// ([`VNODES_DEFAULT`] vnodes for `consistent_hash`).
-    pub fn from_name(name: &str) -> Result<Self, BalancerError> {
-        let spec = match name {
-            "round_robin" => BalancerSpec::RoundRobin,
-            "weighted_round_robin" => BalancerSpec::WeightedRoundRobin,
-            "random" => BalancerSpec::UniformRandom,
-            "least_outstanding" => BalancerSpec::LeastOutstanding,
-            "least_response_time" => BalancerSpec::LeastResponseTime,
-            "p2c" => BalancerSpec::PowerOfTwoChoices { stale: false },
-            "p2c_stale" => BalancerSpec::PowerOfTwoChoices { stale: true },
-            "consistent_hash" => BalancerSpec::ConsistentHashByKey(Vnodes::new(VNODES_DEFAULT)?),
-            _ => {
-                return Err(BalancerError::UnknownBalancer {
-                    name: name.to_string(),
-                })
-            }
-        };
-        assert_eq!(spec.name(), name);
-        Ok(spec)
-    }
-
-    /// Consistent hashing by key with `vnodes` points per backend (>= 1, <= [`VNODES_MAX`]).
-    pub fn consistent_hash(vnodes: u32) -> Result<Self, BalancerError> {
-        Ok(BalancerSpec::ConsistentHashByKey(Vnodes::new(vnodes)?))
-    }
-
-    /// The balancer's name, as in [`BALANCERS`].
-    pub fn name(&self) -> &'static str {
-        match self {
-            BalancerSpec::RoundRobin => "round_robin",
-            BalancerSpec::WeightedRoundRobin => "weighted_round_robin",
-            BalancerSpec::UniformRandom => "random",
-            BalancerSpec::LeastOutstanding => "least_outstanding",
-            BalancerSpec::LeastResponseTime => "least_response_time",
-            BalancerSpec::PowerOfTwoChoices { stale: false } => "p2c",
-            BalancerSpec::PowerOfTwoChoices { stale: true } => "p2c_stale",
-            BalancerSpec::ConsistentHashByKey(_) => "consistent_hash",
-        }
-    }
-
-    /// A fresh balancer with this policy and no history.
-    pub fn build(&self) -> Box<dyn Balancer> {
-        let balancer: Box<dyn Balancer> = match self {
-            BalancerSpec::RoundRobin => Box::new(RoundRobin::default()),
-            BalancerSpec::WeightedRoundRobin => Box::new(WeightedRoundRobin::default()),
-            BalancerSpec::UniformRandom => Box::new(UniformRandom),
-            BalancerSpec::LeastOutstanding => Box::new(LeastOutstanding),
-            BalancerSpec::LeastResponseTime => Box::new(LeastResponseTime),
-            BalancerSpec::PowerOfTwoChoices { stale } => {
-                Box::new(PowerOfTwoChoices { stale: *stale })
-            }
-            BalancerSpec::ConsistentHashByKey(vnodes) => {
-                Box::new(ConsistentHashByKey::new(*vnodes))
-            }
-        };
-        assert_eq!(balancer.name(), self.name());
-        balancer
-    }
 }
 
 /// The names in [`BALANCERS`], comma-separated, for error hints.
@@ -207,11 +97,11 @@ struct BalancerNames;
 
 impl fmt::Display for BalancerNames {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for (position, (name, _)) in BALANCERS.iter().enumerate() {
+        for (position, row) in BALANCERS.iter().enumerate() {
             if position > 0 {
                 f.write_str(", ")?;
             }
-            f.write_str(name)?;
+            f.write_str(row.name)?;
         }
         Ok(())
     }

@@ -269,3 +269,94 @@ impl Balancer for PowerOfTwoChoices {
         }
     }
 }
+
+/// `round_robin`.
+pub(super) const ROUND_ROBIN_ROW: super::BalancerRow = sim_core::registry::Row {
+    name: "round_robin",
+    aliases: &[],
+    description: "healthy backends in turn, ignoring weights",
+    params: &[],
+    value: |_| {
+        Ok(super::BalancerSpec::new("round_robin", || {
+            Box::new(RoundRobin::default())
+        }))
+    },
+};
+
+/// `weighted_round_robin`.
+pub(super) const WEIGHTED_ROUND_ROBIN_ROW: super::BalancerRow = sim_core::registry::Row {
+    name: "weighted_round_robin",
+    aliases: &[],
+    description: "nginx smooth weighted round robin: w_i of every W picks, interleaved",
+    params: &[],
+    value: |_| {
+        Ok(super::BalancerSpec::new("weighted_round_robin", || {
+            Box::new(WeightedRoundRobin::default())
+        }))
+    },
+};
+
+/// `random`.
+pub(super) const RANDOM_ROW: super::BalancerRow = sim_core::registry::Row {
+    name: "random",
+    aliases: &[],
+    description: "a uniformly random healthy backend",
+    params: &[],
+    value: |_| {
+        Ok(super::BalancerSpec::new("random", || {
+            Box::new(UniformRandom)
+        }))
+    },
+};
+
+/// `least_outstanding`.
+pub(super) const LEAST_OUTSTANDING_ROW: super::BalancerRow = sim_core::registry::Row {
+    name: "least_outstanding",
+    aliases: &[],
+    description: "fewest outstanding requests per unit weight; random among ties",
+    params: &[],
+    value: |_| {
+        Ok(super::BalancerSpec::new("least_outstanding", || {
+            Box::new(LeastOutstanding)
+        }))
+    },
+};
+
+/// `least_response_time`.
+pub(super) const LEAST_RESPONSE_TIME_ROW: super::BalancerRow = sim_core::registry::Row {
+    name: "least_response_time",
+    aliases: &[],
+    description: "lowest response-time ewma x (outstanding + 1); random among ties",
+    params: &[],
+    value: |_| {
+        Ok(super::BalancerSpec::new("least_response_time", || {
+            Box::new(LeastResponseTime)
+        }))
+    },
+};
+
+/// `p2c`.
+pub(super) const P2C_ROW: super::BalancerRow = sim_core::registry::Row {
+    name: "p2c",
+    aliases: &[],
+    description: "two random backends, the one with fewer outstanding requests (exact counts)",
+    params: &[],
+    value: |_| {
+        Ok(super::BalancerSpec::new("p2c", || {
+            Box::new(PowerOfTwoChoices { stale: false })
+        }))
+    },
+};
+
+/// `p2c_stale`.
+pub(super) const P2C_STALE_ROW: super::BalancerRow = sim_core::registry::Row {
+    name: "p2c_stale",
+    aliases: &[],
+    description: "power of two choices on the load snapshot refreshed every interval (herds)",
+    params: &[],
+    value: |_| {
+        Ok(super::BalancerSpec::new("p2c_stale", || {
+            Box::new(PowerOfTwoChoices { stale: true })
+        }))
+    },
+};

@@ -267,8 +267,8 @@ fn max_load(spec: &BalancerSpec, n: usize, seed: u64) -> u32 {
 fn power_of_two_choices_beats_random_max_load() {
     let n = 1000;
     let seeds = 0..50_u64;
-    let p2c = BalancerSpec::PowerOfTwoChoices { stale: false };
-    let random = BalancerSpec::UniformRandom;
+    let p2c = BalancerSpec::from_name("p2c").unwrap();
+    let random = BalancerSpec::from_name("random").unwrap();
     let p2c_max: Vec<u32> = seeds.clone().map(|seed| max_load(&p2c, n, seed)).collect();
     let random_max: Vec<u32> = seeds.map(|seed| max_load(&random, n, seed)).collect();
     assert!(random_max.iter().all(|&max| max >= 4), "{random_max:?}");
@@ -429,14 +429,16 @@ fn health_checker_thresholds() {
 // same picks (determinism) for every policy.
 #[test]
 fn registry_builds_every_balancer() {
-    let mut names: Vec<&str> = BALANCERS.iter().map(|(name, _)| *name).collect();
+    let mut names: Vec<&str> = BALANCERS.iter().map(|row| row.name).collect();
     names.sort_unstable();
     names.dedup();
     assert_eq!(names.len(), BALANCERS.len());
-    for (name, description) in BALANCERS {
-        assert!(!description.is_empty());
+    assert_eq!(balancers().check_unique(), Ok(()));
+    for row in BALANCERS {
+        let name = row.name;
+        assert!(!row.description.is_empty());
         let spec = BalancerSpec::from_name(name).unwrap();
-        assert_eq!(spec.build().name(), *name);
+        assert_eq!(spec.build().name(), name);
         let run = |seed| {
             let mut balancer = spec.build();
             let mut set = backends(&[1, 2, 3, 1]);

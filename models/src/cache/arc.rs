@@ -227,6 +227,19 @@ impl Policy for ArcCache {
 
 impl_cache_policy!(ArcCache);
 
+/// `arc`.
+pub(super) const ROW: super::spec::PolicyRow = sim_core::registry::Row {
+    name: "arc",
+    aliases: &["arc-cache"],
+    description: "adaptive replacement: recency and frequency lists with ghosts",
+    params: &[],
+    value: |_| {
+        Ok(super::CacheSpec::new("arc", |capacity, _| {
+            Ok(Box::new(ArcCache::new(capacity)))
+        }))
+    },
+};
+
 #[cfg(test)]
 mod tests {
     use super::*;

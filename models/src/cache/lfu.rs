@@ -229,3 +229,16 @@ impl Policy for Lfu {
 }
 
 impl_cache_policy!(Lfu);
+
+/// `lfu`.
+pub(super) const ROW: super::spec::PolicyRow = sim_core::registry::Row {
+    name: "lfu",
+    aliases: &[],
+    description: "least frequently used, exact; ties go to the earliest at that frequency",
+    params: &[],
+    value: |_| {
+        Ok(super::CacheSpec::new("lfu", |capacity, _| {
+            Ok(Box::new(Lfu::new(capacity)))
+        }))
+    },
+};

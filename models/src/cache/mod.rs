@@ -78,6 +78,7 @@
 
 mod arc;
 mod lfu;
+mod registry;
 mod s3fifo;
 mod simple;
 mod slru;
@@ -95,10 +96,11 @@ mod validation;
 
 pub use arc::ArcCache;
 pub use lfu::Lfu;
+pub use registry::{policies, POLICIES};
 pub use s3fifo::{S3Fifo, S3FifoParams};
 pub use simple::{Clock, Fifo, Lru, Random, Sieve, CLOCK_BITS_MAX};
 pub use slru::{Slru, SLRU_SEGMENTS_MAX};
-pub use spec::{CacheSpec, POLICIES};
+pub use spec::{CacheSpec, ParsePolicy, PolicyRow};
 pub use tinylfu::WTinyLfu;
 pub use twoq::{TwoQ, TwoQParams};
 

@@ -240,6 +240,46 @@ impl Policy for S3Fifo {
 
 impl_cache_policy!(S3Fifo);
 
+/// `s3-fifo`.
+pub(super) const ROW: super::spec::PolicyRow = sim_core::registry::Row {
+    name: "s3-fifo",
+    aliases: &["s3fifo"],
+    description: "small FIFO, main FIFO with reinsertion, ghost FIFO",
+    params: &[
+        sim_core::registry::Param::optional(
+            "small_ratio",
+            "0.1",
+            "the small FIFO's share of the capacity, in (0, 1)",
+        ),
+        sim_core::registry::Param::optional(
+            "ghost_ratio",
+            "0.9",
+            "the ghost FIFO's size as a fraction of the capacity, in [0, 10]",
+        ),
+        sim_core::registry::Param::optional(
+            "move_to_main_threshold",
+            "2",
+            "hits in the small FIFO that move an object to the main FIFO, 1 to 255",
+        ),
+    ],
+    value: |args| {
+        let defaults = S3FifoParams::default();
+        let params = S3FifoParams {
+            small_ratio: super::spec::ratio(args, "small_ratio", defaults.small_ratio)?,
+            ghost_ratio: super::spec::ratio(args, "ghost_ratio", defaults.ghost_ratio)?,
+            move_to_main_threshold: super::spec::small_count(
+                args,
+                "move_to_main_threshold",
+                defaults.move_to_main_threshold,
+                u8::MAX,
+            )?,
+        };
+        Ok(super::CacheSpec::new("s3-fifo", move |capacity, _| {
+            Ok(Box::new(S3Fifo::new(capacity, params)?))
+        }))
+    },
+};
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -433,3 +433,73 @@ impl Policy for Random {
 }
 
 impl_cache_policy!(Random);
+
+/// `fifo`.
+pub(super) const FIFO_ROW: super::spec::PolicyRow = sim_core::registry::Row {
+    name: "fifo",
+    aliases: &[],
+    description: "first in, first out",
+    params: &[],
+    value: |_| {
+        Ok(super::CacheSpec::new("fifo", |capacity, _| {
+            Ok(Box::new(Fifo::new(capacity)))
+        }))
+    },
+};
+
+/// `lru`.
+pub(super) const LRU_ROW: super::spec::PolicyRow = sim_core::registry::Row {
+    name: "lru",
+    aliases: &["lru-cache"],
+    description: "least recently used",
+    params: &[],
+    value: |_| {
+        Ok(super::CacheSpec::new("lru", |capacity, _| {
+            Ok(Box::new(Lru::new(capacity)))
+        }))
+    },
+};
+
+/// `random`.
+pub(super) const RANDOM_ROW: super::spec::PolicyRow = sim_core::registry::Row {
+    name: "random",
+    aliases: &[],
+    description: "evict a uniformly random object",
+    params: &[],
+    value: |_| {
+        Ok(super::CacheSpec::new("random", |capacity, rng| {
+            Ok(Box::new(Random::new(capacity, rng)))
+        }))
+    },
+};
+
+/// `clock`.
+pub(super) const CLOCK_ROW: super::spec::PolicyRow = sim_core::registry::Row {
+    name: "clock",
+    aliases: &[],
+    description: "second chance with an n-bit reference counter",
+    params: &[sim_core::registry::Param::optional(
+        "bits",
+        "1",
+        "reference counter width, 1 to 8",
+    )],
+    value: |args| {
+        let bits = super::spec::small_count(args, "bits", 1, CLOCK_BITS_MAX)?;
+        Ok(super::CacheSpec::new("clock", move |capacity, _| {
+            Ok(Box::new(Clock::new(capacity, bits)?))
+        }))
+    },
+};
+
+/// `sieve`.
+pub(super) const SIEVE_ROW: super::spec::PolicyRow = sim_core::registry::Row {
+    name: "sieve",
+    aliases: &[],
+    description: "FIFO with visited bits and a moving hand",
+    params: &[],
+    value: |_| {
+        Ok(super::CacheSpec::new("sieve", |capacity, _| {
+            Ok(Box::new(Sieve::new(capacity)))
+        }))
+    },
+};

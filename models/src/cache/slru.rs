@@ -250,6 +250,24 @@ impl Policy for Slru {
 
 impl_cache_policy!(Slru);
 
+/// `slru`.
+pub(super) const ROW: super::spec::PolicyRow = sim_core::registry::Row {
+    name: "slru",
+    aliases: &[],
+    description: "segmented LRU: equal segments, promotion on hit",
+    params: &[sim_core::registry::Param::optional(
+        "segments",
+        "4",
+        "number of equal segments, 1 to 16",
+    )],
+    value: |args| {
+        let segments = super::spec::small_count(args, "segments", 4, SLRU_SEGMENTS_MAX)?;
+        Ok(super::CacheSpec::new("slru", move |capacity, _| {
+            Ok(Box::new(Slru::new(capacity, segments)?))
+        }))
+    },
+};
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -107,16 +107,17 @@ fn lfu_tie_break() {
 // units, and libCacheSim's spellings are accepted.
 #[test]
 fn registry_names_and_aliases() {
-    let mut names: Vec<&str> = POLICIES.iter().map(|(name, _)| *name).collect();
+    let mut names: Vec<&str> = POLICIES.iter().map(|row| row.name).collect();
     names.sort_unstable();
     names.dedup();
     assert_eq!(names.len(), POLICIES.len());
-    for (name, description) in POLICIES {
-        assert!(!description.is_empty());
+    for row in POLICIES {
+        let name = row.name;
+        assert!(!row.description.is_empty());
         for capacity in [Capacity::objects(1000), Capacity::bytes(1 << 20)] {
             let capacity = capacity.unwrap();
             let cache = build(name, capacity);
-            assert_eq!(cache.name(), *name);
+            assert_eq!(cache.name(), name);
             assert_eq!(cache.capacity(), capacity);
             assert!(cache.is_empty());
             cache.check_invariants();
@@ -267,7 +268,7 @@ fn smallest_capacities_admit() {
 // an expired object. Method: one key, requests just before, at and after the deadline.
 #[test]
 fn expired_objects_miss_and_are_dropped() {
-    for (name, _) in POLICIES {
+    for name in POLICIES.iter().map(|row| row.name) {
         let mut cache = build(name, Capacity::objects(1000).unwrap());
         let at = |ns| SimTime(ns);
         let first = CacheRequest::new(KeyId(5), 1)
@@ -327,7 +328,7 @@ fn byte_capacity_evicts_until_it_fits() {
     assert!(cache.request(&request(5, 1)).is_hit());
     assert_eq!(cache.used(), 100);
     cache.check_invariants();
-    for (name, _) in POLICIES {
+    for name in POLICIES.iter().map(|row| row.name) {
         let mut cache = build(name, Capacity::bytes(10_000).unwrap());
         assert!(cache.insert(&request(1, 50)), "{name}");
         assert_eq!(
@@ -343,7 +344,7 @@ fn byte_capacity_evicts_until_it_fits() {
 // outcomes and contents after every request.
 #[test]
 fn get_then_insert_is_request() {
-    for (name, _) in POLICIES {
+    for name in POLICIES.iter().map(|row| row.name) {
         for capacity in [Capacity::objects(100), Capacity::bytes(20_000)] {
             let capacity = capacity.unwrap();
             let mut whole = build(name, capacity);
@@ -372,7 +373,7 @@ fn get_then_insert_is_request() {
 // policy on a few keys.
 #[test]
 fn remove_and_insert_resident() {
-    for (name, _) in POLICIES {
+    for name in POLICIES.iter().map(|row| row.name) {
         let mut cache = build(name, Capacity::objects(1000).unwrap());
         assert!(cache.insert(&CacheRequest::new(KeyId(1), 1)));
         assert!(

@@ -315,6 +315,24 @@ impl Policy for WTinyLfu {
 
 impl_cache_policy!(WTinyLfu);
 
+/// `w-tinylfu`.
+pub(super) const ROW: super::spec::PolicyRow = sim_core::registry::Row {
+    name: "w-tinylfu",
+    aliases: &["wtinylfu", "window-tinylfu"],
+    description: "LRU window, SLRU main, frequency-sketch admission",
+    params: &[sim_core::registry::Param::optional(
+        "window_ratio",
+        "0.01",
+        "the LRU window's share of the capacity, in (0, 1)",
+    )],
+    value: |args| {
+        let window = super::spec::ratio(args, "window_ratio", WTinyLfu::WINDOW_RATIO_DEFAULT)?;
+        Ok(super::CacheSpec::new("w-tinylfu", move |capacity, _| {
+            Ok(Box::new(WTinyLfu::new(capacity, window)?))
+        }))
+    },
+};
+
 #[cfg(test)]
 mod tests {
     use super::*;

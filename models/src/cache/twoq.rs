@@ -196,6 +196,34 @@ impl Policy for TwoQ {
 
 impl_cache_policy!(TwoQ);
 
+/// `2q`.
+pub(super) const ROW: super::spec::PolicyRow = sim_core::registry::Row {
+    name: "2q",
+    aliases: &["twoq"],
+    description: "FIFO A1in, ghost A1out, LRU Am",
+    params: &[
+        sim_core::registry::Param::optional(
+            "ain_ratio",
+            "0.25",
+            "A1in's share of the capacity, in (0, 1)",
+        ),
+        sim_core::registry::Param::optional(
+            "aout_ratio",
+            "0.5",
+            "A1out's (ghost) size as a fraction of the capacity, in [0, 10]",
+        ),
+    ],
+    value: |args| {
+        let params = TwoQParams {
+            ain_ratio: super::spec::ratio(args, "ain_ratio", 0.25)?,
+            aout_ratio: super::spec::ratio(args, "aout_ratio", 0.5)?,
+        };
+        Ok(super::CacheSpec::new("2q", move |capacity, _| {
+            Ok(Box::new(TwoQ::new(capacity, params)?))
+        }))
+    },
+};
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -228,6 +228,41 @@ impl Placement for BoundedLoadRing {
     }
 }
 
+/// `bounded_ring`.
+pub(super) const ROW: super::spec::SchemeRow = sim_core::registry::Row {
+    name: "bounded_ring",
+    aliases: &[],
+    description: "ring with loads capped at ceil((1+eps) m/n)",
+    params: &[
+        sim_core::registry::Param::optional(
+            "vnodes",
+            "160",
+            "virtual nodes per unit of weight, 1 to 65536",
+        ),
+        sim_core::registry::Param::optional("epsilon", "0.25", "load slack above the mean, > 0"),
+    ],
+    value: |args| {
+        let vnodes = super::spec::vnodes(args)?;
+        let epsilon = args
+            .number("epsilon")?
+            .unwrap_or(super::spec::EPSILON_DEFAULT);
+        Ok(super::PlacementSpec::bounded_ring(vnodes, epsilon))
+    },
+};
+
+impl super::PlacementSpec {
+    /// Consistent hashing with loads bounded by `ceil((1 + epsilon) m / n)`
+    /// ([`BoundedLoadRing`]).
+    pub fn bounded_ring(vnodes: u32, epsilon: f64) -> Self {
+        let params = format!("vnodes={vnodes}, epsilon={epsilon}");
+        super::PlacementSpec::new("bounded_ring", params, move |members, seed| {
+            Ok(Box::new(BoundedLoadRing::new(
+                members, vnodes, epsilon, seed,
+            )?))
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

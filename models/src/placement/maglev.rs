@@ -195,6 +195,34 @@ impl Placement for Maglev {
     }
 }
 
+/// `maglev`.
+pub(super) const ROW: super::spec::SchemeRow = sim_core::registry::Row {
+    name: "maglev",
+    aliases: &[],
+    description: "maglev lookup table of prime size m",
+    params: &[sim_core::registry::Param::optional(
+        "table_size",
+        "65537",
+        "lookup table size, a prime",
+    )],
+    value: |args| {
+        let size = args
+            .integer("table_size")?
+            .unwrap_or(MAGLEV_TABLE_SIZE_DEFAULT);
+        Ok(super::PlacementSpec::maglev(size))
+    },
+};
+
+impl super::PlacementSpec {
+    /// Maglev with a prime table of `table_size` slots ([`Maglev`]).
+    pub fn maglev(table_size: u64) -> Self {
+        let params = format!("table_size={table_size}");
+        super::PlacementSpec::new("maglev", params, move |members, seed| {
+            Ok(Box::new(Maglev::new(members, table_size, seed)?))
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

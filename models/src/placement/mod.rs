@@ -22,7 +22,7 @@
 //!
 //! The schemes are plain data structures: membership changes are method calls, and a node
 //! elsewhere adapts them to messages and the fault timeline. [`PlacementSpec`] builds any of
-//! them by name ([`SCHEMES`]); [`moved_keys`] counts the keys a membership change moves, and
+//! them, and each scheme a scenario can name has a row in [`SCHEMES`]; [`moved_keys`] counts the keys a membership change moves, and
 //! [`study`] reports key and request shares without running traffic.
 //!
 //! ```
@@ -31,7 +31,7 @@
 //! use sim_core::{NodeId, ZoneId};
 //!
 //! let members: Vec<Member> = (0..4).map(|i| Member::new(NodeId(i), 1.0, ZoneId(0))).collect();
-//! let spec = PlacementSpec::Ring { vnodes: 100 };
+//! let spec = PlacementSpec::ring(100);
 //! let before = spec.build(&members)?;
 //! let mut after = spec.build(&members)?;
 //! after.add_node(NodeId(4), 1.0);
@@ -57,6 +57,7 @@
 mod bounded;
 pub mod hash;
 mod maglev;
+mod registry;
 mod rendezvous;
 mod ring;
 mod shared;
@@ -71,11 +72,14 @@ mod validation;
 
 pub use bounded::BoundedLoadRing;
 pub use maglev::{Maglev, MAGLEV_TABLE_SIZE_DEFAULT, MAGLEV_TABLE_SIZE_MAX};
+pub use registry::{schemes, SCHEMES};
 pub use rendezvous::{jump_bucket, JumpHash, Rendezvous};
 pub use ring::{ConsistentHashRing, VNODES_MAX};
 pub use shared::{MemberChange, SharedPlacement};
 pub use simple::{Directory, DirectoryEntry, Modulo, RangePartition};
-pub use spec::{PlacementSpec, HASH_SEED_DEFAULT};
+pub use spec::{
+    ParseScheme, PlacementSpec, SchemeRow, EPSILON_DEFAULT, HASH_SEED_DEFAULT, RING_VNODES_DEFAULT,
+};
 pub use study::{
     balls_into_bins, moved_keys, study, KeySample, Movement, NodeShare, PlacementStudy, ShareStats,
     STUDY_KEYS_MAX, STUDY_REQUESTS_MAX,
@@ -86,24 +90,6 @@ use std::collections::BTreeMap;
 use sim_core::{NodeId, ZoneId};
 
 use crate::workload::KeyId;
-
-/// Names and one-line descriptions of every placement scheme, for `distsim list`.
-pub const SCHEMES: &[(&str, &str)] = &[
-    ("modulo", "hash(key) mod n over the sorted members"),
-    (
-        "range",
-        "explicit split points; range i goes to member i mod n",
-    ),
-    ("directory", "explicit [start, end) -> node table"),
-    ("ring", "consistent hashing with v weighted vnodes per node"),
-    ("rendezvous", "highest random weight, weighted by -w/ln(h)"),
-    ("jump", "jump consistent hash over join-ordered slots"),
-    ("maglev", "maglev lookup table of prime size m"),
-    (
-        "bounded_ring",
-        "ring with loads capped at ceil((1+eps) m/n)",
-    ),
-];
 
 /// A key → node mapping over a changing set of live members. `Send + Sync` so one scheme can be
 /// shared (behind an `Arc`) by every client that routes by it.
@@ -429,21 +415,32 @@ pub(crate) fn equal_members(n: u32) -> Vec<Member> {
 mod tests {
     use super::*;
 
+    /// Every scheme's name: the registry's rows, and the directory (built in code only).
+    pub(super) fn all_scheme_names() -> Vec<&'static str> {
+        SCHEMES
+            .iter()
+            .map(|row| row.name)
+            .chain(["directory"])
+            .collect()
+    }
+
     // Goal: the registry lists every scheme once, each described, and every name builds.
     #[test]
     fn scheme_list_is_unique_and_buildable() {
-        let mut names: Vec<&str> = SCHEMES.iter().map(|(name, _)| *name).collect();
+        let mut names = all_scheme_names();
         names.sort_unstable();
         names.dedup();
-        assert_eq!(names.len(), SCHEMES.len());
+        assert_eq!(names.len(), SCHEMES.len() + 1);
         let members: Vec<Member> = (0..3)
             .map(|i| Member::new(NodeId(i), 1.0, ZoneId(0)))
             .collect();
-        for (name, description) in SCHEMES {
-            assert!(!description.is_empty());
+        for row in SCHEMES {
+            assert!(!row.description.is_empty());
+        }
+        for name in all_scheme_names() {
             let spec = PlacementSpec::example(name).expect("every scheme has an example");
             let scheme = spec.build(&members).expect("example parameters are valid");
-            assert_eq!(scheme.name(), *name);
+            assert_eq!(scheme.name(), name);
             assert_eq!(scheme.members(), &[NodeId(0), NodeId(1), NodeId(2)]);
         }
     }
@@ -457,7 +454,7 @@ mod tests {
             .collect();
         let zones = ZoneMap::from_members(&members);
         let mut out = Vec::new();
-        for (name, _) in SCHEMES {
+        for name in all_scheme_names() {
             let scheme = PlacementSpec::example(name)
                 .unwrap()
                 .build(&members)
@@ -488,7 +485,7 @@ mod tests {
     fn rejects_bad_members() {
         #[track_caller]
         fn check(members: &[Member], expect: &str) {
-            let error = PlacementSpec::Modulo
+            let error = PlacementSpec::modulo()
                 .build(members)
                 .err()
                 .expect("rejected");

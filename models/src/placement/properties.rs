@@ -52,7 +52,7 @@ proptest! {
     // leaver's keys (Karger et al. 1997, monotonicity), for any size, vnode count and seed.
     #[test]
     fn ring_moves_only_what_changed(n in 1u32..20, vnodes in 1u32..40, seed: u64, pick: u32) {
-        let spec = PlacementSpec::Ring { vnodes };
+        let spec = PlacementSpec::ring(vnodes);
         check_consistent(&spec, n, seed, n + pick % 5, pick % n);
     }
 
@@ -60,7 +60,7 @@ proptest! {
     // only the leaver loses keys (Thaler & Ravishankar 1998).
     #[test]
     fn rendezvous_is_stable(n in 1u32..30, seed: u64, pick: u32) {
-        check_consistent(&PlacementSpec::Rendezvous, n, seed, n + pick % 5, pick % n);
+        check_consistent(&PlacementSpec::rendezvous(), n, seed, n + pick % 5, pick % n);
     }
 
     // Goal: jump hash moves keys only onto the new node on growth, about 1/(n+1) of them
@@ -69,8 +69,8 @@ proptest! {
     // 6e-7 per case).
     #[test]
     fn jump_moves_one_over_n_plus_one(n in 1u32..60, seed: u64) {
-        let before = PlacementSpec::Jump.build_seeded(&equal_members(n), seed).unwrap();
-        let mut after = PlacementSpec::Jump.build_seeded(&equal_members(n), seed).unwrap();
+        let before = PlacementSpec::jump().build_seeded(&equal_members(n), seed).unwrap();
+        let mut after = PlacementSpec::jump().build_seeded(&equal_members(n), seed).unwrap();
         after.add_node(NodeId(n), 1.0);
         let join = moved_keys(&*before, &*after, all_keys());
         prop_assert!(join.to.keys().all(|&node| node == NodeId(n)));
@@ -80,9 +80,9 @@ proptest! {
         prop_assert!((join.moved as f64 - expected).abs() <= tolerance,
             "n {}: moved {} expected {} +- {}", n, join.moved, expected, tolerance);
         // The last node leaving is jump shrinking: only its keys move.
-        let mut shrunk = PlacementSpec::Jump.build_seeded(&equal_members(n + 1), seed).unwrap();
+        let mut shrunk = PlacementSpec::jump().build_seeded(&equal_members(n + 1), seed).unwrap();
         shrunk.remove_node(NodeId(n));
-        let grown = PlacementSpec::Jump.build_seeded(&equal_members(n + 1), seed).unwrap();
+        let grown = PlacementSpec::jump().build_seeded(&equal_members(n + 1), seed).unwrap();
         let leave = moved_keys(&*grown, &*shrunk, all_keys());
         prop_assert!(leave.from.keys().all(|&node| node == NodeId(n)));
     }
@@ -162,13 +162,14 @@ proptest! {
         let zones = ZoneMap::from_members(&members);
         let zones_present = usize::from(n_zones).min(n as usize);
         let mut out = Vec::with_capacity(r);
-        for (name, _) in SCHEMES {
-            let spec = match PlacementSpec::example(name).unwrap() {
-                PlacementSpec::Directory { entries, .. } => PlacementSpec::Directory {
-                    entries, default: None,
-                },
-                PlacementSpec::Maglev { .. } => PlacementSpec::Maglev { table_size: 1009 },
-                other => other,
+        for name in super::tests::all_scheme_names() {
+            let spec = match name {
+                "directory" => PlacementSpec::directory(
+                    vec![DirectoryEntry { start: 0, end: 1 << 63, node: NodeId(0) }],
+                    None,
+                ),
+                "maglev" => PlacementSpec::maglev(1009),
+                other => PlacementSpec::example(other).unwrap(),
             };
             let scheme = spec.build(&members).unwrap();
             let key = KeyId(key);

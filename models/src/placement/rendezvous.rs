@@ -225,6 +225,40 @@ impl Placement for JumpHash {
     }
 }
 
+/// `rendezvous`.
+pub(super) const RENDEZVOUS_ROW: super::spec::SchemeRow = sim_core::registry::Row {
+    name: "rendezvous",
+    aliases: &["hrw"],
+    description: "highest random weight, weighted by -w/ln(h)",
+    params: &[],
+    value: |_| Ok(super::PlacementSpec::rendezvous()),
+};
+
+/// `jump`.
+pub(super) const JUMP_ROW: super::spec::SchemeRow = sim_core::registry::Row {
+    name: "jump",
+    aliases: &[],
+    description: "jump consistent hash over join-ordered slots",
+    params: &[],
+    value: |_| Ok(super::PlacementSpec::jump()),
+};
+
+impl super::PlacementSpec {
+    /// Weighted highest random weight ([`Rendezvous`]).
+    pub fn rendezvous() -> Self {
+        super::PlacementSpec::new("rendezvous", String::new(), |members, seed| {
+            Ok(Box::new(Rendezvous::new(members, seed)?))
+        })
+    }
+
+    /// Jump consistent hash over join-ordered slots ([`JumpHash`]).
+    pub fn jump() -> Self {
+        super::PlacementSpec::new("jump", String::new(), |members, seed| {
+            Ok(Box::new(JumpHash::new(members, seed)?))
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

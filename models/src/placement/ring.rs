@@ -204,6 +204,29 @@ impl Placement for ConsistentHashRing {
     }
 }
 
+/// `ring`.
+pub(super) const ROW: super::spec::SchemeRow = sim_core::registry::Row {
+    name: "ring",
+    aliases: &[],
+    description: "consistent hashing with v weighted vnodes per node",
+    params: &[sim_core::registry::Param::optional(
+        "vnodes",
+        "160",
+        "virtual nodes per unit of weight, 1 to 65536",
+    )],
+    value: |args| Ok(super::PlacementSpec::ring(super::spec::vnodes(args)?)),
+};
+
+impl super::PlacementSpec {
+    /// Consistent hashing with `vnodes` virtual nodes per unit of weight
+    /// ([`ConsistentHashRing`]).
+    pub fn ring(vnodes: u32) -> Self {
+        super::PlacementSpec::new("ring", format!("vnodes={vnodes}"), move |members, seed| {
+            Ok(Box::new(ConsistentHashRing::new(members, vnodes, seed)?))
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

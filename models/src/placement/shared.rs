@@ -31,26 +31,61 @@ pub enum MemberChange {
 }
 
 /// A placement scheme shared by every client that routes by it during one run.
+///
+/// The scheme may work on a group's own member numbers (`0..n`) rather than engine node ids:
+/// with a `base`, member `i` is node `base + i`, and every id going in or out is translated.
+/// Hashing group-local numbers keeps a group's key ownership independent of where the group
+/// stands among all nodes, so adding a group elsewhere in a scenario moves no key.
 #[derive(Clone)]
-pub struct SharedPlacement(Arc<Mutex<Box<dyn Placement>>>);
+pub struct SharedPlacement {
+    scheme: Arc<Mutex<Box<dyn Placement>>>,
+    base: u32,
+}
 
 impl std::fmt::Debug for SharedPlacement {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "SharedPlacement({})", self.lock().name())
+        write!(
+            f,
+            "SharedPlacement({}, base {})",
+            self.lock().name(),
+            self.base
+        )
     }
 }
 
 impl SharedPlacement {
-    /// Shares `placement`.
+    /// Shares `placement`, whose members are engine node ids.
     pub fn new(placement: Box<dyn Placement>) -> Self {
-        SharedPlacement(Arc::new(Mutex::new(placement)))
+        Self::for_group(placement, 0)
+    }
+
+    /// Shares `placement`, whose member `i` is engine node `base + i`.
+    pub fn for_group(placement: Box<dyn Placement>, base: u32) -> Self {
+        SharedPlacement {
+            scheme: Arc::new(Mutex::new(placement)),
+            base,
+        }
     }
 
     fn lock(&self) -> MutexGuard<'_, Box<dyn Placement>> {
         // Only a panic while holding the lock poisons it, and a panic already ends the run.
-        self.0
+        self.scheme
             .lock()
             .expect("placement lock poisoned by an earlier panic")
+    }
+
+    /// Engine node of scheme member `local`.
+    fn node(&self, local: NodeId) -> NodeId {
+        NodeId(local.0 + self.base)
+    }
+
+    /// Scheme member of engine node `node` (which must belong to the group).
+    fn local(&self, node: NodeId) -> NodeId {
+        NodeId(
+            node.0
+                .checked_sub(self.base)
+                .expect("a membership change names a node of the placement's group"),
+        )
     }
 
     /// The scheme's name.
@@ -58,16 +93,21 @@ impl SharedPlacement {
         self.lock().name()
     }
 
-    /// The live members, sorted by id.
+    /// The live members (engine node ids), sorted by id.
     pub fn members(&self) -> Vec<NodeId> {
-        self.lock().members().to_vec()
+        self.lock()
+            .members()
+            .iter()
+            .map(|m| self.node(*m))
+            .collect()
     }
 
     /// The node a request for `key` goes to: its owner, recording the key with stateful
     /// schemes (a bounded-load ring places a key when it is first requested). `None` only when
     /// the placement has no members.
     pub fn route(&self, key: KeyId) -> Option<NodeId> {
-        self.lock().assign(key)
+        let owner = self.lock().assign(key);
+        owner.map(|local| self.node(local))
     }
 
     /// Applies `changes` (in order, as one step) and compares the owners of `sample` before
@@ -84,13 +124,14 @@ impl SharedPlacement {
         let before: Vec<Option<NodeId>> = sample.clone().map(|key| placement.owner(key)).collect();
         for change in changes {
             match *change {
-                MemberChange::Join(node) => placement.add_node(node, 1.0),
-                MemberChange::Leave(node) => placement.remove_node(node),
+                MemberChange::Join(node) => placement.add_node(self.local(node), 1.0),
+                MemberChange::Leave(node) => placement.remove_node(self.local(node)),
             }
         }
         let mut movement = Movement::default();
         for (key, old) in sample.zip(before) {
-            movement.record(old, placement.owner(key));
+            let new = placement.owner(key);
+            movement.record(old.map(|n| self.node(n)), new.map(|n| self.node(n)));
         }
         movement
     }
@@ -107,7 +148,7 @@ mod tests {
     // of 8 nodes, join node 8, compare with `moved_keys` on the same keys; then leave node 3.
     #[test]
     fn apply_matches_moved_keys_and_is_shared() {
-        let spec = PlacementSpec::Ring { vnodes: 100 };
+        let spec = PlacementSpec::ring(100);
         let members = equal_members(8);
         let shared = SharedPlacement::new(spec.build(&members).expect("valid"));
         let clone = shared.clone();

@@ -229,6 +229,59 @@ indexed_placement!(Directory, "directory", live_index, |scheme: &Directory| {
     scheme.entries.capacity() * size_of::<DirectoryEntry>()
 });
 
+/// `modulo`.
+pub(super) const MODULO_ROW: super::spec::SchemeRow = sim_core::registry::Row {
+    name: "modulo",
+    aliases: &[],
+    description: "hash(key) mod n over the sorted members",
+    params: &[],
+    value: |_| Ok(super::PlacementSpec::modulo()),
+};
+
+/// `range`.
+pub(super) const RANGE_ROW: super::spec::SchemeRow = sim_core::registry::Row {
+    name: "range",
+    aliases: &[],
+    description: "explicit split points; range i goes to member i mod n",
+    params: &[sim_core::registry::Param::optional(
+        "splits",
+        "[]",
+        "strictly increasing split points over the key space",
+    )],
+    value: |args| {
+        Ok(super::PlacementSpec::range(
+            args.integers("splits")?.unwrap_or_default(),
+        ))
+    },
+};
+
+impl super::PlacementSpec {
+    /// `hash(key) mod n` over the sorted members ([`Modulo`]).
+    pub fn modulo() -> Self {
+        super::PlacementSpec::new("modulo", String::new(), |members, seed| {
+            Ok(Box::new(Modulo::new(members, seed)?))
+        })
+    }
+
+    /// Explicit strictly increasing split points; range `i` goes to member `i mod n`
+    /// ([`RangePartition`]).
+    pub fn range(splits: Vec<u64>) -> Self {
+        let params = format!("{} splits", splits.len());
+        super::PlacementSpec::new("range", params, move |members, _| {
+            Ok(Box::new(RangePartition::new(members, &splits)?))
+        })
+    }
+
+    /// An explicit `[start, end) -> node` table, disjoint entries sorted by start; keys no
+    /// entry covers go to `default` or stay unowned ([`Directory`]).
+    pub fn directory(entries: Vec<DirectoryEntry>, default: Option<NodeId>) -> Self {
+        let params = format!("{} entries", entries.len());
+        super::PlacementSpec::new("directory", params, move |members, _| {
+            Ok(Box::new(Directory::new(members, &entries, default)?))
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,102 +1,78 @@
-//! [`PlacementSpec`]: a scheme chosen by name with plain parameters, built over a member list.
+//! [`PlacementSpec`], a scheme with its parameters built over a member list, and the shape of
+//! a scheme's registry row ([`SchemeRow`]), which each scheme's file defines beside the scheme
+//! with the scheme's own `PlacementSpec` constructor (the list of rows is `registry.rs`).
 
-use sim_core::NodeId;
+use std::fmt;
+use std::sync::Arc;
 
-use super::bounded::BoundedLoadRing;
-use super::maglev::{Maglev, MAGLEV_TABLE_SIZE_DEFAULT};
-use super::rendezvous::{JumpHash, Rendezvous};
-use super::ring::ConsistentHashRing;
-use super::simple::{Directory, DirectoryEntry, Modulo, RangePartition};
+use sim_core::registry::{ArgError, Args, Row};
+
 use super::{Member, Placement, PlacementError};
 
 /// The hash seed [`PlacementSpec::build`] uses: 0. A sweep that wants independent placements
 /// per replication passes its own to [`PlacementSpec::build_seeded`].
 pub const HASH_SEED_DEFAULT: u64 = 0;
 
-/// A placement scheme and its parameters, as a scenario names them ([`SCHEMES`](super::SCHEMES)).
-#[derive(Clone, Debug, PartialEq)]
-pub enum PlacementSpec {
-    /// `hash(key) mod n`.
-    Modulo,
-    /// Explicit split points over raw keys; range `i` goes to member `i mod n`.
-    Range {
-        /// Strictly increasing split points.
-        splits: Vec<u64>,
-    },
-    /// An explicit `[start, end) -> node` table.
-    Directory {
-        /// Disjoint entries sorted by start.
-        entries: Vec<DirectoryEntry>,
-        /// Owner of keys no entry covers; `None` leaves them unowned.
-        default: Option<NodeId>,
-    },
-    /// Consistent hashing with `vnodes` virtual nodes per unit of weight.
-    Ring {
-        /// Vnodes per unit weight, 1..=65536.
-        vnodes: u32,
-    },
-    /// Weighted highest random weight.
-    Rendezvous,
-    /// Jump consistent hash over join-ordered slots.
-    Jump,
-    /// Maglev with a prime table size.
-    Maglev {
-        /// Table size `M`, prime (default 65 537).
-        table_size: u64,
-    },
-    /// Consistent hashing with loads bounded by `ceil((1 + epsilon) m / n)`.
-    BoundedRing {
-        /// Vnodes per unit weight.
-        vnodes: u32,
-        /// Slack above the mean load, > 0.
-        epsilon: f64,
-    },
+/// 160 points per node: the default of libketama, the consistent-hashing library behind
+/// memcached clients (40 hashes x 4 points per server).
+pub const RING_VNODES_DEFAULT: u32 = 160;
+
+/// Slack of a bounded-load ring, 0.25: the paper's (Mirrokni et al. 2018) worked example.
+pub const EPSILON_DEFAULT: f64 = 0.25;
+
+/// Reads a scheme's parameters and returns the spec that builds it.
+pub type ParseScheme = fn(&mut dyn Args) -> Result<PlacementSpec, ArgError>;
+
+/// One placement scheme's registry row.
+pub type SchemeRow = Row<ParseScheme>;
+
+type BuildScheme =
+    dyn Fn(&[Member], u64) -> Result<Box<dyn Placement>, PlacementError> + Send + Sync;
+
+/// A placement scheme and its parameters, ready to build any number of placements (one per
+/// run, since membership changes mutate them).
+#[derive(Clone)]
+pub struct PlacementSpec {
+    name: &'static str,
+    params: String,
+    build: Arc<BuildScheme>,
+}
+
+impl fmt::Debug for PlacementSpec {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PlacementSpec")
+            .field("name", &self.name)
+            .field("params", &self.params)
+            .finish_non_exhaustive()
+    }
 }
 
 impl PlacementSpec {
-    /// The scheme's name, as in [`SCHEMES`](super::SCHEMES).
-    pub fn name(&self) -> &'static str {
-        match self {
-            PlacementSpec::Modulo => "modulo",
-            PlacementSpec::Range { .. } => "range",
-            PlacementSpec::Directory { .. } => "directory",
-            PlacementSpec::Ring { .. } => "ring",
-            PlacementSpec::Rendezvous => "rendezvous",
-            PlacementSpec::Jump => "jump",
-            PlacementSpec::Maglev { .. } => "maglev",
-            PlacementSpec::BoundedRing { .. } => "bounded_ring",
+    /// A spec named `name` (its row's name), its parameters described as `params`
+    /// (`"vnodes=160"`, empty for none), built by `build` from the members and a hash seed.
+    pub fn new(
+        name: &'static str,
+        params: String,
+        build: impl Fn(&[Member], u64) -> Result<Box<dyn Placement>, PlacementError>
+            + Send
+            + Sync
+            + 'static,
+    ) -> Self {
+        PlacementSpec {
+            name,
+            params,
+            build: Arc::new(build),
         }
     }
 
-    /// A spec for `name` with typical parameters (ring: 100 vnodes; maglev: 65 537 slots;
-    /// bounded ring: 100 vnodes, ε = 0.25; range: no splits; directory: one entry over keys
-    /// `0..2^63` to node 0 with node 1 as the default), or `None` for an unknown name. For
-    /// examples and tests; scenarios give their own parameters.
-    pub fn example(name: &str) -> Option<Self> {
-        let spec = match name {
-            "modulo" => PlacementSpec::Modulo,
-            "range" => PlacementSpec::Range { splits: Vec::new() },
-            "directory" => PlacementSpec::Directory {
-                entries: vec![DirectoryEntry {
-                    start: 0,
-                    end: 1 << 63,
-                    node: NodeId(0),
-                }],
-                default: Some(NodeId(1)),
-            },
-            "ring" => PlacementSpec::Ring { vnodes: 100 },
-            "rendezvous" => PlacementSpec::Rendezvous,
-            "jump" => PlacementSpec::Jump,
-            "maglev" => PlacementSpec::Maglev {
-                table_size: MAGLEV_TABLE_SIZE_DEFAULT,
-            },
-            "bounded_ring" => PlacementSpec::BoundedRing {
-                vnodes: 100,
-                epsilon: 0.25,
-            },
-            _ => return None,
-        };
-        Some(spec)
+    /// The scheme's name, as its row has it.
+    pub fn name(&self) -> &'static str {
+        self.name
+    }
+
+    /// Its parameters in words (`"vnodes=160"`), empty when it has none.
+    pub fn params(&self) -> &str {
+        &self.params
     }
 
     /// Builds the scheme over `members` with [`HASH_SEED_DEFAULT`].
@@ -110,25 +86,24 @@ impl PlacementSpec {
         members: &[Member],
         seed: u64,
     ) -> Result<Box<dyn Placement>, PlacementError> {
-        let scheme: Box<dyn Placement> = match self {
-            PlacementSpec::Modulo => Box::new(Modulo::new(members, seed)?),
-            PlacementSpec::Range { splits } => Box::new(RangePartition::new(members, splits)?),
-            PlacementSpec::Directory { entries, default } => {
-                Box::new(Directory::new(members, entries, *default)?)
-            }
-            PlacementSpec::Ring { vnodes } => {
-                Box::new(ConsistentHashRing::new(members, *vnodes, seed)?)
-            }
-            PlacementSpec::Rendezvous => Box::new(Rendezvous::new(members, seed)?),
-            PlacementSpec::Jump => Box::new(JumpHash::new(members, seed)?),
-            PlacementSpec::Maglev { table_size } => {
-                Box::new(Maglev::new(members, *table_size, seed)?)
-            }
-            PlacementSpec::BoundedRing { vnodes, epsilon } => {
-                Box::new(BoundedLoadRing::new(members, *vnodes, *epsilon, seed)?)
-            }
-        };
-        assert_eq!(scheme.name(), self.name());
+        let scheme = (self.build)(members, seed)?;
+        assert_eq!(scheme.name(), self.name, "a spec builds its own scheme");
         Ok(scheme)
     }
+}
+
+/// Reads a vnode count, [`RING_VNODES_DEFAULT`] when absent. Its range is the scheme's
+/// constructor's to check (with the scheme's name in the message); only a count beyond `u32`
+/// is refused here.
+pub(super) fn vnodes(args: &mut dyn Args) -> Result<u32, ArgError> {
+    let value = args
+        .integer("vnodes")?
+        .unwrap_or(RING_VNODES_DEFAULT.into());
+    u32::try_from(value).map_err(|_| {
+        let max = super::VNODES_MAX;
+        ArgError::at(
+            "vnodes",
+            format!("vnodes must be >= 1 and <= {max}, got {value}"),
+        )
+    })
 }

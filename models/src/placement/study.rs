@@ -284,10 +284,10 @@ mod tests {
     #[test]
     fn study_shapes() {
         let keys = KeySample::Uniform { n_keys: 20_000 };
-        let ring = study(&PlacementSpec::Ring { vnodes: 100 }, 10, &keys, 1).unwrap();
+        let ring = study(&PlacementSpec::ring(100), 10, &keys, 1).unwrap();
         assert_eq!(
             ring,
-            study(&PlacementSpec::Ring { vnodes: 100 }, 10, &keys, 1).unwrap()
+            study(&PlacementSpec::ring(100), 10, &keys, 1).unwrap()
         );
         let total: f64 = ring.per_node.iter().map(|share| share.key_share).sum();
         assert!((total - 1.0).abs() < 1e-9);
@@ -296,18 +296,15 @@ mod tests {
         assert!(ring.join.fraction() > 0.04 && ring.join.fraction() < 0.15);
         let leaver_keys = ring.per_node[5].key_share;
         assert!((ring.leave.fraction() - leaver_keys).abs() < 1e-12);
-        let modulo = study(&PlacementSpec::Modulo, 10, &keys, 1).unwrap();
+        let modulo = study(&PlacementSpec::modulo(), 10, &keys, 1).unwrap();
         assert!(modulo.join.fraction() > 0.85);
         let zipf = KeySample::Popularity {
             popularity: KeyPopularity::zipf(10_000, 1.0).unwrap(),
             n_requests: 50_000,
         };
-        let skewed = study(&PlacementSpec::Jump, 8, &zipf, 2).unwrap();
+        let skewed = study(&PlacementSpec::jump(), 8, &zipf, 2).unwrap();
         assert!(skewed.requests.coefficient_of_variation > skewed.keys.coefficient_of_variation);
-        let bounded = PlacementSpec::BoundedRing {
-            vnodes: 20,
-            epsilon: 0.1,
-        };
+        let bounded = PlacementSpec::bounded_ring(20, 0.1);
         let capped = study(&bounded, 10, &keys, 1).unwrap();
         assert!(capped.keys.max_over_mean <= 1.1 + 10.0 / 20_000.0);
     }
@@ -316,13 +313,13 @@ mod tests {
     #[test]
     fn study_rejects_bad_input() {
         let keys = KeySample::Uniform { n_keys: 0 };
-        let error = study(&PlacementSpec::Modulo, 3, &keys, 0).unwrap_err();
+        let error = study(&PlacementSpec::modulo(), 3, &keys, 0).unwrap_err();
         assert_eq!(
             error.to_string(),
             "study n_keys must be >= 1 and <= 10^7, got 0"
         );
         let keys = KeySample::Uniform { n_keys: 10 };
-        let error = study(&PlacementSpec::Modulo, 0, &keys, 0).unwrap_err();
+        let error = study(&PlacementSpec::modulo(), 0, &keys, 0).unwrap_err();
         assert_eq!(error.to_string(), "modulo needs at least one node, got 0");
     }
 
@@ -332,8 +329,8 @@ mod tests {
         let members: Vec<Member> = (0..3)
             .map(|id| Member::new(NodeId(id), 1.0, ZoneId(0)))
             .collect();
-        let before = PlacementSpec::Jump.build(&members).unwrap();
-        let mut after = PlacementSpec::Jump.build(&members).unwrap();
+        let before = PlacementSpec::jump().build(&members).unwrap();
+        let mut after = PlacementSpec::jump().build(&members).unwrap();
         after.remove_node(NodeId(2));
         let movement = moved_keys(&*before, &*after, (0..3000).map(KeyId));
         assert_eq!(movement.total, 3000);

@@ -75,13 +75,13 @@ fn keys_moved_on_join_match_theory() {
         let share_var = p * p * f64::from(n) / (f64::from(n + 1) * vnodes + 1.0);
         let cases = [
             (
-                PlacementSpec::Ring { vnodes: 100 },
+                PlacementSpec::ring(100),
                 p,
                 binomial_var + share_var / n_seeds as f64,
             ),
-            (PlacementSpec::Jump, p, binomial_var),
-            (PlacementSpec::Rendezvous, p, binomial_var),
-            (PlacementSpec::Modulo, 1.0 - p, binomial_var),
+            (PlacementSpec::jump(), p, binomial_var),
+            (PlacementSpec::rendezvous(), p, binomial_var),
+            (PlacementSpec::modulo(), 1.0 - p, binomial_var),
         ];
         for (spec, expected, variance) in cases {
             let measured = mean_moved_on_join(&spec, n, n_keys, n_seeds);

@@ -33,6 +33,28 @@ use crate::balancing::{
 use crate::msg::{Msg, Request, Response, Status};
 use crate::roles::server::reply;
 
+/// What balancer nodes record, with each counter's good direction.
+pub const METRICS: sim_core::MetricTable = sim_core::MetricTable {
+    recorded: &[
+        sim_core::MetricDecl::counter(
+            "balancer.unavailable",
+            sim_core::metrics::Direction::HigherIsWorse,
+            "requests answered unavailable: no healthy backend",
+        ),
+        sim_core::MetricDecl::counter(
+            "balancer.probes.failed",
+            sim_core::metrics::Direction::HigherIsWorse,
+            "health probes that failed or timed out",
+        ),
+        sim_core::MetricDecl::counter(
+            "balancer.*",
+            sim_core::metrics::Direction::Neutral,
+            "requests forwarded, ejections and re-admissions",
+        ),
+    ],
+    derived: &[],
+};
+
 /// Everything a balancer group shares.
 #[derive(Clone, Debug)]
 pub struct BalancerConfig {

@@ -48,8 +48,7 @@
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 
-use rand::{Rng, SeedableRng};
-use sim_core::rng::SimRng;
+use rand::Rng;
 use sim_core::{
     Admission, CompletedWork, CounterId, CrashCtx, Ctx, Node, NodeId, SimDuration, SimTime,
     TimerTag,
@@ -59,6 +58,43 @@ use crate::cache::{CachePolicy, CacheRequest, CacheSpec, Capacity};
 use crate::msg::{Msg, Request, Response, Status};
 use crate::roles::server::{op_kind, reply};
 use crate::workload::{KeyId, Op};
+
+/// What cache nodes record, with each counter's good direction, and the hit ratio derived
+/// from them.
+pub const METRICS: sim_core::MetricTable = sim_core::MetricTable {
+    recorded: &[
+        sim_core::MetricDecl::counter(
+            "cache.hits",
+            sim_core::metrics::Direction::LowerIsWorse,
+            "lookups that found the key",
+        ),
+        sim_core::MetricDecl::counter(
+            "cache.misses",
+            sim_core::metrics::Direction::HigherIsWorse,
+            "lookups that did not",
+        ),
+        sim_core::MetricDecl::counter(
+            "cache.writes_lost",
+            sim_core::metrics::Direction::HigherIsWorse,
+            "write-back: acknowledged writes a crash destroyed before their flush",
+        ),
+        sim_core::MetricDecl::counter(
+            "cache.*",
+            sim_core::metrics::Direction::Neutral,
+            "backend reads and writes, coalesced misses, refreshes, invalidations",
+        ),
+    ],
+    derived: &[sim_core::metrics::DerivedMetric {
+        name: "cache.hit_ratio",
+        formula: sim_core::metrics::Formula::Ratio {
+            numerator: &["cache.hits"],
+            denominator: &["cache.hits", "cache.misses"],
+        },
+        unit: sim_core::Unit::Ratio,
+        direction: sim_core::metrics::Direction::LowerIsWorse,
+        description: "cache.hits / (cache.hits + cache.misses)",
+    }],
+};
 
 /// What happens to writes that reach a read-through cache.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -145,6 +181,8 @@ pub struct CacheNode {
     /// Write-back: dirty keys and their value sizes, flushed in key order.
     dirty: BTreeSet<(u64, u32)>,
     next_id: u64,
+    /// Caches built so far (one per start and restart): numbers the policy's own stream.
+    builds: u32,
     metrics: Option<Metrics>,
 }
 
@@ -170,6 +208,7 @@ impl CacheNode {
             expiry: HashMap::new(),
             dirty: BTreeSet::new(),
             next_id: 0,
+            builds: 0,
             metrics: None,
         }
     }
@@ -401,8 +440,10 @@ impl Node for CacheNode {
                 invalidations: ctx.counter("cache.invalidations"),
             });
         }
-        // The policy's own draws (random eviction) get a stream seeded from the node's.
-        let rng = SimRng::seed_from_u64(ctx.rng().random());
+        // The policy's own draws (random eviction) come from a labelled stream of their own,
+        // a fresh one for each cold start, so they never shift the node's own draws.
+        let rng = ctx.model_rng(self.builds);
+        self.builds += 1;
         let cache = self
             .config
             .policy
@@ -462,5 +503,22 @@ impl Node for CacheNode {
 
     fn on_restart(&mut self, ctx: &mut Ctx<'_, Msg>) {
         self.on_start(ctx);
+    }
+
+    /// The policy's own structure checks, and that every coalesced fetch is a pending one.
+    fn check_invariants(&self) {
+        if let Some(cache) = &self.cache {
+            cache.check_invariants();
+            assert!(
+                cache.used() <= cache.capacity().amount(),
+                "cache over capacity"
+            );
+        }
+        for id in self.fetching.values() {
+            assert!(
+                self.pending.contains_key(id),
+                "coalesced fetch {id} is not pending"
+            );
+        }
     }
 }

@@ -42,6 +42,74 @@ use crate::workload::{
     sample_size, ArrivalClock, Arrivals, ClosedLoop, KeyId, KeyPopularity, Op, OpMix,
 };
 
+/// What clients record, with each metric's unit and good direction: latency of successful
+/// requests per operation, and a count for every way a request ends.
+pub const METRICS: sim_core::MetricTable = sim_core::MetricTable {
+    recorded: &[
+        sim_core::MetricDecl::histogram(
+            "latency.*",
+            sim_core::Unit::Nanoseconds,
+            sim_core::metrics::Direction::HigherIsWorse,
+            sim_core::metrics::Direction::LowerIsWorse,
+            "response time of successful requests, per operation (`all`, `read`, ...); its count is the successful requests",
+        ),
+        sim_core::MetricDecl::counter(
+            "client.requests",
+            sim_core::metrics::Direction::Neutral,
+            "requests sent (the workload's input)",
+        ),
+        sim_core::MetricDecl::counter(
+            "client.responses.ok",
+            sim_core::metrics::Direction::LowerIsWorse,
+            "answers with status ok",
+        ),
+        sim_core::MetricDecl::counter(
+            "client.responses.*",
+            sim_core::metrics::Direction::HigherIsWorse,
+            "answers with another status (busy, unavailable, miss)",
+        ),
+        sim_core::MetricDecl::counter(
+            "client.timeouts",
+            sim_core::metrics::Direction::HigherIsWorse,
+            "requests abandoned at their timeout",
+        ),
+        sim_core::MetricDecl::counter(
+            "client.late_responses",
+            sim_core::metrics::Direction::HigherIsWorse,
+            "answers that arrived after their request timed out",
+        ),
+        sim_core::MetricDecl::counter(
+            "client.trace_requests",
+            sim_core::metrics::Direction::Neutral,
+            "trace records a replaying client sent",
+        ),
+        sim_core::MetricDecl::counter(
+            "client.trace_errors",
+            sim_core::metrics::Direction::HigherIsWorse,
+            "trace replays ended by a read error",
+        ),
+        sim_core::MetricDecl::counter(
+            "client.trace_skipped",
+            sim_core::metrics::Direction::HigherIsWorse,
+            "trace records due while the client was down",
+        ),
+    ],
+    derived: &[sim_core::metrics::DerivedMetric {
+        name: "client.error_ratio",
+        formula: sim_core::metrics::Formula::Ratio {
+            numerator: &[
+                "client.timeouts",
+                "client.responses.busy",
+                "client.responses.unavailable",
+            ],
+            denominator: &["client.requests"],
+        },
+        unit: sim_core::Unit::Ratio,
+        direction: sim_core::metrics::Direction::HigherIsWorse,
+        description: "(client.timeouts + client.responses.busy + client.responses.unavailable) / client.requests",
+    }],
+};
+
 /// How a client picks the node of its target group for each request.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Routing {

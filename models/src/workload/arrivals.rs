@@ -8,6 +8,8 @@
 //! process has independent increments, restarting that search from the previous arrival, or
 //! from a later `now`, gives the same process.
 
+use std::fmt;
+
 use rand::Rng;
 use rand_distr::Exp1;
 use sim_core::{SimDuration, SimRng, SimTime};
@@ -82,9 +84,45 @@ pub enum Arrivals {
     OnOff(repr::OnOff),
     /// A non-homogeneous Poisson process following a piecewise rate; see [`RateSchedule`].
     Schedule(RateSchedule),
+    /// A process of one's own; see [`ArrivalProcess`] and [`Arrivals::custom`].
+    Custom(CustomArrivals),
+}
+
+/// An arrival process of one's own: a type in its own file implementing this, wrapped with
+/// [`Arrivals::custom`] by its registry row. The process is stateless: the next arrival is a
+/// function of where the clock is and of the draws, so every client shares one.
+///
+/// Contract: `next_after` returns a time `>= start` or `None` when there are no more
+/// arrivals, drawing only from `rng`.
+pub trait ArrivalProcess: fmt::Debug + Send + Sync {
+    /// The kind's name, as its registry row has it.
+    fn name(&self) -> &'static str;
+    /// The first arrival at or after `start`.
+    fn next_after(&self, start: SimTime, rng: &mut SimRng) -> Option<SimTime>;
+    /// Long-run mean rate per second (utilisation warnings).
+    fn mean_rate_per_s(&self) -> f64;
+    /// The highest instantaneous rate per second.
+    fn peak_rate_per_s(&self) -> f64;
+    /// Expected arrivals in `[from, to)`.
+    fn expected_count(&self, from: SimTime, to: SimTime) -> f64;
+}
+
+/// A shared [`ArrivalProcess`]; equal only to itself (the same process).
+#[derive(Clone, Debug)]
+pub struct CustomArrivals(std::sync::Arc<dyn ArrivalProcess>);
+
+impl PartialEq for CustomArrivals {
+    fn eq(&self, other: &Self) -> bool {
+        std::sync::Arc::ptr_eq(&self.0, &other.0)
+    }
 }
 
 impl Arrivals {
+    /// Arrivals from a process of one's own.
+    pub fn custom(process: impl ArrivalProcess + 'static) -> Self {
+        Arrivals::Custom(CustomArrivals(std::sync::Arc::new(process)))
+    }
+
     /// A Poisson process at `rate_per_s` (> 0, <= 1e9).
     pub fn poisson(rate_per_s: f64) -> Result<Self, WorkloadError> {
         let rate = check_rate("poisson", "rate_per_s", rate_per_s)?;
@@ -147,6 +185,7 @@ impl Arrivals {
             Arrivals::Constant(_) => "constant",
             Arrivals::OnOff(_) => "on_off",
             Arrivals::Schedule(_) => "schedule",
+            Arrivals::Custom(custom) => custom.0.name(),
         }
     }
 
@@ -161,6 +200,7 @@ impl Arrivals {
                 on_off.rate_on_per_s * on / period
             }
             Arrivals::Schedule(schedule) => schedule.mean_rate_per_s(),
+            Arrivals::Custom(custom) => custom.0.mean_rate_per_s(),
         }
     }
 
@@ -170,6 +210,7 @@ impl Arrivals {
             Arrivals::Poisson(rate) | Arrivals::Constant(rate) => rate.0,
             Arrivals::OnOff(on_off) => on_off.rate_on_per_s,
             Arrivals::Schedule(schedule) => schedule.peak_rate_per_s(),
+            Arrivals::Custom(custom) => custom.0.peak_rate_per_s(),
         }
     }
 
@@ -186,6 +227,7 @@ impl Arrivals {
                 on_off.rate_on_per_s * on_time as f64 / NANOS_PER_SEC_F64
             }
             Arrivals::Schedule(schedule) => schedule.expected_count(from, to),
+            Arrivals::Custom(custom) => custom.0.expected_count(from, to),
         }
     }
 }
@@ -254,6 +296,7 @@ impl ArrivalClock {
             }
             Arrivals::OnOff(on_off) => next_on_off(on_off, start, rng.sample(Exp1)),
             Arrivals::Schedule(schedule) => schedule.next_arrival(start, rng.sample(Exp1)),
+            Arrivals::Custom(custom) => custom.0.next_after(start, rng),
         };
         self.position = start;
         if let Some(time) = next {

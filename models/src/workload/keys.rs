@@ -76,9 +76,41 @@ pub enum KeyPopularity {
     Hotspot(repr::Hotspot),
     /// Keys `0, 1, ..., n-1, 0, 1, ...` in order, starting at 0 for each clone.
     Sequential(repr::Sequential),
+    /// A key distribution of one's own; see [`KeyDistribution`] and [`KeyPopularity::custom`].
+    Custom(CustomKeys),
+}
+
+/// A key distribution of one's own: a type in its own file implementing this, wrapped with
+/// [`KeyPopularity::custom`] by its registry row. Stateless: every client shares one.
+///
+/// Contract: `sample` returns keys below `n_keys()` (asserted), drawing only from `rng`.
+pub trait KeyDistribution: std::fmt::Debug + Send + Sync {
+    /// The kind's name, as its registry row has it.
+    fn name(&self) -> &'static str;
+    /// Number of keys, `>= 1`.
+    fn n_keys(&self) -> u64;
+    /// One key.
+    fn sample(&self, rng: &mut SimRng) -> u64;
+    /// The probability of `key` (below `n_keys`), if it has a cheap closed form.
+    fn probability(&self, key: u64) -> Option<f64>;
+}
+
+/// A shared [`KeyDistribution`]; equal only to itself.
+#[derive(Clone, Debug)]
+pub struct CustomKeys(std::sync::Arc<dyn KeyDistribution>);
+
+impl PartialEq for CustomKeys {
+    fn eq(&self, other: &Self) -> bool {
+        std::sync::Arc::ptr_eq(&self.0, &other.0)
+    }
 }
 
 impl KeyPopularity {
+    /// Keys from a distribution of one's own.
+    pub fn custom(keys: impl KeyDistribution + 'static) -> Self {
+        KeyPopularity::Custom(CustomKeys(std::sync::Arc::new(keys)))
+    }
+
     /// Uniform over `n_keys` keys.
     pub fn uniform(n_keys: u64) -> Result<Self, WorkloadError> {
         let n_keys = check_n_keys("uniform", n_keys)?;
@@ -159,6 +191,7 @@ impl KeyPopularity {
             KeyPopularity::Zipf(_) => "zipf",
             KeyPopularity::Hotspot(_) => "hotspot",
             KeyPopularity::Sequential(_) => "sequential",
+            KeyPopularity::Custom(custom) => custom.0.name(),
         }
     }
 
@@ -169,6 +202,7 @@ impl KeyPopularity {
             KeyPopularity::Zipf(zipf) => zipf.n_keys(),
             KeyPopularity::Hotspot(hotspot) => hotspot.n_keys,
             KeyPopularity::Sequential(sequential) => sequential.n_keys,
+            KeyPopularity::Custom(custom) => custom.0.n_keys(),
         }
     }
 
@@ -193,6 +227,7 @@ impl KeyPopularity {
                 sequential.next = (key + 1) % sequential.n_keys;
                 key
             }
+            KeyPopularity::Custom(custom) => custom.0.sample(rng),
         };
         assert!(key < n_keys, "key {key} outside 0..{n_keys}");
         KeyId(key)
@@ -200,7 +235,7 @@ impl KeyPopularity {
 
     /// The exact probability that a sample is `key` (0 outside `0..n_keys`); for `sequential`,
     /// the long-run frequency `1/n`. `None` is reserved for kinds without a cheap closed form
-    /// (none yet). Zipf's first call computes `H(n, s)`: exactly, in O(n), for
+    /// (a custom kind may have none). Zipf's first call computes `H(n, s)`: exactly, in O(n), for
     /// `n <= 10^7`, and by the Euler–Maclaurin formula (relative error < 1e-12) above; it is
     /// cached after that.
     pub fn probability(&self, key: KeyId) -> Option<f64> {
@@ -219,6 +254,7 @@ impl KeyPopularity {
                 }
             }
             KeyPopularity::Sequential(sequential) => 1.0 / sequential.n_keys as f64,
+            KeyPopularity::Custom(custom) => return custom.0.probability(key.0),
         };
         Some(probability)
     }

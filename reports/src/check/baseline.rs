@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use super::metrics::{direction_of, metric_names, metric_value, Direction, MetricUnit};
-use super::{estimate, show, CheckRow, RowKind, Verdict};
+use super::report::{estimate, show, CheckRow, RowKind, Verdict};
 use crate::error::ReportError;
 use crate::output;
 use crate::results::ResultsFile;
@@ -80,7 +80,7 @@ pub fn build_baseline(results: &[ResultsFile]) -> Baseline {
             let (estimate, unit) = estimate(results, &name).ok()?;
             let metric = BaselineMetric {
                 ci_half_width: estimate.ci_half_width,
-                direction: direction_of(&name),
+                direction: direction_of(first, &name),
                 mean: estimate.mean,
                 n: estimate.n,
                 unit,

@@ -1,133 +1,43 @@
 //! The metrics a check can name in a `results.json`, their units, and which way each gets worse.
 //!
 //! A check names a counter (`client.timeouts`), a histogram statistic (`latency.read.p99`,
-//! `service.db.wait.mean`, `latency.all.count`), or a metric derived from counters
-//! ([`DERIVED_METRICS`]). Everything here is read from a [`ResultsFile`], so a check of a fresh
-//! run and a check of a stored `results.json` see the same numbers.
+//! `service.db.wait.mean`, `latency.all.count`), or a metric derived from counters (the
+//! results' `derived` section: `cache.hit_ratio`, `client.error_ratio`, ...). Everything here,
+//! values and meanings alike, is read from a [`ResultsFile`], so a check of a fresh run and a
+//! check of a stored `results.json` see the same numbers, and no model's metric is named here:
+//! each family declares its metrics' units and directions where it records them.
 
-use serde::{Deserialize, Serialize};
-
-use crate::format::{human_ns, human_value, percentile_label, sig3};
+use crate::format::percentile_label;
 use crate::results::{MetricSummary, ResultsFile, STANDARD_PERCENTILES};
 
-/// Metrics computed from counters, with what each is. A ratio of nothing (no requests, no cache
-/// lookups) has no value, like a percentile of an empty histogram.
-pub const DERIVED_METRICS: [(&str, &str); 3] = [
-    ("cache.hit_ratio", "cache.hits / (cache.hits + cache.misses)"),
-    (
-        "client.error_ratio",
-        "(client.timeouts + client.responses.busy + client.responses.unavailable) / client.requests",
-    ),
-    ("net.dropped.total", "the sum of every net.dropped.<cause> counter"),
-];
-
-/// The counters whose sum over `client.requests` is `client.error_ratio`: requests that got no
-/// useful answer.
-const ERROR_COUNTERS: [&str; 3] = [
-    "client.timeouts",
-    "client.responses.busy",
-    "client.responses.unavailable",
-];
+pub use crate::meaning::{Direction, MetricUnit};
 
 /// The statistics every histogram has, besides extra percentiles (`p99.99`, when the run asked
 /// for them) and any percentile spelt out (`p99.9` is `p999`).
 pub const HISTOGRAM_STATS: [&str; 8] = ["count", "mean", "min", "max", "p50", "p90", "p99", "p999"];
 
-/// What a metric's values measure, which decides how they are shown.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum MetricUnit {
-    /// Simulated nanoseconds.
-    #[serde(rename = "ns")]
-    Nanoseconds,
-    /// Bytes.
-    #[serde(rename = "bytes")]
-    Bytes,
-    /// A plain count.
-    #[serde(rename = "count")]
-    Count,
-    /// A fraction from 0 to 1, shown as a percentage.
-    #[serde(rename = "ratio")]
-    Ratio,
-}
-
-impl MetricUnit {
-    /// `value` for people: `12.3ms`, `1.50KiB`, `42`, `93.1%`.
-    pub fn format(self, value: f64) -> String {
-        assert!(value.is_finite(), "only finite values are shown");
-        match self {
-            MetricUnit::Nanoseconds => human_ns(value),
-            MetricUnit::Bytes => human_value(value, sim_core::Unit::Bytes),
-            MetricUnit::Count => {
-                // Whole counts print exactly; means of counts over replications get three digits.
-                if value.fract().abs() < 1e-9 && value.abs() < 1e15 {
-                    format!("{}", value.round() as i64)
-                } else {
-                    sig3(value)
-                }
-            }
-            MetricUnit::Ratio => format!("{}%", sig3(value * 100.0)),
+/// Which way `metric` gets worse in `results`: a counter's or derived metric's declared
+/// direction; for a histogram statistic, the histogram's (its count's own for `.count`).
+/// Anything undeclared has no direction.
+pub fn direction_of(results: &ResultsFile, metric: &str) -> Direction {
+    if let Some(meaning) = results.meanings.get(metric) {
+        if meaning.count_direction.is_none() {
+            return meaning.direction;
         }
     }
-}
-
-/// Which way a metric gets worse: what a baseline comparison calls a regression.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Direction {
-    /// Up is bad: latencies, timeouts, drops.
-    #[serde(rename = "higher_is_worse")]
-    HigherIsWorse,
-    /// Down is bad: hit ratios, successful responses.
-    #[serde(rename = "lower_is_worse")]
-    LowerIsWorse,
-    /// Neither: reported when it moves, never a regression.
-    #[serde(rename = "none")]
-    Neutral,
-}
-
-/// Which way each metric gets worse, first match wins; a `*` matches any text. Every other
-/// metric is [`Direction::Neutral`]: workload inputs (`client.requests`), traffic
-/// (`net.sent`), fault counts and placement bookkeeping move with the scenario, not with its
-/// quality.
-const DIRECTIONS: [(&str, Direction); 21] = [
-    // Successful requests: fewer means more failed or went unanswered.
-    ("latency.*.count", Direction::LowerIsWorse),
-    // Work a group served: more is throughput or retries, so no direction.
-    ("service.*.count", Direction::Neutral),
-    // Every other latency and service-time statistic: slower is worse.
-    ("latency.*", Direction::HigherIsWorse),
-    ("service.*", Direction::HigherIsWorse),
-    ("client.responses.ok", Direction::LowerIsWorse),
-    ("cache.hits", Direction::LowerIsWorse),
-    ("cache.hit_ratio", Direction::LowerIsWorse),
-    ("client.timeouts", Direction::HigherIsWorse),
-    ("client.late_responses", Direction::HigherIsWorse),
-    ("client.responses.busy", Direction::HigherIsWorse),
-    ("client.responses.unavailable", Direction::HigherIsWorse),
-    ("client.responses.miss", Direction::HigherIsWorse),
-    ("client.error_ratio", Direction::HigherIsWorse),
-    ("cache.misses", Direction::HigherIsWorse),
-    ("cache.writes_lost", Direction::HigherIsWorse),
-    ("balancer.unavailable", Direction::HigherIsWorse),
-    ("balancer.probes.failed", Direction::HigherIsWorse),
-    ("net.dropped.*", Direction::HigherIsWorse),
-    ("work.rejected", Direction::HigherIsWorse),
-    ("work.dropped.*", Direction::HigherIsWorse),
-    ("work.lost.*", Direction::HigherIsWorse),
-];
-
-/// Which way `metric` gets worse (see the table in this module).
-pub fn direction_of(metric: &str) -> Direction {
-    DIRECTIONS
-        .iter()
-        .find(|(pattern, _)| match pattern.split_once('*') {
-            Some((prefix, suffix)) => {
-                metric.len() >= prefix.len() + suffix.len()
-                    && metric.starts_with(prefix)
-                    && metric.ends_with(suffix)
-            }
-            None => metric == *pattern,
-        })
-        .map_or(Direction::Neutral, |(_, direction)| *direction)
+    if let Some(derived) = results.derived.get(metric) {
+        return derived.direction;
+    }
+    let Some((name, stat)) = histogram_of(results, metric) else {
+        return Direction::Neutral;
+    };
+    let Some(meaning) = results.meanings.get(name) else {
+        return Direction::Neutral;
+    };
+    match stat {
+        "count" => meaning.count_direction.unwrap_or(Direction::Neutral),
+        _ => meaning.direction,
+    }
 }
 
 /// A metric found in a results file.
@@ -153,43 +63,17 @@ pub fn metric_value(results: &ResultsFile, metric: &str) -> Option<MetricValue> 
 }
 
 fn derived_value(results: &ResultsFile, metric: &str) -> Option<MetricValue> {
-    let counter = |name: &str| results.counters.get(name).copied();
-    let ratio = |part: u64, whole: u64| MetricValue {
-        value: (whole > 0).then(|| part as f64 / whole as f64),
-        unit: MetricUnit::Ratio,
-    };
-    match metric {
-        "cache.hit_ratio" => {
-            let (hits, misses) = (counter("cache.hits")?, counter("cache.misses")?);
-            Some(ratio(hits, hits.saturating_add(misses)))
-        }
-        "client.error_ratio" => {
-            let requests = counter("client.requests")?;
-            let errors = ERROR_COUNTERS
-                .iter()
-                .map(|name| counter(name).unwrap_or(0))
-                .fold(0u64, u64::saturating_add);
-            Some(ratio(errors, requests))
-        }
-        "net.dropped.total" => {
-            let dropped = results
-                .counters
-                .iter()
-                .filter(|(name, _)| name.starts_with("net.dropped."))
-                .map(|(_, total)| *total)
-                .fold(0u64, u64::saturating_add);
-            Some(MetricValue {
-                value: Some(dropped as f64),
-                unit: MetricUnit::Count,
-            })
-        }
-        _ => None,
-    }
+    let derived = results.derived.get(metric)?;
+    Some(MetricValue {
+        value: derived.evaluate(&results.counters),
+        unit: derived.unit,
+    })
 }
 
-/// `<histogram>.<stat>`, for the longest histogram name that prefixes `metric`.
-fn histogram_statistic(results: &ResultsFile, metric: &str) -> Option<MetricValue> {
-    let (name, summary) = results
+/// The histogram a `<histogram>.<stat>` name is about (the longest that prefixes it), and the
+/// statistic.
+fn histogram_of<'r, 'm>(results: &'r ResultsFile, metric: &'m str) -> Option<(&'r str, &'m str)> {
+    let (name, _) = results
         .metrics
         .iter()
         .filter(|(name, _)| {
@@ -198,12 +82,14 @@ fn histogram_statistic(results: &ResultsFile, metric: &str) -> Option<MetricValu
                 && metric.as_bytes()[name.len()] == b'.'
         })
         .max_by_key(|(name, _)| name.len())?;
-    let stat = &metric[name.len() + 1..];
-    let unit = match summary.unit.as_str() {
-        "ns" => MetricUnit::Nanoseconds,
-        "bytes" => MetricUnit::Bytes,
-        _ => MetricUnit::Count,
-    };
+    Some((name.as_str(), &metric[name.len() + 1..]))
+}
+
+/// `<histogram>.<stat>`, for the longest histogram name that prefixes `metric`.
+fn histogram_statistic(results: &ResultsFile, metric: &str) -> Option<MetricValue> {
+    let (name, stat) = histogram_of(results, metric)?;
+    let summary = &results.metrics[name];
+    let unit = MetricUnit::from_summary(&summary.unit);
     if stat == "count" {
         return Some(MetricValue {
             value: Some(summary.count as f64),
@@ -247,12 +133,7 @@ fn percentile(summary: &MetricSummary, stat: &str) -> Option<Option<u64>> {
 /// histogram's statistics and extra percentiles.
 pub fn metric_names(results: &ResultsFile) -> Vec<String> {
     let mut names: Vec<String> = results.counters.keys().cloned().collect();
-    names.extend(
-        DERIVED_METRICS
-            .iter()
-            .filter(|(name, _)| derived_value(results, name).is_some())
-            .map(|(name, _)| name.to_string()),
-    );
+    names.extend(results.derived.keys().cloned());
     for (name, summary) in &results.metrics {
         names.extend(HISTOGRAM_STATS.iter().map(|stat| format!("{name}.{stat}")));
         names.extend(
@@ -367,18 +248,29 @@ mod tests {
         assert!(!metric_names(&results).contains(&"client.error_ratio".to_string()));
     }
 
-    // Goal: the direction table says what the docs say: latency up is bad, hit ratio down is
-    // bad, successful-request counts down are bad, bad-event counters up are bad, workload and
-    // traffic counters have no direction.
+    // Goal: a metric's direction is what its family declared, read from the results: for a
+    // histogram's statistics the histogram's, for its count the count's own; derived metrics
+    // carry theirs; undeclared metrics have none. (Every built-in family's table is checked
+    // against the documented directions in `scenarios/tests/metrics.rs`, on a real run.)
     #[test]
-    fn directions() {
+    fn directions_come_from_the_results() {
         use Direction::*;
+        let results = results_with(
+            &[
+                ("cache.hits", 1),
+                ("cache.misses", 1),
+                ("client.requests", 2),
+                ("client.responses.ok", 1),
+                ("client.timeouts", 1),
+                ("net.dropped.partition", 0),
+                ("made.up", 3),
+            ],
+            1,
+        );
         for (metric, want) in [
             ("latency.read.p99", HigherIsWorse),
-            ("latency.all.mean", HigherIsWorse),
+            ("latency.read.mean", HigherIsWorse),
             ("latency.read.count", LowerIsWorse),
-            ("service.db.wait.p999", HigherIsWorse),
-            ("service.db.sojourn.count", Neutral),
             ("cache.hit_ratio", LowerIsWorse),
             ("cache.hits", LowerIsWorse),
             ("client.responses.ok", LowerIsWorse),
@@ -386,13 +278,11 @@ mod tests {
             ("client.error_ratio", HigherIsWorse),
             ("net.dropped.total", HigherIsWorse),
             ("net.dropped.partition", HigherIsWorse),
-            ("work.lost.crash", HigherIsWorse),
-            ("cache.writes_lost", HigherIsWorse),
             ("client.requests", Neutral),
-            ("net.sent", Neutral),
-            ("faults.fired", Neutral),
+            ("made.up", Neutral),
+            ("no.such.metric", Neutral),
         ] {
-            assert_eq!(direction_of(metric), want, "{metric}");
+            assert_eq!(direction_of(&results, metric), want, "{metric}");
         }
     }
 

@@ -30,16 +30,19 @@
 mod baseline;
 mod metrics;
 mod render;
+mod report;
 
 pub use baseline::{
     build_baseline, read_baseline, save_baseline, write_baseline, Baseline, BaselineMetric,
     BASELINE_KIND, BASELINE_SCHEMA_VERSION,
 };
 pub use metrics::{
-    direction_of, metric_names, metric_value, Direction, MetricUnit, MetricValue, DERIVED_METRICS,
-    HISTOGRAM_STATS,
+    direction_of, metric_names, metric_value, Direction, MetricUnit, MetricValue, HISTOGRAM_STATS,
 };
 pub use render::{check_junit, check_markdown, check_table, write_check, CheckFiles};
+pub use report::{CheckReport, CheckRow, RowKind, Verdict};
+
+use report::{estimate, show};
 
 use crate::error::ReportError;
 use crate::results::ResultsFile;
@@ -161,183 +164,6 @@ impl Assertion {
     }
 }
 
-/// What a row of a check is about.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum RowKind {
-    /// An assertion from the scenario.
-    Assertion,
-    /// A metric compared with the baseline.
-    Baseline,
-    /// A run (replication) that stopped early.
-    Run,
-}
-
-impl RowKind {
-    /// Its label in tables: `assert`, `baseline`, `run`.
-    pub fn label(self) -> &'static str {
-        match self {
-            RowKind::Assertion => "assert",
-            RowKind::Baseline => "baseline",
-            RowKind::Run => "run",
-        }
-    }
-}
-
-/// The outcome of one row.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Verdict {
-    /// The assertion holds over the whole interval.
-    Pass,
-    /// The assertion fails over the whole interval.
-    Fail,
-    /// The interval straddles the threshold and the mean satisfies the assertion.
-    InconclusivePass,
-    /// The interval straddles the threshold and the mean does not satisfy the assertion.
-    InconclusiveFail,
-    /// Within the tolerance of the baseline.
-    Within,
-    /// Better than the baseline beyond the tolerance.
-    Improved,
-    /// Worse than the baseline beyond the tolerance.
-    Regressed,
-    /// Moved beyond the tolerance, but the metric has no direction.
-    Changed,
-    /// In the baseline, not in this run: reported, not a failure.
-    Missing,
-    /// A run stopped early (a guard), so its numbers are partial.
-    Stopped,
-}
-
-impl Verdict {
-    /// Whether this row fails the check.
-    pub fn is_failure(self) -> bool {
-        matches!(
-            self,
-            Verdict::Fail | Verdict::InconclusiveFail | Verdict::Regressed | Verdict::Stopped
-        )
-    }
-
-    /// The word shown in tables; failures in capitals.
-    pub fn label(self) -> &'static str {
-        match self {
-            Verdict::Pass => "pass",
-            Verdict::Fail => "FAIL",
-            Verdict::InconclusivePass => "pass (inconclusive)",
-            Verdict::InconclusiveFail => "FAIL (inconclusive)",
-            Verdict::Within => "ok",
-            Verdict::Improved => "improved",
-            Verdict::Regressed => "REGRESSED",
-            Verdict::Changed => "changed",
-            Verdict::Missing => "missing",
-            Verdict::Stopped => "STOPPED",
-        }
-    }
-}
-
-/// One row of a check.
-#[derive(Clone, Debug, PartialEq)]
-pub struct CheckRow {
-    /// What it is about.
-    pub kind: RowKind,
-    /// The assertion as written, the metric, or the run's seed.
-    pub name: String,
-    /// The metric it reads (empty for a run row).
-    pub metric: String,
-    /// The threshold (`< 25ms`) or the baseline value (`12.3ms ± 0.2ms`).
-    pub expected: String,
-    /// The value found (`14.1ms`, `14.1ms ± 0.3ms`, with the change from the baseline).
-    pub value: String,
-    /// The outcome.
-    pub verdict: Verdict,
-    /// One sentence on why, for failures and anything unusual; empty otherwise.
-    pub message: String,
-}
-
-/// The outcome of a check.
-#[derive(Clone, Debug, PartialEq)]
-pub struct CheckReport {
-    /// The scenario's name.
-    pub scenario: String,
-    /// The command that reruns this check.
-    pub command: String,
-    /// Each replication's seed, in order.
-    pub seeds: Vec<u64>,
-    /// The baseline file as given, if any.
-    pub baseline_file: Option<String>,
-    /// The tolerance in percent of the baseline value.
-    pub tolerance_percent: f64,
-    /// Things worth knowing that are not failures (a baseline from an edited scenario).
-    pub notes: Vec<String>,
-    /// Assertions in scenario order, then run rows, then baseline metrics by name.
-    pub rows: Vec<CheckRow>,
-}
-
-impl CheckReport {
-    /// Rows that fail the check.
-    pub fn n_failures(&self) -> usize {
-        self.rows.iter().filter(|r| r.verdict.is_failure()).count()
-    }
-
-    /// Whether the check passes (exit code 0).
-    pub fn passed(&self) -> bool {
-        self.n_failures() == 0
-    }
-
-    /// One line: `PASS: ...` or `FAIL: ...`, with the counts that matter.
-    pub fn summary(&self) -> String {
-        let count = |kind: RowKind, verdicts: &[Verdict]| {
-            self.rows
-                .iter()
-                .filter(|r| r.kind == kind && verdicts.contains(&r.verdict))
-                .count()
-        };
-        let n_of = |kind: RowKind| self.rows.iter().filter(|r| r.kind == kind).count();
-        let mut parts = Vec::new();
-        let n_assertions = n_of(RowKind::Assertion);
-        if n_assertions > 0 {
-            let passed = count(
-                RowKind::Assertion,
-                &[Verdict::Pass, Verdict::InconclusivePass],
-            );
-            let inconclusive = count(
-                RowKind::Assertion,
-                &[Verdict::InconclusivePass, Verdict::InconclusiveFail],
-            );
-            let mut part = format!("{passed} of {n_assertions} assertions hold");
-            if inconclusive > 0 {
-                part.push_str(&format!(" ({inconclusive} inconclusive)"));
-            }
-            parts.push(part);
-        }
-        let n_stopped = n_of(RowKind::Run);
-        if n_stopped > 0 {
-            parts.push(format!(
-                "{n_stopped} of {} runs stopped early",
-                self.seeds.len()
-            ));
-        }
-        if self.baseline_file.is_some() {
-            let n_metrics = n_of(RowKind::Baseline);
-            let mut part = format!(
-                "{} of {n_metrics} metrics regressed beyond {}% of the baseline, {} improved",
-                count(RowKind::Baseline, &[Verdict::Regressed]),
-                self.tolerance_percent,
-                count(RowKind::Baseline, &[Verdict::Improved]),
-            );
-            let missing = count(RowKind::Baseline, &[Verdict::Missing]);
-            if missing > 0 {
-                part.push_str(&format!(", {missing} missing"));
-            }
-            parts.push(part);
-        }
-        if parts.is_empty() {
-            parts.push("nothing to check: no [[check]] in the scenario and no --baseline".into());
-        }
-        let verdict = if self.passed() { "PASS" } else { "FAIL" };
-        format!("{verdict}: {}", parts.join("; "))
-    }
-}
-
 /// Everything a check is computed from.
 #[derive(Clone, Copy, Debug)]
 pub struct CheckInput<'a> {
@@ -410,42 +236,6 @@ pub fn evaluate_check(input: &CheckInput<'_>) -> Result<CheckReport, ReportError
         notes,
         rows,
     })
-}
-
-/// A metric over the replications: `Err(None)` when no replication has it, `Err(Some(seed))`
-/// when the replication with that seed has no value for it.
-fn estimate(results: &[ResultsFile], metric: &str) -> Result<(Estimate, MetricUnit), Option<u64>> {
-    if results.iter().all(|r| metric_value(r, metric).is_none()) {
-        return Err(None);
-    }
-    let mut values = Vec::with_capacity(results.len());
-    let mut unit = MetricUnit::Count;
-    for r in results {
-        match metric_value(r, metric) {
-            Some(MetricValue {
-                value: Some(value),
-                unit: found,
-            }) => {
-                values.push(value);
-                unit = found;
-            }
-            _ => return Err(Some(r.seed)),
-        }
-    }
-    Ok((Estimate::of(&values), unit))
-}
-
-/// An estimate for people: the value, or `mean ± half-width` over several runs.
-fn show(estimate: &Estimate, unit: MetricUnit) -> String {
-    if estimate.n > 1 {
-        format!(
-            "{} ± {}",
-            unit.format(estimate.mean),
-            unit.format(estimate.ci_half_width)
-        )
-    } else {
-        unit.format(estimate.mean)
-    }
 }
 
 fn assertion_row(results: &[ResultsFile], assertion: &Assertion) -> Result<CheckRow, ReportError> {
@@ -524,10 +314,74 @@ pub(crate) mod tests {
     use super::*;
     use crate::results::MetricSummary;
 
+    use sim_core::metrics::{DerivedMetric, Direction as Good, Formula};
+    use sim_core::{MetricDecl, MetricTable, Metrics, Unit};
+
+    /// The meanings the tests' results carry, declared as a family would (reports itself
+    /// names no model metric): latency histograms (count: successful requests), a few client
+    /// and cache counters, and the hit and error ratios.
+    const TEST_FAMILY: MetricTable = MetricTable {
+        recorded: &[
+            MetricDecl::histogram(
+                "latency.*",
+                Unit::Nanoseconds,
+                Good::HigherIsWorse,
+                Good::LowerIsWorse,
+                "",
+            ),
+            MetricDecl::counter("client.requests", Good::Neutral, ""),
+            MetricDecl::counter("client.responses.ok", Good::LowerIsWorse, ""),
+            MetricDecl::counter("client.*", Good::HigherIsWorse, ""),
+            MetricDecl::counter("cache.hits", Good::LowerIsWorse, ""),
+            MetricDecl::counter("cache.misses", Good::HigherIsWorse, ""),
+        ],
+        derived: &[
+            DerivedMetric {
+                name: "cache.hit_ratio",
+                formula: Formula::Ratio {
+                    numerator: &["cache.hits"],
+                    denominator: &["cache.hits", "cache.misses"],
+                },
+                unit: Unit::Ratio,
+                direction: Good::LowerIsWorse,
+                description: "",
+            },
+            DerivedMetric {
+                name: "client.error_ratio",
+                formula: Formula::Ratio {
+                    numerator: &[
+                        "client.timeouts",
+                        "client.responses.busy",
+                        "client.responses.unavailable",
+                    ],
+                    denominator: &["client.requests"],
+                },
+                unit: Unit::Ratio,
+                direction: Good::HigherIsWorse,
+                description: "",
+            },
+        ],
+    };
+
     /// A results file of scenario `demo`: `latency.read` with 1000 samples (min 0.1 ms, mean
     /// 1.1 ms, p50 1 ms, p90 1.5 ms, p99 `p99_ns`, p99.9 3 ms, p99.99 4 ms, max 5 ms), an empty
-    /// `latency.write`, and `counters`.
+    /// `latency.write`, and `counters`, with meanings from the engine's and [`TEST_FAMILY`]'s
+    /// declarations.
     pub(crate) fn results_with(counters: &[(&str, u64)], p99_ns: u64) -> ResultsFile {
+        let mut declared = Metrics::new();
+        declared.declare(TEST_FAMILY);
+        for (name, value) in counters {
+            let id = declared.counter(name);
+            declared.add(id, *value, sim_core::SimTime::ZERO);
+        }
+        for name in ["latency.read", "latency.write"] {
+            declared.histogram(name, Unit::Nanoseconds);
+        }
+        let mut meanings = crate::meaning::meanings(&declared);
+        // Only the counters given (a fresh recorder also has the engine's own, at 0).
+        meanings.retain(|name, _| {
+            name.starts_with("latency.") || counters.iter().any(|(n, _)| n == name)
+        });
         let summary = |count: u64, value: Option<u64>| MetricSummary {
             count,
             max: value.map(|_| 5_000_000),
@@ -540,8 +394,23 @@ pub(crate) mod tests {
             unit: "ns".into(),
             extra_percentiles: BTreeMap::from([("p99.99".to_string(), value.map(|_| 4_000_000))]),
         };
+        let counters: BTreeMap<String, u64> =
+            counters.iter().map(|(n, v)| (n.to_string(), *v)).collect();
+        let mut derived = crate::meaning::derived(&declared);
+        for entry in derived.values_mut() {
+            entry.value = entry.evaluate(&counters);
+        }
+        derived.retain(|_, entry| {
+            entry.formula == "sum"
+                || counters
+                    .keys()
+                    .any(|name| entry.denominator.iter().any(|d| d == name))
+        });
         ResultsFile {
-            counters: counters.iter().map(|(n, v)| (n.to_string(), *v)).collect(),
+            counters,
+            derived,
+            digest: None,
+            meanings,
             distsim_version: "0.1.0".into(),
             events: 1,
             faults: vec![],

@@ -6,7 +6,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::{CheckReport, CheckRow, RowKind, Verdict};
+use super::report::{CheckReport, CheckRow, RowKind, Verdict};
 use crate::error::ReportError;
 use crate::output;
 

@@ -9,10 +9,10 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use sim_core::Unit;
 
-use super::{
-    axis_number, draw_empty, group_digits, style_mesh, text, titled, DrawResult, Figure, LABEL_PX,
-    SERIES,
+use super::style::{
+    axis_number, draw_empty, style_mesh, text, titled, DrawResult, Figure, LABEL_PX, SERIES,
 };
+use crate::format::group_digits;
 use crate::format::human_ns;
 use crate::RunData;
 
@@ -204,13 +204,22 @@ impl Figure for LatencyCdf {
             .configure_series_labels()
             .position(SeriesLabelPosition::LowerRight)
             .margin(12)
-            .label_font(text(LABEL_PX, super::TEXT))
+            .label_font(text(LABEL_PX, super::style::TEXT))
             .background_style(WHITE.mix(0.9))
-            .border_style(super::MUTED.mix(0.5))
+            .border_style(super::style::MUTED.mix(0.5))
             .draw()?;
         Ok(())
     }
 }
+
+/// `latency_cdf`.
+pub(super) const ROW: super::PlotRow = sim_core::registry::Row {
+    name: "latency_cdf",
+    aliases: &[],
+    description: "every latency histogram's percentile spectrum (p0 to p99.999), log scale",
+    params: &[],
+    value: super::RenderPlot(|data, _| super::render(&LatencyCdf::new(data))),
+};
 
 #[cfg(test)]
 mod tests {

@@ -12,7 +12,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::FontTransform;
 
-use super::{
+use super::style::{
     axis_number, darken, draw_empty, style_mesh, text, titled, Chart2d, DrawResult, Figure, HPos,
     LegendItem, Pos, Swatch, VPos, LABEL_PX, SERIES, TEXT,
 };
@@ -323,3 +323,12 @@ impl NodeLoadChart {
         Ok(())
     }
 }
+
+/// `node_load`.
+pub(super) const ROW: super::PlotRow = sim_core::registry::Row {
+    name: "node_load",
+    aliases: &[],
+    description: "messages and busy time per node (per group for large clusters)",
+    params: &[],
+    value: super::RenderPlot(|data, _| super::render(&NodeLoadChart::new(data))),
+};

@@ -9,7 +9,7 @@
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use super::{
+use super::style::{
     axis_number, draw_empty, style_mesh, titled, DrawResult, Figure, LegendItem, Swatch, SERIES,
 };
 use crate::cache_study::CacheStudyData;
@@ -54,10 +54,10 @@ impl MissRatioCurve {
             subtitle: format!(
                 "{} · {} requests{}{partial}",
                 study.source,
-                super::group_digits(study.requests),
+                crate::format::group_digits(study.requests),
                 study.objects.map_or(String::new(), |n| format!(
                     ", {} objects",
-                    super::group_digits(n)
+                    crate::format::group_digits(n)
                 ))
             ),
             x_desc: format!(

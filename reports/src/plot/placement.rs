@@ -9,7 +9,7 @@
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use super::{
+use super::style::{
     axis_number, darken, style_mesh, titled, Chart2d, DrawResult, Figure, LegendItem, Swatch,
     SERIES, TEXT,
 };
@@ -62,7 +62,7 @@ impl PlacementChart {
             ),
             subtitle: format!(
                 "{} keys{requests} · seed {} · moved on join {}% (ideal {}%), on leave {}%",
-                super::group_digits(study.n_keys),
+                crate::format::group_digits(study.n_keys),
                 study.seed,
                 sig3(study.moved_on_join_fraction() * 100.0),
                 sig3(study.join_ideal() * 100.0),

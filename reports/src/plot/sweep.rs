@@ -19,7 +19,7 @@ use plotters::prelude::*;
 use plotters::style::FontTransform;
 
 use super::cdf::log_key_points;
-use super::{
+use super::style::{
     axis_number, draw_empty, style_mesh, text, titled, DrawResult, Figure, HPos, LegendItem, Pos,
     Swatch, VPos, GRID_BOLD, LABEL_PX, MUTED, SERIES, TEXT,
 };

@@ -14,11 +14,11 @@ use plotters::prelude::*;
 use plotters::style::FontTransform;
 
 use super::cdf::log_key_points;
-use super::sweep::cut;
-use super::{
+use super::style::{
     axis_number, draw_empty, style_mesh, text, titled, DrawResult, Figure, HPos, Pos, VPos,
     LABEL_PX, MUTED, TEXT,
 };
+use super::sweep::cut;
 use crate::format::human_ns;
 use crate::sweep::SweepData;
 
@@ -271,7 +271,7 @@ impl SweepHeatmap {
     /// The cells, row 0 at the top, each with its value printed when it fits.
     fn draw_cells<DB: DrawingBackend>(
         &self,
-        chart: &mut super::Chart2d<'_, DB>,
+        chart: &mut super::style::Chart2d<'_, DB>,
         (low, high): (f64, f64),
     ) -> DrawResult<DB> {
         let n_rows = self.row_labels.len();
@@ -314,7 +314,7 @@ impl SweepHeatmap {
     fn draw_axis_labels<DB: DrawingBackend>(
         &self,
         root: &DrawingArea<DB, Shift>,
-        chart: &super::Chart2d<'_, DB>,
+        chart: &super::style::Chart2d<'_, DB>,
         rotate: bool,
     ) -> DrawResult<DB> {
         let n_rows = self.row_labels.len();

@@ -13,7 +13,7 @@ use std::collections::BTreeSet;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use super::{
+use super::style::{
     axis_number, darken, draw_empty, style_mesh, text, titled, Chart2d, DrawResult, Figure, HPos,
     LegendItem, Pos, Swatch, VPos, FAULTS, LABEL_PX, MUTED, SERIES,
 };
@@ -279,10 +279,7 @@ impl Figure for Timeline {
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult<DB> {
         if self.metric.is_none() {
             let area = titled(root, "Timeline", &self.subtitle, &[])?;
-            return draw_empty(
-                &area,
-                "no latency metric to plot (no histogram named latency.*)",
-            );
+            return draw_empty(&area, "no latency metric to plot (no histogram of times)");
         }
         if self.points.is_empty() {
             let area = titled(root, "Timeline", &self.subtitle, &[])?;
@@ -344,3 +341,12 @@ fn nice_top(max: f64, headroom: f64) -> f64 {
         1.0
     }
 }
+
+/// `timeline`.
+pub(super) const ROW: super::PlotRow = sim_core::registry::Row {
+    name: "timeline",
+    aliases: &[],
+    description: "throughput and p50 / p99 per window of the primary latency, fault windows shaded",
+    params: &[],
+    value: super::RenderPlot(|data, primary| super::render(&Timeline::new(data, primary))),
+};

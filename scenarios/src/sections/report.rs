@@ -1,0 +1,101 @@
+//! `[report]`: the timeline window, extra percentiles, the timeline's metric and which plots
+//! to draw (names from the `reports` crate's plot rows).
+
+use sim_core::registry::Registry;
+use sim_core::SimDuration;
+use toml::Spanned;
+
+use crate::format::diag::{suggest, Diagnostic, Source};
+use crate::format::schema::ReportSection;
+use crate::format::values::duration_at;
+
+/// 1 s: the default timeline window.
+const WINDOW_DEFAULT: SimDuration = SimDuration::from_secs(1);
+
+/// `[report]`, resolved.
+#[derive(Clone, Debug)]
+pub struct ReportConfig {
+    /// Timeline window.
+    pub window: SimDuration,
+    /// Extra percentiles.
+    pub percentiles: Vec<f64>,
+    /// The metric the timeline shows.
+    pub timeline_metric: Option<String>,
+    /// Which plots to draw; `None` for all.
+    pub plots: Option<Vec<String>>,
+}
+
+/// The report settings; `timeline_metric` must be one of `histograms`, `plots` rows of `plots`.
+pub fn build_report(
+    source: &Source,
+    section: Option<&Spanned<ReportSection>>,
+    histograms: &[String],
+    plots: &Registry<reports::RenderPlot>,
+) -> Result<ReportConfig, Diagnostic> {
+    let mut report = ReportConfig {
+        window: WINDOW_DEFAULT,
+        percentiles: Vec::new(),
+        timeline_metric: None,
+        plots: None,
+    };
+    let Some(section) = section else {
+        return Ok(report);
+    };
+    let section = section.get_ref();
+    if let Some(window) = &section.window {
+        report.window = duration_at(source, window)?;
+        if report.window == SimDuration::ZERO {
+            return Err(Diagnostic::error(
+                source,
+                window.span(),
+                "window must be longer than 0",
+            ));
+        }
+    }
+    for p in &section.percentiles {
+        if !(*p.get_ref() > 0.0 && *p.get_ref() < 100.0) {
+            return Err(Diagnostic::error(
+                source,
+                p.span(),
+                format!(
+                    "percentiles must be between 0 and 100 (exclusive), got {}",
+                    p.get_ref()
+                ),
+            ));
+        }
+        report.percentiles.push(*p.get_ref());
+    }
+    if let Some(metric) = &section.timeline_metric {
+        if !histograms.contains(metric.get_ref()) {
+            return Err(Diagnostic::error(
+                source,
+                metric.span(),
+                format!(
+                    "timeline_metric {:?} is not a latency this scenario records",
+                    metric.get_ref()
+                ),
+            )
+            .with_help(suggest(
+                metric.get_ref(),
+                histograms.iter().map(String::as_str),
+            )));
+        }
+        report.timeline_metric = Some(metric.get_ref().clone());
+    }
+    if let Some(wanted) = &section.plots {
+        let mut chosen = Vec::new();
+        for plot in wanted {
+            if plots.find(plot.get_ref()).is_none() {
+                return Err(Diagnostic::error(
+                    source,
+                    plot.span(),
+                    format!("unknown plot {:?}", plot.get_ref()),
+                )
+                .with_help(plots.unknown(plot.get_ref()).help()));
+            }
+            chosen.push(plot.get_ref().clone());
+        }
+        report.plots = Some(chosen);
+    }
+    Ok(report)
+}

@@ -1,0 +1,86 @@
+//! A group's `service = {...}`: workers, service times per operation, and an optional bounded
+//! queue that rejects or drops on overflow.
+
+use std::num::NonZeroU32;
+
+use sim_core::{Distribution, Overflow, ServiceModel};
+use toml::Spanned;
+
+use crate::format::diag::{suggest, Diagnostic, Source};
+use crate::format::quantity::Dimension;
+use crate::format::schema::{DistSpec, ServiceSpec};
+use crate::format::values::positive_u32;
+use crate::sections::distributions::{dist_at, ParseDist};
+use sim_core::registry::Registry;
+
+/// Most workers one node may have: each worker is a slot in the node's run-time state, and
+/// no real server runs a million threads.
+const WORKERS_MAX: u32 = 1_000_000;
+
+/// The service model of group `group`.
+pub fn build_service(
+    source: &Source,
+    group: &str,
+    spec: &Spanned<ServiceSpec>,
+    dists: &Registry<ParseDist>,
+) -> Result<ServiceModel, Diagnostic> {
+    let service = spec.get_ref();
+    let workers = positive_u32(source, &service.workers, "workers")?;
+    if workers > WORKERS_MAX {
+        return Err(Diagnostic::error(
+            source,
+            service.workers.span(),
+            format!("workers must be a whole number from 1 to {WORKERS_MAX}, got {workers}"),
+        ));
+    }
+    let base = dist_at(source, &service.time, Dimension::Duration, dists)?;
+    let per_op = |op: &Option<Spanned<DistSpec>>| -> Result<Distribution, Diagnostic> {
+        match op {
+            Some(spec) => dist_at(source, spec, Dimension::Duration, dists),
+            None => Ok(base.clone()),
+        }
+    };
+    let times = vec![
+        per_op(&service.read_time)?,
+        per_op(&service.write_time)?,
+        per_op(&service.delete_time)?,
+    ];
+    let mut model = ServiceModel::new(
+        group,
+        NonZeroU32::new(workers).expect("positive"),
+        base.clone(),
+    )
+    .with_op_times(times)
+    .expect("three operation kinds");
+    if let Some(queue) = &service.queue {
+        let capacity = u32::try_from(*queue.get_ref()).map_err(|_| {
+            Diagnostic::error(
+                source,
+                queue.span(),
+                format!("queue must be a whole number >= 0, got {}", queue.get_ref()),
+            )
+        })?;
+        let overflow = match service
+            .overflow
+            .as_ref()
+            .map(|o| (o.get_ref().as_str(), o.span()))
+        {
+            None | Some(("reject", _)) => Overflow::Reject,
+            Some(("drop", _)) => Overflow::Drop,
+            Some((other, span)) => {
+                return Err(
+                    Diagnostic::error(source, span, format!("unknown overflow {other:?}"))
+                        .with_help(suggest(other, ["reject", "drop"])),
+                )
+            }
+        };
+        model = model.with_queue_capacity(capacity, overflow);
+    } else if let Some(overflow) = &service.overflow {
+        return Err(Diagnostic::error(
+            source,
+            overflow.span(),
+            "`overflow` needs a bounded `queue`",
+        ));
+    }
+    Ok(model)
+}
