@@ -383,6 +383,10 @@ pub trait Args {
     fn unread(&self) -> Option<&str>;
 }
 
+/// The constructor a model row holds: it reads the row's parameters and builds a `B` (a
+/// cache policy's spec, a placement scheme's, a balancer's).
+pub type ParseArgs<B> = fn(&mut dyn Args) -> Result<B, ArgError>;
+
 /// A parameter's value in an [`ArgMap`].
 #[derive(Clone, Debug, PartialEq)]
 pub enum ArgValue {

@@ -350,7 +350,7 @@ impl<N: Node> Simulation<N> {
                 "open window of no fault"
             );
         }
-        for (index, _) in &world.downed_by_fault {
+        for index in world.downed_by_fault.keys() {
             assert!(
                 world.open_windows.contains(index),
                 "downed nodes of a closed window"

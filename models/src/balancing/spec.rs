@@ -5,12 +5,12 @@
 use std::fmt;
 use std::sync::Arc;
 
-use sim_core::registry::{ArgError, Args, Row};
+use sim_core::registry::Row;
 
 use super::Balancer;
 
 /// Reads a balancer's parameters and returns the spec that builds it.
-pub type ParseBalancer = fn(&mut dyn Args) -> Result<BalancerSpec, ArgError>;
+pub type ParseBalancer = sim_core::registry::ParseArgs<BalancerSpec>;
 
 /// One balancer policy's registry row.
 pub type BalancerRow = Row<ParseBalancer>;

@@ -11,7 +11,7 @@ use sim_core::SimRng;
 use super::{CacheError, CachePolicy, Capacity};
 
 /// Reads a policy's parameters and returns the spec that builds it.
-pub type ParsePolicy = fn(&mut dyn Args) -> Result<CacheSpec, ArgError>;
+pub type ParsePolicy = sim_core::registry::ParseArgs<CacheSpec>;
 
 /// One cache policy's registry row.
 pub type PolicyRow = Row<ParsePolicy>;

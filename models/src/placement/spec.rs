@@ -21,7 +21,7 @@ pub const RING_VNODES_DEFAULT: u32 = 160;
 pub const EPSILON_DEFAULT: f64 = 0.25;
 
 /// Reads a scheme's parameters and returns the spec that builds it.
-pub type ParseScheme = fn(&mut dyn Args) -> Result<PlacementSpec, ArgError>;
+pub type ParseScheme = sim_core::registry::ParseArgs<PlacementSpec>;
 
 /// One placement scheme's registry row.
 pub type SchemeRow = Row<ParseScheme>;

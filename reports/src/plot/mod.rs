@@ -25,11 +25,12 @@ use crate::error::ReportError;
 use crate::RunData;
 pub(crate) use style::{render, Plot};
 
+/// The histogram the timeline shows, if any: its name and id.
+pub(crate) type Primary<'a> = Option<(&'a str, HistogramId)>;
+
 /// Draws one of a run's plots: from the run's data and the histogram the timeline shows.
 #[derive(Clone, Copy)]
-pub struct RenderPlot(
-    pub(crate) fn(&RunData<'_>, Option<(&str, HistogramId)>) -> Result<Plot, ReportError>,
-);
+pub struct RenderPlot(pub(crate) fn(&RunData<'_>, Primary<'_>) -> Result<Plot, ReportError>);
 
 impl std::fmt::Debug for RenderPlot {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

@@ -22,7 +22,7 @@ use sim_core::registry::{Registry, Row};
 use sim_core::{Node, NodeId, ServiceModel, ZoneId};
 use toml::Spanned;
 
-use sim_core::registry::{ArgError, Args};
+use sim_core::registry::ParseArgs;
 
 use crate::format::diag::{suggest, Diagnostic, Source};
 use crate::format::params::{choose, ChoiceError, Entry, Params};
@@ -290,7 +290,7 @@ pub(super) fn model_choice<B>(
     source: &Source,
     what: &str,
     key: &str,
-    registry: &Registry<fn(&mut dyn Args) -> Result<B, ArgError>>,
+    registry: &Registry<ParseArgs<B>>,
     value: &Spanned<toml::Value>,
     extra: Vec<Entry>,
 ) -> Result<B, Diagnostic> {
