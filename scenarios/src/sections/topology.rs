@@ -10,7 +10,6 @@ use crate::format::diag::{suggest, Diagnostic, Source};
 use crate::format::schema::{GroupSection, ScenarioFile};
 use crate::format::select::{GroupRange, NodeDirectory};
 use crate::format::values::positive_u32;
-use crate::sections::roles::RoleSpec;
 
 /// Most nodes one scenario may define: node ids are `u32`, and 10^7 idle nodes already take
 /// about 1.3 GB of engine state.
@@ -69,10 +68,10 @@ pub fn build_topology(
 }
 
 /// Each group's node ids and zones, and the directory selectors resolve against.
-pub fn place_groups(
+pub fn place_groups<R>(
     source: &Source,
     file: &ScenarioFile,
-    roles: &Registry<RoleSpec>,
+    roles: &Registry<R>,
     topology: &Topology,
     zone_names: &[String],
 ) -> Result<(Vec<Placed>, NodeDirectory), Diagnostic> {
