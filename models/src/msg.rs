@@ -1,9 +1,12 @@
 //! The message every role speaks: requests and responses at the request level.
 //!
 //! All nodes of one simulation share one message type (the engine is generic over it), so the
-//! roles that scenarios compose — clients, servers, and the caches, stores and balancers still
-//! to come — exchange this enum. A role family that needs its own protocol (gossip, Raft) adds
-//! a variant here; the compiler then shows every role that must decide what to do with it.
+//! roles that scenarios compose — clients, servers, caches, balancers, and the families still
+//! to come — exchange this enum. A role family in this crate that needs its own protocol
+//! (gossip, Raft) adds a variant here; the compiler then shows every role that must decide
+//! what to do with it. A protocol defined in a user's own crate speaks [`Msg::Custom`]: plain
+//! data (a kind number and three words), stored inline like every other message, which that
+//! protocol's nodes decode and every other role ignores.
 
 use sim_core::{Message, NodeId, SimTime};
 
@@ -117,6 +120,23 @@ pub enum Msg {
         /// Which key.
         key: KeyId,
     },
+    /// A message of a protocol defined outside this crate (see [`CustomMsg`]).
+    Custom(CustomMsg),
+}
+
+/// A message of an out-of-tree protocol: which of its messages this is, up to three words of
+/// payload, and how many payload bytes it stands for on the wire (on top of the
+/// [`HEADER_BYTES`] every message has). Plain data: no box and no downcast, so it is stored
+/// inline in events like every other message and the protocol's node decodes it with a
+/// `match` on `kind`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CustomMsg {
+    /// The protocol's own message kind.
+    pub kind: u16,
+    /// Its payload.
+    pub words: [u64; 3],
+    /// Payload bytes on the wire.
+    pub payload_bytes: u32,
 }
 
 impl Message for Msg {
@@ -128,10 +148,21 @@ impl Message for Msg {
                 HEADER_BYTES + u64::from(r.value_bytes)
             }
             Msg::Set { value_bytes, .. } => HEADER_BYTES + u64::from(*value_bytes),
+            Msg::Custom(custom) => HEADER_BYTES + u64::from(custom.payload_bytes),
             Msg::Response(_)
             | Msg::Probe { .. }
             | Msg::ProbeAck { .. }
             | Msg::Invalidate { .. } => HEADER_BYTES,
         }
+    }
+}
+
+#[cfg(test)]
+mod size {
+    /// Every event carries a message inline, so its size is the engine's memory per pending
+    /// event: a new variant must not grow it (40 bytes before `Custom` existed).
+    #[test]
+    fn a_message_stays_forty_bytes() {
+        assert_eq!(std::mem::size_of::<super::Msg>(), 40);
     }
 }

@@ -247,8 +247,9 @@ impl Node for BalancerNode {
             }
             // A balancer answers probes itself, so balancers can be stacked or checked.
             Msg::Probe { seq } => ctx.send(from, Msg::ProbeAck { seq }),
-            // One-way cache messages are meant for caches, not proxies.
-            Msg::Set { .. } | Msg::Invalidate { .. } => {}
+            // One-way cache messages are meant for caches, not proxies; an out-of-tree
+            // protocol's messages for that protocol's nodes.
+            Msg::Set { .. } | Msg::Invalidate { .. } | Msg::Custom(_) => {}
         }
     }
 

@@ -475,7 +475,8 @@ impl Node for CacheNode {
             Msg::Set { key, value_bytes } => self.admit(ctx, key, value_bytes),
             Msg::Invalidate { key } => self.invalidate(ctx, key),
             Msg::Probe { seq } => ctx.send(from, Msg::ProbeAck { seq }),
-            Msg::ProbeAck { .. } => {}
+            // An out-of-tree protocol's messages are for that protocol's nodes.
+            Msg::ProbeAck { .. } | Msg::Custom(_) => {}
         }
     }
 

@@ -43,10 +43,13 @@ impl Node for Server {
                 ctx.send(from, Msg::ProbeAck { seq });
                 return;
             }
-            // Servers issue no requests or probes: anything else is a stray duplicate.
-            Msg::Response(_) | Msg::ProbeAck { .. } | Msg::Set { .. } | Msg::Invalidate { .. } => {
-                return
-            }
+            // Servers issue no requests or probes: anything else is a stray duplicate, or an
+            // out-of-tree protocol's message for that protocol's nodes.
+            Msg::Response(_)
+            | Msg::ProbeAck { .. }
+            | Msg::Set { .. }
+            | Msg::Invalidate { .. }
+            | Msg::Custom(_) => return,
         };
         let op = op_kind(request.op);
         match ctx.submit_work(op, Msg::Request(request)) {
