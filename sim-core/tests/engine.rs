@@ -207,3 +207,54 @@ fn heterogeneous_nodes_in_one_simulation() {
     assert_eq!(sim.metrics().counter_by_name("net.delivered"), 2);
     assert_eq!(sim.node_stats(NodeId(1)).received, 2);
 }
+
+/// A node that breaks its own invariant (`ticks <= limit`) at its fourth timer.
+struct Breaks {
+    ticks: u32,
+    limit: u32,
+}
+
+impl Node for Breaks {
+    type Msg = Note;
+
+    fn on_start(&mut self, ctx: &mut Ctx<'_, Note>) {
+        ctx.set_timer(ms(1), TimerTag(0));
+    }
+
+    fn on_message(&mut self, _: &mut Ctx<'_, Note>, _: NodeId, _: Note) {}
+
+    fn on_timer(&mut self, ctx: &mut Ctx<'_, Note>, _: TimerTag) {
+        self.ticks += 1;
+        if self.ticks < 10 {
+            ctx.set_timer(ms(1), TimerTag(0));
+        }
+    }
+
+    fn check_invariants(&self) {
+        assert!(
+            self.ticks <= self.limit,
+            "ticks {} above {}",
+            self.ticks,
+            self.limit
+        );
+    }
+}
+
+// Goal: paranoid mode runs every node's invariant checks every N events and stops at the
+// violation; without it the same run completes. Method: a node breaks its invariant at its
+// fourth timer (event 4 of 10); checks every event catch it at 4 ms, checks every 20 events
+// never run, and no checks at all let the run finish at 10 ms.
+#[test]
+fn paranoid_mode_catches_a_broken_node_invariant() {
+    let run = |every: Option<u64>| {
+        let mut sim: Simulation<Breaks> = Simulation::new(SimConfig::with_seed(1));
+        sim.add_node(Breaks { ticks: 0, limit: 3 });
+        sim.set_paranoid(every.and_then(std::num::NonZeroU64::new));
+        sim.run_until_idle().map(|_| sim.now())
+    };
+    assert_eq!(run(None).unwrap(), SimTime::ZERO + ms(10));
+    assert_eq!(run(Some(20)).unwrap(), SimTime::ZERO + ms(10));
+    let caught = std::panic::catch_unwind(|| run(Some(1))).expect_err("the check fires");
+    let message = caught.downcast_ref::<String>().cloned().unwrap_or_default();
+    assert!(message.contains("ticks 4 above 3"), "{message}");
+}

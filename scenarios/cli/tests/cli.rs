@@ -690,3 +690,52 @@ fn cache_study_warns_when_everything_fits() {
     assert!(warns(&["--sizes", "1000000", "--working-set"]));
     assert!(!warns(&["--sizes", "1000"]));
 }
+
+// Goal: `run --check-determinism` runs the scenario twice, says it is deterministic with the
+// digest results.json reports, writes nothing, and exits 0; `--paranoid` runs the invariant
+// checks along the way without changing a single output byte.
+#[test]
+fn check_determinism_and_paranoid_runs() {
+    let dir = TempDir::new("check-determinism");
+    dir.write("tiny.toml", TINY);
+    let output = distsim(&dir.0, &["run", "tiny.toml", "--check-determinism"]);
+    assert_exit(&output, 0);
+    let out = stdout(&output);
+    assert!(
+        out.starts_with("deterministic: two runs processed the same"),
+        "{out}"
+    );
+    assert!(
+        !dir.0.join("out").exists(),
+        "a determinism check writes no outputs"
+    );
+
+    let output = distsim(&dir.0, &["run", "tiny.toml", "--quiet", "--out", "plain"]);
+    assert_exit(&output, 0);
+    let output = distsim(
+        &dir.0,
+        &[
+            "run",
+            "tiny.toml",
+            "--quiet",
+            "--out",
+            "paranoid",
+            "--paranoid=7",
+        ],
+    );
+    assert_exit(&output, 0);
+    let plain = dir.read("plain/results.json");
+    assert_eq!(plain, dir.read("paranoid/results.json"));
+    let digest = plain
+        .lines()
+        .find_map(|line| line.trim().strip_prefix("\"digest\": \""))
+        .and_then(|rest| rest.strip_suffix("\","))
+        .expect("results.json has the digest");
+    assert!(
+        out.contains(&format!("(digest {digest})")),
+        "{out}\n{digest}"
+    );
+
+    let output = distsim(&dir.0, &["run", "tiny.toml", "--paranoid=0"]);
+    assert_exit(&output, 2);
+}

@@ -233,3 +233,32 @@ fn failures_are_reported_and_do_not_stop_the_sweep() {
         assert_exit(&run_in(&dir.0, &args, None), 2);
     }
 }
+
+// Goal: `sweep --check-determinism` runs the plan at one thread and at several, finds every
+// run's results equal, writes no summary, and exits 0.
+#[test]
+fn a_sweep_checks_its_own_determinism() {
+    let dir = sweep_dir("sweep-determinism");
+    let output = run_in(
+        &dir.0,
+        &[
+            "sweep",
+            "s.toml",
+            "--check-determinism",
+            "--replications",
+            "1",
+            "--out",
+            "o",
+        ],
+        None,
+    );
+    assert_exit(&output, 0);
+    let out = String::from_utf8_lossy(&output.stdout);
+    assert!(out.contains("deterministic"), "{out}");
+    assert!(out.contains("all 6 runs"), "{out}");
+    assert!(
+        dir.0.join("o/determinism/threads-1").is_dir(),
+        "each thread count writes its runs"
+    );
+    assert!(!dir.0.join("o/sweep.json").exists());
+}

@@ -402,8 +402,11 @@ pub fn check_sweep(config: &SweepConfig, registries: &Registries, threads: usize
         return report;
     }
     report.stdout.push(format!(
-        "deterministic: {} runs wrote identical results.json at 1 and {many} threads, and identical summaries; outputs in {}",
-        runs.len(),
+        "deterministic: {} wrote identical results.json at 1 and {many} threads, and identical summaries; outputs in {}",
+        match runs.len() {
+            1 => "the 1 run".to_string(),
+            n => format!("all {n} runs"),
+        },
         config.out.join("determinism").display()
     ));
     report
