@@ -320,6 +320,7 @@ pub(super) fn model_choice<B>(
             row,
             params,
         }) => {
+            let key_span = param.span();
             let param = param.get_ref();
             Err(if owners.is_empty() {
                 let names = params.iter().map(|p| p.name);
@@ -328,9 +329,10 @@ pub(super) fn model_choice<B>(
                 } else {
                     suggest(param, names)
                 };
+                // The key is what is wrong (a misspelling, usually): point at it.
                 Diagnostic::error(
                     source,
-                    value,
+                    key_span,
                     format!("`{param}` is not a parameter of {what} `{row}`"),
                 )
                 .with_help(help)
