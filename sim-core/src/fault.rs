@@ -106,34 +106,9 @@ pub enum Fault {
     },
 }
 
-/// Names and one-line descriptions of every fault kind as the fault log and the
-/// `faults.fired.<kind>` counters name them (random crash processes log `crash` and `restart`).
-pub const FAULT_KINDS: &[(&str, &str)] = &[
-    (
-        "crash",
-        "stop nodes: drop queued work and timers, drop messages that arrive while down",
-    ),
-    ("restart", "bring crashed nodes back (calls on_restart)"),
-    ("crash_restart", "crash now, restart after a delay"),
-    (
-        "partition",
-        "block messages between two node sets, both ways or one way",
-    ),
-    ("heal", "remove one partition by name, or all"),
-    (
-        "link_degrade",
-        "extra latency, loss and duplication on links for a window",
-    ),
-    ("slow_node", "multiply service times for a window"),
-    ("clock_skew", "step and drift a node's local clock"),
-    (
-        "region_outage",
-        "crash every node of a region, optionally restart later",
-    ),
-];
-
 impl Fault {
-    /// The fault's kind in metric names and logs (`faults.fired.<kind>`).
+    /// The fault's kind in metric names and logs (`faults.fired.<kind>`): the one list of
+    /// logged kind names (random crash processes log `crash` and `restart`).
     pub fn kind_name(&self) -> &'static str {
         match self {
             Fault::Crash { .. } => "crash",

@@ -178,7 +178,7 @@ impl Arrivals {
         )?))
     }
 
-    /// The kind's name, as in [`ARRIVAL_KINDS`](super::ARRIVAL_KINDS).
+    /// The kind's name: the name of the scenario row that builds it (`scenarios::sections::workload`).
     pub fn kind_name(&self) -> &'static str {
         match self {
             Arrivals::Poisson(_) => "poisson",

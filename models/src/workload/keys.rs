@@ -184,7 +184,7 @@ impl KeyPopularity {
         }))
     }
 
-    /// The kind's name, as in [`KEY_KINDS`](super::KEY_KINDS).
+    /// The kind's name: the name of the scenario row that builds it (`scenarios::sections::workload`).
     pub fn kind_name(&self) -> &'static str {
         match self {
             KeyPopularity::Uniform(_) => "uniform",

@@ -45,7 +45,7 @@ pub fn list_text(registries: &Registries) -> String {
 mod tests {
     use super::*;
 
-    // Goal: every row of every kind, and every parameter, appears in the list.
+    // Goal: every row of every kind, each alias and every parameter appears in the list.
     #[test]
     fn lists_every_row_and_parameter() {
         let registries = Registries::builtin();
@@ -58,6 +58,12 @@ mod tests {
                     "{}",
                     row.name
                 );
+                for alias in row.aliases {
+                    assert!(
+                        text.contains(&format!("  {alias:<20} the same as `{}`", row.name)),
+                        "{alias}"
+                    );
+                }
                 for param in row.params {
                     assert!(
                         text.contains(&format!("      {:<22} ", param.name)),
