@@ -5,7 +5,7 @@
 # requests, Zipf(ALPHA) over OBJECTS objects with scrambled 64-bit ids, each object a fixed
 # size drawn log-uniformly in MIN_SIZE..MAX_SIZE bytes, RATE requests per second), replayed by
 #   * distsim      — `distsim cache TRACE --policies P --sizes S --threads T --out DIR --quiet`
-#                    (target/release/distsim, package `scenarios`), which writes DIR/results.json,
+#                    (target/release/distsim, package `distsim-cli`), which writes DIR/results.json,
 #   * libCacheSim  — the official Python package (PyPI `libcachesim`, pinned below), each
 #                    policy's class with its default parameters, `cache.process_trace(reader)`,
 # for the same policies at the same absolute capacities: FRACTIONS of the trace's working set
@@ -118,15 +118,15 @@ elif [[ -n "${DISTSIM:-}" ]]; then
     fi
     DISTSIM_ARG=$DISTSIM_BIN
 else
-    echo "== (b) build distsim (release, package scenarios)" >&2
+    echo "== (b) build distsim (release, package distsim-cli)" >&2
     if ! command -v cargo >/dev/null 2>&1; then
         echo "error: cargo not found; install Rust, or SKIP_DISTSIM=1 for the libCacheSim side" >&2
         exit 2
     fi
-    cargo_locked build --release -p scenarios
+    cargo_locked build --release -p distsim-cli
     if [[ ! -x "$DISTSIM_BIN" ]]; then
         echo "error: no $DISTSIM_BIN after the build; build it with" \
-             "\`cargo build --release -p scenarios\` (CARGO_TARGET_DIR=$DISTSIM_TARGET)" >&2
+             "\`cargo build --release -p distsim-cli\` (CARGO_TARGET_DIR=$DISTSIM_TARGET)" >&2
         exit 2
     fi
     DISTSIM_ARG=$DISTSIM_BIN

@@ -6,8 +6,10 @@
 //! is counted (`faults.fired`, `faults.fired.<kind>`) and logged as a [`FaultRecord`] with its
 //! time, so a scenario can never silently not inject its faults.
 //!
-//! A new fault kind goes here (a variant, its validation and its `kind_name`) and in
-//! `Simulation::fire_fault`, which applies it.
+//! A new engine-level fault kind goes here (a variant, its validation and its `kind_name`)
+//! and in `inject.rs` (its `apply_*` function, and an `end_*` if it has a window); its
+//! scenario row goes in `scenarios/src/sections/faults/` (`docs/architecture.md`, "How to add
+//! X").
 
 use crate::error::{check_finite, check_positive, check_probability, ConfigError};
 use crate::network::RegionId;

@@ -24,11 +24,11 @@ impl fmt::Display for NodeId {
     }
 }
 
-/// What a timer means to the node that set it; handed back in [`Node::on_timer`].
+/// What a timer means to the node that set it; handed back in [`Node::on_timer`](crate::Node::on_timer).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct TimerTag(pub u64);
 
-/// A handle to a pending timer, for [`Ctx::cancel`]: the `(time, seq)` of its queue entry,
+/// A handle to a pending timer, for [`Ctx::cancel`](crate::Ctx::cancel): the `(time, seq)` of its queue entry,
 /// unique for the whole run, so a stale handle can never cancel a different timer.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct TimerId {

@@ -14,7 +14,7 @@ pub trait Message: Clone + fmt::Debug {
     fn size_bytes(&self) -> u64;
 }
 
-/// Work that a node's service model has finished, handed to [`Node::on_work_done`].
+/// Work that a node's service model has finished, handed to [`Node::on_work_done`](crate::Node::on_work_done).
 #[derive(Clone, Debug)]
 pub struct CompletedWork<M> {
     /// The operation kind it was submitted with.

@@ -1,6 +1,6 @@
 //! The simulation: nodes, the world they share, and the run loop.
 //!
-//! [`Simulation`] owns the nodes (a dense `Vec`) and a [`World`] holding everything else: the
+//! [`Simulation`] owns the nodes (a dense `Vec`) and a `World` holding everything else: the
 //! clock, the event queue, per-node engine state, the network, service models, timers,
 //! metrics and faults. The split lets the loop hand a node `&mut self` and a [`Ctx`] borrowing
 //! the world at the same time, without shared ownership.
@@ -328,7 +328,7 @@ impl<N: Node> Simulation<N> {
 
     /// O(n) consistency checks of the engine (the event queue, every node's engine state and
     /// service model, open fault windows) and of every node
-    /// ([`Node::check_invariants`](crate::Node::check_invariants)); panics on a violation.
+    /// ([`Node::check_invariants`]); panics on a violation.
     pub fn check_invariants(&self) {
         let world = &self.world;
         world.queue.check_invariants();

@@ -27,7 +27,7 @@ pub fn balancers() -> Registry<ParseBalancer> {
 
 impl BalancerSpec {
     /// The built-in balancer called `name` in [`BALANCERS`], with default parameters
-    /// ([`VNODES_DEFAULT`] vnodes for `consistent_hash`).
+    /// ([`VNODES_DEFAULT`](super::VNODES_DEFAULT) vnodes for `consistent_hash`).
     pub fn from_name(name: &str) -> Result<Self, BalancerError> {
         let registry = balancers();
         let row = registry

@@ -26,7 +26,10 @@
 //! agreement is impossible. Capacity is in bytes or in objects ([`Capacity`]); in objects
 //! every request counts as size 1, libCacheSim's `--ignore-obj-size`.
 //!
-//! [`CacheSpec`] builds any policy by name ([`POLICIES`]); [`CacheStats`] counts hits and
+//! Every policy is one file with its registry row ([`POLICIES`], in `registry.rs`; a new
+//! policy is a new file and one line there); [`CacheSpec`] builds any of them by name, with
+//! default or given parameters, and `check_invariants` verifies a policy's structures (every
+//! N events under `--paranoid`). [`CacheStats`] counts hits and
 //! bytes for (byte) miss ratios. FIFO, LRU, CLOCK, SIEVE and LFU are checked request by
 //! request against naive reference implementations, every policy against its laws (property
 //! tests), the queue-level behaviour of S3-FIFO, ARC, 2Q, SLRU and W-TinyLFU on hand-made

@@ -1,10 +1,12 @@
 //! Roles: the nodes scenario files compose systems from.
 //!
 //! A role is a [`Node`](sim_core::Node) speaking [`Msg`](crate::msg::Msg) that hosts models:
-//! a client runs a workload, a server runs the engine's service model, and the roles still to
-//! come host caches, stores, balancers and gossip members. Scenario files pick roles by name
-//! through the registry in the `scenarios` crate; **a new role** is a module here plus one
-//! registry entry there.
+//! a client runs a workload, a server runs the engine's service model, a balancer spreads
+//! requests over backends and a cache hosts an eviction policy; the families still to come
+//! (replication, gossip, rate limiting) add theirs. Each module exports its node and its
+//! metric table (`METRICS`). Scenario files pick roles by name through the role registry in
+//! the `scenarios` crate (`scenarios::sections::roles`); **a new role** is a module here plus
+//! a parser module and one row there (`docs/architecture.md`, "How to add X").
 
 pub mod balancer;
 pub mod cache;

@@ -57,8 +57,8 @@ mod schedule;
 pub mod trace;
 mod zipf;
 
-pub use arrivals::{ArrivalClock, Arrivals};
-pub use keys::{KeyId, KeyPopularity};
+pub use arrivals::{ArrivalClock, ArrivalProcess, Arrivals, CustomArrivals};
+pub use keys::{CustomKeys, KeyDistribution, KeyId, KeyPopularity};
 pub use mix::{sample_size, Op, OpMix};
 pub use schedule::{RateSchedule, RateShape};
 

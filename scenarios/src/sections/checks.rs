@@ -16,7 +16,7 @@
 //! (`25ms`), plain numbers or percentages for ratios (`0.8`, `80%`), plain numbers otherwise.
 //! Histograms are checked against what the scenario records when it is loaded; counters can
 //! only be checked against a run's results, so a misspelt counter is reported (with the
-//! closest name) by [`evaluate`], before anything is judged.
+//! closest name) by `commands::check::evaluate`, before anything is judged.
 //!
 //! Evaluation itself, baselines and the reports are `reports::check`'s; what `distsim check`
 //! does around its runs (`--tolerance`, the baseline file, the replications' seeds) is
