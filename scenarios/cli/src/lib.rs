@@ -75,6 +75,10 @@ enum Command {
         /// Output directory (receives every run and the summary).
         #[arg(long)]
         out: PathBuf,
+        /// Sort the table by this metric (default: the sweep's `[sweep] sort_by`, else the
+        /// p99 of its primary histogram).
+        #[arg(long)]
+        sort_by: Option<String>,
         /// Print only errors.
         #[arg(long, short)]
         quiet: bool,
@@ -299,11 +303,14 @@ pub fn main_with(registries: Registries) -> ExitCode {
         Command::Placement(args) => placement_command(args, &registries),
         Command::Cache(args) => cache_command(args, &registries),
         Command::Sweep(args) => sweep_command(args, &registries),
-        Command::Merge { dirs, out, quiet } => {
+        Command::Merge {
+            dirs,
+            out,
+            sort_by,
+            quiet,
+        } => {
             let outcome = commands::sweep::merge(&dirs, &out);
-            let report =
-                commands::sweep::report(outcome, &out, "latency.all", "latency.all.p99", quiet);
-            finish(report)
+            finish(commands::sweep::report(outcome, &out, sort_by, quiet))
         }
     }
 }
@@ -573,9 +580,11 @@ fn sweep_command(args: SweepArgs, registries: &Registries) -> ExitCode {
     let progress = SweepBar(bar);
     let outcome = commands::sweep::run_sweep_on(threads, &config, registries, &progress);
     progress.0.finish_and_clear();
-    let (primary, sort) = commands::sweep::primary_and_sort(&scenario, args.sort_by);
     finish(commands::sweep::report(
-        outcome, &out, &primary, &sort, args.quiet,
+        outcome,
+        &out,
+        args.sort_by,
+        args.quiet,
     ))
 }
 

@@ -84,15 +84,32 @@ fn sweeps_are_identical_at_any_thread_count() {
     assert!(one.join("sweep.html").is_file());
 }
 
-// Goal: running the sweep in shards and merging them gives the same bytes as one sweep.
-// Method: --shard 1/2 and 2/2 into two directories, merge into a third, compare sweep.json,
-// sweep.csv and sweep.html with an unsharded run; a shard alone writes no summary.
+// Goal: running the sweep in shards and merging them gives the same bytes as one sweep,
+// including a scenario's own primary histogram and table order. Method: the sweep scenario
+// with `[report] timeline_metric = "latency.read"` and `[sweep] sort_by`; --shard 1/2 and 2/2
+// into two directories, merge into a third, compare sweep.json, sweep.csv and sweep.html and
+// the terminal table with an unsharded run; a shard alone writes no summary.
 #[test]
 fn sharded_then_merged_equals_unsharded() {
     let dir = sweep_dir("shards");
-    assert_exit(
-        &run_in(&dir.0, &["sweep", "s.toml", "--out", "all", "-q"], None),
-        0,
+    let scenario = SCENARIO.replace(
+        "[sweep]\n",
+        "[report]\ntimeline_metric = \"latency.read\"\n\n[sweep]\nsort_by = \"latency.read.mean\"\n",
+    );
+    assert_ne!(scenario, SCENARIO);
+    dir.write("s.toml", &scenario);
+    // The table a command printed (every line but the closing "runs now" line).
+    let table = |output: &Output| {
+        let text = String::from_utf8_lossy(&output.stdout).into_owned();
+        let lines: Vec<&str> = text.lines().collect();
+        lines[..lines.len() - 1].join("\n")
+    };
+    let whole = run_in(&dir.0, &["sweep", "s.toml", "--out", "all"], None);
+    assert_exit(&whole, 0);
+    assert!(
+        table(&whole).contains("latency.read.mean"),
+        "{}",
+        table(&whole)
     );
     for k in ["1/2", "2/2"] {
         let out = format!("shard{}", &k[..1]);
@@ -109,10 +126,11 @@ fn sharded_then_merged_equals_unsharded() {
     }
     let output = run_in(
         &dir.0,
-        &["merge", "shard1", "shard2", "--out", "merged", "-q"],
+        &["merge", "shard1", "shard2", "--out", "merged"],
         None,
     );
     assert_exit(&output, 0);
+    assert_eq!(table(&whole), table(&output), "the terminal table");
     let (all, merged) = (dir.0.join("all"), dir.0.join("merged"));
     for name in ["sweep.json", "sweep.csv", "sweep.html"] {
         assert_eq!(read(&all, name), read(&merged, name), "{name}");

@@ -127,6 +127,15 @@ pub struct PlanFile {
     pub shard: Option<Shard>,
     /// The distsim version.
     pub distsim_version: String,
+    /// The histogram the comparative report overlays (the scenario's `[report]
+    /// timeline_metric`, else `latency.all`), so `distsim merge` draws what the sweep would.
+    #[serde(default = "default_primary")]
+    pub primary: String,
+}
+
+/// The primary histogram of a plan written before plans recorded it.
+fn default_primary() -> String {
+    "latency.all".into()
 }
 
 /// A sweep's inputs.
@@ -176,6 +185,10 @@ pub struct SweepOutcome {
     pub skipped: usize,
     /// Runs that failed, with variant and seed.
     pub failures: Vec<RunFailure>,
+    /// The histogram the report compares (see [`PlanFile::primary`]).
+    pub primary: String,
+    /// The plan's `[sweep] sort_by`, if any.
+    pub sort_by: Option<String>,
 }
 
 /// The plan: the scenario's `[sweep]`, with `--vary` axes (replacing an axis of the same path,
@@ -254,6 +267,11 @@ pub fn run_sweep(
         plan: plan.clone(),
         shard: config.shard,
         distsim_version: VERSION.into(),
+        primary: base
+            .report
+            .timeline_metric
+            .clone()
+            .unwrap_or_else(default_primary),
     };
     write_plan(&config.out, &plan_file, config.resume)?;
     let all_runs = run_list(settings.len(), plan.replications, base_seed);
@@ -302,6 +320,8 @@ pub fn run_sweep(
         ran: todo.len(),
         skipped,
         failures,
+        primary: plan_file.primary,
+        sort_by: plan_file.plan.sort_by,
     })
 }
 
@@ -587,24 +607,29 @@ pub fn merge(inputs: &[PathBuf], out: &Path) -> Result<SweepOutcome, SweepError>
         ran: 0,
         skipped: runs.len() - failures.len(),
         failures,
+        primary: merged.primary,
+        sort_by: merged.plan.sort_by,
     })
 }
 
 /// Writes a sweep's summary and comparative report into `out`, and says what happened: the
-/// table sorted by `sort` (best first by the metric's direction), the runs done, every failed
-/// run with its variant and seed. Status: 2 invalid input, 1 a failed run or an unwritable
-/// output, else done.
+/// table sorted by `sort_by` (else the plan's `[sweep] sort_by`, else `<primary>.p99`; best
+/// first by the metric's direction), the runs done, every failed run with its variant and
+/// seed. Status: 2 invalid input, 1 a failed run or an unwritable output, else done.
 pub fn report(
     outcome: Result<SweepOutcome, SweepError>,
     out: &Path,
-    primary: &str,
-    sort: &str,
+    sort_by: Option<String>,
     quiet: bool,
 ) -> Report {
     let outcome = match outcome {
         Ok(outcome) => outcome,
         Err(error) => return Report::invalid(format!("error: {error}")),
     };
+    let primary = outcome.primary.as_str();
+    let sort = sort_by
+        .or_else(|| outcome.sort_by.clone())
+        .unwrap_or_else(|| format!("{primary}.p99"));
     let mut report = Report::new(Status::Done);
     if let Some(announce) = outcome.base_seed.and_then(|seed| seed.announcement()) {
         report.stderr.push(announce);
@@ -618,7 +643,7 @@ pub fn report(
             return report;
         }
         if !quiet {
-            report.stdout.push(reports::sweep_table(summary, sort));
+            report.stdout.push(reports::sweep_table(summary, &sort));
         }
     }
     if !quiet {
@@ -639,21 +664,6 @@ pub fn report(
         report.status = Status::Failed;
     }
     report
-}
-
-/// The histogram a sweep's report compares (the scenario's timeline metric, else
-/// `latency.all`) and the metric its table sorts by (`--sort-by`, else `[sweep] sort_by`, else
-/// `<primary>.p99`).
-pub fn primary_and_sort(scenario: &Scenario, sort_by: Option<String>) -> (String, String) {
-    let primary = scenario
-        .report
-        .timeline_metric
-        .clone()
-        .unwrap_or_else(|| "latency.all".to_string());
-    let sort = sort_by
-        .or(scenario.sweep.sort_by.clone())
-        .unwrap_or_else(|| format!("{primary}.p99"));
-    (primary, sort)
 }
 
 #[cfg(test)]
