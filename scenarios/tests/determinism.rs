@@ -257,25 +257,7 @@ fn with_leaky(role: &str) -> Scenario {
 }
 
 /// 300 ms of 2 clients at 200/s against 2 servers: a few hundred events.
-const TINY: &str = r#"
-[simulation]
-name = "tiny"
-seed = 3
-duration = "300ms"
-
-[[group]]
-name = "clients"
-count = 2
-role = "client"
-target = "servers"
-workload = { rate = "200/s" }
-
-[[group]]
-name = "servers"
-count = 2
-role = "server"
-service = { workers = 1, time = { dist = "exp", mean = "1ms" } }
-"#;
+const TINY: &str = include_str!("fixtures/tiny.toml");
 
 #[test]
 fn the_check_names_the_first_event_a_nondeterministic_node_moves() {

@@ -145,23 +145,6 @@ struct MutexConfig {
     n: u32,
 }
 
-fn positive(
-    params: &Params<'_>,
-    text: &toml::Spanned<String>,
-    key: &str,
-) -> Result<SimDuration, Diagnostic> {
-    let source = params.source();
-    match parse_duration(text.get_ref()) {
-        Ok(d) if d > SimDuration::ZERO => Ok(d),
-        Ok(_) => Err(Diagnostic::error(
-            source,
-            text.span(),
-            format!("`{key}` must be longer than 0"),
-        )),
-        Err(e) => Err(Diagnostic::error(source, text.span(), e.message)),
-    }
-}
-
 fn parse_mutex(
     context: &RoleContext<'_>,
     params: &mut Params<'_>,
@@ -173,12 +156,10 @@ fn parse_mutex(
         Dimension::Duration,
         &context.vocabulary.distributions,
     )?;
-    let hold = params.require::<String>("hold")?;
-    let hold = positive(params, &hold, "hold")?;
-    let lap_timeout = match params.take::<String>("lap_timeout")? {
-        None => LAP_TIMEOUT_DEFAULT,
-        Some(text) => positive(params, &text, "lap_timeout")?,
-    };
+    let hold = params.require_positive_duration("hold")?;
+    let lap_timeout = params
+        .take_positive_duration("lap_timeout")?
+        .unwrap_or(LAP_TIMEOUT_DEFAULT);
     let name = context.group.name.get_ref();
     let range = &context.directory.groups[name];
     Ok(Box::new(MutexBuilder(MutexConfig {

@@ -13,9 +13,29 @@ use std::ops::Range;
 
 use serde::de::DeserializeOwned;
 use sim_core::registry::{ArgError, Args, Param, Registry, Row, UnknownName};
+use sim_core::SimDuration;
 use toml::Spanned;
 
 use super::diag::{closest, explain_serde, suggest, Diagnostic, Source};
+use super::units::parse_duration;
+
+/// `text`, the value of `key`, as a duration longer than zero; a zero or unparsable one is an
+/// error at the value.
+pub fn positive_duration(
+    source: &Source,
+    text: &Spanned<String>,
+    key: &str,
+) -> Result<SimDuration, Diagnostic> {
+    match parse_duration(text.get_ref()) {
+        Ok(d) if d > SimDuration::ZERO => Ok(d),
+        Ok(_) => Err(Diagnostic::error(
+            source,
+            text.span(),
+            format!("`{key}` must be longer than 0"),
+        )),
+        Err(e) => Err(Diagnostic::error(source, text.span(), e.message)),
+    }
+}
 
 /// One written key and its value, with their spans.
 pub type Entry = (Spanned<String>, Spanned<toml::Value>);
@@ -114,6 +134,20 @@ impl<'a> Params<'a> {
             )
             .with_help(self.describe(key)),
         })
+    }
+
+    /// Removes `key` and reads it as a duration longer than zero (`"250ms"`), if given.
+    pub fn take_positive_duration(&mut self, key: &str) -> Result<Option<SimDuration>, Diagnostic> {
+        match self.take::<String>(key)? {
+            None => Ok(None),
+            Some(text) => positive_duration(self.source, &text, key).map(Some),
+        }
+    }
+
+    /// Like `take_positive_duration`, but the key must be present.
+    pub fn require_positive_duration(&mut self, key: &str) -> Result<SimDuration, Diagnostic> {
+        let text = self.require::<String>(key)?;
+        positive_duration(self.source, &text, key)
     }
 
     /// "`key`: what it is", from the role's parameter list.

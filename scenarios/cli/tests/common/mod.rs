@@ -7,26 +7,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::atomic::{AtomicU32, Ordering};
 
-/// 300 ms of 2 clients at 200/s against 2 servers with 1 ms mean service: about 500 events.
-pub const TINY: &str = r#"
-[simulation]
-name = "tiny"
-seed = 3
-duration = "300ms"
-
-[[group]]
-name = "clients"
-count = 2
-role = "client"
-target = "servers"
-workload = { rate = "200/s" }
-
-[[group]]
-name = "servers"
-count = 2
-role = "server"
-service = { workers = 1, time = { dist = "exp", mean = "1ms" } }
-"#;
+/// 300 ms of 2 clients at 200/s against 2 servers with 1 ms mean service: about 500 events
+/// (the library's tests use the same file).
+pub const TINY: &str = include_str!("../../../tests/fixtures/tiny.toml");
 
 /// A directory under the system temp dir, removed when dropped.
 pub struct TempDir(pub PathBuf);

@@ -124,18 +124,7 @@ fn parse_balancer(
         }
     }
     let duration = |key: &str, params: &mut Params<'_>| -> Result<SimDuration, Diagnostic> {
-        match params.take::<String>(key)? {
-            None => Ok(SECOND),
-            Some(text) => match parse_duration(text.get_ref()) {
-                Ok(d) if d > SimDuration::ZERO => Ok(d),
-                Ok(_) => Err(Diagnostic::error(
-                    source,
-                    text.span(),
-                    format!("`{key}` must be longer than 0"),
-                )),
-                Err(e) => Err(Diagnostic::error(source, text.span(), e.message)),
-            },
-        }
+        Ok(params.take_positive_duration(key)?.unwrap_or(SECOND))
     };
     let load_report = duration("load_report", params)?;
     let half_life = duration("ewma_half_life", params)?;

@@ -13,7 +13,7 @@ use toml::Spanned;
 
 use super::{model_choice, RoleBuilder, RoleContext, RoleRow, RoleSpec, RunContext, ServiceUse};
 use crate::format::diag::{suggest, Diagnostic, Source};
-use crate::format::params::Params;
+use crate::format::params::{positive_duration, Params};
 use crate::format::units::{parse_duration, parse_size_bytes};
 
 /// `cache`.
@@ -186,22 +186,6 @@ fn capacity(source: &Source, value: &Spanned<toml::Value>) -> Result<Capacity, D
         }
     };
     capacity.map_err(|e| fail(e.to_string()))
-}
-
-fn positive_duration(
-    source: &Source,
-    text: &Spanned<String>,
-    key: &str,
-) -> Result<SimDuration, Diagnostic> {
-    match parse_duration(text.get_ref()) {
-        Ok(d) if d > SimDuration::ZERO => Ok(d),
-        Ok(_) => Err(Diagnostic::error(
-            source,
-            text.span(),
-            format!("`{key}` must be longer than 0"),
-        )),
-        Err(e) => Err(Diagnostic::error(source, text.span(), e.message)),
-    }
 }
 
 /// `ttl`, `ttl_jitter` and `refresh_ahead`.
