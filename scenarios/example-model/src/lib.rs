@@ -36,7 +36,6 @@ use scenarios::format::diag::Diagnostic;
 use scenarios::format::params::Params;
 use scenarios::format::quantity::Dimension;
 use scenarios::format::schema::DistSpec;
-use scenarios::format::units::parse_duration;
 use scenarios::sections::distributions::dist_at;
 use scenarios::sections::roles::{
     RoleBuilder, RoleContext, RoleRow, RoleSpec, RunContext, ServiceUse,

@@ -14,7 +14,7 @@ use toml::Spanned;
 use super::{model_choice, RoleBuilder, RoleContext, RoleRow, RoleSpec, RunContext, ServiceUse};
 use crate::format::diag::{suggest, Diagnostic, Source};
 use crate::format::params::{positive_duration, Params};
-use crate::format::units::{parse_duration, parse_size_bytes};
+use crate::format::units::parse_size_bytes;
 
 /// `cache`.
 pub(super) const ROW: RoleRow = Row {
