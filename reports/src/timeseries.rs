@@ -48,8 +48,9 @@ pub(crate) fn window_spans(data: &RunData<'_>) -> Vec<Span> {
         .map(|idx| {
             let start_ns = idx.saturating_mul(window_ns);
             let full_end_ns = start_ns.saturating_add(window_ns);
-            // The window holding the run's end is cut there; windows past it (samples stamped
-            // at exactly the end time) keep their full length.
+            // The window holding the run's end is cut there. Windows past it exist only when
+            // the recorder was not told the end (`Metrics::set_end`, which scenario runs call)
+            // and a sample fell at exactly the end time; they keep their full length.
             let end_ns = if start_ns < data.sim_duration_ns {
                 full_end_ns.min(data.sim_duration_ns)
             } else {

@@ -90,6 +90,7 @@ pub fn run_with(
     }
     sim.set_paranoid(options.paranoid_every);
     let end = SimTime::ZERO + scenario.duration;
+    sim.metrics_mut().set_end(end);
     let warmup_end = SimTime::ZERO + scenario.warmup;
     // Where the run pauses: the warm-up's end (first at its time), each membership change,
     // and the end. Changes apply after every engine event at their time.
@@ -156,8 +157,8 @@ fn trace_failure_reason(scenario: &Scenario, failures: &[TraceFailure]) -> Optio
     );
     if failures.len() > 1 {
         reason.push_str(&format!(
-            "; {} more client(s) stopped on trace errors",
-            failures.len() - 1
+            "; {} stopped on trace errors",
+            crate::format::diag::counted(failures.len() as u64 - 1, "other client")
         ));
     }
     Some(reason)

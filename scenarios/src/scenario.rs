@@ -271,6 +271,7 @@ impl Scenario {
             sim.metrics_mut().declare(*table);
         }
         *sim.topology_mut() = self.topology.clone();
+        sim.set_node_names(self.directory.names());
         for group in &self.groups {
             let model = group.service.clone().map(|m| sim.add_service_model(m));
             for index in 0..group.count {

@@ -208,6 +208,28 @@ fn every_role_and_parameter_is_documented() {
         missing.is_empty(),
         "[[group]] keys without a table row in {FORMAT_DOC}: {missing:?}"
     );
+    // The `role` key's own row names every role.
+    let doc = read(FORMAT_DOC);
+    let row = doc
+        .lines()
+        .find(|line| line.starts_with("| `role` |"))
+        .expect("the [[group]] table has a `role` row");
+    let unnamed: Vec<&str> = roles
+        .iter()
+        .map(|role| role.name)
+        .filter(|name| !row.contains(&format!("`{name}`")))
+        .collect();
+    assert!(
+        unnamed.is_empty(),
+        "the `role` row of {FORMAT_DOC} does not name {unnamed:?}"
+    );
+    let readme = read(README);
+    let unnamed: Vec<&str> = roles
+        .iter()
+        .map(|role| role.name)
+        .filter(|name| !readme.contains(&format!("`{name}`")))
+        .collect();
+    assert!(unnamed.is_empty(), "{README} does not name {unnamed:?}");
 }
 
 // Goal: every row of every other kind (distributions, arrival processes, key distributions,

@@ -149,3 +149,26 @@ fn every_metric_an_example_records_has_a_declared_meaning() {
         assert!(!results.meanings.is_empty(), "{}", path.display());
     }
 }
+
+// Goal: the timeline has no trailing window holding only events at exactly t = duration (it
+// plotted as a plunge to zero). Method: the every-family scenario (1 s; its balancer probes
+// every 50 ms, so probes are sent at exactly 1 s) with 100 ms windows: exactly 10 windows, and
+// the probes sent at the end count in the tenth.
+#[test]
+fn the_timeline_ends_with_the_run() {
+    let set = ["report.window=\"100ms\"".to_string()];
+    let scenario = scenarios::load_text("every-family.toml", EVERY_FAMILY, &set).unwrap();
+    let outcome = run(&scenario, 5, &mut |_| ControlFlow::Continue(()));
+    let metrics = outcome.sim.metrics();
+    let windows = metrics.windows();
+    assert_eq!(windows.len(), 10);
+    let (_, sent, _) = metrics
+        .counters()
+        .find(|(name, _, _)| *name == "net.sent")
+        .unwrap();
+    let per_window: Vec<u64> = windows.iter().map(|w| w.counter(sent)).collect();
+    let (last, rest) = per_window.split_last().unwrap();
+    // The last window holds as much traffic as a typical one, not a sliver.
+    let typical = rest.iter().sum::<u64>() / rest.len() as u64;
+    assert!(*last * 2 > typical, "{per_window:?}");
+}

@@ -17,11 +17,15 @@
 //! after the load event evaluates one DOM-inspection expression through `Runtime.evaluate`
 //! (DevTools evaluation is not page script: the report itself has none).
 //!
-//! Requirements: Chromium, at `/usr/bin/chromium` (Debian's `chromium` package; `.ci/run`
-//! installs it) or wherever `DISTSIM_CHROMIUM` points. Without it this test FAILS, so CI can
-//! never pass without having looked at the report; set `DISTSIM_SKIP_BROWSER=1` to skip it on
-//! a machine without a browser (`.ci/run` never sets it). `DISTSIM_REPORT_SCREENSHOT=shot.png`
-//! also saves a full-page screenshot for a person to look at.
+//! Requirements: a Chromium-family browser: wherever `DISTSIM_CHROMIUM` points, else the first
+//! of `chromium`, `chromium-browser`, `google-chrome`, `google-chrome-stable` on `PATH`
+//! (Debian's `chromium` package puts one at `/usr/bin/chromium`; `.ci/run` installs it).
+//! Without one, the test is skipped with a notice on standard error, so `cargo test
+//! --workspace` passes on a machine with only the Rust toolchain — unless
+//! `DISTSIM_REQUIRE_BROWSER=1` is set, as `.ci/run` sets it: then a missing browser FAILS the
+//! test, so CI can never pass without having looked at the report. `DISTSIM_SKIP_BROWSER=1`
+//! skips it even where a browser exists. `DISTSIM_REPORT_SCREENSHOT=shot.png` also saves a
+//! full-page screenshot for a person to look at.
 //!
 //! The browser runs offline (file:// pages only, background networking, sync and component
 //! updates off) with a fresh profile directory. Every wait has a wall-time limit (`DEADLINE`)
@@ -48,8 +52,24 @@ const WINDOW_SIZE: (u32, u32) = (1280, 2400);
 /// as unreadable as a missing one.
 const PLOT_SIZE_MIN_PX: f64 = 100.0;
 
-/// Where Debian's package puts the browser.
-const CHROMIUM_DEFAULT: &str = "/usr/bin/chromium";
+/// The browser's names on `PATH`, in the order tried.
+const CHROMIUM_NAMES: [&str; 4] = [
+    "chromium",
+    "chromium-browser",
+    "google-chrome",
+    "google-chrome-stable",
+];
+
+/// The browser to drive: `DISTSIM_CHROMIUM`, else the first of [`CHROMIUM_NAMES`] on `PATH`.
+fn find_chromium() -> Option<PathBuf> {
+    if let Some(given) = std::env::var_os("DISTSIM_CHROMIUM") {
+        return Some(PathBuf::from(given));
+    }
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .flat_map(|dir| CHROMIUM_NAMES.iter().map(move |name| dir.join(name)))
+        .find(|candidate| candidate.is_file())
+}
 
 /// A temporary directory removed on drop.
 struct TempDir(PathBuf);
@@ -563,15 +583,27 @@ fn report_renders_in_headless_chromium() {
         eprintln!("DISTSIM_SKIP_BROWSER=1: the report was not checked in a browser");
         return;
     }
-    let chromium = std::env::var_os("DISTSIM_CHROMIUM")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(CHROMIUM_DEFAULT));
-    assert!(
-        chromium.is_file(),
-        "no browser at {}: install Debian's `chromium` package (`.ci/run` does), point \
-         DISTSIM_CHROMIUM at one, or set DISTSIM_SKIP_BROWSER=1 to skip this check",
-        chromium.display()
-    );
+    let required = std::env::var_os("DISTSIM_REQUIRE_BROWSER").is_some_and(|v| v == "1");
+    let chromium = match find_chromium() {
+        Some(chromium) if chromium.is_file() => chromium,
+        found => {
+            let problem = match found {
+                Some(given) => format!("DISTSIM_CHROMIUM={} is not a file", given.display()),
+                None => format!("no browser on PATH (tried {})", CHROMIUM_NAMES.join(", ")),
+            };
+            assert!(
+                !required,
+                "{problem}, and DISTSIM_REQUIRE_BROWSER=1 requires one: install Debian's \
+                 `chromium` package (`.ci/run` does) or point DISTSIM_CHROMIUM at a browser"
+            );
+            eprintln!(
+                "\n*** SKIPPED report_renders_in_headless_chromium: {problem}. The HTML report \
+                 was NOT checked in a browser. Install Chromium (Debian: `apt-get install \
+                 chromium`) or set DISTSIM_CHROMIUM; CI (`.ci/run`) requires it. ***\n"
+            );
+            return;
+        }
+    };
 
     let out = TempDir::new("out");
     let profile = TempDir::new("profile");

@@ -72,7 +72,7 @@ fn utilisation_at_or_above_one() {
     check(
         text,
         r#"
-warning: warn.toml:17:11: group "servers": its busiest node is offered 1250 requests/s, 1.25 times what its 1 worker(s) can serve: its queue will grow without bound
+warning: warn.toml:17:11: group "servers": its busiest node is offered 1250 requests/s, 1.25 times what its 1 worker can serve: its queue will grow without bound
    |
 17 | service = { workers = 1, time = { dist = "exp", mean = "1ms" } }
    |           ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^
@@ -88,7 +88,7 @@ fn utilisation_exactly_one() {
     check(
         text,
         r#"
-warning: warn.toml:17:11: group "servers": its busiest node is offered 1000 requests/s, 1.00 times what its 1 worker(s) can serve: its queue will grow without bound
+warning: warn.toml:17:11: group "servers": its busiest node is offered 1000 requests/s, 1.00 times what its 1 worker can serve: its queue will grow without bound
    |
 17 | service = { workers = 1, time = { dist = "exp", mean = "1ms" } }
    |           ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^
@@ -143,7 +143,7 @@ fn cache_holding_the_whole_catalogue() {
     check(
         &text(600),
         r#"
-warning: warn.toml:17:12: group "cache": its 2 node(s) hold 1200 objects in all, at least the whole catalogue its clients use (1000): after the first request of each key everything hits, whatever the policy
+warning: warn.toml:17:12: group "cache": its 2 nodes hold 1200 objects in all, at least the whole catalogue its clients use (1000): after the first request of each key everything hits, whatever the policy
    |
 17 | capacity = 600
    |            ^^^

@@ -25,24 +25,12 @@ struct Applied {
     description: String,
 }
 
-/// A short description of a node set for the fault log.
-fn describe(nodes: &NodeSet) -> String {
-    const LISTED_MAX: usize = 8;
-    let ids = nodes.nodes();
-    if ids.len() <= LISTED_MAX {
-        let list: Vec<String> = ids.iter().map(|n| n.0.to_string()).collect();
-        format!("nodes [{}]", list.join(", "))
-    } else {
-        format!(
-            "{} nodes ({}..={})",
-            ids.len(),
-            ids[0].0,
-            ids[ids.len() - 1].0
-        )
-    }
-}
-
 impl<N: Node> Simulation<N> {
+    /// A node set for the fault log, by name (see [`crate::NodeNames::describe`]).
+    fn describe(&self, nodes: &NodeSet) -> String {
+        self.world().names.describe(nodes.nodes())
+    }
+
     /// Fires timeline fault `index`.
     pub(crate) fn fire_fault(&mut self, index: u32) {
         let fault = self.world().faults[index as usize].1.clone();
@@ -130,7 +118,7 @@ impl<N: Node> Simulation<N> {
             .count();
         Applied {
             end: None,
-            description: format!("crash {} ({crashed} were up)", describe(nodes)),
+            description: format!("crash {} ({crashed} were up)", self.describe(nodes)),
         }
     }
 
@@ -142,7 +130,7 @@ impl<N: Node> Simulation<N> {
             .count();
         Applied {
             end: None,
-            description: format!("restart {} ({restarted} were down)", describe(nodes)),
+            description: format!("restart {} ({restarted} were down)", self.describe(nodes)),
         }
     }
 
@@ -151,7 +139,7 @@ impl<N: Node> Simulation<N> {
         let end = self.open_window(index, after);
         Applied {
             end: Some(end),
-            description: format!("crash {}, restart after {after}", describe(nodes)),
+            description: format!("crash {}, restart after {after}", self.describe(nodes)),
         }
     }
 
@@ -175,7 +163,7 @@ impl<N: Node> Simulation<N> {
         let name = self.topology().region_name(region).to_string();
         Applied {
             end,
-            description: format!("region {name:?} outage: {}", describe(&nodes)),
+            description: format!("region {name:?} outage: {}", self.describe(&nodes)),
         }
     }
 
@@ -229,8 +217,8 @@ impl<N: Node> Simulation<N> {
             end,
             description: format!(
                 "partition {name:?}: {} {arrow} {}",
-                describe(from),
-                describe(to)
+                self.describe(from),
+                self.describe(to)
             ),
         }
     }
@@ -297,8 +285,8 @@ impl<N: Node> Simulation<N> {
             end: Some(end),
             description: format!(
                 "degrade {} -> {}: +{extra_latency}, loss {loss}, duplicate {duplicate}, for {duration}",
-                describe(from),
-                describe(to)
+                self.describe(from),
+                self.describe(to)
             ),
         }
     }
@@ -322,7 +310,7 @@ impl<N: Node> Simulation<N> {
         let end = self.open_window(index, duration);
         Applied {
             end: Some(end),
-            description: format!("slow {} x{factor} for {duration}", describe(nodes)),
+            description: format!("slow {} x{factor} for {duration}", self.describe(nodes)),
         }
     }
 
@@ -351,7 +339,7 @@ impl<N: Node> Simulation<N> {
             end: None,
             description: format!(
                 "clock skew {}: step {offset_ns} ns, drift {drift_ppm} ppm",
-                describe(nodes)
+                self.describe(nodes)
             ),
         }
     }
@@ -399,13 +387,11 @@ impl<N: Node> Simulation<N> {
         } else {
             " (already down: left to whatever took it down)"
         };
+        let name = self.world().names.name(node);
         self.world_mut().log_fault(
             "crash",
             Some(at),
-            format!(
-                "crash process {process}: crash node {}{note}, repair after {repair}",
-                node.0
-            ),
+            format!("crash process {process}: crash {name}{note}, repair after {repair}"),
         );
     }
 
@@ -430,16 +416,14 @@ impl<N: Node> Simulation<N> {
                 draw: draw + 1,
             },
         );
+        let name = self.world().names.name(node);
         self.world_mut().log_fault(
             "restart",
             None,
             if repair {
-                format!("crash process {process}: restart node {}", node.0)
+                format!("crash process {process}: restart {name}")
             } else {
-                format!(
-                    "crash process {process}: node {} was not ours to restart",
-                    node.0
-                )
+                format!("crash process {process}: {name} was not ours to restart")
             },
         );
     }

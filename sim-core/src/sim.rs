@@ -20,6 +20,7 @@ use crate::fault::{CrashProcess, Fault, FaultRecord};
 use crate::ids::NodeId;
 use crate::message::CompletedWork;
 use crate::metrics::{builtin, Metrics, Unit};
+use crate::names::NodeNames;
 use crate::network::{DropCause, Network, NetworkConfig, Topology, ZoneId};
 use crate::node::Node;
 use crate::queue::{EventQueue, Scheduled};
@@ -74,6 +75,7 @@ impl<N: Node> Simulation<N> {
                 processes: Vec::new(),
                 processes_started: 0,
                 fault_log: Vec::new(),
+                names: NodeNames::default(),
                 trace: None,
                 digest: 0xcbf2_9ce4_8422_2325,
                 events: 0,
@@ -297,6 +299,16 @@ impl<N: Node> Simulation<N> {
     pub fn log_external_fault(&mut self, kind: &'static str, description: String) {
         assert!(!kind.is_empty(), "a fault kind has a name");
         self.world.log_fault(kind, None, description);
+    }
+
+    /// Names the nodes (by group) for the fault log; without names they are `node N`.
+    pub fn set_node_names(&mut self, names: NodeNames) {
+        self.world.names = names;
+    }
+
+    /// The nodes' names, as set by [`Simulation::set_node_names`].
+    pub fn node_names(&self) -> &NodeNames {
+        &self.world.names
     }
 
     /// Every fault that fired, in order.

@@ -10,6 +10,7 @@ use std::collections::{BTreeMap, BTreeSet, HashSet};
 use crate::fault::{CrashProcess, Fault, FaultRecord};
 use crate::ids::{NodeId, TimerTag};
 use crate::metrics::{builtin, Metrics};
+use crate::names::NodeNames;
 use crate::network::{DropCause, Network, NetworkConfig, Topology, ZoneId};
 use crate::queue::EventQueue;
 use crate::rng::{NodeLabel, SimRng};
@@ -214,6 +215,8 @@ pub(crate) struct World<M> {
     pub processes: Vec<CrashProcess>,
     pub processes_started: usize,
     pub fault_log: Vec<FaultRecord>,
+    /// The nodes' names, for the fault log.
+    pub names: NodeNames,
     pub trace: Option<Box<dyn TraceSink>>,
     pub digest: u64,
     pub events: u64,

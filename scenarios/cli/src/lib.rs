@@ -297,8 +297,9 @@ pub fn main_with(registries: Registries) -> ExitCode {
         Command::Check(args) => check_command(args, &registries),
         Command::Validate { file, set } => validate_command(&file, &set, &registries),
         Command::List => {
-            print!("{}", commands::list::list_text(&registries));
-            ExitCode::SUCCESS
+            let mut report = Report::new(Status::Done);
+            report.stdout.push(commands::list::list_text(&registries));
+            finish(report)
         }
         Command::Placement(args) => placement_command(args, &registries),
         Command::Cache(args) => cache_command(args, &registries),
@@ -317,41 +318,70 @@ pub fn main_with(registries: Registries) -> ExitCode {
 
 /// Prints a command's report (standard output, then standard error) and maps its status to
 /// the exit code.
+///
+/// Standard output may be a pipe whose reader stopped (`distsim check ... | head`): the rest of
+/// the output is then dropped quietly and the exit code is the command's own (its files are
+/// written). Any other failure to write it (`> /dev/full`) is an error on standard error and
+/// exit code 1, never a panic.
 fn finish(report: Report) -> ExitCode {
-    for line in &report.stdout {
-        print_line(line, false);
-    }
-    for line in &report.stderr {
-        print_line(line, true);
-    }
-    match report.status {
+    let mut code = match report.status {
         Status::Done => ExitCode::SUCCESS,
         Status::Failed => ExitCode::from(EXIT_RUN_FAILED),
         Status::Invalid => ExitCode::from(EXIT_INVALID),
+    };
+    for line in &report.stdout {
+        match print_line(line, false) {
+            Ok(()) => {}
+            Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => break,
+            Err(error) => {
+                let _ = print_line(
+                    &format!("error: cannot write to standard output: {error}"),
+                    true,
+                );
+                code = ExitCode::from(EXIT_RUN_FAILED);
+                break;
+            }
+        }
+    }
+    for line in &report.stderr {
+        // Nowhere left to report a failure to write standard error.
+        let _ = print_line(line, true);
+    }
+    code
+}
+
+/// One printed block: a newline after it unless it ends in one; flushed, so a failure shows
+/// here rather than at exit.
+fn print_line(text: &str, error: bool) -> std::io::Result<()> {
+    use std::io::Write;
+    let newline = if text.ends_with('\n') { "" } else { "\n" };
+    if error {
+        let mut err = std::io::stderr().lock();
+        write!(err, "{text}{newline}")?;
+        err.flush()
+    } else {
+        let mut out = std::io::stdout().lock();
+        write!(out, "{text}{newline}")?;
+        out.flush()
     }
 }
 
-/// One printed block: a newline after it unless it ends in one.
-fn print_line(text: &str, error: bool) {
-    let newline = if text.ends_with('\n') { "" } else { "\n" };
-    if error {
-        eprint!("{text}{newline}");
-    } else {
-        print!("{text}{newline}");
-    }
+/// Prints to standard error, ignoring a failure (there is nowhere left to report it).
+fn note(text: &str) {
+    let _ = print_line(text, true);
 }
 
 /// Loads a scenario with the registries; exit code 2 (after printing why) when it is invalid.
 fn load(file: &Path, set: &[String], registries: &Registries) -> Result<Scenario, ExitCode> {
     scenarios::load_with(file, set, registries).map_err(|error| {
-        eprintln!("{error}");
+        note(&error.to_string());
         ExitCode::from(EXIT_INVALID)
     })
 }
 
 fn print_warnings(scenario: &Scenario) {
     for warning in commands::warnings_text(scenario) {
-        eprintln!("{warning}");
+        note(&warning);
     }
 }
 
@@ -361,11 +391,11 @@ fn seed(flag: Option<&str>, scenario: &Scenario, quiet: bool) -> Result<u64, Exi
     let chosen = SeedChoice::parse(flag)
         .and_then(|choice| choice.resolve(scenario.seed))
         .map_err(|message| {
-            eprintln!("error: {message}");
+            note(&format!("error: {message}"));
             ExitCode::from(EXIT_INVALID)
         })?;
     if let (Some(announce), false) = (chosen.announcement(), quiet) {
-        eprintln!("{announce}");
+        note(&announce);
     }
     Ok(chosen.seed)
 }
@@ -515,11 +545,12 @@ fn validate_command(file: &Path, set: &[String], registries: &Registries) -> Exi
         Err(code) => return code,
     };
     print_warnings(&scenario);
-    println!(
-        "{}",
-        commands::validate_summary(&file.display().to_string(), &scenario)
-    );
-    ExitCode::SUCCESS
+    let mut report = Report::new(Status::Done);
+    report.stdout.push(commands::validate_summary(
+        &file.display().to_string(),
+        &scenario,
+    ));
+    finish(report)
 }
 
 /// The sweep's progress bar (after one second, unless quiet).

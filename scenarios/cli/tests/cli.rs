@@ -739,3 +739,53 @@ fn check_determinism_and_paranoid_runs() {
     let output = distsim(&dir.0, &["run", "tiny.toml", "--paranoid=0"]);
     assert_exit(&output, 2);
 }
+
+// Goal: `distsim ... | head` ends quietly: when the reader of standard output goes away the
+// rest of the output is dropped, the exit code is the command's own and nothing panics (a
+// panic exits 101). Method: spawn `list` and `check` of the tiny scenario with standard output
+// a pipe whose read end is closed before the program writes (it is closed right after spawn,
+// long before a run finishes), then wait.
+#[test]
+fn a_closed_pipe_on_standard_output_ends_quietly() {
+    use std::process::{Command, Stdio};
+    let dir = TempDir::new("pipe");
+    dir.write("tiny.toml", TINY);
+    for args in [vec!["list"], vec!["check", "tiny.toml", "--out", "o"]] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_distsim"))
+            .args(&args)
+            .current_dir(&dir.0)
+            .env("RUST_BACKTRACE", "1")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("distsim starts");
+        drop(child.stdout.take());
+        let output = child.wait_with_output().expect("distsim ends");
+        assert_exit(&output, 0);
+        assert!(!stderr(&output).contains("panicked"), "{}", stderr(&output));
+    }
+}
+
+// Goal: standard output that cannot be written (a full disk) is an error with exit 1, not a
+// panic. Method: `distsim list > /dev/full` (Linux's always-full device).
+#[cfg(target_os = "linux")]
+#[test]
+fn a_full_standard_output_is_an_error() {
+    use std::process::{Command, Stdio};
+    let full = std::fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/full")
+        .expect("/dev/full exists on Linux");
+    let output = Command::new(env!("CARGO_BIN_EXE_distsim"))
+        .arg("list")
+        .stdout(Stdio::from(full))
+        .output()
+        .expect("distsim runs");
+    assert_exit(&output, 1);
+    let err = stderr(&output);
+    assert!(
+        err.starts_with("error: cannot write to standard output"),
+        "{err}"
+    );
+    assert!(!err.contains("panicked"), "{err}");
+}

@@ -320,7 +320,10 @@ fn a_bad_csv_line_stops_every_client_and_names_the_line() {
         partial.contains("line 6: column key: \"four\""),
         "{partial}"
     );
-    assert!(partial.contains("1 more client(s) stopped"), "{partial}");
+    assert!(
+        partial.contains("; 1 other client stopped on trace errors"),
+        "{partial}"
+    );
 }
 
 // Goal: a timed replay's clock keeps running while its client is down: records due then are

@@ -15,7 +15,7 @@
 //! - `determinism` — running twice (or at two thread counts) and naming the first event
 //!   where the runs part.
 
-use crate::format::diag::Severity;
+use crate::format::diag::{counted, Severity};
 use crate::Scenario;
 
 pub mod cache;
@@ -84,11 +84,13 @@ pub fn validate_summary(file: &str, scenario: &Scenario) -> String {
     // Engine faults, random processes and placement changes (a `fail` counts as its crash
     // and its leave).
     let faults = scenario.faults.len() + scenario.processes.len() + scenario.membership.len();
+    let n = |n: usize| n as u64;
     format!(
-        "{file}: valid — {} groups, {} nodes, {faults} faults, {} checks, {} warnings",
-        scenario.groups.len(),
-        scenario.n_nodes(),
-        scenario.checks.len(),
-        scenario.warnings.len()
+        "{file}: valid — {}, {}, {}, {}, {}",
+        counted(n(scenario.groups.len()), "group"),
+        counted(scenario.n_nodes(), "node"),
+        counted(n(faults), "fault"),
+        counted(n(scenario.checks.len()), "check"),
+        counted(n(scenario.warnings.len()), "warning")
     )
 }

@@ -201,6 +201,17 @@ impl fmt::Display for Diagnostic {
 
 pub use sim_core::registry::{closest, edit_distance};
 
+/// `n` and `noun`, plural unless `n` is 1: `1 fault`, `3 faults`, `0 checks` (for the nouns
+/// distsim's messages use, all regular).
+pub fn counted(n: impl Into<u64>, noun: &str) -> String {
+    let n = n.into();
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
+}
+
 /// "did you mean `x`?" if something is close, else the full list of valid names.
 pub fn suggest<'a>(given: &str, candidates: impl IntoIterator<Item = &'a str> + Clone) -> String {
     match closest(given, candidates.clone()) {

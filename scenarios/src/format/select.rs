@@ -12,7 +12,7 @@
 
 use std::collections::BTreeMap;
 
-use sim_core::{NodeId, NodeSet};
+use sim_core::{NodeId, NodeNames, NodeSet};
 
 /// Where a group's nodes are: its name, first node id and count.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -53,6 +53,15 @@ impl NodeDirectory {
             .find(|(_, range)| (range.first..range.first + range.count).contains(&node.0))
             .map(|(name, range)| (name.as_str(), node.0 - range.first))
             .expect("every node id below n_nodes belongs to a group")
+    }
+
+    /// The groups as the engine's [`NodeNames`], for the fault log and the trace.
+    pub fn names(&self) -> NodeNames {
+        NodeNames::new(
+            self.groups
+                .iter()
+                .map(|(name, range)| (name.clone(), range.first, range.count)),
+        )
     }
 
     /// A node's `group[i]` name.

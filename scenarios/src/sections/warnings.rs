@@ -6,7 +6,7 @@ use std::ops::Range;
 use sim_core::{Distribution, NodeId};
 use toml::Spanned;
 
-use crate::format::diag::{Diagnostic, Source};
+use crate::format::diag::{counted, Diagnostic, Source};
 use crate::format::schema::ScenarioFile;
 use crate::sections::roles::GroupPlan;
 
@@ -96,8 +96,9 @@ pub fn utilisation_warnings(
                 ),
             };
             warnings.push(Diagnostic::warning(source, span, format!(
-                "group {:?}: its busiest node is offered {rate:.0} requests/s, {utilisation:.2} times what its {workers} worker(s) can serve: {consequence}",
-                group.name
+                "group {:?}: its busiest node is offered {rate:.0} requests/s, {utilisation:.2} times what its {} can serve: {consequence}",
+                group.name,
+                counted(service.workers().get(), "worker")
             )));
         }
     }
@@ -145,11 +146,11 @@ pub fn catalogue_warnings(
                 source,
                 span,
                 format!(
-                    "group {:?}: its {} node(s) hold {} {} in all, at least the whole catalogue \
+                    "group {:?}: its {} hold {} {} in all, at least the whole catalogue \
                      its clients use ({}): after the first request of each key everything hits, \
                      whatever the policy",
                     group.name,
-                    group.count,
+                    counted(group.count, "node"),
                     total,
                     capacity.unit().name(),
                     catalogue.round()

@@ -132,6 +132,9 @@ pub struct Metrics {
     counters: Vec<(String, u64)>,
     window: Option<SimDuration>,
     windows: Vec<Window>,
+    /// The index of the run's last window, once its end is known: samples stamped at the end
+    /// itself (or later) count in it instead of opening a window of zero length.
+    last_window: Option<usize>,
     /// The meaning of metrics, by family, in declaration order (first match wins).
     declared: Vec<MetricTable>,
 }
@@ -151,6 +154,7 @@ impl Metrics {
             counters: Vec::new(),
             window: None,
             windows: Vec::new(),
+            last_window: None,
             declared: vec![ENGINE_METRICS],
         };
         for (i, name) in builtin::NAMES.iter().enumerate() {
@@ -185,6 +189,16 @@ impl Metrics {
     pub fn set_window(&mut self, window: SimDuration) {
         assert!(window > SimDuration::ZERO, "a window must be longer than 0");
         self.window = Some(window);
+    }
+
+    /// Says the run ends at `end`: a sample at `end` exactly (a timer or delivery due at the
+    /// last instant) counts in the window holding the run's last nanosecond, so the timeline
+    /// has no trailing window holding only the end's instant. Call before running.
+    pub fn set_end(&mut self, end: SimTime) {
+        self.last_window = match self.window {
+            Some(window) if end.0 > 0 => Some(((end.0 - 1) / window.0) as usize),
+            _ => None,
+        };
     }
 
     /// The window length, if windows are recorded.
@@ -270,7 +284,7 @@ impl Metrics {
     /// The window `now` falls in, creating it (and any before it) if needed.
     fn window_at(&mut self, now: SimTime) -> &mut Window {
         let window = self.window.expect("called only when windows are recorded");
-        let idx = (now.0 / window.0) as usize;
+        let idx = ((now.0 / window.0) as usize).min(self.last_window.unwrap_or(usize::MAX));
         if idx >= self.windows.len() {
             self.windows.resize_with(idx + 1, Window::default);
         }
@@ -381,6 +395,29 @@ mod tests {
             metrics.histogram("latency.read", Unit::Nanoseconds),
             latency
         );
+    }
+
+    // Goal: a sample at the run's end instant counts in the last window instead of opening a
+    // window of its own (which would plot as a plunge to zero); other samples are untouched.
+    // Method: a 2 s run with 1 s windows, samples at 0.5 s, 1.5 s and exactly 2 s.
+    #[test]
+    fn the_end_instant_counts_in_the_last_window() {
+        let mut metrics = Metrics::new();
+        metrics.set_window(SimDuration::from_secs(1));
+        metrics.set_end(SimTime(2_000_000_000));
+        let hits = metrics.counter("cache.hits");
+        for t in [500_000_000, 1_500_000_000, 2_000_000_000] {
+            metrics.add(hits, 1, SimTime(t));
+        }
+        assert_eq!(metrics.windows().len(), 2);
+        assert_eq!(metrics.windows()[0].counter(hits), 1);
+        assert_eq!(metrics.windows()[1].counter(hits), 2);
+        // Without a known end the instant opens a third window (the old behaviour).
+        let mut open = Metrics::new();
+        open.set_window(SimDuration::from_secs(1));
+        let hits = open.counter("cache.hits");
+        open.add(hits, 1, SimTime(2_000_000_000));
+        assert_eq!(open.windows().len(), 3);
     }
 
     // Goal: a warm-up reset clears totals but not the timeline.
