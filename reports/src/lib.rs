@@ -80,6 +80,7 @@ mod error;
 mod format;
 mod html;
 mod meaning;
+mod outcomes;
 mod output;
 mod placement;
 mod plot;
@@ -105,6 +106,9 @@ pub use check::{
 };
 pub use error::ReportError;
 pub use meaning::{DerivedEntry, MetricMeaning};
+pub use outcomes::{
+    outcome_line, overall, percent, OutcomeEntry, OUTCOMES_INVARIANT, OUTCOME_FIELDS,
+};
 pub use output::{create_dir, write_atomic};
 pub use placement::{placement_table, PlacementStudyData, ShareSpread, PLACEMENT_SCHEMA_VERSION};
 pub use plot::{plots, PlotRow, RenderPlot, PLOTS};

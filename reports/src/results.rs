@@ -21,6 +21,7 @@ use sim_core::Unit;
 use crate::error::ReportError;
 use crate::format::percentile_label;
 use crate::meaning::{DerivedEntry, MetricMeaning};
+use crate::outcomes::{OutcomeEntry, OUTCOMES_INVARIANT};
 use crate::RunData;
 
 /// The `schema_version` this build writes and reads. Bump it when a field changes meaning or
@@ -60,6 +61,13 @@ pub struct ResultsFile {
     pub meanings: BTreeMap<String, MetricMeaning>,
     /// Every histogram's summary, by name.
     pub metrics: BTreeMap<String, MetricSummary>,
+    /// How requests ended, per tally (`requests.read`, `requests.all{group=eu-users}`): every
+    /// request issued ends exactly once or is still in flight ([`OUTCOMES_INVARIANT`]).
+    #[serde(default)]
+    pub outcomes: BTreeMap<String, OutcomeEntry>,
+    /// The invariant every entry of `outcomes` satisfies, in words.
+    #[serde(default)]
+    pub outcomes_invariant: Option<String>,
     /// Load per node, in the order the runner listed them (node id order).
     pub nodes: Vec<NodeEntry>,
     /// Why the run stopped early, or `None` if it ran to its end time.
@@ -109,6 +117,10 @@ pub struct MetricSummary {
     pub p999: Option<u64>,
     /// What the values measure: `ns`, `count` or `bytes`.
     pub unit: String,
+    /// For a latency histogram of successful requests: how many requests of the same kind
+    /// failed (timeout, rejected, error, lost; see `outcomes`). Absent for other histograms.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failed: Option<u64>,
     /// Extra percentiles the run asked for, keyed `p<percentile>` (`p99.99`), stored next to
     /// the standard ones in the same JSON object.
     #[serde(flatten)]
@@ -284,6 +296,7 @@ pub(crate) fn summarize(
         p99: at(99.0),
         p999: at(99.9),
         unit: unit.name().to_string(),
+        failed: None,
         extra_percentiles: extra
             .iter()
             .map(|e| (format!("p{}", e.label), at(e.percentile)))
@@ -296,7 +309,8 @@ pub(crate) fn summarize(
 /// Builds the `results.json` contents for a run.
 pub fn build_results(data: &RunData<'_>) -> Result<ResultsFile, ReportError> {
     let extra = extra_percentiles(&data.percentiles)?;
-    let metrics = data
+    let outcomes = crate::outcomes::outcomes(data.metrics);
+    let mut metrics: BTreeMap<String, MetricSummary> = data
         .metrics
         .histograms()
         .map(|(name, unit, id)| {
@@ -304,6 +318,11 @@ pub fn build_results(data: &RunData<'_>) -> Result<ResultsFile, ReportError> {
             (name.to_string(), summary)
         })
         .collect();
+    for entry in outcomes.values() {
+        if let Some(summary) = entry.latency.as_ref().and_then(|h| metrics.get_mut(h)) {
+            summary.failed = Some(entry.failed);
+        }
+    }
     let counters = data
         .metrics
         .counters()
@@ -332,6 +351,8 @@ pub fn build_results(data: &RunData<'_>) -> Result<ResultsFile, ReportError> {
         meanings: crate::meaning::meanings(data.metrics),
         metrics,
         nodes,
+        outcomes_invariant: (!outcomes.is_empty()).then(|| OUTCOMES_INVARIANT.to_string()),
+        outcomes,
         partial: data.partial.clone(),
         scenario: data.scenario_name.clone(),
         description: data.description.clone(),

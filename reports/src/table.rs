@@ -4,6 +4,8 @@
 //! (`850ns`, `12.3us`, `4.56ms`) and columns are aligned; the exact numbers are in
 //! `results.json`.
 
+use std::collections::BTreeMap;
+
 use crate::format::human_int;
 use crate::results::{extra_percentiles, percentile_columns, summarize, ExtraPercentile};
 use crate::RunData;
@@ -12,12 +14,20 @@ use crate::RunData;
 const MISSING: &str = "-";
 
 /// A compact, aligned table of every histogram: metric, count, p50, p90, p99, p99.9 and any
-/// extra percentiles (in ascending order), and max, in human units, one line per metric,
-/// ending in a newline.
+/// extra percentiles (in ascending order), and max, in human units, one line per metric; when
+/// the run tallied request outcomes, a `failed` column beside the count (the requests of that
+/// kind that failed, which the latency leaves out) and, under the table, one line per
+/// whole-population tally and per breakdown saying how requests ended. Ends in a newline.
 ///
 /// Extra percentiles outside 0..=100 are left out here; [`crate::write_run`] reports them.
 pub fn percentile_table(data: &RunData<'_>) -> String {
     let extra = valid_extras(data);
+    let outcomes = crate::outcomes::outcomes(data.metrics);
+    let failed_of: BTreeMap<&str, u64> = outcomes
+        .values()
+        .filter_map(|e| Some((e.latency.as_deref()?, e.failed)))
+        .collect();
+    let with_failed = !failed_of.is_empty();
     let mut rows = Vec::new();
     for (name, unit, id) in data.metrics.histograms() {
         let histogram = data.metrics.histogram_data(id);
@@ -30,20 +40,41 @@ pub fn percentile_table(data: &RunData<'_>) -> String {
         let columns = percentile_columns(&summary, &extra);
         if rows.is_empty() {
             let mut header = vec!["metric".to_string(), "count".to_string()];
+            if with_failed {
+                header.push("failed".to_string());
+            }
             header.extend(columns.iter().map(|(label, _)| label.clone()));
             header.push("max".to_string());
             rows.push(header);
         }
         let cell = |value: Option<u64>| value.map_or(MISSING.to_string(), |v| human_int(v, unit));
         let mut row = vec![name.to_string(), summary.count.to_string()];
+        if with_failed {
+            row.push(failed_of.get(name).map_or(String::new(), u64::to_string));
+        }
         row.extend(columns.iter().map(|(_, value)| cell(*value)));
         row.push(cell(summary.max));
         rows.push(row);
     }
-    if rows.is_empty() {
-        return "no histograms were recorded\n".to_string();
+    let mut text = if rows.is_empty() {
+        "no histograms were recorded\n".to_string()
+    } else {
+        align(&rows)
+    };
+    // How requests ended: the whole population, then each group and region breakdown.
+    let summaries: Vec<(String, String)> = outcomes
+        .iter()
+        .filter(|(name, _)| name.split('{').next().is_some_and(|n| n.ends_with(".all")))
+        .map(|(name, entry)| {
+            let label = name.replacen(".all", "", 1);
+            (label, crate::outcomes::outcome_line(entry))
+        })
+        .collect();
+    let width = summaries.iter().map(|(l, _)| l.len()).max().unwrap_or(0);
+    for (label, line) in summaries {
+        text.push_str(&format!("{label:<width$}  {line}\n"));
     }
-    align(&rows)
+    text
 }
 
 /// The run's extra percentiles, skipping invalid ones instead of failing.

@@ -7,7 +7,7 @@
 use crate::ids::{NodeId, OpKind, TimerId, TimerTag};
 use crate::message::Message;
 use crate::metrics::builtin;
-use crate::metrics::{CounterId, HistogramId, Unit};
+use crate::metrics::{CounterId, HistogramId, Outcome, OutcomeId, Unit};
 use crate::network::{Route, SenderLink, ZoneId};
 use crate::rng::{stream, SimRng, StreamKind, StreamLabel};
 use crate::service::{Admission, Job, Overflow, Submit};
@@ -248,6 +248,37 @@ impl<M: Message> Ctx<'_, M> {
         let now = self.world.now;
         self.world.metrics.add(id, n, now);
     }
+
+    /// The id of histogram `name` kept for the whole run only (see
+    /// [`Metrics::histogram_whole_run`](crate::Metrics::histogram_whole_run)).
+    pub fn histogram_whole_run(&mut self, name: &str, unit: Unit) -> HistogramId {
+        self.world.metrics.histogram_whole_run(name, unit)
+    }
+
+    /// The id of outcome tally `name`, linked to the latency histogram of its successful
+    /// requests (see [`Metrics::outcome_tally`](crate::Metrics::outcome_tally)).
+    pub fn outcome_tally(
+        &mut self,
+        name: &str,
+        latency: Option<HistogramId>,
+        windowed: bool,
+    ) -> OutcomeId {
+        self.world.metrics.outcome_tally(name, latency, windowed)
+    }
+
+    /// One request issued now under tally `id`.
+    #[inline]
+    pub fn issue(&mut self, id: OutcomeId) {
+        let now = self.world.now;
+        self.world.metrics.issue(id, now);
+    }
+
+    /// One request of tally `id` ended now with `outcome`.
+    #[inline]
+    pub fn conclude(&mut self, id: OutcomeId, outcome: Outcome) {
+        let now = self.world.now;
+        self.world.metrics.conclude(id, outcome, now);
+    }
 }
 
 /// What a crashing node may still do: count what its crash destroyed (unflushed writes,
@@ -271,5 +302,11 @@ impl CrashCtx<'_> {
     /// Adds `n` to a counter at the time of the crash.
     pub fn count(&mut self, id: CounterId, n: u64) {
         self.metrics.add(id, n, self.now);
+    }
+
+    /// One request of tally `id` ended with `outcome` (usually [`Outcome::Lost`]) in the
+    /// crash.
+    pub fn conclude(&mut self, id: OutcomeId, outcome: Outcome) {
+        self.metrics.conclude(id, outcome, self.now);
     }
 }

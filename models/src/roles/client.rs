@@ -14,7 +14,13 @@
 //! [`TraceErrorLog`](crate::workload::replay::TraceErrorLog).
 //!
 //! Records, in nanoseconds: `latency.<op>` (end-to-end, successful requests) and `latency.all`;
-//! counters `client.requests`, `client.responses.<status>`, `client.timeouts` and
+//! beside each, the outcome tally `requests.<op>` / `requests.all` (see
+//! [`sim_core::Outcome`]): every request issued ends exactly once, as ok, miss (a look-aside
+//! cache's answer without a `store`), timeout, rejected (`busy`), error (`unavailable`) or lost
+//! (the client crashed while waiting). With [`ClientScopes`], the same histograms and tallies
+//! again per client group (`latency.read{group=eu-users}`, `requests.read{group=eu-users}`) and
+//! per client region (`{region=eu}`); those histograms are whole-run only. Counters
+//! `client.requests`, `client.responses.<status>`, `client.timeouts` and
 //! `client.late_responses` (answers that arrive after their timeout fired). A replaying client
 //! also counts `client.trace_requests` (records sent), `client.trace_errors` (replays ended by
 //! a read error) and `client.trace_skipped` (records due while the client was down).
@@ -29,8 +35,8 @@ use std::sync::Arc;
 
 use rand::Rng;
 use sim_core::{
-    CounterId, Ctx, Distribution, HistogramId, Node, NodeId, SimDuration, SimTime, TimerId,
-    TimerTag, Unit,
+    CounterId, Ctx, Distribution, HistogramId, Node, NodeId, Outcome, OutcomeId, SimDuration,
+    SimTime, TimerId, TimerTag, Unit,
 };
 
 use crate::balancing::{Backends, Balancer, BalancerSpec, EwmaDecay};
@@ -51,7 +57,7 @@ pub const METRICS: sim_core::MetricTable = sim_core::MetricTable {
             sim_core::Unit::Nanoseconds,
             sim_core::metrics::Direction::HigherIsWorse,
             sim_core::metrics::Direction::LowerIsWorse,
-            "response time of successful requests, per operation (`all`, `read`, ...); its count is the successful requests",
+            "response time of successful requests, per operation (`all`, `read`, ...) and per client group or region (`{group=...}`, `{region=...}`); its count is the successful requests",
         ),
         sim_core::MetricDecl::counter(
             "client.requests",
@@ -109,6 +115,18 @@ pub const METRICS: sim_core::MetricTable = sim_core::MetricTable {
         description: "(client.timeouts + client.responses.busy + client.responses.unavailable) / client.requests",
     }],
 };
+
+/// The operations in the order of the per-operation metric arrays.
+const OPS: [Op; 3] = [Op::Read, Op::Write, Op::Delete];
+
+/// `op`'s index in [`OPS`].
+fn op_index(op: Op) -> usize {
+    match op {
+        Op::Read => 0,
+        Op::Write => 1,
+        Op::Delete => 2,
+    }
+}
 
 /// How a client picks the node of its target group for each request.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -182,6 +200,8 @@ pub struct ClientConfig {
     pub timeout: Option<SimDuration>,
     /// The policy, for [`Routing::Balanced`].
     pub balancing: Option<ClientBalancing>,
+    /// The breakdowns the group's metrics are recorded under, beside the whole population.
+    pub scopes: ClientScopes,
     /// Cache-aside: the store group behind the look-aside cache group the client targets.
     /// Reads go to the cache; a [`Status::Miss`] is read from the key's store node
     /// (`key mod n`) and then filled into the cache ([`Msg::Set`]); writes and deletes go to
@@ -189,11 +209,46 @@ pub struct ClientConfig {
     pub store: Vec<NodeId>,
 }
 
-/// Metric ids, registered when the client starts.
+/// The breakdowns a client group's latency and outcomes are recorded under, besides the
+/// whole population (`latency.read`): its group, and each client's region.
+#[derive(Clone, Debug, Default)]
+pub struct ClientScopes {
+    /// The group's name, when metrics are broken down by group (`{group=<name>}`).
+    pub group: Option<String>,
+    /// Each client's region by index in the group, when metrics are broken down by region
+    /// (`{region=<name>}`); empty when they are not.
+    pub regions: Vec<String>,
+}
+
+impl ClientScopes {
+    /// The metric-name suffixes of the client at `index`: `""` (the whole population) first,
+    /// then `{group=...}` and `{region=...}` where they apply.
+    pub fn suffixes(&self, index: u32) -> Vec<String> {
+        let mut suffixes = vec![String::new()];
+        if let Some(group) = &self.group {
+            suffixes.push(format!("{{group={group}}}"));
+        }
+        if let Some(region) = self.regions.get(index as usize) {
+            suffixes.push(format!("{{region={region}}}"));
+        }
+        suffixes
+    }
+}
+
+/// One scope's latency histograms and outcome tallies, per operation and for all.
 #[derive(Clone, Copy, Debug)]
-struct Metrics {
+struct Scoped {
     latency: [HistogramId; 3],
     latency_all: HistogramId,
+    requests: [OutcomeId; 3],
+    requests_all: OutcomeId,
+}
+
+/// Metric ids, registered when the client starts.
+#[derive(Clone, Debug)]
+struct Metrics {
+    /// The whole population first, then the client's group and region breakdowns.
+    scoped: Vec<Scoped>,
     requests: CounterId,
     ok: CounterId,
     busy: CounterId,
@@ -227,6 +282,8 @@ struct Replay {
 /// What a client remembers about an outstanding request.
 #[derive(Clone, Copy, Debug)]
 struct Outstanding {
+    /// Its operation, for the outcome tallies.
+    op: Op,
     timeout: Option<TimerId>,
     /// The target's index in the client's `Backends`, with client-side balancing.
     backend: Option<usize>,
@@ -248,10 +305,17 @@ pub struct Client {
     config: Arc<ClientConfig>,
     clock: Option<ArrivalClock>,
     keys: KeyPopularity,
+    /// The client's index in its group (its region, for the metrics' breakdown).
+    index: u32,
     next_id: u64,
     next_target: usize,
-    /// Outstanding requests by id (looked up, never iterated).
+    /// Outstanding requests by id (looked up, and iterated only to count them lost in a
+    /// crash, where order does not matter).
     outstanding: HashMap<u64, Outstanding>,
+    /// Requests this client issued and that ended, for the paranoid check that every issued
+    /// request ends exactly once: `issued == ended + outstanding`.
+    issued: u64,
+    ended: u64,
     /// Client-side balancing: what this client knows of its targets, and its policy.
     balancer: Option<(Backends, Box<dyn Balancer>)>,
     /// The target group's placement, for [`Routing::Placement`]: this run's, shared with the
@@ -315,9 +379,12 @@ impl Client {
         Client {
             keys: config.keys.clone(),
             clock,
+            index,
             next_id: 0,
             next_target: index as usize % n_targets,
             outstanding: HashMap::new(),
+            issued: 0,
+            ended: 0,
             balancer: Self::fresh_balancer(&config),
             placement,
             replay,
@@ -335,12 +402,38 @@ impl Client {
         Some((backends, balancing.policy.build()))
     }
 
-    fn register(ctx: &mut Ctx<'_, Msg>, replaying: bool) -> Metrics {
-        let latency = [Op::Read, Op::Write, Op::Delete]
-            .map(|op| ctx.histogram(&format!("latency.{}", op.name()), Unit::Nanoseconds));
-        Metrics {
+    /// One scope's histograms and tallies; breakdowns (a non-empty `suffix`) keep whole-run
+    /// histograms only.
+    fn register_scope(ctx: &mut Ctx<'_, Msg>, suffix: &str) -> Scoped {
+        let windowed = suffix.is_empty();
+        let mut histogram = |name: String| {
+            if windowed {
+                ctx.histogram(&name, Unit::Nanoseconds)
+            } else {
+                ctx.histogram_whole_run(&name, Unit::Nanoseconds)
+            }
+        };
+        let latency = OPS.map(|op| histogram(format!("latency.{}{suffix}", op.name())));
+        let latency_all = histogram(format!("latency.all{suffix}"));
+        let mut tally = |op: &str, latency: HistogramId| {
+            ctx.outcome_tally(&format!("requests.{op}{suffix}"), Some(latency), true)
+        };
+        let requests = [0, 1, 2].map(|i| tally(OPS[i].name(), latency[i]));
+        let requests_all = tally("all", latency_all);
+        Scoped {
             latency,
-            latency_all: ctx.histogram("latency.all", Unit::Nanoseconds),
+            latency_all,
+            requests,
+            requests_all,
+        }
+    }
+
+    fn register(ctx: &mut Ctx<'_, Msg>, replaying: bool, suffixes: &[String]) -> Metrics {
+        Metrics {
+            scoped: suffixes
+                .iter()
+                .map(|suffix| Self::register_scope(ctx, suffix))
+                .collect(),
             requests: ctx.counter("client.requests"),
             ok: ctx.counter("client.responses.ok"),
             busy: ctx.counter("client.responses.busy"),
@@ -357,8 +450,31 @@ impl Client {
         }
     }
 
-    fn metrics(&self) -> Metrics {
-        self.metrics.expect("metrics registered in on_start")
+    fn metrics(&self) -> &Metrics {
+        self.metrics.as_ref().expect("metrics registered in on_start")
+    }
+
+    /// Issues a request of `op` in every scope.
+    fn tally_issue(&mut self, ctx: &mut Ctx<'_, Msg>, op: Op) {
+        self.issued += 1;
+        for scoped in &self.metrics().scoped {
+            ctx.issue(scoped.requests[op_index(op)]);
+            ctx.issue(scoped.requests_all);
+        }
+    }
+
+    /// Ends a request of `op` with `outcome` in every scope; an ok one's `latency` is
+    /// recorded too.
+    fn tally_end(&mut self, ctx: &mut Ctx<'_, Msg>, op: Op, outcome: Outcome, latency: u64) {
+        self.ended += 1;
+        for scoped in &self.metrics().scoped {
+            if outcome == Outcome::Ok {
+                ctx.record(scoped.latency[op_index(op)], latency);
+                ctx.record(scoped.latency_all, latency);
+            }
+            ctx.conclude(scoped.requests[op_index(op)], outcome);
+            ctx.conclude(scoped.requests_all, outcome);
+        }
     }
 
     fn schedule_arrival(&mut self, ctx: &mut Ctx<'_, Msg>) {
@@ -538,7 +654,7 @@ impl Client {
 
     /// Sends a request for `key` to its target.
     fn send(&mut self, ctx: &mut Ctx<'_, Msg>, key: KeyId, op: Op, value_bytes: u32) {
-        let metrics = self.metrics();
+        let requests = self.metrics().requests;
         let (mut target, backend) = self.pick_target(ctx, key.0);
         let mut cache = None;
         if !self.config.store.is_empty() && op != Op::Read {
@@ -555,12 +671,14 @@ impl Client {
         self.outstanding.insert(
             id,
             Outstanding {
+                op,
                 timeout,
                 backend,
                 cache,
             },
         );
-        ctx.count(metrics.requests, 1);
+        ctx.count(requests, 1);
+        self.tally_issue(ctx, op);
         let request = Request {
             id,
             client: ctx.id(),
@@ -601,12 +719,11 @@ impl Client {
     }
 
     fn on_response(&mut self, ctx: &mut Ctx<'_, Msg>, from: NodeId, response: Response) {
-        let metrics = self.metrics();
         if self.read_store(ctx, from, &response) {
             return;
         }
         let Some(outstanding) = self.outstanding.remove(&response.id) else {
-            ctx.count(metrics.late, 1);
+            ctx.count(self.metrics().late, 1);
             return;
         };
         if let (Some(cache), Status::Ok) = (outstanding.cache, response.status) {
@@ -627,22 +744,16 @@ impl Client {
             let now = ctx.now();
             backends.on_response(idx, now.saturating_since(response.sent_at), now);
         }
-        match response.status {
-            Status::Ok => {
-                let latency = ctx.now().saturating_since(response.sent_at).as_nanos();
-                let op_idx = match response.op {
-                    Op::Read => 0,
-                    Op::Write => 1,
-                    Op::Delete => 2,
-                };
-                ctx.record(metrics.latency[op_idx], latency);
-                ctx.record(metrics.latency_all, latency);
-                ctx.count(metrics.ok, 1);
-            }
-            Status::Busy => ctx.count(metrics.busy, 1),
-            Status::Unavailable => ctx.count(metrics.unavailable, 1),
-            Status::Miss => ctx.count(metrics.miss, 1),
-        }
+        let metrics = self.metrics();
+        let (counter, outcome) = match response.status {
+            Status::Ok => (metrics.ok, Outcome::Ok),
+            Status::Busy => (metrics.busy, Outcome::Rejected),
+            Status::Unavailable => (metrics.unavailable, Outcome::Error),
+            Status::Miss => (metrics.miss, Outcome::Miss),
+        };
+        ctx.count(counter, 1);
+        let latency = ctx.now().saturating_since(response.sent_at).as_nanos();
+        self.tally_end(ctx, outstanding.op, outcome, latency);
         self.think_then_send(ctx);
     }
 }
@@ -652,7 +763,8 @@ impl Node for Client {
 
     fn on_start(&mut self, ctx: &mut Ctx<'_, Msg>) {
         if self.metrics.is_none() {
-            self.metrics = Some(Self::register(ctx, self.replay.is_some()));
+            let suffixes = self.config.scopes.suffixes(self.index);
+            self.metrics = Some(Self::register(ctx, self.replay.is_some(), &suffixes));
         }
         if self.config.targets.is_empty() {
             return;
@@ -686,6 +798,7 @@ impl Node for Client {
                 let id = timeout - TAG_TIMEOUT_BASE;
                 if let Some(outstanding) = self.outstanding.remove(&id) {
                     ctx.count(self.metrics().timeouts, 1);
+                    self.tally_end(ctx, outstanding.op, Outcome::Timeout, 0);
                     if let (Some(idx), Some((backends, _))) =
                         (outstanding.backend, self.balancer.as_mut())
                     {
@@ -697,14 +810,31 @@ impl Node for Client {
         }
     }
 
-    fn on_crash(&mut self, _: &mut sim_core::CrashCtx<'_>) {
-        // Outstanding requests die with the client; a restart starts a fresh load, knowing
-        // nothing about its targets.
+    fn on_crash(&mut self, ctx: &mut sim_core::CrashCtx<'_>) {
+        // Outstanding requests die with the client (each counted lost); a restart starts a
+        // fresh load, knowing nothing about its targets.
+        if let Some(metrics) = &self.metrics {
+            for outstanding in self.outstanding.values() {
+                for scoped in &metrics.scoped {
+                    ctx.conclude(scoped.requests[op_index(outstanding.op)], Outcome::Lost);
+                    ctx.conclude(scoped.requests_all, Outcome::Lost);
+                }
+            }
+        }
+        self.ended += self.outstanding.len() as u64;
         self.outstanding.clear();
         self.balancer = Self::fresh_balancer(&self.config);
     }
 
     fn on_restart(&mut self, ctx: &mut Ctx<'_, Msg>) {
         self.on_start(ctx);
+    }
+
+    fn check_invariants(&self) {
+        assert_eq!(
+            self.issued,
+            self.ended + self.outstanding.len() as u64,
+            "every request issued ends exactly once: issued = ended + outstanding"
+        );
     }
 }

@@ -19,6 +19,7 @@ use super::report::{estimate, show, CheckRow, RowKind, Verdict};
 use crate::error::ReportError;
 use crate::output;
 use crate::results::ResultsFile;
+use crate::outcomes::{split_field, BASELINE_OUTCOME_FIELDS};
 use crate::stats::{Estimate, CONFIDENCE};
 
 /// The `schema_version` of baseline files this build writes and reads.
@@ -74,7 +75,7 @@ pub fn build_baseline(results: &[ResultsFile]) -> Baseline {
         results.iter().all(|r| r.scenario == first.scenario),
         "a baseline is of one scenario"
     );
-    let metrics = metric_names(first)
+    let metrics = baseline_metric_names(first)
         .into_iter()
         .filter_map(|name| {
             let (estimate, unit) = estimate(results, &name).ok()?;
@@ -99,6 +100,18 @@ pub fn build_baseline(results: &[ResultsFile]) -> Baseline {
         schema_version: BASELINE_SCHEMA_VERSION,
         seeds: results.iter().map(|r| r.seed).collect(),
     }
+}
+
+/// The metrics of `results` a baseline keeps: every metric a check can name, except that a
+/// request outcome tally keeps only [`BASELINE_OUTCOME_FIELDS`].
+fn baseline_metric_names(results: &ResultsFile) -> Vec<String> {
+    metric_names(results)
+        .into_iter()
+        .filter(|name| match split_field(&results.outcomes, name) {
+            Some((_, _, field)) => BASELINE_OUTCOME_FIELDS.contains(&field),
+            None => true,
+        })
+        .collect()
 }
 
 /// Writes `baseline` as pretty JSON with keys sorted at every level, ending in a newline.
@@ -205,7 +218,7 @@ pub(super) fn notes(baseline: &Baseline, results: &[ResultsFile]) -> Vec<String>
             baseline.scenario_hash, first.scenario_hash
         ));
     }
-    let untracked = metric_names(first)
+    let untracked = baseline_metric_names(first)
         .iter()
         .filter(|name| !baseline.metrics.contains_key(*name))
         .filter(|name| matches!(metric_value(first, name), Some(m) if m.value.is_some()))
@@ -511,7 +524,7 @@ mod tests {
         assert!(report.notes[0].contains("hash 00ff then, 1234 now"));
         assert_eq!(
             report.summary(),
-            "FAIL: 1 of 14 metrics regressed beyond 5% of the baseline, 3 improved"
+            "FAIL: 1 of 18 metrics regressed beyond 5% of the baseline, 3 improved"
         );
     }
 

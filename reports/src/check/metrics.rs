@@ -1,13 +1,16 @@
 //! The metrics a check can name in a `results.json`, their units, and which way each gets worse.
 //!
 //! A check names a counter (`client.timeouts`), a histogram statistic (`latency.read.p99`,
-//! `service.db.wait.mean`, `latency.all.count`), or a metric derived from counters (the
-//! results' `derived` section: `cache.hit_ratio`, `client.error_ratio`, ...). Everything here,
+//! `service.db.wait.mean`, `latency.all.count`), a metric derived from counters (the
+//! results' `derived` section: `cache.hit_ratio`, `client.error_ratio`, ...), or a field of a
+//! request outcome tally (the `outcomes` section: `requests.all.error_ratio`,
+//! `requests.read{group=eu-users}.timeout`). Everything here,
 //! values and meanings alike, is read from a [`ResultsFile`], so a check of a fresh run and a
 //! check of a stored `results.json` see the same numbers, and no model's metric is named here:
 //! each family declares its metrics' units and directions where it records them.
 
 use crate::format::percentile_label;
+use crate::outcomes::{split_field, OUTCOME_FIELDS};
 use crate::results::{MetricSummary, ResultsFile, STANDARD_PERCENTILES};
 
 pub use crate::meaning::{Direction, MetricUnit};
@@ -27,6 +30,11 @@ pub fn direction_of(results: &ResultsFile, metric: &str) -> Direction {
     }
     if let Some(derived) = results.derived.get(metric) {
         return derived.direction;
+    }
+    if let Some((_, _, field)) = split_field(&results.outcomes, metric) {
+        if let Some((_, direction, _)) = OUTCOME_FIELDS.iter().find(|(f, _, _)| *f == field) {
+            return *direction;
+        }
     }
     let Some((name, stat)) = histogram_of(results, metric) else {
         return Direction::Neutral;
@@ -59,7 +67,16 @@ pub fn metric_value(results: &ResultsFile, metric: &str) -> Option<MetricValue> 
             unit: MetricUnit::Count,
         });
     }
-    derived_value(results, metric).or_else(|| histogram_statistic(results, metric))
+    derived_value(results, metric)
+        .or_else(|| outcome_value(results, metric))
+        .or_else(|| histogram_statistic(results, metric))
+}
+
+/// `<tally>.<field>` of the results' request outcomes.
+fn outcome_value(results: &ResultsFile, metric: &str) -> Option<MetricValue> {
+    let (_, entry, field) = split_field(&results.outcomes, metric)?;
+    let (value, unit) = entry.field(field)?;
+    Some(MetricValue { value, unit })
 }
 
 fn derived_value(results: &ResultsFile, metric: &str) -> Option<MetricValue> {
@@ -129,11 +146,18 @@ fn percentile(summary: &MetricSummary, stat: &str) -> Option<Option<u64>> {
     summary.extra_percentiles.get(&format!("p{label}")).copied()
 }
 
-/// Every metric a check can name in `results`, sorted: counters, derived metrics, and each
-/// histogram's statistics and extra percentiles.
+/// Every metric a check can name in `results`, sorted: counters, derived metrics, each
+/// outcome tally's fields, and each histogram's statistics and extra percentiles.
 pub fn metric_names(results: &ResultsFile) -> Vec<String> {
     let mut names: Vec<String> = results.counters.keys().cloned().collect();
     names.extend(results.derived.keys().cloned());
+    for name in results.outcomes.keys() {
+        names.extend(
+            OUTCOME_FIELDS
+                .iter()
+                .map(|(field, _, _)| format!("{name}.{field}")),
+        );
+    }
     for (name, summary) in &results.metrics {
         names.extend(HISTOGRAM_STATS.iter().map(|stat| format!("{name}.{stat}")));
         names.extend(
@@ -197,6 +221,30 @@ mod tests {
             Some((Some(1_000.0), MetricUnit::Count)),
         );
         check(&results, "latency.write.p99", Some((None, ns)));
+        // Request outcomes, whole population and a breakdown by label.
+        let count = MetricUnit::Count;
+        check(&results, "requests.read.timeout", Some((Some(3.0), count)));
+        check(&results, "requests.read.in_flight", Some((Some(1.0), count)));
+        check(
+            &results,
+            "requests.read{group=eu}.ok",
+            Some((Some(1_000.0), count)),
+        );
+        check(
+            &results,
+            "requests.read.error_ratio",
+            Some((Some(3.0 / 1_003.0), MetricUnit::Ratio)),
+        );
+        check(&results, "requests.read.bogus", None);
+        assert_eq!(
+            direction_of(&results, "requests.read{group=eu}.timeout"),
+            Direction::HigherIsWorse
+        );
+        assert_eq!(
+            direction_of(&results, "requests.read.success_ratio"),
+            Direction::LowerIsWorse
+        );
+        assert!(metric_names(&results).contains(&"requests.read{group=eu}.failed".to_string()));
         check(
             &results,
             "client.timeouts",

@@ -392,8 +392,22 @@ pub(crate) mod tests {
             p99: value,
             p999: value.map(|_| 3_000_000),
             unit: "ns".into(),
+            failed: None,
             extra_percentiles: BTreeMap::from([("p99.99".to_string(), value.map(|_| 4_000_000))]),
         };
+        // 1,000 reads ok (the histogram's count), 3 timed out, 1 in flight; the same for a
+        // group breakdown.
+        let mut reads = sim_core::OutcomeTally {
+            issued: 1_004,
+            ..Default::default()
+        };
+        reads.ended[0] = 1_000;
+        reads.ended[2] = 3;
+        let reads = crate::outcomes::OutcomeEntry::of(&reads, Some("latency.read"));
+        let outcomes = BTreeMap::from([
+            ("requests.read".to_string(), reads.clone()),
+            ("requests.read{group=eu}".to_string(), reads),
+        ]);
         let counters: BTreeMap<String, u64> =
             counters.iter().map(|(n, v)| (n.to_string(), *v)).collect();
         let mut derived = crate::meaning::derived(&declared);
@@ -421,6 +435,8 @@ pub(crate) mod tests {
                 ("latency.write".to_string(), summary(0, None)),
             ]),
             nodes: vec![],
+            outcomes,
+            outcomes_invariant: None,
             partial: None,
             scenario: "demo".into(),
             description: None,

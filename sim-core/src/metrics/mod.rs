@@ -11,6 +11,7 @@
 //! small; whole-run histograms keep 3.
 
 mod meaning;
+mod outcome;
 
 use std::collections::BTreeMap;
 
@@ -20,6 +21,7 @@ pub use meaning::{
     pattern_matches, DerivedMetric, Direction, Formula, MetricDecl, MetricKind, MetricTable,
     ENGINE_METRICS,
 };
+pub use outcome::{Outcome, OutcomeId, OutcomeTally};
 
 use crate::time::{SimDuration, SimTime};
 
@@ -110,6 +112,7 @@ enum MetricRef {
 pub struct Window {
     counters: Vec<u64>,
     histograms: Vec<Option<Histogram<u32>>>,
+    outcomes: Vec<OutcomeTally>,
 }
 
 impl Window {
@@ -122,6 +125,11 @@ impl Window {
     pub fn histogram(&self, id: HistogramId) -> Option<&Histogram<u32>> {
         self.histograms.get(id.0 as usize).and_then(Option::as_ref)
     }
+
+    /// The requests tally `id` saw issued and ended in this window.
+    pub fn outcomes(&self, id: OutcomeId) -> OutcomeTally {
+        self.outcomes.get(id.0 as usize).copied().unwrap_or_default()
+    }
 }
 
 /// Every metric of one run.
@@ -129,7 +137,11 @@ impl Window {
 pub struct Metrics {
     by_name: BTreeMap<String, MetricRef>,
     histograms: Vec<(String, Unit, Histogram<u64>)>,
+    /// Whether each histogram is also recorded per window (labelled breakdowns are not).
+    histogram_windowed: Vec<bool>,
     counters: Vec<(String, u64)>,
+    outcomes: Vec<outcome::Registered>,
+    outcome_names: BTreeMap<String, OutcomeId>,
     window: Option<SimDuration>,
     windows: Vec<Window>,
     /// The index of the run's last window, once its end is known: samples stamped at the end
@@ -151,7 +163,10 @@ impl Metrics {
         let mut metrics = Metrics {
             by_name: BTreeMap::new(),
             histograms: Vec::new(),
+            histogram_windowed: Vec::new(),
             counters: Vec::new(),
+            outcomes: Vec::new(),
+            outcome_names: BTreeMap::new(),
             window: None,
             windows: Vec::new(),
             last_window: None,
@@ -210,6 +225,17 @@ impl Metrics {
     ///
     /// Panics if `name` is already a counter: one name, one meaning.
     pub fn histogram(&mut self, name: &str, unit: Unit) -> HistogramId {
+        self.register_histogram(name, unit, true)
+    }
+
+    /// Like [`Metrics::histogram`], for a histogram kept for the whole run only (no timeline
+    /// windows): a breakdown by label (`latency.read{group=eu}`) that would multiply the
+    /// timeline's memory. A name registered before keeps its first registration's choice.
+    pub fn histogram_whole_run(&mut self, name: &str, unit: Unit) -> HistogramId {
+        self.register_histogram(name, unit, false)
+    }
+
+    fn register_histogram(&mut self, name: &str, unit: Unit, windowed: bool) -> HistogramId {
         match self.by_name.get(name) {
             Some(MetricRef::Histogram(id)) => *id,
             Some(MetricRef::Counter(_)) => panic!("metric {name:?} is a counter, not a histogram"),
@@ -218,6 +244,7 @@ impl Metrics {
                 let histogram =
                     Histogram::new(SIGFIG_RUN).expect("3 significant digits is in range");
                 self.histograms.push((name.to_string(), unit, histogram));
+                self.histogram_windowed.push(windowed);
                 self.by_name
                     .insert(name.to_string(), MetricRef::Histogram(id));
                 id
@@ -244,11 +271,77 @@ impl Metrics {
         }
     }
 
+    /// The id of the outcome tally `name` (`requests.read`), registering it on first use,
+    /// linked to `latency`, the histogram of its successful requests; `windowed`: also
+    /// counted per timeline window. Tallies have names of their own, apart from counters and
+    /// histograms.
+    pub fn outcome_tally(
+        &mut self,
+        name: &str,
+        latency: Option<HistogramId>,
+        windowed: bool,
+    ) -> OutcomeId {
+        if let Some(id) = self.outcome_names.get(name) {
+            return *id;
+        }
+        let id = OutcomeId(self.outcomes.len() as u32);
+        self.outcomes.push(outcome::Registered {
+            latency,
+            windowed,
+            total: OutcomeTally::default(),
+        });
+        self.outcome_names.insert(name.to_string(), id);
+        id
+    }
+
+    /// One request issued under tally `id` at `now`.
+    #[inline]
+    pub fn issue(&mut self, id: OutcomeId, now: SimTime) {
+        let registered = &mut self.outcomes[id.0 as usize];
+        registered.total.issued = registered.total.issued.saturating_add(1);
+        if registered.windowed && self.window.is_some() {
+            self.outcome_in_window(id, None, now);
+        }
+    }
+
+    /// One request of tally `id` ended with `outcome` at `now`.
+    #[inline]
+    pub fn conclude(&mut self, id: OutcomeId, outcome: Outcome, now: SimTime) {
+        let registered = &mut self.outcomes[id.0 as usize];
+        registered.total.conclude(outcome, 1);
+        if registered.windowed && self.window.is_some() {
+            self.outcome_in_window(id, Some(outcome), now);
+        }
+    }
+
+    #[inline(never)]
+    fn outcome_in_window(&mut self, id: OutcomeId, outcome: Option<Outcome>, now: SimTime) {
+        let window = self.window_at(now);
+        let tally = grow(&mut window.outcomes, id.0 as usize);
+        match outcome {
+            None => tally.issued += 1,
+            Some(outcome) => tally.conclude(outcome, 1),
+        }
+    }
+
+    /// Every outcome tally as `(name, linked latency histogram, id, totals)`, sorted by name.
+    pub fn outcome_tallies(
+        &self,
+    ) -> impl Iterator<Item = (&str, Option<&str>, OutcomeId, &OutcomeTally)> {
+        self.outcome_names.iter().map(|(name, id)| {
+            let registered = &self.outcomes[id.0 as usize];
+            let latency = registered
+                .latency
+                .map(|h| self.histograms[h.0 as usize].0.as_str());
+            (name.as_str(), latency, *id, &registered.total)
+        })
+    }
+
     /// Records one sample of histogram `id` at time `now`.
     #[inline]
     pub fn record(&mut self, id: HistogramId, value: u64, now: SimTime) {
         record_growing(&mut self.histograms[id.0 as usize].2, value);
-        if self.window.is_some() {
+        if self.window.is_some() && self.histogram_windowed[id.0 as usize] {
             self.record_in_window(id, value, now);
         }
     }
@@ -300,6 +393,9 @@ impl Metrics {
         }
         for (_, total) in &mut self.counters {
             *total = 0;
+        }
+        for registered in &mut self.outcomes {
+            registered.total.reset();
         }
     }
 

@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 use models::balancing::EwmaDecay;
 use models::msg::Msg;
-use models::roles::client::ClientBalancing;
+use models::roles::client::{ClientBalancing, ClientScopes};
 use models::roles::{Client, ClientConfig, Load, Routing};
 use models::workload::replay::{Speed, TraceFeed, TracePace, TraceRecords, TraceShare};
 use models::workload::trace::{
@@ -20,7 +20,7 @@ use models::workload::trace::{
 };
 use models::workload::{KeyPopularity, Op, OpMix};
 use sim_core::registry::{Param, Row};
-use sim_core::{Distribution, Node, SimDuration};
+use sim_core::{Distribution, Node, NodeId, SimDuration};
 
 use super::{
     Catalogue, OfferedLoad, RoleBuilder, RoleContext, RoleRow, RoleSpec, RunContext, ServiceUse,
@@ -218,6 +218,7 @@ fn parse_client(
         value_size,
         timeout,
         balancing: balancing_for(context, routing_name.as_deref(), &routing),
+        scopes: client_scopes(context),
         store,
     };
     let placement = placement.filter(|_| routing == Routing::Placement);
@@ -226,6 +227,47 @@ fn parse_client(
         placement,
         trace,
     }))
+}
+
+/// The breakdowns of this group's metrics: by group when the scenario has more than one client
+/// group, by region when its client nodes sit in more than one region (a breakdown of one
+/// would repeat the whole-population figures). Documented in `docs/scenario-format.md`
+/// (Metrics).
+fn client_scopes(context: &RoleContext<'_>) -> ClientScopes {
+    let directory = context.directory;
+    let client_groups: Vec<&str> = context
+        .roles
+        .iter()
+        .filter(|(_, role)| role.as_str() == ROW.name)
+        .map(|(group, _)| group.as_str())
+        .collect();
+    let region_of = |node: u32| {
+        directory
+            .regions
+            .iter()
+            .find(|(_, nodes)| nodes.binary_search(&NodeId(node)).is_ok())
+            .map(|(name, _)| name.clone())
+    };
+    let mut client_regions = std::collections::BTreeSet::new();
+    for group in &client_groups {
+        let range = &directory.groups[*group];
+        for node in range.first..range.first + range.count {
+            client_regions.insert(region_of(node));
+        }
+    }
+    let name = context.group.name.get_ref();
+    let range = &directory.groups[name];
+    let regions = if client_regions.len() > 1 {
+        (range.first..range.first + range.count)
+            .map(|node| region_of(node).unwrap_or_else(|| "none".to_string()))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    ClientScopes {
+        group: (client_groups.len() > 1).then(|| name.clone()),
+        regions,
+    }
 }
 
 /// Most clients one group may replay a trace with: each opens the trace and holds its own
