@@ -110,15 +110,47 @@ impl OutcomeEntry {
 /// Every field of an outcome entry a check can name, with which way it gets worse and what
 /// it is.
 pub const OUTCOME_FIELDS: [(&str, Direction, &str); 12] = [
-    ("issued", Direction::Neutral, "requests issued (the offered load)"),
-    ("ok", Direction::LowerIsWorse, "requests answered successfully"),
+    (
+        "issued",
+        Direction::Neutral,
+        "requests issued (the offered load)",
+    ),
+    (
+        "ok",
+        Direction::LowerIsWorse,
+        "requests answered successfully",
+    ),
     ("miss", Direction::Neutral, "requests answered \"not here\""),
-    ("timeout", Direction::HigherIsWorse, "requests abandoned at their timeout"),
-    ("rejected", Direction::HigherIsWorse, "requests refused for load"),
-    ("error", Direction::HigherIsWorse, "requests nothing could serve"),
-    ("lost", Direction::HigherIsWorse, "requests lost with their issuer"),
-    ("failed", Direction::HigherIsWorse, "timeout + rejected + error + lost"),
-    ("in_flight", Direction::Neutral, "requests outstanding at the end"),
+    (
+        "timeout",
+        Direction::HigherIsWorse,
+        "requests abandoned at their timeout",
+    ),
+    (
+        "rejected",
+        Direction::HigherIsWorse,
+        "requests refused for load",
+    ),
+    (
+        "error",
+        Direction::HigherIsWorse,
+        "requests nothing could serve",
+    ),
+    (
+        "lost",
+        Direction::HigherIsWorse,
+        "requests lost with their issuer",
+    ),
+    (
+        "failed",
+        Direction::HigherIsWorse,
+        "timeout + rejected + error + lost",
+    ),
+    (
+        "in_flight",
+        Direction::Neutral,
+        "requests outstanding at the end",
+    ),
     (
         "in_flight_at_start",
         Direction::Neutral,
@@ -260,10 +292,16 @@ mod tests {
             outcome_line(&e),
             "98.7% ok (1412 of 1430); 18 timeouts; 2 still in flight at the end"
         );
-        assert_eq!(outcome_line(&entry(10, 0, 0)), "100% ok (10 of 10); no failures");
+        assert_eq!(
+            outcome_line(&entry(10, 0, 0)),
+            "100% ok (10 of 10); no failures"
+        );
         assert_eq!(percent(0.99999), "99.999%");
         assert_eq!(percent(0.0001), "0.01%");
         assert_eq!(percent(0.5), "50%");
-        assert_eq!(outcome_line(&entry(0, 0, 3)), "no requests ended (3 issued)");
+        assert_eq!(
+            outcome_line(&entry(0, 0, 3)),
+            "no requests ended (3 issued)"
+        );
     }
 }

@@ -15,7 +15,7 @@ use std::fmt::Write as _;
 use std::io::Write;
 
 use sim_core::metrics::Window;
-use sim_core::{HistogramId, Unit};
+use sim_core::{HistogramId, Outcome, Unit};
 
 use crate::error::ReportError;
 use crate::format::{csv_field, exact_secs};
@@ -118,7 +118,12 @@ pub fn write_timeseries<W: Write>(mut writer: W, data: &RunData<'_>) -> Result<(
 pub(crate) fn timeseries_csv(data: &RunData<'_>) -> String {
     let metrics = data.metrics;
     let counters: Vec<_> = metrics.counters().collect();
-    let histograms: Vec<_> = metrics.histograms().collect();
+    // Whole-run-only breakdowns have no windows to show.
+    let histograms: Vec<_> = metrics
+        .histograms()
+        .filter(|(_, _, id)| metrics.is_windowed(*id))
+        .collect();
+    let tallies: Vec<_> = metrics.outcome_tallies().collect();
     let mut out = String::from("window_start_s,window_end_s");
     for (name, _, _) in &counters {
         out.push(',');
@@ -133,6 +138,14 @@ pub(crate) fn timeseries_csv(data: &RunData<'_>) -> String {
         ] {
             out.push(',');
             out.push_str(&csv_field(&column));
+        }
+    }
+    for (name, _, _, _) in &tallies {
+        out.push(',');
+        out.push_str(&csv_field(&format!("{name}.issued")));
+        for outcome in Outcome::ALL {
+            out.push(',');
+            out.push_str(&csv_field(&format!("{name}.{}", outcome.name())));
         }
     }
     out.push('\n');
@@ -157,6 +170,13 @@ pub(crate) fn timeseries_csv(data: &RunData<'_>) -> String {
                 None => write!(out, ",0,,"),
             }
             .expect("writing to a String cannot fail");
+        }
+        for (_, _, id, _) in &tallies {
+            let tally = window.outcomes(*id);
+            write!(out, ",{}", tally.issued).expect("writing to a String cannot fail");
+            for outcome in Outcome::ALL {
+                write!(out, ",{}", tally.count(outcome)).expect("writing to a String cannot fail");
+            }
         }
         out.push('\n');
     }

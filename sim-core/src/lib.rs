@@ -75,7 +75,8 @@ pub use fault::{CrashProcess, Direction, Fault, FaultRecord};
 pub use ids::{NodeId, OpKind, TimerId, TimerTag};
 pub use message::{CompletedWork, Message};
 pub use metrics::{
-    CounterId, HistogramId, MetricDecl, MetricTable, Metrics, Outcome, OutcomeId, OutcomeTally, Unit,
+    CounterId, HistogramId, MetricDecl, MetricTable, Metrics, Outcome, OutcomeId, OutcomeTally,
+    Unit,
 };
 pub use names::NodeNames;
 pub use network::{DropCause, NetworkConfig, RegionId, Topology, ZoneId};

@@ -451,7 +451,9 @@ impl Client {
     }
 
     fn metrics(&self) -> &Metrics {
-        self.metrics.as_ref().expect("metrics registered in on_start")
+        self.metrics
+            .as_ref()
+            .expect("metrics registered in on_start")
     }
 
     /// Issues a request of `op` in every scope.

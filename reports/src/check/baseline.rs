@@ -17,9 +17,9 @@ use serde::{Deserialize, Serialize};
 use super::metrics::{direction_of, metric_names, metric_value, Direction, MetricUnit};
 use super::report::{estimate, show, CheckRow, RowKind, Verdict};
 use crate::error::ReportError;
+use crate::outcomes::{split_field, BASELINE_OUTCOME_FIELDS};
 use crate::output;
 use crate::results::ResultsFile;
-use crate::outcomes::{split_field, BASELINE_OUTCOME_FIELDS};
 use crate::stats::{Estimate, CONFIDENCE};
 
 /// The `schema_version` of baseline files this build writes and reads.

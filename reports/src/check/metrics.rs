@@ -224,7 +224,11 @@ mod tests {
         // Request outcomes, whole population and a breakdown by label.
         let count = MetricUnit::Count;
         check(&results, "requests.read.timeout", Some((Some(3.0), count)));
-        check(&results, "requests.read.in_flight", Some((Some(1.0), count)));
+        check(
+            &results,
+            "requests.read.in_flight",
+            Some((Some(1.0), count)),
+        );
         check(
             &results,
             "requests.read{group=eu}.ok",

@@ -128,7 +128,10 @@ impl Window {
 
     /// The requests tally `id` saw issued and ended in this window.
     pub fn outcomes(&self, id: OutcomeId) -> OutcomeTally {
-        self.outcomes.get(id.0 as usize).copied().unwrap_or_default()
+        self.outcomes
+            .get(id.0 as usize)
+            .copied()
+            .unwrap_or_default()
     }
 }
 
@@ -415,6 +418,11 @@ impl Metrics {
     /// A histogram by id.
     pub fn histogram_data(&self, id: HistogramId) -> &Histogram<u64> {
         &self.histograms[id.0 as usize].2
+    }
+
+    /// Whether histogram `id` is recorded per window (not a whole-run-only breakdown).
+    pub fn is_windowed(&self, id: HistogramId) -> bool {
+        self.histogram_windowed[id.0 as usize]
     }
 
     /// A histogram by name, if registered.

@@ -152,6 +152,9 @@ mod tests {
         tally.conclude(Outcome::Error, 1);
         assert_eq!(tally.in_flight(), None, "more ended than issued");
         let names: Vec<&str> = Outcome::ALL.iter().map(|o| o.name()).collect();
-        assert_eq!(names, ["ok", "miss", "timeout", "rejected", "error", "lost"]);
+        assert_eq!(
+            names,
+            ["ok", "miss", "timeout", "rejected", "error", "lost"]
+        );
     }
 }

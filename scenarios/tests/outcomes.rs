@@ -1,0 +1,279 @@
+//! Request outcomes: every request a client issues ends exactly once (or is still in flight),
+//! failures show per window where a fault puts them, and breakdowns by client group and region
+//! add up to the whole population.
+
+use std::ops::ControlFlow;
+use std::path::{Path, PathBuf};
+
+use reports::ResultsFile;
+use scenarios::run::{run, run_data, run_with, RunOptions};
+use scenarios::Scenario;
+use sim_core::{Metrics, Outcome, OutcomeId};
+
+fn results_of(scenario: &Scenario, seed: u64) -> ResultsFile {
+    let outcome = run(scenario, seed, &mut |_| ControlFlow::Continue(()));
+    reports::build_results(&run_data(scenario, &outcome)).expect("results build")
+}
+
+fn tally(metrics: &Metrics, name: &str) -> OutcomeId {
+    metrics
+        .outcome_tallies()
+        .find(|(n, _, _, _)| *n == name)
+        .unwrap_or_else(|| panic!("no tally {name}"))
+        .2
+}
+
+fn examples() -> Vec<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .filter(|path| path.extension().is_some_and(|e| e == "toml"))
+        .collect();
+    files.sort();
+    files
+}
+
+// Goal: on every shipped example the books balance for every tally — in flight at the start
+// plus issued equals the sum of the outcomes plus in flight — and each client's own count of
+// issued and ended requests matches what it holds (checked by --paranoid every 4,096 events).
+// Method: each example shortened to 3 s (warm-up kept where it fits, so the carried count is
+// exercised), run with paranoid checks.
+#[test]
+fn every_example_keeps_the_books() {
+    for path in examples() {
+        let set = ["simulation.duration=\"3s\"".to_string()];
+        let mut scenario = scenarios::load(&path, &set).unwrap_or_else(|e| panic!("{e}"));
+        scenario.warmup = scenario.warmup.min(sim_core::SimDuration::from_secs(1));
+        let seed = scenario.seed.unwrap_or(1);
+        let options = RunOptions {
+            paranoid_every: std::num::NonZeroU64::new(4_096),
+            ..RunOptions::default()
+        };
+        let outcome = run_with(&scenario, seed, options, &mut |_| ControlFlow::Continue(()));
+        let results = reports::build_results(&run_data(&scenario, &outcome)).unwrap();
+        let name = path.display();
+        assert!(!results.outcomes.is_empty(), "{name}: no outcomes");
+        assert!(results.outcomes_invariant.is_some());
+        for (tally, entry) in &results.outcomes {
+            assert!(
+                entry.balances(),
+                "{name}: {tally} does not balance: {entry:?}"
+            );
+            // The latency histogram counts exactly the requests that ended ok.
+            let latency = entry.latency.as_ref().expect("client tallies are linked");
+            assert_eq!(results.metrics[latency].count, entry.ok, "{name}: {tally}");
+            assert_eq!(results.metrics[latency].failed, Some(entry.failed));
+        }
+        let all = &results.outcomes["requests.all"];
+        assert_eq!(all.issued, results.counters["client.requests"], "{name}");
+        assert_eq!(all.timeout, results.counters["client.timeouts"], "{name}");
+    }
+}
+
+/// One client sending evenly spaced reads to one server; the server is down from 1 s to 2 s.
+const OUTAGE: &str = r#"
+[simulation]
+name = "outage"
+seed = 3
+duration = "3s"
+
+[network]
+latency = { dist = "constant", value = "200us" }
+
+[[group]]
+name = "clients"
+count = 1
+role = "client"
+target = "servers"
+timeout = "50ms"
+workload = { arrivals = "constant", rate = "1k/s" }
+
+[[group]]
+name = "servers"
+count = 1
+role = "server"
+service = { workers = 4, time = { dist = "constant", value = "1ms" } }
+
+[[fault]]
+at = "1s"
+crash = "servers"
+restart_after = "1s"
+
+[report]
+window = "100ms"
+"#;
+
+// Goal: failures land in the windows a fault puts them in. Expected values, from the scenario
+// alone: requests go out every 1 ms (1,000/s) and take ~1.4 ms when the server is up; from
+// 1 s to 2 s the server is down, so every request sent then is dropped and times out 50 ms
+// later. So no request ends ok in windows 10..=19 (1.0–2.0 s); in windows 11..=19 every
+// window holds the timeouts of the 100 requests sent 50 ms earlier (±1 for where the
+// arrivals' phase falls); and before the crash and from window 21 on, nothing times out and
+// every window has ~100 ok.
+#[test]
+fn an_outage_shows_as_timeouts_in_its_windows() {
+    let scenario = scenarios::load_text("outage.toml", OUTAGE, &[]).unwrap();
+    let outcome = run(&scenario, 3, &mut |_| ControlFlow::Continue(()));
+    let metrics = outcome.sim.metrics();
+    let all = tally(metrics, "requests.all");
+    let windows = metrics.windows();
+    assert_eq!(windows.len(), 30);
+    let per = |w: usize, o: Outcome| windows[w].outcomes(all).count(o);
+    for w in 10..=19 {
+        assert_eq!(per(w, Outcome::Ok), 0, "window {w}: nothing answers");
+    }
+    for w in 11..=19 {
+        let timeouts = per(w, Outcome::Timeout);
+        assert!((99..=101).contains(&timeouts), "window {w}: {timeouts}");
+    }
+    for w in (0..10).chain(21..30) {
+        assert_eq!(per(w, Outcome::Timeout), 0, "window {w}");
+        let ok = per(w, Outcome::Ok);
+        assert!((98..=101).contains(&ok), "window {w}: {ok} ok");
+    }
+    // Offered load is steady throughout: the client does not know the server is down.
+    for w in 1..30 {
+        let issued = windows[w].outcomes(all).issued;
+        assert!((99..=101).contains(&issued), "window {w}: {issued} issued");
+    }
+}
+
+/// Two client groups in two regions, sharing a server group in the first region.
+const TWO_GROUPS: &str = r#"
+[simulation]
+name = "two-groups"
+seed = 11
+duration = "2s"
+
+[[region]]
+name = "eu"
+zones = ["eu-1"]
+
+[[region]]
+name = "us"
+zones = ["us-1"]
+
+[[network.rule]]
+between = ["eu", "us"]
+latency = { dist = "constant", value = "40ms" }
+
+[[group]]
+name = "eu-users"
+count = 2
+role = "client"
+zone = "eu-1"
+target = "servers"
+timeout = "200ms"
+workload = { rate = "300/s", read = 0.8, write = 0.2 }
+
+[[group]]
+name = "us-users"
+count = 3
+role = "client"
+zone = "us-1"
+target = "servers"
+timeout = "200ms"
+workload = { rate = "200/s" }
+
+[[group]]
+name = "servers"
+count = 2
+role = "server"
+zone = "eu-1"
+service = { workers = 2, time = { dist = "exp", mean = "2ms" } }
+"#;
+
+// Goal: breakdowns by client group and by region add up to the whole population, count for
+// count and outcome for outcome, and show what each population saw (the distant region pays
+// the 80 ms round trip). Method: two client groups in two regions against one server group.
+#[test]
+fn group_and_region_breakdowns_add_up() {
+    let scenario = scenarios::load_text("two.toml", TWO_GROUPS, &[]).unwrap();
+    let results = results_of(&scenario, 11);
+    let count = |name: &str| results.metrics[name].count;
+    for op in ["all", "read", "write"] {
+        let whole = count(&format!("latency.{op}"));
+        assert!(whole > 0);
+        let groups = count(&format!("latency.{op}{{group=eu-users}}"))
+            + count(&format!("latency.{op}{{group=us-users}}"));
+        let regions = count(&format!("latency.{op}{{region=eu}}"))
+            + count(&format!("latency.{op}{{region=us}}"));
+        assert_eq!(groups, whole, "latency.{op} by group");
+        assert_eq!(regions, whole, "latency.{op} by region");
+        let outcome = |name: String| results.outcomes[&name].clone();
+        let whole = outcome(format!("requests.{op}"));
+        let eu = outcome(format!("requests.{op}{{group=eu-users}}"));
+        let us = outcome(format!("requests.{op}{{group=us-users}}"));
+        assert_eq!(eu.issued + us.issued, whole.issued, "{op}");
+        assert_eq!(eu.timeout + us.timeout, whole.timeout, "{op}");
+        assert_eq!(eu.failed + us.failed, whole.failed, "{op}");
+    }
+    // The groups are the regions here, so each pair is the same figures.
+    assert_eq!(
+        results.metrics["latency.all{group=us-users}"],
+        results.metrics["latency.all{region=us}"]
+    );
+    // US users pay two 40 ms crossings; EU users do not.
+    let p50 = |name: &str| results.metrics[name].p50.unwrap();
+    assert!(p50("latency.all{region=us}") > 80_000_000);
+    assert!(p50("latency.all{region=eu}") < 10_000_000);
+    // US writes never happen (reads only), so their breakdown has no samples.
+    assert_eq!(count("latency.write{group=us-users}"), 0);
+    // A check can name a breakdown.
+    let value = reports::metric_value(&results, "requests.all{group=eu-users}.success_ratio")
+        .and_then(|m| m.value)
+        .unwrap();
+    assert!(value > 0.99, "{value}");
+}
+
+// Goal: a single client group in a single region is not broken down (the breakdown would
+// repeat the whole-population figures). Method: the outage scenario's metric names.
+#[test]
+fn one_group_has_no_breakdown() {
+    let scenario = scenarios::load_text("outage.toml", OUTAGE, &[]).unwrap();
+    let results = results_of(&scenario, 3);
+    assert!(results.metrics.keys().all(|name| !name.contains('{')));
+    assert!(results.outcomes.keys().all(|name| !name.contains('{')));
+}
+
+/// Closed-loop clients that crash while their requests are outstanding.
+const CLIENT_CRASH: &str = r#"
+[simulation]
+name = "client-crash"
+seed = 2
+duration = "1s"
+
+[[group]]
+name = "clients"
+count = 2
+role = "client"
+target = "servers"
+timeout = "1s"
+workload = { concurrency = 4, think_time = { dist = "constant", value = "0ms" } }
+
+[[group]]
+name = "servers"
+count = 1
+role = "server"
+service = { workers = 1, time = { dist = "constant", value = "10ms" } }
+
+[[fault]]
+at = "505ms"
+crash = "clients"
+"#;
+
+// Goal: a client that crashes with requests outstanding counts them lost, so they are not
+// left "in flight" forever. Expected: 2 clients × 4 slots, one server working 10 ms at a
+// time: at any moment 8 requests are outstanding; at the crash (which no answer coincides
+// with: answers leave at multiples of 10 ms plus the network's zero latency) all 8 are lost,
+// and with the clients down nothing is in flight at the end.
+#[test]
+fn a_crashing_client_loses_its_outstanding_requests() {
+    let scenario = scenarios::load_text("crash.toml", CLIENT_CRASH, &[]).unwrap();
+    let results = results_of(&scenario, 2);
+    let all = &results.outcomes["requests.all"];
+    assert_eq!(all.lost, 8, "{all:?}");
+    assert_eq!(all.in_flight, 0, "{all:?}");
+    assert!(all.balances());
+}
