@@ -252,7 +252,7 @@ pub fn outcome_line(entry: &OutcomeEntry) -> String {
 /// away to 100% or a success to 0%.
 pub fn percent(ratio: f64) -> String {
     let pct = ratio * 100.0;
-    let text = if (pct >= 99.95 && pct < 100.0) || (pct > 0.0 && pct < 0.1) {
+    let text = if (99.95..100.0).contains(&pct) || (pct > 0.0 && pct < 0.1) {
         format!("{pct:.3}")
     } else {
         format!("{pct:.1}")
