@@ -36,6 +36,10 @@ code, .mono { font-family: "DejaVu Sans Mono", Menlo, Consolas, monospace; font-
 .warning { margin: 16px 0 0; padding: 12px 16px; border-radius: 8px; background: #fff4e5;
            border: 1px solid #f2b36b; color: #7a4100; }
 .warning strong { color: #a35400; }
+.verdict { margin: 16px 0 0; padding: 12px 16px; border-radius: 8px; font-size: 17px;
+           font-weight: 600; }
+.verdict.good { background: #eaf5e8; border: 1px solid #9fcf97; color: #2d5e27; }
+.verdict.bad { background: #fdecec; border: 1px solid #eba0a1; color: #8a2223; }
 figure { margin: 0 0 20px; background: #fff; border: 1px solid var(--line); border-radius: 8px;
          padding: 8px; }
 figure svg { display: block; width: 100%; height: auto; }
@@ -127,6 +131,19 @@ fn header(out: &mut String, r: &ResultsFile) {
         let _ = writeln!(out, "<dt>{term}</dt><dd>{value}</dd>");
     }
     out.push_str("</dl>\n");
+    if let Some(verdict) = &r.verdict {
+        let failed = r.outcomes.values().any(|e| e.failed > 0);
+        let class = if failed {
+            "verdict bad"
+        } else {
+            "verdict good"
+        };
+        let _ = writeln!(
+            out,
+            "<p class=\"{class}\" id=\"verdict\">{}</p>",
+            esc(verdict)
+        );
+    }
     if let Some(reason) = &r.partial {
         let _ = writeln!(
             out,

@@ -68,6 +68,10 @@ pub struct ResultsFile {
     /// The invariant every entry of `outcomes` satisfies, in words.
     #[serde(default)]
     pub outcomes_invariant: Option<String>,
+    /// The run in one line: how many requests ended ok, each failure's share and the faults
+    /// during which the failures fell; `None` when no requests were tallied.
+    #[serde(default)]
+    pub verdict: Option<String>,
     /// Load per node, in the order the runner listed them (node id order).
     pub nodes: Vec<NodeEntry>,
     /// Why the run stopped early, or `None` if it ran to its end time.
@@ -353,6 +357,7 @@ pub fn build_results(data: &RunData<'_>) -> Result<ResultsFile, ReportError> {
         nodes,
         outcomes_invariant: (!outcomes.is_empty()).then(|| OUTCOMES_INVARIANT.to_string()),
         outcomes,
+        verdict: crate::outcomes::verdict(data),
         partial: data.partial.clone(),
         scenario: data.scenario_name.clone(),
         description: data.description.clone(),

@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::error::ReportError;
-use crate::meaning::Direction;
+use crate::meaning::{Direction, MetricUnit};
 use crate::output;
 use crate::results::ResultsFile;
 
@@ -260,12 +260,25 @@ pub fn sweep_table(sweep: &SweepData, metric: &str) -> String {
         }
         .then(a.index.cmp(&b.index))
     });
-    let mut rows = vec![vec![
+    // Beside the sorted metric, how many requests failed: a variant can win on latency by
+    // failing requests, whose latency the histograms leave out.
+    let errors = sweep
+        .variants
+        .iter()
+        .flat_map(|v| v.metrics.keys())
+        .find(|name| name.ends_with(".all.error_ratio") && !name.contains('{'))
+        .filter(|name| name.as_str() != metric)
+        .cloned();
+    let mut header = vec![
         "variant".to_string(),
         "settings".to_string(),
         metric.to_string(),
-        "runs".to_string(),
-    ]];
+    ];
+    if errors.is_some() {
+        header.push("error ratio".to_string());
+    }
+    header.push("runs".to_string());
+    let mut rows = vec![header];
     for variant in order {
         let cell = match variant.metrics.get(metric) {
             Some(stat) => match stat.ci95_half_width {
@@ -274,12 +287,19 @@ pub fn sweep_table(sweep: &SweepData, metric: &str) -> String {
             },
             None => "-".to_string(),
         };
-        rows.push(vec![
-            variant.index.to_string(),
-            variant.label.clone(),
-            cell,
-            variant.runs.len().to_string(),
-        ]);
+        let mut row = vec![variant.index.to_string(), variant.label.clone(), cell];
+        if let Some(errors) = &errors {
+            let ratio = MetricUnit::Ratio;
+            row.push(match variant.metrics.get(errors) {
+                Some(stat) => match stat.ci95_half_width {
+                    Some(half) => format!("{} ± {}", ratio.format(stat.mean), ratio.format(half)),
+                    None => ratio.format(stat.mean),
+                },
+                None => "-".to_string(),
+            });
+        }
+        row.push(variant.runs.len().to_string());
+        rows.push(row);
     }
     crate::table::align(&rows)
 }

@@ -74,6 +74,9 @@ pub fn percentile_table(data: &RunData<'_>) -> String {
     for (label, line) in summaries {
         text.push_str(&format!("{label:<width$}  {line}\n"));
     }
+    if let Some(verdict) = crate::outcomes::verdict(data) {
+        text.push_str(&format!("verdict: {verdict}\n"));
+    }
     text
 }
 

@@ -32,7 +32,7 @@ use crate::sections::placement::{
 };
 use crate::sections::report::{build_report, ReportConfig};
 use crate::sections::roles::{
-    build_groups, recorded_histograms, GroupPlan, GroupsInput, RunContext,
+    build_groups, recorded_histograms, recorded_tallies, GroupPlan, GroupsInput, RunContext,
 };
 use crate::sections::sweep_plan::{plan_from_file, SweepPlan};
 use crate::sections::topology::{build_topology, place_groups};
@@ -204,8 +204,10 @@ impl Scenario {
         }
         let histograms = recorded_histograms(&groups, &registries.roles);
         let report = build_report(source, file.report.as_ref(), &histograms, &registries.plots)?;
+        let tallies = recorded_tallies(&groups);
         let recorded = Recorded {
             histograms: &histograms,
+            tallies: &tallies,
             percentiles: &report.percentiles,
         };
         let checks = build_checks(source, &file, &recorded)?;

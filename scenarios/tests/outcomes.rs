@@ -132,6 +132,20 @@ fn an_outage_shows_as_timeouts_in_its_windows() {
         let ok = per(w, Outcome::Ok);
         assert!((98..=101).contains(&ok), "window {w}: {ok} ok");
     }
+    // The one-line verdict says the same, and where: of ~3,000 requests, the 1,000 sent
+    // during the outage and the one or two in flight when it began timed out (33.3–33.4%),
+    // all of them during the outage.
+    let results = reports::build_results(&run_data(&scenario, &outcome)).unwrap();
+    let verdict = results.verdict.expect("a verdict");
+    let (ok, rest) = verdict
+        .split_once("% ok; ")
+        .expect("starts with the ok share");
+    let ok: f64 = ok.parse().unwrap();
+    assert!((66.5..=66.7).contains(&ok), "{verdict}");
+    assert!(
+        rest.ends_with("% timeouts — 100% of the failures during crash_restart 1–2 s"),
+        "{verdict}"
+    );
     // Offered load is steady throughout: the client does not know the server is down.
     for (w, window) in windows.iter().enumerate().skip(1) {
         let issued = window.outcomes(all).issued;

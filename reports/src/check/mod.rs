@@ -212,6 +212,7 @@ pub fn evaluate_check(input: &CheckInput<'_>) -> Result<CheckReport, ReportError
             ),
         });
     }
+    rows.extend(outcome_rows(input.results, input.assertions));
     let mut notes = Vec::new();
     if let Some((_, baseline)) = input.baseline {
         if baseline.scenario != first.scenario {
@@ -236,6 +237,32 @@ pub fn evaluate_check(input: &CheckInput<'_>) -> Result<CheckReport, ReportError
         notes,
         rows,
     })
+}
+
+/// The error ratio of the whole population and of each group or region breakdown, over the
+/// replications, unless an assertion already names it: a check shows how many requests failed
+/// even when the scenario asserts only latencies.
+fn outcome_rows(results: &[ResultsFile], assertions: &[Assertion]) -> Vec<CheckRow> {
+    let first = &results[0];
+    first
+        .outcomes
+        .keys()
+        .filter(|name| name.split('{').next().is_some_and(|n| n.ends_with(".all")))
+        .map(|name| format!("{name}.error_ratio"))
+        .filter(|metric| !assertions.iter().any(|a| &a.metric == metric))
+        .filter_map(|metric| {
+            let (estimate, unit) = estimate(results, &metric).ok()?;
+            Some(CheckRow {
+                kind: RowKind::Outcome,
+                name: metric.clone(),
+                value: show(&estimate, unit),
+                metric,
+                expected: String::new(),
+                verdict: Verdict::Info,
+                message: String::new(),
+            })
+        })
+        .collect()
 }
 
 fn assertion_row(results: &[ResultsFile], assertion: &Assertion) -> Result<CheckRow, ReportError> {
@@ -437,6 +464,7 @@ pub(crate) mod tests {
             nodes: vec![],
             outcomes,
             outcomes_invariant: None,
+            verdict: None,
             partial: None,
             scenario: "demo".into(),
             description: None,

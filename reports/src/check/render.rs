@@ -218,7 +218,12 @@ fn xml_escape(text: &str) -> String {
 /// (assertions, runs, baseline metrics), a `<failure>` with the reason for each failure, and
 /// `<skipped>` for baseline metrics this run does not record. No timestamps or durations.
 pub fn check_junit(report: &CheckReport) -> String {
-    let tests = report.rows.len();
+    // Informational rows (error ratios) judge nothing: they are properties, not test cases.
+    let tests = report
+        .rows
+        .iter()
+        .filter(|r| r.verdict != Verdict::Info)
+        .count();
     let failures = report.n_failures();
     let skipped = report
         .rows
@@ -243,6 +248,9 @@ pub fn check_junit(report: &CheckReport) -> String {
         properties.push(("baseline", file.clone()));
         properties.push(("tolerance", format!("{}%", report.tolerance_percent)));
     }
+    for row in report.rows.iter().filter(|r| r.verdict == Verdict::Info) {
+        properties.push((row.metric.as_str(), row.value.clone()));
+    }
     for (name, value) in properties {
         xml.push_str(&format!(
             "      <property name=\"{name}\" value=\"{}\"/>\n",
@@ -250,7 +258,7 @@ pub fn check_junit(report: &CheckReport) -> String {
         ));
     }
     xml.push_str("    </properties>\n");
-    for row in &report.rows {
+    for row in report.rows.iter().filter(|r| r.verdict != Verdict::Info) {
         xml.push_str(&junit_testcase(row));
     }
     xml.push_str("  </testsuite>\n</testsuites>\n");
@@ -278,6 +286,7 @@ fn junit_testcase(row: &CheckRow) -> String {
             RowKind::Assertion => "assertion",
             RowKind::Baseline => "regression",
             RowKind::Run => "stopped",
+            RowKind::Outcome => "outcome",
         };
         format!(
             "{open}>\n      <failure message=\"{message}\" type=\"{kind}\">{detail}</failure>\n    </testcase>\n"

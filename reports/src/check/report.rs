@@ -16,15 +16,19 @@ pub enum RowKind {
     Baseline,
     /// A run (replication) that stopped early.
     Run,
+    /// How requests ended (an error ratio), shown whatever the scenario asserts: never a
+    /// failure by itself.
+    Outcome,
 }
 
 impl RowKind {
-    /// Its label in tables: `assert`, `baseline`, `run`.
+    /// Its label in tables: `assert`, `baseline`, `run`, `outcome`.
     pub fn label(self) -> &'static str {
         match self {
             RowKind::Assertion => "assert",
             RowKind::Baseline => "baseline",
             RowKind::Run => "run",
+            RowKind::Outcome => "outcome",
         }
     }
 }
@@ -52,6 +56,8 @@ pub enum Verdict {
     Missing,
     /// A run stopped early (a guard), so its numbers are partial.
     Stopped,
+    /// Shown for information; judges nothing.
+    Info,
 }
 
 impl Verdict {
@@ -76,6 +82,7 @@ impl Verdict {
             Verdict::Changed => "changed",
             Verdict::Missing => "missing",
             Verdict::Stopped => "STOPPED",
+            Verdict::Info => "info",
         }
     }
 }

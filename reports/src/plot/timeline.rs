@@ -1,5 +1,12 @@
-//! The timeline: per window, the primary latency metric's throughput (top) and its p50/p99
-//! (bottom), with fault windows shaded and labelled by kind.
+//! The timeline: per window, what happened to requests (top) and the primary latency
+//! metric's p50/p99 (bottom), with fault windows shaded and labelled by kind.
+//!
+//! When the primary histogram has a request outcome tally (a client's `latency.all` has
+//! `requests.all`), the top panel stacks, per window, the requests that ended by outcome —
+//! ok (the goodput), miss, timeout, rejected, error, lost — in requests per second, with the
+//! offered load (requests issued) as a line over them: a failure shows as a coloured band
+//! where the green should be, and the latency panel below holds only the ok requests. Without
+//! a tally (a service model's sojourn) the top panel is the histogram's throughput.
 //!
 //! Both panels share the time axis so a fault, the throughput dip and the latency spike line
 //! up vertically. Faults with a known end are shaded bands; instantaneous ones (a crash with
@@ -17,7 +24,9 @@ use super::style::{
     axis_number, darken, draw_empty, style_mesh, text, titled, Chart2d, DrawResult, Figure, HPos,
     LegendItem, Pos, Swatch, VPos, FAULTS, LABEL_PX, MUTED, SERIES,
 };
-use crate::timeseries::{histogram_series, WindowStats};
+use sim_core::Outcome;
+
+use crate::timeseries::{histogram_series, window_spans, WindowStats};
 use crate::RunData;
 
 /// Nanoseconds per second and per millisecond.
@@ -45,6 +54,22 @@ const MARKERS_MAX: usize = 80;
 const BAND_ALPHA: f64 = 0.18;
 const WARMUP_ALPHA: f64 = 0.10;
 
+/// The offered-load line over the stacked outcomes.
+const OFFERED: RGBColor = RGBColor(0x33, 0x33, 0x33);
+/// Outcome colours, in `Outcome::ALL` order: ok green, miss teal, timeout orange, rejected
+/// purple, error red, lost brown.
+const OUTCOME_COLORS: [RGBColor; 6] = [
+    SERIES[2], SERIES[4], SERIES[1], SERIES[3], SERIES[5], SERIES[6],
+];
+
+/// One window's requests: issued, and ended by outcome, per second.
+struct OutcomeWindow {
+    start_s: f64,
+    end_s: f64,
+    issued: f64,
+    ended: [f64; 6],
+}
+
 /// Picks a percentile out of a window's statistics.
 type Pick = fn(&WindowStats) -> Option<u64>;
 
@@ -60,6 +85,8 @@ pub(crate) struct Timeline {
     subtitle: String,
     metric: Option<String>,
     points: Vec<WindowStats>,
+    /// Per window, how requests ended, when the primary histogram has an outcome tally.
+    outcomes: Option<Vec<OutcomeWindow>>,
     faults: Vec<FaultMark>,
     kinds: Vec<String>,
     warmup_s: f64,
@@ -70,6 +97,7 @@ impl Timeline {
     /// The timeline of the run's primary latency metric, if it has one.
     pub fn new(data: &RunData<'_>, primary: Option<(&str, sim_core::HistogramId)>) -> Self {
         let points = primary.map_or_else(Vec::new, |(_, id)| histogram_series(data, id));
+        let outcomes = primary.and_then(|(name, _)| outcome_series(data, name));
         let last_window_end = points.last().map_or(0, |p| p.span.end_ns);
         let end_s = data.sim_duration_ns.max(last_window_end) as f64 / NANOS_PER_SEC;
         let faults: Vec<FaultMark> = data
@@ -98,6 +126,7 @@ impl Timeline {
             subtitle,
             metric: primary.map(|(name, _)| name.to_string()),
             points,
+            outcomes,
             faults,
             kinds: kinds.into_iter().collect(),
             warmup_s: data.warmup_ns as f64 / NANOS_PER_SEC,
@@ -232,6 +261,49 @@ impl Timeline {
         Ok(())
     }
 
+    /// The top panel with an outcome tally: requests ended per second stacked by outcome,
+    /// the offered load as a line over them.
+    fn draw_outcomes<DB: DrawingBackend>(
+        &self,
+        area: &DrawingArea<DB, Shift>,
+        windows: &[OutcomeWindow],
+    ) -> DrawResult<DB> {
+        let y_max = windows
+            .iter()
+            .map(|w| w.issued.max(w.ended.iter().sum()))
+            .fold(0.0, f64::max);
+        let y_top = nice_top(y_max, THROUGHPUT_HEADROOM);
+        let mut chart = ChartBuilder::on(area)
+            .margin_left(16)
+            .margin_right(36)
+            .margin_top(4)
+            .x_label_area_size(12)
+            .y_label_area_size(84)
+            .build_cartesian_2d(0.0..self.end_s, 0.0..y_top)?;
+        style_mesh(&mut chart.configure_mesh())
+            .x_label_formatter(&|_| String::new())
+            .y_label_formatter(&|y| axis_number(*y))
+            .y_desc("requests per s")
+            .draw()?;
+        self.draw_faults(&mut chart, y_top)?;
+        for (i, color) in OUTCOME_COLORS.iter().enumerate() {
+            chart.draw_series(windows.iter().filter(|w| w.ended[i] > 0.0).map(|w| {
+                let below: f64 = w.ended[..i].iter().sum();
+                Rectangle::new(
+                    [(w.start_s, below), (w.end_s, below + w.ended[i])],
+                    color.mix(0.85).filled(),
+                )
+            }))?;
+        }
+        let offered: Vec<(f64, f64)> = windows
+            .iter()
+            .flat_map(|w| [(w.start_s, w.issued), (w.end_s, w.issued)])
+            .collect();
+        chart.draw_series(LineSeries::new(offered, OFFERED.stroke_width(2)))?;
+        self.label_faults(&mut chart, y_top)?;
+        Ok(())
+    }
+
     fn draw_latency<DB: DrawingBackend>(&self, area: &DrawingArea<DB, Shift>) -> DrawResult<DB> {
         let y_max = self
             .points
@@ -291,7 +363,10 @@ impl Figure for Timeline {
         let area = titled(root, "Timeline", &self.subtitle, &self.legend())?;
         let (_, height) = area.dim_in_pixel();
         let (top, bottom) = area.split_vertically(height * 44 / 100);
-        self.draw_throughput(&top)?;
+        match &self.outcomes {
+            Some(windows) => self.draw_outcomes(&top, windows)?,
+            None => self.draw_throughput(&top)?,
+        }
         self.draw_latency(&bottom)
     }
 }
@@ -299,11 +374,27 @@ impl Figure for Timeline {
 impl Timeline {
     fn legend(&self) -> Vec<LegendItem> {
         let metric = self.metric.as_deref().unwrap_or("samples");
-        let mut items = vec![
-            LegendItem::new(Swatch::Line(THROUGHPUT), format!("{metric} throughput")),
-            LegendItem::new(Swatch::Line(P50), "p50 latency"),
-            LegendItem::new(Swatch::Line(P99), "p99 latency"),
-        ];
+        let mut items = match &self.outcomes {
+            Some(windows) => {
+                let mut items = vec![LegendItem::new(Swatch::Line(OFFERED), "offered (issued)")];
+                // Only the outcomes that happened, so the legend says what the bands are.
+                for (i, outcome) in Outcome::ALL.iter().enumerate() {
+                    if windows.iter().any(|w| w.ended[i] > 0.0) {
+                        items.push(LegendItem::new(
+                            Swatch::Fill(OUTCOME_COLORS[i], 0.85),
+                            outcome.name(),
+                        ));
+                    }
+                }
+                items
+            }
+            None => vec![LegendItem::new(
+                Swatch::Line(THROUGHPUT),
+                format!("{metric} throughput"),
+            )],
+        };
+        items.push(LegendItem::new(Swatch::Line(P50), "p50 latency"));
+        items.push(LegendItem::new(Swatch::Line(P99), "p99 latency"));
         if self.warmup_s > 0.0 {
             items.push(LegendItem::new(
                 Swatch::Fill(MUTED, WARMUP_ALPHA * 2.0),
@@ -329,6 +420,31 @@ impl Timeline {
     }
 }
 
+/// Per window, how the requests of the tally linked to histogram `primary` ended, per second;
+/// `None` when no tally is linked to it.
+fn outcome_series(data: &RunData<'_>, primary: &str) -> Option<Vec<OutcomeWindow>> {
+    let (_, _, id, _) = data
+        .metrics
+        .outcome_tallies()
+        .find(|(_, latency, _, _)| *latency == Some(primary))?;
+    let windows = data.metrics.windows();
+    let series = window_spans(data)
+        .into_iter()
+        .enumerate()
+        .map(|(idx, span)| {
+            let tally = windows.get(idx).map(|w| w.outcomes(id)).unwrap_or_default();
+            let per_s = |n: u64| n as f64 / span.secs();
+            OutcomeWindow {
+                start_s: span.start_ns as f64 / NANOS_PER_SEC,
+                end_s: span.end_ns as f64 / NANOS_PER_SEC,
+                issued: per_s(tally.issued),
+                ended: Outcome::ALL.map(|o| per_s(tally.count(o))),
+            }
+        })
+        .collect();
+    Some(series)
+}
+
 fn midpoint_s(point: &WindowStats) -> f64 {
     (point.span.start_ns as f64 + point.span.end_ns as f64) / 2.0 / NANOS_PER_SEC
 }
@@ -346,7 +462,7 @@ fn nice_top(max: f64, headroom: f64) -> f64 {
 pub(super) const ROW: super::PlotRow = sim_core::registry::Row {
     name: "timeline",
     aliases: &[],
-    description: "throughput and p50 / p99 per window of the primary latency, fault windows shaded",
+    description: "requests per window by outcome (or throughput) and p50 / p99 of the primary latency, fault windows shaded",
     params: &[],
     value: super::RenderPlot(|data, primary| super::render(&Timeline::new(data, primary))),
 };

@@ -91,6 +91,8 @@ fn invalid(diagnostic: Diagnostic) -> Diagnostic {
 pub struct Recorded<'a> {
     /// Every histogram the scenario's groups record.
     pub histograms: &'a [String],
+    /// Every request outcome tally they record (`requests.all`, `requests.read{group=eu}`).
+    pub tallies: &'a [String],
     /// `[report] percentiles`: the extra percentiles `results.json` will hold.
     pub percentiles: &'a [f64],
 }
@@ -219,7 +221,18 @@ fn parse_assert(
         Diagnostic::error(source, part_span(source, text, part), message)
     };
     let shape = "an assertion is `metric op threshold`, e.g. \"latency.read.p99 < 25ms\"";
-    let Some(op_start) = value.find(COMPARISON_CHARS) else {
+    // A breakdown's label (`{group=eu}`) holds `=`: the comparison is outside braces.
+    let mut depth = 0i32;
+    let op_start = value.char_indices().find_map(|(i, c)| {
+        match c {
+            '{' => depth += 1,
+            '}' => depth -= 1,
+            _ if depth == 0 && COMPARISON_CHARS.contains(&c) => return Some(i),
+            _ => {}
+        }
+        None
+    });
+    let Some(op_start) = op_start else {
         let message = format!("no comparison in {value:?}; {shape}");
         let help = "comparisons are <, <=, >, >=, ==, !=";
         return Err(invalid(at(0..value.len(), message).with_help(help)));
@@ -274,6 +287,99 @@ fn parse_assert(
     })
 }
 
+/// The fields of a request outcome tally a check can name.
+const TALLY_FIELDS: [&str; 12] = [
+    "issued",
+    "ok",
+    "miss",
+    "timeout",
+    "rejected",
+    "error",
+    "lost",
+    "failed",
+    "in_flight",
+    "in_flight_at_start",
+    "success_ratio",
+    "error_ratio",
+];
+
+/// A check on a request outcome (`requests.all.error_ratio`,
+/// `requests.read{group=eu}.timeout`) names a tally the scenario records and one of its
+/// fields; `None` when the metric is not about a tally.
+fn validate_tally_metric(
+    source: &Source,
+    span: Range<usize>,
+    metric: &str,
+    recorded: &Recorded<'_>,
+) -> Option<Result<(), Diagnostic>> {
+    if !metric.starts_with("requests.") {
+        return None;
+    }
+    let error = |message: String, help: String| {
+        Some(Err(invalid(
+            Diagnostic::error(source, span.clone(), message).with_help(help),
+        )))
+    };
+    let Some((tally, field)) = metric.rsplit_once('.').filter(|(t, _)| t.contains('.')) else {
+        return error(
+            format!("a request outcome check is `<tally>.<field>`; {metric:?} has no field"),
+            format!(
+                "e.g. `requests.all.error_ratio`; fields: {}",
+                TALLY_FIELDS.join(", ")
+            ),
+        );
+    };
+    if !recorded.tallies.iter().any(|t| t == tally) {
+        let help = breakdown_help(tally, recorded.tallies).unwrap_or_else(|| {
+            if recorded.tallies.is_empty() {
+                "request outcomes are recorded by client groups, and this scenario has none"
+                    .to_string()
+            } else {
+                suggest(tally, recorded.tallies.iter().map(String::as_str))
+            }
+        });
+        return error(
+            format!("this scenario records no request outcome tally {tally:?}"),
+            help,
+        );
+    }
+    if !TALLY_FIELDS.contains(&field) {
+        return error(
+            format!("a request outcome tally has no field {field:?}"),
+            suggest(field, TALLY_FIELDS),
+        );
+    }
+    Some(Ok(()))
+}
+
+/// Why a breakdown (`{group=...}`, `{region=...}`) the scenario does not record is missing:
+/// a did-you-mean among the recorded ones of the same kind, or why there are none.
+fn breakdown_help(name: &str, recorded: &[String]) -> Option<String> {
+    let (base, label) = name.split_once('{')?;
+    let kind = label.split('=').next().unwrap_or_default();
+    let same_kind: Vec<&str> = recorded
+        .iter()
+        .map(String::as_str)
+        .filter(|r| r.starts_with(base) && r.contains(&format!("{{{kind}=")))
+        .collect();
+    if !same_kind.is_empty() {
+        return Some(suggest(name, same_kind));
+    }
+    Some(match kind {
+        "group" => format!(
+            "metrics are broken down by group only when a scenario has more than one client \
+             group; this one has one, so `{base}` is the whole population"
+        ),
+        "region" => format!(
+            "metrics are broken down by region only when a scenario's clients sit in more \
+             than one region; `{base}` is the whole population"
+        ),
+        other => {
+            format!("breakdowns are `{{group=<name>}}` and `{{region=<name>}}`, not `{other}`")
+        }
+    })
+}
+
 /// A latency or service-time metric names a statistic of a histogram the scenario records,
 /// and an extra percentile that `[report] percentiles` asks for.
 fn validate_metric(
@@ -282,6 +388,9 @@ fn validate_metric(
     metric: &str,
     recorded: &Recorded<'_>,
 ) -> Result<(), Diagnostic> {
+    if let Some(result) = validate_tally_metric(source, span.clone(), metric, recorded) {
+        return result;
+    }
     if !(metric.starts_with("latency.") || metric.starts_with("service.")) {
         return Ok(());
     }
@@ -307,10 +416,11 @@ fn validate_metric(
                 span,
                 format!("this scenario records no histogram {histogram:?}"),
             )
-            .with_help(suggest(
-                histogram,
-                recorded.histograms.iter().map(String::as_str),
-            )),
+            .with_help(
+                breakdown_help(histogram, recorded.histograms).unwrap_or_else(|| {
+                    suggest(histogram, recorded.histograms.iter().map(String::as_str))
+                }),
+            ),
         ));
     }
     if CHECK_STATS.contains(&stat) {

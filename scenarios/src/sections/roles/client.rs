@@ -23,7 +23,8 @@ use sim_core::registry::{Param, Row};
 use sim_core::{Distribution, Node, NodeId, SimDuration};
 
 use super::{
-    Catalogue, OfferedLoad, RoleBuilder, RoleContext, RoleRow, RoleSpec, RunContext, ServiceUse,
+    Catalogue, OfferedLoad, Recording, RoleBuilder, RoleContext, RoleRow, RoleSpec, RunContext,
+    ServiceUse,
 };
 use crate::format::diag::{suggest, Diagnostic, Source};
 use crate::format::params::Params;
@@ -224,6 +225,7 @@ fn parse_client(
     let placement = placement.filter(|_| routing == Routing::Placement);
     Ok(Box::new(ClientBuilder {
         config: Arc::new(config),
+        count: context.directory.groups[context.group.name.get_ref()].count,
         placement,
         trace,
     }))
@@ -505,6 +507,8 @@ impl TracePlan {
 
 struct ClientBuilder {
     config: Arc<ClientConfig>,
+    /// The group's size (its clients' regions decide the breakdowns it records).
+    count: u32,
     /// The target group, when the client routes by its placement.
     placement: Option<String>,
     /// The trace the group's clients replay, with a trace workload.
@@ -530,6 +534,27 @@ impl RoleBuilder for ClientBuilder {
             run.trace_errors.clone(),
         );
         Box::new(Client::replaying(config, index, placement, feed))
+    }
+
+    fn recording(&self) -> Recording {
+        let mut suffixes: Vec<String> = (0..self.count)
+            .flat_map(|index| self.config.scopes.suffixes(index))
+            .collect();
+        suffixes.sort();
+        suffixes.dedup();
+        let ops = ["all", "read", "write", "delete"];
+        let names = |base: &str, whole: bool| -> Vec<String> {
+            suffixes
+                .iter()
+                .filter(|s| whole || !s.is_empty())
+                .flat_map(|suffix| ops.iter().map(move |op| format!("{base}.{op}{suffix}")))
+                .collect()
+        };
+        Recording {
+            // The whole population's histograms are the row's own.
+            histograms: names("latency", false),
+            tallies: names("requests", true),
+        }
     }
 
     fn routes_by_placement(&self) -> Option<(&str, u64)> {

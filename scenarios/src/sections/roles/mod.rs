@@ -100,6 +100,21 @@ pub trait RoleBuilder: Send + Sync {
     fn cache_capacity(&self) -> Option<models::cache::Capacity> {
         None
     }
+    /// What the group's nodes record beyond its row's `histograms`, by the names
+    /// `results.json` uses: breakdown histograms (`latency.read{group=eu}`) and request
+    /// outcome tallies (`requests.all`), so checks can be validated before a run.
+    fn recording(&self) -> Recording {
+        Recording::default()
+    }
+}
+
+/// Metric names a group records beyond its role row's histograms.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Recording {
+    /// Histograms (breakdowns by group or region).
+    pub histograms: Vec<String>,
+    /// Request outcome tallies.
+    pub tallies: Vec<String>,
 }
 
 /// What a role's parser can see.
@@ -349,24 +364,41 @@ pub(super) fn model_choice<B>(
     }
 }
 
-/// The latency histograms a run of these groups records: each role's own, and the wait and
-/// sojourn time of every group with a service model.
+/// The latency histograms a run of these groups records: each role's own and its
+/// breakdowns, and the wait and sojourn time of every group with a service model.
 pub fn recorded_histograms(groups: &[GroupPlan], roles: &Registry<RoleSpec>) -> Vec<String> {
     let mut names: Vec<String> = Vec::new();
+    let mut add = |name: String| {
+        if !names.contains(&name) {
+            names.push(name);
+        }
+    };
     for group in groups {
         let row = roles
             .find(group.role)
             .expect("roles checked when placing groups");
         for name in row.value.histograms {
-            if !names.iter().any(|n| n == name) {
-                names.push(name.to_string());
-            }
+            add(name.to_string());
+        }
+        for name in group.builder.recording().histograms {
+            add(name);
         }
         if group.service.is_some() {
-            names.push(format!("service.{}.wait", group.name));
-            names.push(format!("service.{}.sojourn", group.name));
+            add(format!("service.{}.wait", group.name));
+            add(format!("service.{}.sojourn", group.name));
         }
     }
+    names
+}
+
+/// The request outcome tallies a run of these groups records, sorted.
+pub fn recorded_tallies(groups: &[GroupPlan]) -> Vec<String> {
+    let mut names: Vec<String> = groups
+        .iter()
+        .flat_map(|group| group.builder.recording().tallies)
+        .collect();
+    names.sort();
+    names.dedup();
     names
 }
 
