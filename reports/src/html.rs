@@ -79,6 +79,7 @@ pub(crate) fn render(page: &Page<'_>) -> String {
         r.seed
     );
     header(&mut out, r);
+    requests_table(&mut out, r);
     metrics_table(&mut out, r, page.extra);
     plots(&mut out, page.plots);
     counters_table(&mut out, r);
@@ -178,6 +179,69 @@ fn stat(value: Option<u64>, unit: &str) -> String {
     }
 }
 
+/// How requests ended, for the whole population and each client group and region: a
+/// latency table alone would hide the failures.
+fn requests_table(out: &mut String, r: &ResultsFile) {
+    let rows: Vec<(&String, &crate::outcomes::OutcomeEntry)> = r
+        .outcomes
+        .iter()
+        .filter(|(name, _)| name.split('{').next().is_some_and(|n| n.ends_with(".all")))
+        .collect();
+    if rows.is_empty() {
+        return;
+    }
+    out.push_str(
+        "<section id=\"requests\">\n<h2>Requests</h2>\n<table>\n<thead><tr><th>requests</th>\
+         <th class=\"num\">issued</th><th class=\"num\">ok</th><th class=\"num\">success</th>\
+         <th class=\"num\">timeout</th><th class=\"num\">rejected</th><th class=\"num\">error</th>\
+         <th class=\"num\">lost</th><th class=\"num\">miss</th><th class=\"num\">in flight</th>\
+         <th class=\"num\">p50 (ms)</th><th class=\"num\">p99 (ms)</th></tr></thead>\n<tbody>\n",
+    );
+    for (name, e) in rows {
+        let latency = e.latency.as_ref().and_then(|h| r.metrics.get(h));
+        let p = |pick: fn(&MetricSummary) -> Option<u64>| stat(latency.and_then(pick), "ns");
+        let success = e
+            .success_ratio
+            .map_or("–".to_string(), crate::outcomes::percent);
+        let count = |n: u64| {
+            if n == 0 {
+                "0".to_string()
+            } else {
+                group_digits(n)
+            }
+        };
+        let failing = |n: u64| {
+            if n == 0 {
+                "<td class=\"num\">0</td>".to_string()
+            } else {
+                format!("<td class=\"num down\">{}</td>", group_digits(n))
+            }
+        };
+        let _ = writeln!(
+            out,
+            "<tr><td><code>{}</code></td><td class=\"num\">{}</td><td class=\"num\">{}</td>\
+             <td class=\"num\">{success}</td>{}{}{}{}<td class=\"num\">{}</td>\
+             <td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td></tr>",
+            esc(name),
+            count(e.issued),
+            count(e.ok),
+            failing(e.timeout),
+            failing(e.rejected),
+            failing(e.error),
+            failing(e.lost),
+            count(e.miss),
+            count(e.in_flight),
+            p(|m| m.p50),
+            p(|m| m.p99),
+        );
+    }
+    out.push_str(
+        "</tbody>\n</table>\n<p class=\"note\">Every request issued ends once: ok, miss, \
+         timeout, rejected, error or lost, or is still in flight at the end. Latencies are of \
+         the ok requests only.</p>\n</section>\n",
+    );
+}
+
 fn metrics_table(out: &mut String, r: &ResultsFile, extra: &[ExtraPercentile]) {
     out.push_str("<section id=\"metrics\">\n<h2>Metrics</h2>\n");
     if r.metrics.is_empty() {
@@ -193,7 +257,12 @@ fn metrics_table(out: &mut String, r: &ResultsFile, extra: &[ExtraPercentile]) {
         let _ = write!(out, "<th class=\"num\">{}</th>", esc(&label));
     }
     out.push_str("<th class=\"num\">max</th></tr></thead>\n<tbody>\n");
-    for (name, m) in &r.metrics {
+    // A breakdown with no samples (no deletes from a group) would be a row of dashes.
+    for (name, m) in r
+        .metrics
+        .iter()
+        .filter(|(n, m)| m.count > 0 || !n.contains('{'))
+    {
         metric_row(out, name, m, extra);
     }
     out.push_str("</tbody>\n</table>\n</section>\n");

@@ -146,6 +146,15 @@ fn an_outage_shows_as_timeouts_in_its_windows() {
         rest.ends_with("% timeouts — 100% of the failures during crash_restart 1–2 s"),
         "{verdict}"
     );
+    // The report opens with it, before any table, and lists the requests that failed.
+    let dir = std::env::temp_dir().join(format!("distsim-outage-{}", std::process::id()));
+    let written = reports::write_run(&dir, &run_data(&scenario, &outcome)).unwrap();
+    let html = std::fs::read_to_string(&written.report_html).unwrap();
+    let at = |needle: &str| html.find(needle).unwrap_or_else(|| panic!("no {needle}"));
+    assert!(at("id=\"verdict\"") < at("<h2>"));
+    assert!(html[at("id=\"verdict\"")..].contains(&verdict));
+    assert!(at("<h2>Requests</h2>") < at("<h2>Metrics</h2>"));
+    std::fs::remove_dir_all(&dir).unwrap();
     // Offered load is steady throughout: the client does not know the server is down.
     for (w, window) in windows.iter().enumerate().skip(1) {
         let issued = window.outcomes(all).issued;

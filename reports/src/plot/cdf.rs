@@ -34,8 +34,9 @@ struct Curve {
     points: Vec<(f64, f64)>,
 }
 
-/// The `latency_cdf` figure.
+/// The `latency_cdf` and `latency_by_group` figures.
 pub(crate) struct LatencyCdf {
+    title: &'static str,
     subtitle: String,
     curves: Vec<Curve>,
     nines_axis: f64,
@@ -43,12 +44,50 @@ pub(crate) struct LatencyCdf {
 }
 
 impl LatencyCdf {
-    /// Curves for every histogram measured in nanoseconds that has samples.
+    /// Curves for every whole-population histogram measured in nanoseconds that has samples
+    /// (breakdowns by group or region have a figure of their own).
     pub fn new(data: &RunData<'_>) -> Self {
+        let subtitle = format!(
+            "{} · seed {} · every latency histogram, tail to the right",
+            data.scenario_name, data.seed
+        );
+        Self::of(data, |name| !name.contains('{'), subtitle).titled("Latency percentile spectrum")
+    }
+
+    /// The primary histogram and its breakdowns by client group and region, overlaid: what
+    /// each population saw. `None` when it has no breakdowns.
+    pub fn by_group(data: &RunData<'_>, primary: &str) -> Option<Self> {
+        let prefix = format!("{primary}{{");
+        let has_breakdowns = data.metrics.histograms().any(|(name, _, id)| {
+            name.starts_with(&prefix) && !data.metrics.histogram_data(id).is_empty()
+        });
+        if !has_breakdowns {
+            return None;
+        }
+        let subtitle = format!(
+            "{} · seed {} · {primary}: the whole population and each client group and region",
+            data.scenario_name, data.seed
+        );
+        let figure = Self::of(
+            data,
+            |name| name == primary || name.starts_with(&prefix),
+            subtitle,
+        );
+        Some(figure.titled("Latency by client group and region"))
+    }
+
+    fn titled(mut self, title: &'static str) -> Self {
+        self.title = title;
+        self
+    }
+
+    /// Curves for every histogram measured in nanoseconds that has samples and whose name
+    /// `keep` accepts.
+    fn of(data: &RunData<'_>, keep: impl Fn(&str) -> bool, subtitle: String) -> Self {
         let mut curves = Vec::new();
         for (name, unit, id) in data.metrics.histograms() {
             let histogram = data.metrics.histogram_data(id);
-            if unit != Unit::Nanoseconds || histogram.is_empty() {
+            if unit != Unit::Nanoseconds || histogram.is_empty() || !keep(name) {
                 continue;
             }
             let nines_limit = (histogram.len() as f64).log10().min(NINES_MAX);
@@ -103,10 +142,8 @@ impl LatencyCdf {
             }
         }
         LatencyCdf {
-            subtitle: format!(
-                "{} · seed {} · every latency histogram, tail to the right",
-                data.scenario_name, data.seed
-            ),
+            title: "Latency percentile spectrum",
+            subtitle,
             curves,
             nines_axis,
             y_range: (y_low, y_high),
@@ -165,7 +202,7 @@ impl Figure for LatencyCdf {
     const SIZE: (u32, u32) = (1100, 650);
 
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult<DB> {
-        let area = titled(root, "Latency percentile spectrum", &self.subtitle, &[])?;
+        let area = titled(root, self.title, &self.subtitle, &[])?;
         if self.curves.is_empty() {
             return draw_empty(&area, "no latency histogram has samples");
         }
@@ -218,7 +255,27 @@ pub(super) const ROW: super::PlotRow = sim_core::registry::Row {
     aliases: &[],
     description: "every latency histogram's percentile spectrum (p0 to p99.999), log scale",
     params: &[],
-    value: super::RenderPlot(|data, _| super::render(&LatencyCdf::new(data))),
+    value: super::RenderPlot(|data, _| super::render(&LatencyCdf::new(data)).map(Some)),
+};
+
+/// `latency_by_group`.
+pub(super) const BY_GROUP_ROW: super::PlotRow = sim_core::registry::Row {
+    name: "latency_by_group",
+    aliases: &[],
+    description: "the timeline metric's percentile spectrum per client group and region, overlaid (only with breakdowns)",
+    params: &[],
+    value: super::RenderPlot(|data, primary| {
+        let Some(figure) = primary.and_then(|(name, _)| LatencyCdf::by_group(data, name)) else {
+            return Ok(None);
+        };
+        // The same figure type as `latency_cdf`, under its own file name.
+        super::render(&figure).map(|plot| {
+            Some(super::Plot {
+                name: "latency_by_group",
+                ..plot
+            })
+        })
+    }),
 };
 
 #[cfg(test)]

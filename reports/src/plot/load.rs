@@ -330,5 +330,5 @@ pub(super) const ROW: super::PlotRow = sim_core::registry::Row {
     aliases: &[],
     description: "messages and busy time per node (per group for large clusters)",
     params: &[],
-    value: super::RenderPlot(|data, _| super::render(&NodeLoadChart::new(data))),
+    value: super::RenderPlot(|data, _| super::render(&NodeLoadChart::new(data)).map(Some)),
 };

@@ -28,9 +28,13 @@ pub(crate) use style::{render, Plot};
 /// The histogram the timeline shows, if any: its name and id.
 pub(crate) type Primary<'a> = Option<(&'a str, HistogramId)>;
 
-/// Draws one of a run's plots: from the run's data and the histogram the timeline shows.
+/// Draws one of a run's plots: from the run's data and the histogram the timeline shows;
+/// `None` when the plot has nothing to show for this run (a breakdown plot without
+/// breakdowns), so it is left out rather than drawn empty.
 #[derive(Clone, Copy)]
-pub struct RenderPlot(pub(crate) fn(&RunData<'_>, Primary<'_>) -> Result<Plot, ReportError>);
+pub struct RenderPlot(
+    pub(crate) fn(&RunData<'_>, Primary<'_>) -> Result<Option<Plot>, ReportError>,
+);
 
 impl std::fmt::Debug for RenderPlot {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -44,7 +48,7 @@ pub type PlotRow = Row<RenderPlot>;
 /// Every plot a run's report draws, in the order they appear. **A new plot** is a figure in
 /// its own file in this folder with a `pub(super) const ROW: PlotRow` beside it, and that row
 /// added here; `[report] plots`, `distsim list` and the docs read the rows.
-pub const PLOTS: &[PlotRow] = &[cdf::ROW, timeline::ROW, load::ROW];
+pub const PLOTS: &[PlotRow] = &[cdf::ROW, cdf::BY_GROUP_ROW, timeline::ROW, load::ROW];
 
 /// The run plots as a registry.
 pub fn plots() -> Registry<RenderPlot> {
@@ -64,6 +68,6 @@ pub(crate) fn render_all(
     PLOTS
         .iter()
         .filter(|row| wanted(row.name))
-        .map(|row| (row.value.0)(data, primary))
+        .filter_map(|row| (row.value.0)(data, primary).transpose())
         .collect()
 }

@@ -464,5 +464,5 @@ pub(super) const ROW: super::PlotRow = sim_core::registry::Row {
     aliases: &[],
     description: "requests per window by outcome (or throughput) and p50 / p99 of the primary latency, fault windows shaded",
     params: &[],
-    value: super::RenderPlot(|data, primary| super::render(&Timeline::new(data, primary))),
+    value: super::RenderPlot(|data, primary| super::render(&Timeline::new(data, primary)).map(Some)),
 };
