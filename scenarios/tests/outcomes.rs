@@ -300,3 +300,72 @@ fn a_crashing_client_loses_its_outstanding_requests() {
     assert_eq!(all.in_flight, 0, "{all:?}");
     assert!(all.balances());
 }
+
+/// One client spreading evenly spaced requests at random over two servers; servers[1] is down
+/// from 1 s to 2 s.
+const FAILOVER: &str = r#"
+[simulation]
+name = "failover"
+seed = 5
+duration = "3s"
+
+[network]
+latency = { dist = "constant", value = "200us" }
+
+[[group]]
+name = "clients"
+count = 1
+role = "client"
+target = "servers"
+routing = "random"
+timeout = "10ms"
+failover = "100ms"
+workload = { arrivals = "constant", rate = "1k/s" }
+
+[[group]]
+name = "servers"
+count = 2
+role = "server"
+service = { workers = 4, time = { dist = "constant", value = "1ms" } }
+
+[[fault]]
+at = "1s"
+crash = "servers[1]"
+restart_after = "1s"
+"#;
+
+// Goal: a client routes around a target it has seen fail, probes it once per re-probe
+// interval, and returns to it after its restart. Expected, from the scenario: at 1,000
+// requests/s split at random over two servers, the dead one gets ~500 in the 1 s outage
+// without failover (`failover = "off"`: each times out). With a 100 ms re-probe interval and
+// a 10 ms timeout, it gets only the requests sent before each failure is noticed: about half
+// of the 10 sent in the 10 ms after the crash and after each of the ~10 re-probes, so ~55,
+// and (1 + 1 s / 100 ms) × 10 = 110 at most. Afterwards both servers serve again.
+#[test]
+fn failover_skips_a_dead_target_and_probes_it() {
+    let with = scenarios::load_text("failover.toml", FAILOVER, &[]).unwrap();
+    let results = results_of(&with, 5);
+    let timeouts = results.outcomes["requests.all"].timeout;
+    assert!((20..=110).contains(&timeouts), "{timeouts} timeouts");
+    assert!(results.counters["client.failovers"] >= 5);
+    let off = ["group.clients.failover=\"off\"".to_string()];
+    let without = scenarios::load_text("failover.toml", FAILOVER, &off).unwrap();
+    let results_off = results_of(&without, 5);
+    let timeouts_off = results_off.outcomes["requests.all"].timeout;
+    // ~500: binomial(1000, 1/2), so within ±5 sigma (±80).
+    assert!(
+        (420..=580).contains(&timeouts_off),
+        "{timeouts_off} timeouts"
+    );
+    assert_eq!(results_off.counters["client.failovers"], 0);
+    // After the restart servers[1] works again: up for 2 s less at most one re-probe
+    // interval, at half of 1,000/s, it serves ~950 (binomial sd ~22), so more than 850.
+    let work = |r: &ResultsFile| {
+        r.nodes
+            .iter()
+            .find(|n| n.name == "servers[1]")
+            .unwrap()
+            .work_completed
+    };
+    assert!(work(&results) > 850, "{}", work(&results));
+}

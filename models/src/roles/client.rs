@@ -25,6 +25,14 @@
 //! also counts `client.trace_requests` (records sent), `client.trace_errors` (replays ended by
 //! a read error) and `client.trace_skipped` (records due while the client was down).
 //!
+//! **Failover** ([`ClientConfig::failover`]): with random or round-robin routing, a target
+//! whose request timed out or was answered `unavailable` is skipped for a re-probe interval,
+//! after which requests may go to it again (the first that does probes it; if it fails, the
+//! target is skipped again). While no target is skipped, routing draws exactly as without
+//! failover; when every target is skipped, it routes as if none were (something has to
+//! probe). Key-based routing (`key_modulo`, `placement`) never fails over: a key has one
+//! owner; client-side balancing has its own failure accounting.
+//!
 //! **Limitations:** no retries, hedging or backoff (the resilience models add them); a timed-out
 //! request is abandoned, and its server keeps working on it. A replaying client that crashes
 //! keeps its place in the trace; at its restart a timed replay skips the records that fell due
@@ -78,6 +86,11 @@ pub const METRICS: sim_core::MetricTable = sim_core::MetricTable {
             "client.timeouts",
             sim_core::metrics::Direction::HigherIsWorse,
             "requests abandoned at their timeout",
+        ),
+        sim_core::MetricDecl::counter(
+            "client.failovers",
+            sim_core::metrics::Direction::Neutral,
+            "times a client marked a target failed and routed around it (failover)",
         ),
         sim_core::MetricDecl::counter(
             "client.late_responses",
@@ -202,6 +215,10 @@ pub struct ClientConfig {
     pub balancing: Option<ClientBalancing>,
     /// The breakdowns the group's metrics are recorded under, beside the whole population.
     pub scopes: ClientScopes,
+    /// With [`Routing::Random`] or [`Routing::RoundRobin`]: after a request to a target fails
+    /// (timed out, or answered `unavailable`), skip that target for this long, then let one
+    /// request probe it again. `None`: never skip a target.
+    pub failover: Option<SimDuration>,
     /// Cache-aside: the store group behind the look-aside cache group the client targets.
     /// Reads go to the cache; a [`Status::Miss`] is read from the key's store node
     /// (`key mod n`) and then filled into the cache ([`Msg::Set`]); writes and deletes go to
@@ -256,6 +273,7 @@ struct Metrics {
     miss: CounterId,
     timeouts: CounterId,
     late: CounterId,
+    failovers: CounterId,
     /// A replaying client's counters.
     trace: Option<TraceMetrics>,
 }
@@ -287,6 +305,8 @@ struct Outstanding {
     timeout: Option<TimerId>,
     /// The target's index in the client's `Backends`, with client-side balancing.
     backend: Option<usize>,
+    /// The target's index in `targets`, with failover.
+    target: Option<u32>,
     /// Cache-aside: the cache node to fill or invalidate once the store answers.
     cache: Option<NodeId>,
 }
@@ -318,6 +338,9 @@ pub struct Client {
     ended: u64,
     /// Client-side balancing: what this client knows of its targets, and its policy.
     balancer: Option<(Backends, Box<dyn Balancer>)>,
+    /// Failover: until when each target (by index) is skipped after a failure; empty without
+    /// failover.
+    skip_until: Vec<SimTime>,
     /// The target group's placement, for [`Routing::Placement`]: this run's, shared with the
     /// group's other clients and changed by the run's membership timeline.
     placement: Option<SharedPlacement>,
@@ -386,11 +409,50 @@ impl Client {
             issued: 0,
             ended: 0,
             balancer: Self::fresh_balancer(&config),
+            skip_until: Self::fresh_health(&config),
             placement,
             replay,
             metrics: None,
             config,
         }
+    }
+
+    /// Every target trusted, with failover (empty without it).
+    fn fresh_health(config: &ClientConfig) -> Vec<SimTime> {
+        let fails_over = matches!(config.routing, Routing::Random | Routing::RoundRobin);
+        match config.failover {
+            Some(_) if fails_over => vec![SimTime::ZERO; config.targets.len()],
+            _ => Vec::new(),
+        }
+    }
+
+    /// Failover: the indices of targets not being skipped at `now`, or `None` when none is
+    /// skipped (routing then draws exactly as without failover) or every one is (then it
+    /// routes as without failover too: something has to probe).
+    fn trusted_targets(&self, now: SimTime) -> Option<Vec<u32>> {
+        if !self.skip_until.iter().any(|until| *until > now) {
+            return None;
+        }
+        let trusted: Vec<u32> = (0..self.skip_until.len() as u32)
+            .filter(|i| self.skip_until[*i as usize] <= now)
+            .collect();
+        (!trusted.is_empty()).then_some(trusted)
+    }
+
+    /// Failover: the request to target `index` failed; skip it for the re-probe interval.
+    fn distrust(&mut self, ctx: &mut Ctx<'_, Msg>, index: Option<u32>) {
+        let (Some(index), Some(reprobe)) = (index, self.config.failover) else {
+            return;
+        };
+        let failovers = self.metrics().failovers;
+        let Some(until) = self.skip_until.get_mut(index as usize) else {
+            return;
+        };
+        let now = ctx.now();
+        if *until <= now {
+            ctx.count(failovers, 1);
+        }
+        *until = now.saturating_add(reprobe);
     }
 
     /// Every target idle and healthy, for client-side balancing (`None` without it).
@@ -441,6 +503,7 @@ impl Client {
             miss: ctx.counter("client.responses.miss"),
             timeouts: ctx.counter("client.timeouts"),
             late: ctx.counter("client.late_responses"),
+            failovers: ctx.counter("client.failovers"),
             // Only replaying clients have these, so other scenarios' results do not change.
             trace: replaying.then(|| TraceMetrics {
                 requests: ctx.counter("client.trace_requests"),
@@ -609,9 +672,47 @@ impl Client {
         }
     }
 
-    /// The target for a request with `key`, and its backend index under client-side
-    /// balancing.
-    fn pick_target(&mut self, ctx: &mut Ctx<'_, Msg>, key: u64) -> (NodeId, Option<usize>) {
+    /// The target for a request with `key`, its backend index under client-side balancing,
+    /// and its index in `targets` with failover.
+    fn pick_target(
+        &mut self,
+        ctx: &mut Ctx<'_, Msg>,
+        key: u64,
+    ) -> (NodeId, Option<usize>, Option<u32>) {
+        if !self.skip_until.is_empty() {
+            let (index, target) = self.pick_trusted(ctx);
+            return (target, None, Some(index));
+        }
+        let (target, backend) = self.pick_routed(ctx, key);
+        (target, backend, None)
+    }
+
+    /// Failover routing (random or round robin) over the targets not being skipped.
+    fn pick_trusted(&mut self, ctx: &mut Ctx<'_, Msg>) -> (u32, NodeId) {
+        let targets = &self.config.targets;
+        let n = targets.len();
+        let index = match (self.config.routing, self.trusted_targets(ctx.now())) {
+            (Routing::Random, None) => ctx.rng().random_range(0..n),
+            (Routing::Random, Some(trusted)) => {
+                trusted[ctx.rng().random_range(0..trusted.len())] as usize
+            }
+            (_, trusted) => {
+                // Round robin: the next target in turn that is trusted.
+                let mut index = self.next_target;
+                if let Some(trusted) = &trusted {
+                    while !trusted.contains(&(index as u32)) {
+                        index = (index + 1) % n;
+                    }
+                }
+                self.next_target = (index + 1) % n;
+                index
+            }
+        };
+        (index as u32, targets[index])
+    }
+
+    /// The target by the routing rule, and its backend index under client-side balancing.
+    fn pick_routed(&mut self, ctx: &mut Ctx<'_, Msg>, key: u64) -> (NodeId, Option<usize>) {
         if let Some((backends, policy)) = self.balancer.as_mut() {
             let now = ctx.now();
             backends.maybe_refresh(now);
@@ -657,7 +758,7 @@ impl Client {
     /// Sends a request for `key` to its target.
     fn send(&mut self, ctx: &mut Ctx<'_, Msg>, key: KeyId, op: Op, value_bytes: u32) {
         let requests = self.metrics().requests;
-        let (mut target, backend) = self.pick_target(ctx, key.0);
+        let (mut target, backend, target_index) = self.pick_target(ctx, key.0);
         let mut cache = None;
         if !self.config.store.is_empty() && op != Op::Read {
             // Cache-aside writes and deletes go to the store, then invalidate the cache.
@@ -676,6 +777,7 @@ impl Client {
                 op,
                 timeout,
                 backend,
+                target: target_index,
                 cache,
             },
         );
@@ -754,6 +856,9 @@ impl Client {
             Status::Miss => (metrics.miss, Outcome::Miss),
         };
         ctx.count(counter, 1);
+        if outcome == Outcome::Error {
+            self.distrust(ctx, outstanding.target);
+        }
         let latency = ctx.now().saturating_since(response.sent_at).as_nanos();
         self.tally_end(ctx, outstanding.op, outcome, latency);
         self.think_then_send(ctx);
@@ -801,6 +906,7 @@ impl Node for Client {
                 if let Some(outstanding) = self.outstanding.remove(&id) {
                     ctx.count(self.metrics().timeouts, 1);
                     self.tally_end(ctx, outstanding.op, Outcome::Timeout, 0);
+                    self.distrust(ctx, outstanding.target);
                     if let (Some(idx), Some((backends, _))) =
                         (outstanding.backend, self.balancer.as_mut())
                     {
@@ -826,6 +932,7 @@ impl Node for Client {
         self.ended += self.outstanding.len() as u64;
         self.outstanding.clear();
         self.balancer = Self::fresh_balancer(&self.config);
+        self.skip_until = Self::fresh_health(&self.config);
     }
 
     fn on_restart(&mut self, ctx: &mut Ctx<'_, Msg>) {

@@ -51,6 +51,11 @@ pub(super) const ROW: RoleRow = Row {
         ),
         Param::optional("timeout", "never", "abandon a request after this long"),
         Param::optional(
+            "failover",
+            "\"1s\"",
+            "random or round_robin routing: skip a target whose request failed for this long, then probe it; \"off\" never skips",
+        ),
+        Param::optional(
             "store",
             "none",
             "cache-aside: the store group behind the look-aside cache `target` (misses read it and fill the cache; writes go to it and invalidate)",
@@ -153,6 +158,13 @@ fn parse_client(
             Some(timeout)
         }
     };
+    let failover = match params.take::<String>("failover")? {
+        Some(text) if text.get_ref() == "off" => None,
+        Some(text) => Some(crate::format::params::positive_duration(
+            source, &text, "failover",
+        )?),
+        None => Some(FAILOVER_DEFAULT),
+    };
     let workload = params.require::<toml::Value>("workload")?;
     let span = workload.span();
     // Errors name the workload field at fault and point at it (an unknown field: at it).
@@ -220,6 +232,7 @@ fn parse_client(
         timeout,
         balancing: balancing_for(context, routing_name.as_deref(), &routing),
         scopes: client_scopes(context),
+        failover,
         store,
     };
     let placement = placement.filter(|_| routing == Routing::Placement);
@@ -271,6 +284,10 @@ fn client_scopes(context: &RoleContext<'_>) -> ClientScopes {
         regions,
     }
 }
+
+/// How long a client skips a target whose request failed, by default: long enough that a dead
+/// target costs one probe a second, short enough that a restarted one is back within a second.
+const FAILOVER_DEFAULT: SimDuration = SimDuration::from_secs(1);
 
 /// Most clients one group may replay a trace with: each opens the trace and holds its own
 /// reader (a 1 MiB buffer, plus up to 8 MiB of zstd window), and decodes the whole trace, so
