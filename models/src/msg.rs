@@ -155,6 +155,57 @@ impl Message for Msg {
             | Msg::Invalidate { .. } => HEADER_BYTES,
         }
     }
+
+    /// `type` (`request`, `response`, `probe`, `probe_ack`, `set`, `invalidate`, `custom`)
+    /// and the message's fields: a request's id as `request` (its response carries the same),
+    /// the client by name, the operation, key, value size, status and send time.
+    fn trace_fields(&self, out: &mut sim_core::trace::TraceFields<'_>) {
+        match self {
+            Msg::Request(r) => {
+                out.str("type", "request");
+                out.u64("request", r.id);
+                out.node("client", r.client);
+                out.str("op", r.op.name());
+                out.u64("key", r.key.0);
+                out.u64("value_bytes", u64::from(r.value_bytes));
+                out.time("sent_at_ns", r.sent_at);
+            }
+            Msg::Response(r) => {
+                out.str("type", "response");
+                out.u64("request", r.id);
+                out.str("status", r.status.name());
+                out.str("op", r.op.name());
+                out.u64("key", r.key.0);
+                out.u64("value_bytes", u64::from(r.value_bytes));
+                out.time("sent_at_ns", r.sent_at);
+            }
+            Msg::Probe { seq } => {
+                out.str("type", "probe");
+                out.u64("probe", *seq);
+            }
+            Msg::ProbeAck { seq } => {
+                out.str("type", "probe_ack");
+                out.u64("probe", *seq);
+            }
+            Msg::Set { key, value_bytes } => {
+                out.str("type", "set");
+                out.u64("key", key.0);
+                out.u64("value_bytes", u64::from(*value_bytes));
+            }
+            Msg::Invalidate { key } => {
+                out.str("type", "invalidate");
+                out.u64("key", key.0);
+            }
+            Msg::Custom(custom) => {
+                out.str("type", "custom");
+                out.u64("custom_kind", u64::from(custom.kind));
+                for (name, word) in ["w0", "w1", "w2"].iter().zip(custom.words) {
+                    out.u64(name, word);
+                }
+                out.u64("payload_bytes", u64::from(custom.payload_bytes));
+            }
+        }
+    }
 }
 
 #[cfg(test)]

@@ -12,7 +12,7 @@ use crate::network::{Route, SenderLink, ZoneId};
 use crate::rng::{stream, SimRng, StreamKind, StreamLabel};
 use crate::service::{Admission, Job, Overflow, Submit};
 use crate::time::{SimDuration, SimTime};
-use crate::world::{Event, World};
+use crate::world::{Event, TracedSend, World};
 
 /// A node's handle on the simulation while it handles one event.
 pub struct Ctx<'a, M: Message> {
@@ -55,7 +55,19 @@ impl<M: Message> Ctx<'_, M> {
             self.node
         );
         let now = world.now;
+        let traced = world.trace.is_some();
         if to == self.node {
+            if traced {
+                let msg_id = world.queue.n_scheduled();
+                world.trace_send(TracedSend {
+                    from: to,
+                    to,
+                    msg: &msg,
+                    msg_id,
+                    arrive: now,
+                    copy: false,
+                });
+            }
             world.schedule(now, Event::Deliver { from: to, to, msg });
             return;
         }
@@ -80,27 +92,43 @@ impl<M: Message> Ctx<'_, M> {
             .network
             .route(now, self.node, to, to_zone, size, sender)
         {
-            Route::Dropped(cause) => world.count_drop(cause, self.node, to, &msg),
+            Route::Dropped(cause) => world.count_drop(cause, self.node, to, &msg, None),
             Route::Deliver { arrival, copy } => {
+                let from = self.node;
                 if let Some(copy_arrival) = copy {
                     world.metrics.add(builtin::NET_DUPLICATED, 1, now);
-                    world.schedule(
+                    let msg_id = world.schedule(
                         copy_arrival,
                         Event::Deliver {
-                            from: self.node,
+                            from,
                             to,
                             msg: msg.clone(),
                         },
                     );
+                    if traced {
+                        world.trace_send(TracedSend {
+                            from,
+                            to,
+                            msg: &msg,
+                            msg_id,
+                            arrive: copy_arrival,
+                            copy: true,
+                        });
+                    }
                 }
-                world.schedule(
-                    arrival,
-                    Event::Deliver {
-                        from: self.node,
+                if traced {
+                    // The delivery's sequence number is the next one issued.
+                    let msg_id = world.queue.n_scheduled();
+                    world.trace_send(TracedSend {
+                        from,
                         to,
-                        msg,
-                    },
-                );
+                        msg: &msg,
+                        msg_id,
+                        arrive: arrival,
+                        copy: false,
+                    });
+                }
+                world.schedule(arrival, Event::Deliver { from, to, msg });
             }
         }
     }

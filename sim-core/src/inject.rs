@@ -71,8 +71,28 @@ impl<N: Node> Simulation<N> {
                 self.apply_region_outage(index, *region, *duration)
             }
         };
+        let nodes = self.fault_nodes(&fault);
         self.world_mut()
-            .log_fault(fault.kind_name(), applied.end, applied.description);
+            .log_fault(fault.kind_name(), applied.end, applied.description, &nodes);
+    }
+
+    /// The nodes a fault acts on, for the trace: sorted, each once.
+    fn fault_nodes(&self, fault: &Fault) -> Vec<NodeId> {
+        let mut nodes: Vec<NodeId> = match fault {
+            Fault::Crash { nodes }
+            | Fault::Restart { nodes }
+            | Fault::CrashRestart { nodes, .. }
+            | Fault::SlowNode { nodes, .. }
+            | Fault::ClockSkew { nodes, .. } => nodes.nodes().to_vec(),
+            Fault::Partition { from, to, .. } | Fault::LinkDegrade { from, to, .. } => {
+                from.nodes().iter().chain(to.nodes()).copied().collect()
+            }
+            Fault::RegionOutage { region, .. } => self.nodes_in_region(*region).nodes().to_vec(),
+            Fault::Heal { .. } => Vec::new(),
+        };
+        nodes.sort();
+        nodes.dedup();
+        nodes
     }
 
     /// Ends the window of timeline fault `index` (restart, heal, end of degradation or
@@ -392,6 +412,7 @@ impl<N: Node> Simulation<N> {
             "crash",
             Some(at),
             format!("crash process {process}: crash {name}{note}, repair after {repair}"),
+            &[node],
         );
     }
 
@@ -425,6 +446,7 @@ impl<N: Node> Simulation<N> {
             } else {
                 format!("crash process {process}: {name} was not ours to restart")
             },
+            &[node],
         );
     }
 }

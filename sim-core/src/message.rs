@@ -4,6 +4,7 @@ use std::fmt;
 
 use crate::ids::OpKind;
 use crate::time::SimTime;
+use crate::trace::TraceFields;
 
 /// A message that can cross the simulated network.
 ///
@@ -12,6 +13,14 @@ use crate::time::SimTime;
 pub trait Message: Clone + fmt::Debug {
     /// Size on the wire in bytes.
     fn size_bytes(&self) -> u64;
+
+    /// The message's fields for the event trace: a `type`, then what identifies it (ids,
+    /// keys, sizes; nodes through [`TraceFields::node`] so they read as names). The default
+    /// writes `type` `message` and the `Debug` text as `debug`.
+    fn trace_fields(&self, out: &mut TraceFields<'_>) {
+        out.str("type", "message");
+        out.str("debug", &format!("{self:?}"));
+    }
 }
 
 /// Work that a node's service model has finished, handed to [`Node::on_work_done`](crate::Node::on_work_done).

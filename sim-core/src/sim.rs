@@ -298,7 +298,7 @@ impl<N: Node> Simulation<N> {
     /// fires is in the log.
     pub fn log_external_fault(&mut self, kind: &'static str, description: String) {
         assert!(!kind.is_empty(), "a fault kind has a name");
-        self.world.log_fault(kind, None, description);
+        self.world.log_fault(kind, None, description, &[]);
     }
 
     /// Names the nodes (by group) for the fault log; without names they are `node N`.
@@ -519,26 +519,45 @@ impl<N: Node> Simulation<N> {
         );
         world.digest = mix(digest, from.map_or(u64::MAX, |n| u64::from(n.0)));
         if let Some(trace) = world.trace.as_mut() {
-            let detail: &dyn std::fmt::Debug = match &event {
-                Event::Deliver { msg, .. } => msg,
-                Event::Timer { tag, .. } => tag,
-                _ => &event,
-            };
-            trace.record(&TraceRecord {
+            // Deliveries trace themselves (delivered or dropped); faults and crash-process
+            // events are traced by the fault log, with their kind and nodes.
+            let record = TraceRecord {
                 time,
                 seq,
                 kind,
                 node,
-                from,
-                detail,
-            });
+                ..TraceRecord::default()
+            };
+            match &event {
+                Event::Start { .. } | Event::WorkDone { .. } => trace.record(&record),
+                Event::Timer { tag, .. } => trace.record(&TraceRecord {
+                    timer_tag: Some(tag.0),
+                    ..record
+                }),
+                Event::FaultEnd { index } => {
+                    let fault = &world.faults[*index as usize].1;
+                    trace.record(&TraceRecord {
+                        fault: Some(crate::trace::FaultTrace {
+                            kind: fault.kind_name(),
+                            description: "the fault's window ends",
+                            nodes: &[],
+                            end: None,
+                        }),
+                        ..record
+                    });
+                }
+                Event::Deliver { .. }
+                | Event::Fault { .. }
+                | Event::ProcessCrash { .. }
+                | Event::ProcessRestart { .. } => {}
+            }
         }
         match event {
             Event::Start { node } => {
                 let (target, mut ctx) = self.ctx(node);
                 target.on_start(&mut ctx);
             }
-            Event::Deliver { from, to, msg } => self.on_deliver(from, to, msg),
+            Event::Deliver { from, to, msg } => self.on_deliver(seq, from, to, msg),
             Event::Timer { node, tag, .. } => {
                 let (target, mut ctx) = self.ctx(node);
                 target.on_timer(&mut ctx, tag);
@@ -580,15 +599,30 @@ impl<N: Node> Simulation<N> {
         }
     }
 
-    fn on_deliver(&mut self, from: NodeId, to: NodeId, msg: N::Msg) {
+    /// Delivery event `seq` (the message's id in the trace) of `msg` from `from` to `to`.
+    fn on_deliver(&mut self, seq: u64, from: NodeId, to: NodeId, msg: N::Msg) {
         let world = &mut self.world;
         if !world.slots[to.idx()].up {
-            world.count_drop(DropCause::ReceiverDown, from, to, &msg);
+            world.count_drop(DropCause::ReceiverDown, from, to, &msg, Some(seq));
             return;
         }
         if from != to && world.network.is_blocked(from, to) {
-            world.count_drop(DropCause::Partition, from, to, &msg);
+            world.count_drop(DropCause::Partition, from, to, &msg, Some(seq));
             return;
+        }
+        if let Some(trace) = world.trace.as_mut() {
+            trace.record(&TraceRecord {
+                time: world.now,
+                seq,
+                kind: "deliver",
+                node: Some(to),
+                from: Some(from),
+                to: Some(to),
+                msg_id: Some(seq),
+                msg: Some(&msg),
+                size_bytes: Some(crate::Message::size_bytes(&msg)),
+                ..TraceRecord::default()
+            });
         }
         if from != to {
             world.metrics.add(builtin::NET_DELIVERED, 1, world.now);

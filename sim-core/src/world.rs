@@ -231,8 +231,17 @@ impl<M: crate::Message> World<M> {
         self.queue.push(time, event)
     }
 
-    /// Counts a dropped message under its cause and traces it.
-    pub(crate) fn count_drop(&mut self, cause: DropCause, from: NodeId, to: NodeId, msg: &M) {
+    /// Counts a dropped message under its cause and traces it: `msg_id` is its delivery
+    /// event's sequence number when it was lost in flight (at the receiver), `None` when it
+    /// was dropped as it was sent (at the sender).
+    pub(crate) fn count_drop(
+        &mut self,
+        cause: DropCause,
+        from: NodeId,
+        to: NodeId,
+        msg: &M,
+        msg_id: Option<u64>,
+    ) {
         let counter = match cause {
             DropCause::Partition => builtin::NET_DROPPED_PARTITION,
             DropCause::Loss => builtin::NET_DROPPED_LOSS,
@@ -242,11 +251,37 @@ impl<M: crate::Message> World<M> {
         if let Some(trace) = self.trace.as_mut() {
             trace.record(&TraceRecord {
                 time: self.now,
-                seq: self.queue.n_scheduled(),
-                kind: cause.name(),
-                node: Some(to),
+                seq: msg_id.unwrap_or_else(|| self.queue.n_scheduled()),
+                kind: "drop",
+                node: Some(if msg_id.is_some() { to } else { from }),
                 from: Some(from),
-                detail: msg,
+                to: Some(to),
+                msg_id,
+                msg: Some(msg),
+                size_bytes: Some(msg.size_bytes()),
+                cause: Some(cause.name()),
+                ..TraceRecord::default()
+            });
+        }
+    }
+
+    /// Traces a message handed to the network: `msg_id` is its delivery event's sequence
+    /// number, `arrive` when that event is due.
+    pub(crate) fn trace_send(&mut self, send: TracedSend<'_, M>) {
+        if let Some(trace) = self.trace.as_mut() {
+            trace.record(&TraceRecord {
+                time: self.now,
+                seq: send.msg_id,
+                kind: "send",
+                node: Some(send.from),
+                from: Some(send.from),
+                to: Some(send.to),
+                msg_id: Some(send.msg_id),
+                msg: Some(send.msg),
+                size_bytes: Some(send.msg.size_bytes()),
+                arrive: Some(send.arrive),
+                copy: send.copy,
+                ..TraceRecord::default()
             });
         }
     }
@@ -257,6 +292,7 @@ impl<M: crate::Message> World<M> {
         kind: &'static str,
         end: Option<SimTime>,
         description: String,
+        nodes: &[NodeId],
     ) {
         self.metrics.add(builtin::FAULTS_FIRED, 1, self.now);
         let counter = self.metrics.counter(&format!("faults.fired.{kind}"));
@@ -266,9 +302,13 @@ impl<M: crate::Message> World<M> {
                 time: self.now,
                 seq: self.queue.n_scheduled(),
                 kind: "fault",
-                node: None,
-                from: None,
-                detail: &description,
+                fault: Some(crate::trace::FaultTrace {
+                    kind,
+                    description: &description,
+                    nodes,
+                    end,
+                }),
+                ..TraceRecord::default()
             });
         }
         self.fault_log.push(FaultRecord {
@@ -278,6 +318,16 @@ impl<M: crate::Message> World<M> {
             description,
         });
     }
+}
+
+/// A message handed to the network, for the trace.
+pub(crate) struct TracedSend<'a, M> {
+    pub from: NodeId,
+    pub to: NodeId,
+    pub msg: &'a M,
+    pub msg_id: u64,
+    pub arrive: SimTime,
+    pub copy: bool,
 }
 
 /// Settings fixed when a simulation is created.

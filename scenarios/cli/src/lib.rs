@@ -67,6 +67,25 @@ enum Command {
     /// Run a scenario's variants (`[sweep]` or --vary), each with several seeds, in parallel;
     /// summarise them with confidence intervals (sweep.json, sweep.csv, sweep.html).
     Sweep(SweepArgs),
+    /// Filter an event trace (`distsim run --trace FILE`) by node, request and time; the
+    /// kept records go to standard output, unchanged.
+    Trace {
+        /// The trace file (JSON Lines).
+        file: PathBuf,
+        /// Keep records at, from or to this node (`cache[2]`), and faults acting on it.
+        #[arg(long)]
+        node: Option<String>,
+        /// Keep the request and response with this request id (ids count per client: add
+        /// --node to follow one client's).
+        #[arg(long)]
+        request: Option<u64>,
+        /// Keep records at or after this simulated time (`1.5s`, `200ms`).
+        #[arg(long)]
+        from: Option<String>,
+        /// Keep records at or before this simulated time.
+        #[arg(long)]
+        to: Option<String>,
+    },
     /// Combine the directories of a sharded sweep (`--shard K/N`) into one summary.
     Merge {
         /// The shard directories.
@@ -304,6 +323,13 @@ pub fn main_with(registries: Registries) -> ExitCode {
         Command::Placement(args) => placement_command(args, &registries),
         Command::Cache(args) => cache_command(args, &registries),
         Command::Sweep(args) => sweep_command(args, &registries),
+        Command::Trace {
+            file,
+            node,
+            request,
+            from,
+            to,
+        } => trace_command(&file, node, request, from, to),
         Command::Merge {
             dirs,
             out,
@@ -537,6 +563,64 @@ fn check_command(args: CheckArgs, registries: &Registries) -> ExitCode {
     let report = commands::check::execute(&request, &mut |p| bar.tick(p));
     bar.bar.finish_and_clear();
     finish(report)
+}
+
+fn trace_command(
+    file: &Path,
+    node: Option<String>,
+    request: Option<u64>,
+    from: Option<String>,
+    to: Option<String>,
+) -> ExitCode {
+    let time = |flag: &str, text: Option<String>| -> Result<Option<sim_core::SimTime>, Report> {
+        match text {
+            None => Ok(None),
+            Some(text) => scenarios::format::units::parse_duration(&text)
+                .map(|d| Some(sim_core::SimTime::ZERO + d))
+                .map_err(|e| Report::invalid(format!("error: --{flag} {text:?}: {}", e.message))),
+        }
+    };
+    let filter = match (time("from", from), time("to", to)) {
+        (Ok(from), Ok(to)) => commands::trace::TraceFilter {
+            node,
+            request,
+            from,
+            to,
+        },
+        (Err(report), _) | (_, Err(report)) => return finish(report),
+    };
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    let result = commands::trace::filter_trace(file, &filter, &mut out);
+    let flushed = std::io::Write::flush(&mut out);
+    drop(out);
+    match result {
+        Ok(summary) => {
+            if let Err(error) = flushed.or_else(|e| {
+                if e.kind() == std::io::ErrorKind::BrokenPipe {
+                    Ok(())
+                } else {
+                    Err(e)
+                }
+            }) {
+                note(&format!("error: cannot write to standard output: {error}"));
+                return ExitCode::from(EXIT_RUN_FAILED);
+            }
+            note(&format!(
+                "{} of {} records kept",
+                summary.kept, summary.read
+            ));
+            ExitCode::SUCCESS
+        }
+        Err(commands::trace::TraceError::Write(message)) => {
+            note(&format!("error: {message}"));
+            ExitCode::from(EXIT_RUN_FAILED)
+        }
+        Err(error) => {
+            note(&format!("error: {}: {error}", file.display()));
+            ExitCode::from(EXIT_INVALID)
+        }
+    }
 }
 
 fn validate_command(file: &Path, set: &[String], registries: &Registries) -> ExitCode {

@@ -276,6 +276,26 @@ fn trace_quiet_and_out() {
     }
     assert!(dir.0.join("elsewhere/results/results.json").exists());
     assert!(!dir.0.join("out").exists(), "--out was ignored");
+    // `distsim trace` follows one node: every record it keeps names it, and it says how many
+    // of how many it kept.
+    let output = distsim(&dir.0, &["trace", "trace.jsonl", "--node", "servers[1]"]);
+    assert_exit(&output, 0);
+    let kept = stdout(&output);
+    assert!(kept.lines().count() > 10, "{kept}");
+    assert!(kept.lines().all(|l| l.contains("\"servers[1]\"")), "{kept}");
+    assert_eq!(
+        stderr(&output),
+        format!("{} of {} records kept\n", kept.lines().count(), lines.len())
+    );
+    // A scenario file is not a trace: exit 2, naming the line.
+    let output = distsim(&dir.0, &["trace", "tiny.toml"]);
+    assert_invalid(&output, "tiny.toml: line 1: not a trace record");
+    // A trace cut off mid-record (a run killed while tracing) says so.
+    dir.write("cut.jsonl", &trace[..trace.len() - 30]);
+    let output = distsim(&dir.0, &["trace", "cut.jsonl"]);
+    assert_invalid(&output, "the trace ends mid-record");
+    let output = distsim(&dir.0, &["trace", "trace.jsonl", "--from", "soon"]);
+    assert_invalid(&output, "--from \"soon\"");
     // Without --quiet the same run prints its percentile table on stdout.
     let output = distsim(&dir.0, &["run", "tiny.toml", "--out", "loud"]);
     assert_exit(&output, 0);

@@ -10,6 +10,7 @@
 //! - `cache` — `distsim cache`: a trace through policies and sizes.
 //! - `placement` — `distsim placement`: a placement study.
 //! - `list` — `distsim list`: every registry's rows.
+//! - `trace` — `distsim trace`: filtering an event trace by node, request and time.
 //! - `guard` — the seed policy (a number, the file's, or `random`) and the wall-time guard,
 //!   shared by every command that runs a scenario.
 //! - `determinism` — running twice (or at two thread counts) and naming the first event
@@ -26,6 +27,7 @@ pub mod list;
 pub mod placement;
 pub mod run;
 pub mod sweep;
+pub mod trace;
 
 /// How a command ended, for the exit code.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

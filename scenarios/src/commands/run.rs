@@ -62,9 +62,12 @@ pub fn execute(request: &RunRequest<'_>, progress: &mut dyn FnMut(&Progress)) ->
     let trace = match &request.trace {
         None => None,
         Some(path) => match File::create(path) {
-            Ok(file) => Some(FileTrace(Rc::new(RefCell::new(JsonLinesTrace::new(
-                BufWriter::new(file),
-            ))))),
+            Ok(file) => Some(FileTrace(Rc::new(RefCell::new(
+                JsonLinesTrace::with_names(
+                    BufWriter::with_capacity(1 << 20, file),
+                    scenario.directory.names(),
+                ),
+            )))),
             Err(e) => {
                 return Report::invalid(format!(
                     "error: cannot create trace file {}: {e}",
