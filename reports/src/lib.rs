@@ -90,6 +90,7 @@ mod sweep;
 mod sweep_report;
 mod table;
 mod timeseries;
+mod trace_page;
 mod write;
 
 use std::path::{Path, PathBuf};
@@ -124,6 +125,7 @@ pub use sweep::{
 pub use sweep_report::write_sweep_report;
 pub use table::percentile_table;
 pub use timeseries::write_timeseries;
+pub use trace_page::{trace_page, TracePageError, MESSAGES_MAX};
 pub use write::{write_cache_study, write_placement_study, write_run};
 
 /// Everything a report is made from: plain data the scenario runner fills after a run.

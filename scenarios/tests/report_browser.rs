@@ -1,5 +1,6 @@
-//! The HTML report in a real browser: headless Chromium opens `report.html` and the plot files
-//! of a short quickstart run.
+//! The HTML pages in a real browser: headless Chromium opens `report.html` and the plot files
+//! of a short quickstart run, and the message-sequence diagram `distsim trace --html` draws
+//! (its own test: it loads cleanly, draws every message and shows a clicked one's fields).
 //!
 //! Goal: the page a person opens shows everything: no console errors (which is how a browser
 //! reports a resource it could not load, a malformed page or a policy violation), no missing
@@ -574,18 +575,16 @@ fn sabotage(html: &Path, copy: &Path) {
     std::fs::write(copy, broken).expect("write the sabotaged copy");
 }
 
-// Goal and method: see the file header. The test also feeds the same checks a deliberately
-// broken copy of the report and requires each fault to be caught, so it cannot pass by
-// checking nothing.
-#[test]
-fn report_renders_in_headless_chromium() {
+/// The browser to drive, or `None` (after a loud notice) when there is none and
+/// `DISTSIM_REQUIRE_BROWSER=1` does not require one; `test` names the skipped test.
+fn browser_or_skip(test: &str) -> Option<PathBuf> {
     if std::env::var_os("DISTSIM_SKIP_BROWSER").is_some_and(|v| v == "1") {
-        eprintln!("DISTSIM_SKIP_BROWSER=1: the report was not checked in a browser");
-        return;
+        eprintln!("DISTSIM_SKIP_BROWSER=1: {test} did not check the page in a browser");
+        return None;
     }
     let required = std::env::var_os("DISTSIM_REQUIRE_BROWSER").is_some_and(|v| v == "1");
-    let chromium = match find_chromium() {
-        Some(chromium) if chromium.is_file() => chromium,
+    match find_chromium() {
+        Some(chromium) if chromium.is_file() => Some(chromium),
         found => {
             let problem = match found {
                 Some(given) => format!("DISTSIM_CHROMIUM={} is not a file", given.display()),
@@ -597,12 +596,84 @@ fn report_renders_in_headless_chromium() {
                  `chromium` package (`.ci/run` does) or point DISTSIM_CHROMIUM at a browser"
             );
             eprintln!(
-                "\n*** SKIPPED report_renders_in_headless_chromium: {problem}. The HTML report \
-                 was NOT checked in a browser. Install Chromium (Debian: `apt-get install \
-                 chromium`) or set DISTSIM_CHROMIUM; CI (`.ci/run`) requires it. ***\n"
+                "\n*** SKIPPED {test}: {problem}. The page was NOT checked in a browser. \
+                 Install Chromium (Debian: `apt-get install chromium`) or set \
+                 DISTSIM_CHROMIUM; CI (`.ci/run`) requires it. ***\n"
             );
-            return;
+            None
         }
+    }
+}
+
+// Goal: `distsim trace --html` gives a page a person can use: it loads without console
+// errors, the diagram is drawn at a usable size with one element per message, and clicking a
+// message shows its records' fields. Method: a traced 300 ms run of two clients and two
+// servers with a server crash, drawn with `commands::trace::trace_html`, opened in headless
+// Chromium; the click is a DOM click event on the first message.
+#[test]
+fn trace_diagram_renders_and_shows_a_clicked_message() {
+    let Some(chromium) = browser_or_skip("trace_diagram_renders_and_shows_a_clicked_message")
+    else {
+        return;
+    };
+    let out = TempDir::new("trace-out");
+    let profile = TempDir::new("trace-profile");
+    let text = "[simulation]\nname = \"traced\"\nseed = 3\nduration = \"300ms\"\n\n\
+        [[group]]\nname = \"clients\"\ncount = 2\nrole = \"client\"\ntarget = \"servers\"\n\
+        timeout = \"20ms\"\nworkload = { rate = \"100/s\" }\n\n\
+        [[group]]\nname = \"servers\"\ncount = 2\nrole = \"server\"\n\
+        service = { workers = 1, time = { dist = \"exp\", mean = \"1ms\" } }\n\n\
+        [[fault]]\nat = \"100ms\"\ncrash = \"servers[1]\"\nrestart_after = \"100ms\"\n";
+    let scenario = scenarios::load_text("traced.toml", text, &[]).expect("the scenario loads");
+    let trace_file = out.0.join("trace.jsonl");
+    let file = std::io::BufWriter::new(std::fs::File::create(&trace_file).expect("a trace file"));
+    let sink = sim_core::trace::JsonLinesTrace::with_names(file, scenario.directory.names());
+    scenarios::run::run_traced(&scenario, 3, Some(Box::new(sink)), &mut |_| {
+        ControlFlow::Continue(())
+    });
+    let html = out.0.join("trace.html");
+    let filter = scenarios::commands::trace::TraceFilter::default();
+    scenarios::commands::trace::trace_html(&trace_file, &filter, &html).expect("drawn");
+
+    let mut browser = Browser::launch(&chromium, &profile.0, out.0.join("chromium.log"));
+    let page = Page::open(&mut browser);
+    let errors = page.load(&mut browser, &file_url(&html));
+    assert!(errors.is_empty(), "console errors: {errors:#?}");
+    let found = page.evaluate(
+        &mut browser,
+        "(() => { const svg = document.getElementById('diagram'); \
+           const box = svg.getBoundingClientRect(); \
+           const before = document.getElementById('details').textContent; \
+           const g = document.querySelector('#diagram .msg'); \
+           g.dispatchEvent(new MouseEvent('click', { bubbles: true })); \
+           return { messages: document.querySelectorAll('#diagram .msg').length, \
+                    width: box.width, height: box.height, before, \
+                    after: document.getElementById('details').textContent, \
+                    selected: g.classList.contains('selected') }; })()",
+    );
+    let messages = found["messages"].as_u64().unwrap_or(0);
+    assert!(messages > 20, "{found}");
+    assert!(found["width"].as_f64().unwrap_or(0.0) >= 300.0, "{found}");
+    assert!(found["height"].as_f64().unwrap_or(0.0) >= 300.0, "{found}");
+    assert_eq!(found["before"], "Click a message.", "{found}");
+    let after = found["after"].as_str().unwrap_or("");
+    assert!(after.contains("\"kind\": \"send\""), "{found}");
+    assert!(after.contains("\"msg_id\""), "{found}");
+    assert!(after.contains("\"type\": \"request\""), "{found}");
+    assert_eq!(found["selected"], true, "{found}");
+}
+
+// Goal and method: see the file header. The test also feeds the same checks a deliberately
+// broken copy of the report and requires each fault to be caught, so it cannot pass by
+// checking nothing.
+#[test]
+fn report_renders_in_headless_chromium() {
+    if std::env::var_os("DISTSIM_SKIP_BROWSER").is_some_and(|v| v == "1") {
+        eprintln!("DISTSIM_SKIP_BROWSER=1: the report was not checked in a browser");
+        return;
+    }
+    let Some(chromium) = browser_or_skip("report_renders_in_headless_chromium") else {
+        return;
     };
 
     let out = TempDir::new("out");

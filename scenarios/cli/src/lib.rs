@@ -85,6 +85,10 @@ enum Command {
         /// Keep records at or before this simulated time.
         #[arg(long)]
         to: Option<String>,
+        /// Instead of printing the records, write a message-sequence diagram of them to this
+        /// HTML file (at most 2,000 messages: narrow the window first).
+        #[arg(long)]
+        html: Option<PathBuf>,
     },
     /// Combine the directories of a sharded sweep (`--shard K/N`) into one summary.
     Merge {
@@ -329,7 +333,8 @@ pub fn main_with(registries: Registries) -> ExitCode {
             request,
             from,
             to,
-        } => trace_command(&file, node, request, from, to),
+            html,
+        } => trace_command(&file, node, request, from, to, html.as_deref()),
         Command::Merge {
             dirs,
             out,
@@ -571,6 +576,7 @@ fn trace_command(
     request: Option<u64>,
     from: Option<String>,
     to: Option<String>,
+    html: Option<&Path>,
 ) -> ExitCode {
     let time = |flag: &str, text: Option<String>| -> Result<Option<sim_core::SimTime>, Report> {
         match text {
@@ -589,6 +595,27 @@ fn trace_command(
         },
         (Err(report), _) | (_, Err(report)) => return finish(report),
     };
+    if let Some(html) = html {
+        return match commands::trace::trace_html(file, &filter, html) {
+            Ok(summary) => {
+                note(&format!(
+                    "{} of {} records drawn in {}",
+                    summary.kept,
+                    summary.read,
+                    html.display()
+                ));
+                ExitCode::SUCCESS
+            }
+            Err(commands::trace::TraceError::Write(message)) => {
+                note(&format!("error: {message}"));
+                ExitCode::from(EXIT_RUN_FAILED)
+            }
+            Err(error) => {
+                note(&format!("error: {}: {error}", file.display()));
+                ExitCode::from(EXIT_INVALID)
+            }
+        };
+    }
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     let result = commands::trace::filter_trace(file, &filter, &mut out);

@@ -66,7 +66,8 @@ pub struct TraceSummary {
 pub enum TraceError {
     /// The file could not be opened or read.
     Io(String),
-    /// A line is not a trace record; `line` counts from 1.
+    /// A line is not a trace record; `line` counts from 1 (0: the records as a whole, such
+    /// as a window too large to draw).
     NotATrace {
         /// The line number.
         line: u64,
@@ -81,6 +82,7 @@ impl std::fmt::Display for TraceError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             TraceError::Io(message) | TraceError::Write(message) => f.write_str(message),
+            TraceError::NotATrace { line: 0, message } => f.write_str(message),
             TraceError::NotATrace { line, message } => write!(f, "line {line}: {message}"),
         }
     }
@@ -94,6 +96,75 @@ pub fn filter_trace(
     path: &Path,
     filter: &TraceFilter,
     out: &mut dyn Write,
+) -> Result<TraceSummary, TraceError> {
+    each_record(
+        path,
+        filter,
+        &mut |_, line| match out.write_all(line.as_bytes()) {
+            Ok(()) => Ok(true),
+            Err(e) if e.kind() == ErrorKind::BrokenPipe => Ok(false),
+            Err(e) => Err(TraceError::Write(format!("writing the records: {e}"))),
+        },
+    )
+}
+
+/// The records `filter` keeps from the trace at `path`, as a message-sequence diagram page
+/// (see [`reports::trace_page`]) written to `out`; how many records it read and kept.
+/// A window with more than [`reports::MESSAGES_MAX`] messages is refused with how to narrow
+/// it (the records are counted, not all kept in memory).
+pub fn trace_html(
+    path: &Path,
+    filter: &TraceFilter,
+    out: &Path,
+) -> Result<TraceSummary, TraceError> {
+    let mut kept: Vec<Value> = Vec::new();
+    let mut messages = 0usize;
+    let summary = each_record(path, filter, &mut |record, _| {
+        if record["kind"] == "send" || record["msg_id"].is_null() && record["kind"] == "drop" {
+            messages += 1;
+        }
+        // Past the bound the page is refused anyway: count on without keeping.
+        if messages <= reports::MESSAGES_MAX {
+            kept.push(record);
+        }
+        Ok(true)
+    })?;
+    if messages > reports::MESSAGES_MAX {
+        return Err(TraceError::NotATrace {
+            line: 0,
+            message: reports::TracePageError::TooMany { messages }.to_string(),
+        });
+    }
+    let title = match (&filter.node, filter.request) {
+        (Some(node), Some(id)) => format!("{node}, request {id}"),
+        (Some(node), None) => node.clone(),
+        (None, Some(id)) => format!("request {id}"),
+        (None, None) => path
+            .file_name()
+            .map_or("trace".into(), |n| n.to_string_lossy().into_owned()),
+    };
+    let page = reports::trace_page(&kept, &title).map_err(|e| TraceError::NotATrace {
+        line: 0,
+        message: e.to_string(),
+    })?;
+    let dir = match out.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    };
+    let name = out
+        .file_name()
+        .ok_or_else(|| TraceError::Write(format!("{} is not a file name", out.display())))?;
+    reports::write_atomic(dir, &name.to_string_lossy(), page.as_bytes())
+        .map_err(|e| TraceError::Write(e.to_string()))?;
+    Ok(summary)
+}
+
+/// Reads every record of the trace at `path` and hands those `filter` keeps, with their
+/// line, to `keep`, which says whether to go on.
+fn each_record(
+    path: &Path,
+    filter: &TraceFilter,
+    keep: &mut dyn FnMut(Value, &str) -> Result<bool, TraceError>,
 ) -> Result<TraceSummary, TraceError> {
     let file = File::open(path)
         .map_err(|e| TraceError::Io(format!("cannot open {}: {e}", path.display())))?;
@@ -124,10 +195,8 @@ pub fn filter_trace(
         summary.read += 1;
         if filter.keeps(&record) {
             summary.kept += 1;
-            match out.write_all(line.as_bytes()) {
-                Ok(()) => {}
-                Err(e) if e.kind() == ErrorKind::BrokenPipe => return Ok(summary),
-                Err(e) => return Err(TraceError::Write(format!("writing the records: {e}"))),
+            if !keep(record, &line)? {
+                return Ok(summary);
             }
         }
     }
