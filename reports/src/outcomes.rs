@@ -185,15 +185,7 @@ pub(crate) fn split_field<'e, 'm>(
     outcomes: &'e BTreeMap<String, OutcomeEntry>,
     metric: &'m str,
 ) -> Option<(&'e str, &'e OutcomeEntry, &'m str)> {
-    let (name, entry) = outcomes
-        .iter()
-        .filter(|(name, _)| {
-            metric.len() > name.len() + 1
-                && metric.starts_with(name.as_str())
-                && metric.as_bytes()[name.len()] == b'.'
-        })
-        .max_by_key(|(name, _)| name.len())?;
-    Some((name.as_str(), entry, &metric[name.len() + 1..]))
+    crate::results::split_by_name(outcomes, metric)
 }
 
 /// The whole population's tally among `outcomes`: `requests.all` if present, else the first

@@ -225,6 +225,24 @@ pub struct NodeEntry {
     pub work_completed: u64,
 }
 
+/// The entry of `entries` whose name is the longest that prefixes `metric` followed by a
+/// dot, and what follows the dot: `latency.read.p99` is (`latency.read`, `p99`),
+/// `requests.all{group=a.b}.ok` is (`requests.all{group=a.b}`, `ok`).
+pub(crate) fn split_by_name<'e, 'm, V>(
+    entries: &'e BTreeMap<String, V>,
+    metric: &'m str,
+) -> Option<(&'e str, &'e V, &'m str)> {
+    let (name, entry) = entries
+        .iter()
+        .filter(|(name, _)| {
+            metric.len() > name.len() + 1
+                && metric.starts_with(name.as_str())
+                && metric.as_bytes()[name.len()] == b'.'
+        })
+        .max_by_key(|(name, _)| name.len())?;
+    Some((name.as_str(), entry, &metric[name.len() + 1..]))
+}
+
 /// An extra percentile, validated, with its JSON key suffix (`99.99`).
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) struct ExtraPercentile {

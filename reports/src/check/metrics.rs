@@ -90,16 +90,8 @@ fn derived_value(results: &ResultsFile, metric: &str) -> Option<MetricValue> {
 /// The histogram a `<histogram>.<stat>` name is about (the longest that prefixes it), and the
 /// statistic.
 fn histogram_of<'r, 'm>(results: &'r ResultsFile, metric: &'m str) -> Option<(&'r str, &'m str)> {
-    let (name, _) = results
-        .metrics
-        .iter()
-        .filter(|(name, _)| {
-            metric.len() > name.len() + 1
-                && metric.starts_with(name.as_str())
-                && metric.as_bytes()[name.len()] == b'.'
-        })
-        .max_by_key(|(name, _)| name.len())?;
-    Some((name.as_str(), &metric[name.len() + 1..]))
+    let (name, _, stat) = crate::results::split_by_name(&results.metrics, metric)?;
+    Some((name, stat))
 }
 
 /// `<histogram>.<stat>`, for the longest histogram name that prefixes `metric`.

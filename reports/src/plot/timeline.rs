@@ -229,8 +229,15 @@ impl Timeline {
         Ok(())
     }
 
-    fn draw_throughput<DB: DrawingBackend>(&self, area: &DrawingArea<DB, Shift>) -> DrawResult<DB> {
-        let y_max = self.points.iter().map(|p| p.throughput).fold(0.0, f64::max);
+    /// The top panel's chart, up to `y_max` with head-room for fault labels, its faults
+    /// shaded; returns it with its top.
+    #[allow(clippy::type_complexity)]
+    fn top_chart<'a, DB: DrawingBackend + 'a>(
+        &self,
+        area: &'a DrawingArea<DB, Shift>,
+        y_max: f64,
+        y_desc: &str,
+    ) -> Result<(Chart2d<'a, DB>, f64), DrawingAreaErrorKind<DB::ErrorType>> {
         let y_top = nice_top(y_max, THROUGHPUT_HEADROOM);
         let mut chart = ChartBuilder::on(area)
             .margin_left(16)
@@ -242,9 +249,15 @@ impl Timeline {
         style_mesh(&mut chart.configure_mesh())
             .x_label_formatter(&|_| String::new())
             .y_label_formatter(&|y| axis_number(*y))
-            .y_desc("throughput (per s)")
+            .y_desc(y_desc)
             .draw()?;
         self.draw_faults(&mut chart, y_top)?;
+        Ok((chart, y_top))
+    }
+
+    fn draw_throughput<DB: DrawingBackend>(&self, area: &DrawingArea<DB, Shift>) -> DrawResult<DB> {
+        let y_max = self.points.iter().map(|p| p.throughput).fold(0.0, f64::max);
+        let (mut chart, y_top) = self.top_chart(area, y_max, "throughput (per s)")?;
         self.label_faults(&mut chart, y_top)?;
         let line: Vec<(f64, f64)> = self
             .points
@@ -272,20 +285,7 @@ impl Timeline {
             .iter()
             .map(|w| w.issued.max(w.ended.iter().sum()))
             .fold(0.0, f64::max);
-        let y_top = nice_top(y_max, THROUGHPUT_HEADROOM);
-        let mut chart = ChartBuilder::on(area)
-            .margin_left(16)
-            .margin_right(36)
-            .margin_top(4)
-            .x_label_area_size(12)
-            .y_label_area_size(84)
-            .build_cartesian_2d(0.0..self.end_s, 0.0..y_top)?;
-        style_mesh(&mut chart.configure_mesh())
-            .x_label_formatter(&|_| String::new())
-            .y_label_formatter(&|y| axis_number(*y))
-            .y_desc("requests per s")
-            .draw()?;
-        self.draw_faults(&mut chart, y_top)?;
+        let (mut chart, y_top) = self.top_chart(area, y_max, "requests per s")?;
         for (i, color) in OUTCOME_COLORS.iter().enumerate() {
             chart.draw_series(windows.iter().filter(|w| w.ended[i] > 0.0).map(|w| {
                 let below: f64 = w.ended[..i].iter().sum();

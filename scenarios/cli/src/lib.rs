@@ -595,48 +595,40 @@ fn trace_command(
         },
         (Err(report), _) | (_, Err(report)) => return finish(report),
     };
-    if let Some(html) = html {
-        return match commands::trace::trace_html(file, &filter, html) {
-            Ok(summary) => {
-                note(&format!(
-                    "{} of {} records drawn in {}",
-                    summary.kept,
-                    summary.read,
-                    html.display()
-                ));
-                ExitCode::SUCCESS
-            }
-            Err(commands::trace::TraceError::Write(message)) => {
-                note(&format!("error: {message}"));
-                ExitCode::from(EXIT_RUN_FAILED)
-            }
-            Err(error) => {
-                note(&format!("error: {}: {error}", file.display()));
-                ExitCode::from(EXIT_INVALID)
-            }
-        };
-    }
-    let stdout = std::io::stdout();
-    let mut out = std::io::BufWriter::new(stdout.lock());
-    let result = commands::trace::filter_trace(file, &filter, &mut out);
-    let flushed = std::io::Write::flush(&mut out);
-    drop(out);
-    match result {
-        Ok(summary) => {
-            if let Err(error) = flushed.or_else(|e| {
-                if e.kind() == std::io::ErrorKind::BrokenPipe {
-                    Ok(())
-                } else {
-                    Err(e)
-                }
-            }) {
-                note(&format!("error: cannot write to standard output: {error}"));
-                return ExitCode::from(EXIT_RUN_FAILED);
-            }
-            note(&format!(
-                "{} of {} records kept",
-                summary.kept, summary.read
-            ));
+    // What to say when done, or why it failed.
+    let done: Result<String, commands::trace::TraceError> = match html {
+        Some(html) => commands::trace::trace_html(file, &filter, html).map(|summary| {
+            format!(
+                "{} of {} records drawn in {}",
+                summary.kept,
+                summary.read,
+                html.display()
+            )
+        }),
+        None => {
+            let stdout = std::io::stdout();
+            let mut out = std::io::BufWriter::new(stdout.lock());
+            let result = commands::trace::filter_trace(file, &filter, &mut out);
+            // A reader that went away (`| head`) is not an error; anything else is.
+            let flushed = std::io::Write::flush(&mut out)
+                .or_else(|e| match e.kind() {
+                    std::io::ErrorKind::BrokenPipe => Ok(()),
+                    _ => Err(e),
+                })
+                .map_err(|e| {
+                    commands::trace::TraceError::Write(format!(
+                        "cannot write to standard output: {e}"
+                    ))
+                });
+            result.and_then(|summary| {
+                flushed?;
+                Ok(format!("{} of {} records kept", summary.kept, summary.read))
+            })
+        }
+    };
+    match done {
+        Ok(message) => {
+            note(&message);
             ExitCode::SUCCESS
         }
         Err(commands::trace::TraceError::Write(message)) => {
