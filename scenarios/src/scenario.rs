@@ -204,6 +204,17 @@ impl Scenario {
         }
         let histograms = recorded_histograms(&groups, &registries.roles);
         let report = build_report(source, file.report.as_ref(), &histograms, &registries.plots)?;
+        // `[report] failures_in_latency` adds a histogram beside each whole-population one.
+        let mut histograms = histograms;
+        if report.failures_in_latency {
+            let extra: Vec<String> = recorded_tallies(&groups)
+                .iter()
+                .filter(|t| !t.contains('{'))
+                .filter_map(|t| t.strip_prefix("requests."))
+                .map(|op| format!("latency.{op}.with_failures"))
+                .collect();
+            histograms.extend(extra);
+        }
         let tallies = recorded_tallies(&groups);
         let recorded = Recorded {
             histograms: &histograms,
@@ -263,6 +274,7 @@ impl Scenario {
         let run = RunContext {
             placements: &placements,
             trace_errors: &trace_errors,
+            failures_in_latency: self.report.failures_in_latency,
         };
         let mut sim = Simulation::new(SimConfig {
             seed,

@@ -162,6 +162,37 @@ fn an_outage_shows_as_timeouts_in_its_windows() {
     }
 }
 
+// Goal: `[report] failures_in_latency` adds a latency that counts failures: every request
+// that ended, a timed-out one at its timeout. Expected, from the outage scenario: its count
+// is ok + timeouts (nothing is lost), and with a third of the requests timed out at 50 ms,
+// its p99 (and median of the slowest third) is the timeout, while the ok-only p99 stays
+// near the 1.4 ms service round trip.
+#[test]
+fn latency_with_failures_counts_timeouts_at_their_timeout() {
+    let set = ["report.failures_in_latency=true".to_string()];
+    let scenario = scenarios::load_text("outage.toml", OUTAGE, &set).unwrap();
+    let results = results_of(&scenario, 3);
+    let all = &results.outcomes["requests.all"];
+    let with = &results.metrics["latency.all.with_failures"];
+    assert_eq!(
+        with.count,
+        all.ok + all.timeout + all.miss + all.rejected + all.error
+    );
+    // 50 ms within the histogram's 0.1% resolution.
+    let p99 = with.p99.unwrap();
+    assert!((49_950_000..=50_050_000).contains(&p99), "{p99}");
+    assert!(results.metrics["latency.all"].p99.unwrap() < 2_000_000);
+    // Without the switch there is no such histogram.
+    let plain = scenarios::load_text("outage.toml", OUTAGE, &[]).unwrap();
+    assert!(!results_of(&plain, 3)
+        .metrics
+        .contains_key("latency.all.with_failures"));
+    // And a check can name it.
+    let checked = OUTAGE.to_string()
+        + "failures_in_latency = true\n\n[[check]]\nassert = \"latency.all.with_failures.p99 < 60ms\"\n";
+    assert!(scenarios::load_text("outage.toml", &checked, &[]).is_ok());
+}
+
 /// Two client groups in two regions, sharing a server group in the first region.
 const TWO_GROUPS: &str = r#"
 [simulation]

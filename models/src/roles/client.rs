@@ -61,6 +61,13 @@ use crate::workload::{
 pub const METRICS: sim_core::MetricTable = sim_core::MetricTable {
     recorded: &[
         sim_core::MetricDecl::histogram(
+            "latency.*.with_failures",
+            sim_core::Unit::Nanoseconds,
+            sim_core::metrics::Direction::HigherIsWorse,
+            sim_core::metrics::Direction::Neutral,
+            "response time of every request that ended, a timed-out one at its timeout ([report] failures_in_latency)",
+        ),
+        sim_core::MetricDecl::histogram(
             "latency.*",
             sim_core::Unit::Nanoseconds,
             sim_core::metrics::Direction::HigherIsWorse,
@@ -276,6 +283,8 @@ struct Metrics {
     failovers: CounterId,
     /// A replaying client's counters.
     trace: Option<TraceMetrics>,
+    /// `latency.<op>.with_failures` and `latency.all.with_failures`, when recorded.
+    with_failures: Option<([HistogramId; 3], HistogramId)>,
 }
 
 /// A replaying client's counters.
@@ -336,6 +345,8 @@ pub struct Client {
     /// request ends exactly once: `issued == ended + outstanding`.
     issued: u64,
     ended: u64,
+    /// Also record latency including failures ([`Client::with_failure_latency`]).
+    failure_latency: bool,
     /// Client-side balancing: what this client knows of its targets, and its policy.
     balancer: Option<(Backends, Box<dyn Balancer>)>,
     /// Failover: until when each target (by index) is skipped after a failure; empty without
@@ -408,6 +419,7 @@ impl Client {
             outstanding: HashMap::new(),
             issued: 0,
             ended: 0,
+            failure_latency: false,
             balancer: Self::fresh_balancer(&config),
             skip_until: Self::fresh_health(&config),
             placement,
@@ -415,6 +427,15 @@ impl Client {
             metrics: None,
             config,
         }
+    }
+
+    /// Also records `latency.<op>.with_failures` and `latency.all.with_failures`: every
+    /// request that ended except those lost in a crash, a timed-out one at its timeout and a
+    /// rejected or failed one when its answer came — latency as a user waiting on the
+    /// request saw it (`[report] failures_in_latency`).
+    pub fn with_failure_latency(mut self, on: bool) -> Self {
+        self.failure_latency = on;
+        self
     }
 
     /// Every target trusted, with failover (empty without it).
@@ -490,8 +511,19 @@ impl Client {
         }
     }
 
-    fn register(ctx: &mut Ctx<'_, Msg>, replaying: bool, suffixes: &[String]) -> Metrics {
+    fn register(
+        ctx: &mut Ctx<'_, Msg>,
+        replaying: bool,
+        suffixes: &[String],
+        with_failures: bool,
+    ) -> Metrics {
+        let with_failures = with_failures.then(|| {
+            let mut histogram =
+                |op: &str| ctx.histogram(&format!("latency.{op}.with_failures"), Unit::Nanoseconds);
+            (OPS.map(|op| histogram(op.name())), histogram("all"))
+        });
         Metrics {
+            with_failures,
             scoped: suffixes
                 .iter()
                 .map(|suffix| Self::register_scope(ctx, suffix))
@@ -532,6 +564,12 @@ impl Client {
     /// recorded too.
     fn tally_end(&mut self, ctx: &mut Ctx<'_, Msg>, op: Op, outcome: Outcome, latency: u64) {
         self.ended += 1;
+        if let Some((per_op, all)) = self.metrics().with_failures {
+            if outcome != Outcome::Lost {
+                ctx.record(per_op[op_index(op)], latency);
+                ctx.record(all, latency);
+            }
+        }
         for scoped in &self.metrics().scoped {
             if outcome == Outcome::Ok {
                 ctx.record(scoped.latency[op_index(op)], latency);
@@ -871,7 +909,9 @@ impl Node for Client {
     fn on_start(&mut self, ctx: &mut Ctx<'_, Msg>) {
         if self.metrics.is_none() {
             let suffixes = self.config.scopes.suffixes(self.index);
-            self.metrics = Some(Self::register(ctx, self.replay.is_some(), &suffixes));
+            let metrics =
+                Self::register(ctx, self.replay.is_some(), &suffixes, self.failure_latency);
+            self.metrics = Some(metrics);
         }
         if self.config.targets.is_empty() {
             return;
@@ -905,7 +945,9 @@ impl Node for Client {
                 let id = timeout - TAG_TIMEOUT_BASE;
                 if let Some(outstanding) = self.outstanding.remove(&id) {
                     ctx.count(self.metrics().timeouts, 1);
-                    self.tally_end(ctx, outstanding.op, Outcome::Timeout, 0);
+                    // A timed-out request waited exactly its timeout.
+                    let waited = self.config.timeout.map_or(0, SimDuration::as_nanos);
+                    self.tally_end(ctx, outstanding.op, Outcome::Timeout, waited);
                     self.distrust(ctx, outstanding.target);
                     if let (Some(idx), Some((backends, _))) =
                         (outstanding.backend, self.balancer.as_mut())

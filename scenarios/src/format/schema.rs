@@ -430,6 +430,10 @@ pub struct ReportSection {
     /// The latency metric the timeline shows; default the first `latency.*`.
     #[serde(default)]
     pub timeline_metric: Option<Spanned<String>>,
+    /// Also record `latency.<op>.with_failures`: every request that ended, a timed-out one
+    /// at its timeout.
+    #[serde(default)]
+    pub failures_in_latency: bool,
 }
 
 /// `[[check]]`: an expression (`assert = "latency.read.p99 < 25ms"`), or `metric` compared

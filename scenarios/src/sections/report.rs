@@ -23,6 +23,9 @@ pub struct ReportConfig {
     pub timeline_metric: Option<String>,
     /// Which plots to draw; `None` for all.
     pub plots: Option<Vec<String>>,
+    /// Whether clients also record `latency.<op>.with_failures` (every ended request, a
+    /// timed-out one at its timeout).
+    pub failures_in_latency: bool,
 }
 
 /// The report settings; `timeline_metric` must be one of `histograms`, `plots` rows of `plots`.
@@ -37,11 +40,13 @@ pub fn build_report(
         percentiles: Vec::new(),
         timeline_metric: None,
         plots: None,
+        failures_in_latency: false,
     };
     let Some(section) = section else {
         return Ok(report);
     };
     let section = section.get_ref();
+    report.failures_in_latency = section.failures_in_latency;
     if let Some(window) = &section.window {
         report.window = duration_at(source, window)?;
         if report.window == SimDuration::ZERO {

@@ -541,8 +541,11 @@ impl RoleBuilder for ClientBuilder {
                 .clone()
         });
         let config = Arc::clone(&self.config);
+        let with_failures = run.failures_in_latency;
         let Some(trace) = &self.trace else {
-            return Box::new(Client::new(config, index, placement));
+            return Box::new(
+                Client::new(config, index, placement).with_failure_latency(with_failures),
+            );
         };
         let feed = TraceFeed::new(
             trace.open(),
@@ -550,7 +553,9 @@ impl RoleBuilder for ClientBuilder {
             TraceShare::new(index, trace.n_clients),
             run.trace_errors.clone(),
         );
-        Box::new(Client::replaying(config, index, placement, feed))
+        Box::new(
+            Client::replaying(config, index, placement, feed).with_failure_latency(with_failures),
+        )
     }
 
     fn recording(&self) -> Recording {

@@ -60,6 +60,8 @@ pub struct RunContext<'a> {
     pub placements: &'a BTreeMap<String, SharedPlacement>,
     /// Where this run's trace-replaying clients report a trace that fails part-way.
     pub trace_errors: &'a TraceErrorLog,
+    /// `[report] failures_in_latency`: clients also record latency including failures.
+    pub failures_in_latency: bool,
 }
 
 /// The keys a client group requests: what a cache in front of its targets could hold.
