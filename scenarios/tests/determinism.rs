@@ -319,7 +319,7 @@ fn the_check_passes_a_deterministic_scenario_with_paranoid_checks_on() {
 /// The digest of [`TINY`] at its seed. It changes only when some event of the run changes:
 /// review why (a model's behaviour, the engine's order, a dependency's draws) before
 /// updating it, and say so in the commit.
-const TINY_DIGEST: u64 = 0xe8d3_19ed_fecc_9189;
+const TINY_DIGEST: u64 = 0x1ee2_d263_d5ba_705d;
 
 #[test]
 fn the_digest_of_a_small_scenario_is_pinned() {

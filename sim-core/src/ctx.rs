@@ -73,19 +73,12 @@ impl<M: Message> Ctx<'_, M> {
         }
         world.metrics.add(builtin::NET_SENT, 1, now);
         let to_zone = world.slots[to.idx()].zone;
-        let seed = world.seed;
         let slot = &mut world.slots[self.node.idx()];
         slot.sent += 1;
-        let rng = slot.net_rng.get_or_insert_with(|| {
-            Box::new(stream(
-                seed,
-                StreamLabel::of_node(StreamKind::NodeNetwork, slot.label),
-            ))
-        });
         let sender = SenderLink {
             zone: slot.zone,
             egress_free_at: &mut slot.egress_free_at,
-            rng,
+            rng: &mut slot.net_rng,
         };
         let size = msg.size_bytes();
         match world
@@ -162,12 +155,7 @@ impl<M: Message> Ctx<'_, M> {
 
     /// This node's own random stream, independent of every other component's.
     pub fn rng(&mut self) -> &mut SimRng {
-        let seed = self.world.seed;
-        let slot = &mut self.world.slots[self.node.idx()];
-        let label = slot.label;
-        slot.rng.get_or_insert_with(|| {
-            Box::new(stream(seed, StreamLabel::of_node(StreamKind::Node, label)))
-        })
+        &mut self.world.slots[self.node.idx()].rng
     }
 
     /// A fresh stream for part `part` of a model this node hosts (a cache policy's draws,

@@ -383,7 +383,7 @@ impl<N: Node> Simulation<N> {
         let node_label = self.world().slots[node.idx()].label;
         let label = StreamLabel::of_node_part(StreamKind::FaultProcess, node_label, process);
         let mut rng = stream(self.world().seed, label);
-        rng.set_word_pos(u128::from(draw) * 4);
+        rng.seek(u64::from(draw));
         let uniform: f64 = rng.random();
         // Inverse transform of the exponential distribution.
         SimDuration::from_nanos_f64(-(mean.0 as f64) * (1.0 - uniform).ln())

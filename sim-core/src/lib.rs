@@ -3,7 +3,7 @@
 //! It simulates nodes (state machines) exchanging messages over a modelled network while
 //! faults are injected, and records latency histograms and counters. Time is integer
 //! nanoseconds, events are ordered by `(time, sequence number)`, and every random draw comes
-//! from a ChaCha stream keyed by the run seed and a stable component label, so the same inputs
+//! from a counter-based Philox stream keyed by the run seed and a stable component label, so the same inputs
 //! and seed give the same run, bit for bit.
 //!
 //! It deliberately knows nothing about caches, rings, gossip or scenario files (those live in

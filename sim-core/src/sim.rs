@@ -149,8 +149,14 @@ impl<N: Node> Simulation<N> {
             zone,
             egress_free_at: SimTime::ZERO,
             clock: ClockState::default(),
-            rng: None,
-            net_rng: None,
+            rng: stream(
+                self.world.seed,
+                StreamLabel::of_node(StreamKind::Node, label),
+            ),
+            net_rng: stream(
+                self.world.seed,
+                StreamLabel::of_node(StreamKind::NodeNetwork, label),
+            ),
             service: None,
             sent: 0,
             received: 0,

@@ -106,8 +106,8 @@ impl ClockState {
     }
 }
 
-/// The engine's state for one node. Random streams and the service state are boxed and
-/// created on first use, so an idle node costs about 100 bytes here.
+/// The engine's state for one node. Its two random streams are counter-based (32 bytes each,
+/// whatever has been drawn); the service state is boxed and created on first use.
 pub(crate) struct NodeSlot<M> {
     /// The node's stable name for its random streams.
     pub label: NodeLabel,
@@ -118,8 +118,10 @@ pub(crate) struct NodeSlot<M> {
     /// When the sender's link finishes serializing what it has queued.
     pub egress_free_at: SimTime,
     pub clock: ClockState,
-    pub rng: Option<Box<SimRng>>,
-    pub net_rng: Option<Box<SimRng>>,
+    /// The node's own stream (`ctx.rng()`).
+    pub rng: SimRng,
+    /// The network's draws for messages the node sends.
+    pub net_rng: SimRng,
     pub service: Option<Box<ServiceState<M>>>,
     pub sent: u64,
     pub received: u64,

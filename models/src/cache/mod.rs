@@ -63,7 +63,7 @@
 //!   requested, removed or evicted, and no policy prefers expired victims.
 //! - Per-object metadata is not charged to the capacity (libCacheSim's default,
 //!   `consider_obj_metadata = false`).
-//! - [`Random`] cannot agree with libCacheSim request by request (it draws from ChaCha8, not
+//! - [`Random`] cannot agree with libCacheSim request by request (it draws from our Philox streams, not
 //!   libCacheSim's generator); its miss ratio agrees statistically. [`WTinyLfu`] uses
 //!   libCacheSim's sketch hashes and sizing, except that the sketch is capped at 2^24 counters
 //!   (main caches above about 1.17 million units, e.g. byte caches above ~1.2 MB), beyond

@@ -333,7 +333,7 @@ impl_cache_policy!(Sieve);
 /// Random eviction: evicts a uniformly random resident object; hits change nothing.
 ///
 /// Source: Belady 1966 (RAND); libCacheSim `cache/eviction/Random.c`, which picks a random
-/// object through its hash table. Draws come from the ChaCha8 stream handed in, so runs are
+/// object through its hash table. Draws come from the labelled stream handed in, so runs are
 /// reproducible, but victims (and so miss ratios, request by request) cannot match
 /// libCacheSim's generator; they agree statistically. Under independent requests FIFO and
 /// Random have the same stationary law (Gelenbe, "A unified approach to the evaluation of a

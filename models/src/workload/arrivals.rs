@@ -254,6 +254,9 @@ pub struct ArrivalClock {
     position: SimTime,
     /// For `constant`, the index k of the next grid point `k/rate` that may be returned.
     next_index: u64,
+    /// The process has ended (a draw fell past its last arrival): it stays ended, as the
+    /// documentation of `next_after` promises, rather than drawing a second chance.
+    ended: bool,
 }
 
 impl ArrivalClock {
@@ -263,6 +266,7 @@ impl ArrivalClock {
             arrivals,
             position: SimTime::ZERO,
             next_index: 1,
+            ended: false,
         }
     }
 
@@ -279,6 +283,9 @@ impl ArrivalClock {
     /// two may share a nanosecond at high rates. For `constant`, grid points before `now` are
     /// skipped; for the Poisson kinds a late `now` simply restarts the (memoryless) search.
     pub fn next_after(&mut self, now: SimTime, rng: &mut SimRng) -> Option<SimTime> {
+        if self.ended {
+            return None;
+        }
         let start = self.position.max(now);
         let next = match &self.arrivals {
             Arrivals::Poisson(rate) => {
@@ -299,6 +306,7 @@ impl ArrivalClock {
             Arrivals::Custom(custom) => custom.0.next_after(start, rng),
         };
         self.position = start;
+        self.ended = next.is_none();
         if let Some(time) = next {
             assert!(time >= now, "arrival {time} before now {now}");
             assert!(
