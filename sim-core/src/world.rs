@@ -106,7 +106,7 @@ impl ClockState {
     }
 }
 
-/// The engine's state for one node. Its two random streams are counter-based (32 bytes each,
+/// The engine's state for one node. Its two random streams are counter-based (64 bytes each,
 /// whatever has been drawn); the service state is boxed and created on first use.
 pub(crate) struct NodeSlot<M> {
     /// The node's stable name for its random streams.
