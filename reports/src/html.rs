@@ -185,7 +185,7 @@ fn requests_table(out: &mut String, r: &ResultsFile) {
     let rows: Vec<(&String, &crate::outcomes::OutcomeEntry)> = r
         .outcomes
         .iter()
-        .filter(|(name, _)| name.split('{').next().is_some_and(|n| n.ends_with(".all")))
+        .filter(|(name, _)| crate::outcomes::is_population(name))
         .collect();
     if rows.is_empty() {
         return;
@@ -203,13 +203,6 @@ fn requests_table(out: &mut String, r: &ResultsFile) {
         let success = e
             .success_ratio
             .map_or("–".to_string(), crate::outcomes::percent);
-        let count = |n: u64| {
-            if n == 0 {
-                "0".to_string()
-            } else {
-                group_digits(n)
-            }
-        };
         let failing = |n: u64| {
             if n == 0 {
                 "<td class=\"num\">0</td>".to_string()
@@ -223,14 +216,14 @@ fn requests_table(out: &mut String, r: &ResultsFile) {
              <td class=\"num\">{success}</td>{}{}{}{}<td class=\"num\">{}</td>\
              <td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td></tr>",
             esc(name),
-            count(e.issued),
-            count(e.ok),
+            group_digits(e.issued),
+            group_digits(e.ok),
             failing(e.timeout),
             failing(e.rejected),
             failing(e.error),
             failing(e.lost),
-            count(e.miss),
-            count(e.in_flight),
+            group_digits(e.miss),
+            group_digits(e.in_flight),
             p(|m| m.p50),
             p(|m| m.p99),
         );

@@ -107,9 +107,7 @@ pub use check::{
 };
 pub use error::ReportError;
 pub use meaning::{DerivedEntry, MetricMeaning};
-pub use outcomes::{
-    outcome_line, overall, percent, OutcomeEntry, OUTCOMES_INVARIANT, OUTCOME_FIELDS,
-};
+pub use outcomes::{outcome_line, percent, OutcomeEntry, OUTCOMES_INVARIANT, OUTCOME_FIELDS};
 pub use output::{create_dir, write_atomic};
 pub use placement::{placement_table, PlacementStudyData, ShareSpread, PLACEMENT_SCHEMA_VERSION};
 pub use plot::{plots, PlotRow, RenderPlot, PLOTS};
@@ -125,7 +123,7 @@ pub use sweep::{
 pub use sweep_report::write_sweep_report;
 pub use table::percentile_table;
 pub use timeseries::write_timeseries;
-pub use trace_page::{trace_page, TracePageError, MESSAGES_MAX};
+pub use trace_page::{starts_message, trace_page, TracePageError, MESSAGES_MAX};
 pub use write::{write_cache_study, write_placement_study, write_run};
 
 /// Everything a report is made from: plain data the scenario runner fills after a run.

@@ -88,83 +88,103 @@ impl OutcomeEntry {
     /// Field `name` as a check sees it: its value (`None` for a ratio of nothing) and unit;
     /// `None` if there is no such field.
     pub fn field(&self, name: &str) -> Option<(Option<f64>, MetricUnit)> {
-        let count = |n: u64| Some((Some(n as f64), MetricUnit::Count));
-        match name {
-            "issued" => count(self.issued),
-            "ok" => count(self.ok),
-            "miss" => count(self.miss),
-            "timeout" => count(self.timeout),
-            "rejected" => count(self.rejected),
-            "error" => count(self.error),
-            "lost" => count(self.lost),
-            "failed" => count(self.failed),
-            "in_flight" => count(self.in_flight),
-            "in_flight_at_start" => count(self.in_flight_at_start),
-            "success_ratio" => Some((self.success_ratio, MetricUnit::Ratio)),
-            "error_ratio" => Some((self.error_ratio, MetricUnit::Ratio)),
-            _ => None,
-        }
+        let (_, _, _, read) = OUTCOME_FIELDS.iter().find(|(field, ..)| *field == name)?;
+        Some(read(self))
+    }
+
+    /// The failure outcomes with their counts, singular and plural names, in results order.
+    fn failures(&self) -> [(u64, &'static str, &'static str); 4] {
+        [
+            (self.timeout, "timeout", "timeouts"),
+            (self.rejected, "rejected", "rejected"),
+            (self.error, "error", "errors"),
+            (self.lost, "lost", "lost"),
+        ]
     }
 }
 
-/// Every field of an outcome entry a check can name, with which way it gets worse and what
-/// it is.
-pub const OUTCOME_FIELDS: [(&str, Direction, &str); 12] = [
+/// How a check reads one field of an entry: its value and unit.
+type ReadField = fn(&OutcomeEntry) -> (Option<f64>, MetricUnit);
+
+/// A count field's value.
+fn count(n: u64) -> (Option<f64>, MetricUnit) {
+    (Some(n as f64), MetricUnit::Count)
+}
+
+/// Every field of an outcome entry a check can name, with which way it gets worse, what it
+/// is, and how to read it.
+pub const OUTCOME_FIELDS: [(&str, Direction, &str, ReadField); 12] = [
     (
         "issued",
         Direction::Neutral,
         "requests issued (the offered load)",
+        |e| count(e.issued),
     ),
     (
         "ok",
         Direction::LowerIsWorse,
         "requests answered successfully",
+        |e| count(e.ok),
     ),
-    ("miss", Direction::Neutral, "requests answered \"not here\""),
+    (
+        "miss",
+        Direction::Neutral,
+        "requests answered \"not here\"",
+        |e| count(e.miss),
+    ),
     (
         "timeout",
         Direction::HigherIsWorse,
         "requests abandoned at their timeout",
+        |e| count(e.timeout),
     ),
     (
         "rejected",
         Direction::HigherIsWorse,
         "requests refused for load",
+        |e| count(e.rejected),
     ),
     (
         "error",
         Direction::HigherIsWorse,
         "requests nothing could serve",
+        |e| count(e.error),
     ),
     (
         "lost",
         Direction::HigherIsWorse,
         "requests lost with their issuer",
+        |e| count(e.lost),
     ),
     (
         "failed",
         Direction::HigherIsWorse,
         "timeout + rejected + error + lost",
+        |e| count(e.failed),
     ),
     (
         "in_flight",
         Direction::Neutral,
         "requests outstanding at the end",
+        |e| count(e.in_flight),
     ),
     (
         "in_flight_at_start",
         Direction::Neutral,
         "requests outstanding at the end of the warm-up",
+        |e| count(e.in_flight_at_start),
     ),
     (
         "success_ratio",
         Direction::LowerIsWorse,
         "(ok + miss) / requests that ended",
+        |e| (e.success_ratio, MetricUnit::Ratio),
     ),
     (
         "error_ratio",
         Direction::HigherIsWorse,
         "failed / requests that ended",
+        |e| (e.error_ratio, MetricUnit::Ratio),
     ),
 ];
 
@@ -188,17 +208,17 @@ pub(crate) fn split_field<'e, 'm>(
     crate::results::split_by_name(outcomes, metric)
 }
 
-/// The whole population's tally among `outcomes`: `requests.all` if present, else the first
-/// unlabelled tally named `*.all`.
-pub fn overall(outcomes: &BTreeMap<String, OutcomeEntry>) -> Option<(&str, &OutcomeEntry)> {
-    outcomes
-        .get_key_value("requests.all")
-        .or_else(|| {
-            outcomes
-                .iter()
-                .find(|(name, _)| name.ends_with(".all") && !name.contains('{'))
-        })
-        .map(|(name, entry)| (name.as_str(), entry))
+/// Whether tally `name` is a population's: the whole one (`requests.all`) or a group's or
+/// region's (`requests.all{group=eu}`), rather than one operation's.
+pub(crate) fn is_population(name: &str) -> bool {
+    name.split('{')
+        .next()
+        .is_some_and(|base| base.ends_with(".all"))
+}
+
+/// Whether tally `name` is the whole population's: a population tally with no breakdown.
+fn is_whole_population(name: &str) -> bool {
+    is_population(name) && !name.contains('{')
 }
 
 /// A short account of `entry`: `98.6% ok (1,412 of 1,432); 18 timeouts, 2 rejected`, or
@@ -215,16 +235,12 @@ pub fn outcome_line(entry: &OutcomeEntry) -> String {
         answered,
         ended
     );
-    let failures: Vec<String> = [
-        (entry.timeout, "timeout", "timeouts"),
-        (entry.rejected, "rejected", "rejected"),
-        (entry.error, "error", "errors"),
-        (entry.lost, "lost", "lost"),
-    ]
-    .iter()
-    .filter(|(n, _, _)| *n > 0)
-    .map(|(n, one, many)| format!("{n} {}", if *n == 1 { one } else { many }))
-    .collect();
+    let failures: Vec<String> = entry
+        .failures()
+        .iter()
+        .filter(|(n, _, _)| *n > 0)
+        .map(|(n, one, many)| format!("{n} {}", if *n == 1 { one } else { many }))
+        .collect();
     if failures.is_empty() {
         line.push_str("; no failures");
     } else {
@@ -248,13 +264,14 @@ pub fn outcome_line(entry: &OutcomeEntry) -> String {
 /// 40–45 s`. `None` when the run tallied no requests.
 pub(crate) fn verdict(data: &crate::RunData<'_>) -> Option<String> {
     let metrics = data.metrics;
+    // `requests.all` (a client's), else the first whole-population tally by name.
     let (_, _, id, total) = metrics
         .outcome_tallies()
         .find(|(name, _, _, _)| *name == "requests.all")
         .or_else(|| {
             metrics
                 .outcome_tallies()
-                .find(|(name, _, _, _)| name.ends_with(".all") && !name.contains('{'))
+                .find(|(name, _, _, _)| is_whole_population(name))
         })?;
     let entry = OutcomeEntry::of(total, None);
     let ended = entry.ended();
@@ -265,16 +282,12 @@ pub(crate) fn verdict(data: &crate::RunData<'_>) -> Option<String> {
         "{} ok",
         percent((entry.ok + entry.miss) as f64 / ended as f64)
     );
-    let shares: Vec<String> = [
-        (entry.timeout, "timeouts"),
-        (entry.rejected, "rejected"),
-        (entry.error, "errors"),
-        (entry.lost, "lost"),
-    ]
-    .iter()
-    .filter(|(n, _)| *n > 0)
-    .map(|(n, what)| format!("{} {what}", percent(*n as f64 / ended as f64)))
-    .collect();
+    let shares: Vec<String> = entry
+        .failures()
+        .iter()
+        .filter(|(n, _, _)| *n > 0)
+        .map(|(n, _, what)| format!("{} {what}", percent(*n as f64 / ended as f64)))
+        .collect();
     if shares.is_empty() {
         return Some(line);
     }

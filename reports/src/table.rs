@@ -64,7 +64,7 @@ pub fn percentile_table(data: &RunData<'_>) -> String {
     // How requests ended: the whole population, then each group and region breakdown.
     let summaries: Vec<(String, String)> = outcomes
         .iter()
-        .filter(|(name, _)| name.split('{').next().is_some_and(|n| n.ends_with(".all")))
+        .filter(|(name, _)| crate::outcomes::is_population(name))
         .map(|(name, entry)| {
             let label = name.replacen(".all", "", 1);
             (label, crate::outcomes::outcome_line(entry))

@@ -71,6 +71,12 @@ struct Arrow {
     records: Vec<Value>,
 }
 
+/// Whether `record` starts a message of its own in the diagram: a send, or a drop at send
+/// time (which has no message id). Deliveries and in-flight drops end a send's arrow.
+pub fn starts_message(record: &Value) -> bool {
+    record["kind"] == "send" || (record["kind"] == "drop" && record["msg_id"].is_null())
+}
+
 /// Builds the arrows: a send and its delivery or drop (by `msg_id`) make one; a delivery or
 /// drop whose send is outside the records starts at the top; a drop at send time is a stub.
 fn arrows(records: &[Value]) -> Vec<Arrow> {
@@ -95,7 +101,7 @@ fn arrows(records: &[Value]) -> Vec<Arrow> {
         }
         // A delivery or drop whose send is not among the records was sent before them: it
         // is drawn dashed from the top of the window (`None` until the window is known).
-        let start = (kind == "send" || id.is_none()).then(|| t(r, "t_ns"));
+        let start = starts_message(r).then(|| t(r, "t_ns"));
         let end = match kind {
             "send" => t(r, "arrive_ns"),
             _ => t(r, "t_ns"),

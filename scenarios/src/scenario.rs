@@ -32,7 +32,8 @@ use crate::sections::placement::{
 };
 use crate::sections::report::{build_report, ReportConfig};
 use crate::sections::roles::{
-    build_groups, recorded_histograms, recorded_tallies, GroupPlan, GroupsInput, RunContext,
+    build_groups, failure_histograms, recorded_histograms, recorded_tallies, GroupPlan,
+    GroupsInput, RunContext,
 };
 use crate::sections::sweep_plan::{plan_from_file, SweepPlan};
 use crate::sections::topology::{build_topology, place_groups};
@@ -207,13 +208,7 @@ impl Scenario {
         // `[report] failures_in_latency` adds a histogram beside each whole-population one.
         let mut histograms = histograms;
         if report.failures_in_latency {
-            let extra: Vec<String> = recorded_tallies(&groups)
-                .iter()
-                .filter(|t| !t.contains('{'))
-                .filter_map(|t| t.strip_prefix("requests."))
-                .map(|op| format!("latency.{op}.with_failures"))
-                .collect();
-            histograms.extend(extra);
+            histograms.extend(failure_histograms(&groups));
         }
         let tallies = recorded_tallies(&groups);
         let recorded = Recorded {

@@ -4,19 +4,15 @@
 //! direction), the run writes it into `results.json`, and `check` reads it from there. Every
 //! metric a shipped example records has a declared meaning, so a baseline can guard it.
 
+mod common;
+
 use std::ops::ControlFlow;
-use std::path::{Path, PathBuf};
 
-use reports::{direction_of, Direction, MetricUnit, ResultsFile};
+use reports::{direction_of, Direction, MetricUnit};
+
+use common::{examples, results_of};
 use scenarios::run::{run, run_data};
-use scenarios::Scenario;
 use sim_core::metrics::MetricKind;
-
-fn results_of(scenario: &Scenario) -> ResultsFile {
-    let seed = scenario.seed.unwrap_or(1);
-    let outcome = run(scenario, seed, &mut |_| ControlFlow::Continue(()));
-    reports::build_results(&run_data(scenario, &outcome)).expect("results build")
-}
 
 /// Clients through a balancer to a read-through cache in front of a database, with a crash:
 /// every built-in family records.
@@ -65,7 +61,7 @@ restart_after = "200ms"
 fn every_family_declares_the_documented_directions() {
     use Direction::*;
     let scenario = scenarios::load_text("every-family.toml", EVERY_FAMILY, &[]).unwrap();
-    let results = results_of(&scenario);
+    let results = results_of(&scenario, scenario.seed.unwrap_or(1));
     for (metric, want) in [
         ("latency.read.p99", HigherIsWorse),
         ("latency.all.mean", HigherIsWorse),
@@ -97,18 +93,6 @@ fn every_family_declares_the_documented_directions() {
     assert_eq!(unit("latency.read"), MetricUnit::Nanoseconds);
     assert_eq!(unit("cache.hits"), MetricUnit::Count);
     assert_eq!(results.derived["cache.hit_ratio"].unit, MetricUnit::Ratio);
-}
-
-fn examples() -> Vec<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .unwrap()
-        .map(|entry| entry.unwrap().path())
-        .filter(|path| path.extension().is_some_and(|e| e == "toml"))
-        .collect();
-    files.sort();
-    assert!(files.len() >= 5, "{} examples", files.len());
-    files
 }
 
 // Goal: a baseline can guard every metric the shipped examples record, because each has a

@@ -2,18 +2,15 @@
 //! failures show per window where a fault puts them, and breakdowns by client group and region
 //! add up to the whole population.
 
+mod common;
+
 use std::ops::ControlFlow;
-use std::path::{Path, PathBuf};
 
 use reports::ResultsFile;
-use scenarios::run::{run, run_data, run_with, RunOptions};
-use scenarios::Scenario;
-use sim_core::{Metrics, Outcome, OutcomeId};
 
-fn results_of(scenario: &Scenario, seed: u64) -> ResultsFile {
-    let outcome = run(scenario, seed, &mut |_| ControlFlow::Continue(()));
-    reports::build_results(&run_data(scenario, &outcome)).expect("results build")
-}
+use common::{examples, results_of};
+use scenarios::run::{run, run_data, run_with, RunOptions};
+use sim_core::{Metrics, Outcome, OutcomeId};
 
 fn tally(metrics: &Metrics, name: &str) -> OutcomeId {
     metrics
@@ -21,17 +18,6 @@ fn tally(metrics: &Metrics, name: &str) -> OutcomeId {
         .find(|(n, _, _, _)| *n == name)
         .unwrap_or_else(|| panic!("no tally {name}"))
         .2
-}
-
-fn examples() -> Vec<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .unwrap()
-        .map(|entry| entry.unwrap().path())
-        .filter(|path| path.extension().is_some_and(|e| e == "toml"))
-        .collect();
-    files.sort();
-    files
 }
 
 // Goal: on every shipped example the books balance for every tally — in flight at the start

@@ -51,7 +51,8 @@ pub struct FaultTrace<'a> {
 pub struct TraceRecord<'a> {
     /// When.
     pub time: SimTime,
-    /// The engine's sequence number for it (an event's own; for a send, the next free one).
+    /// The engine's sequence number for it: an event's own; for a send, its delivery's; for
+    /// a fault or a drop at send time, the next number the engine will issue.
     pub seq: u64,
     /// `start`, `send`, `deliver`, `drop`, `timer`, `work_done`, `fault`, `fault_end`.
     pub kind: &'static str,

@@ -447,17 +447,17 @@ impl Client {
         }
     }
 
-    /// Failover: the indices of targets not being skipped at `now`, or `None` when none is
-    /// skipped (routing then draws exactly as without failover) or every one is (then it
-    /// routes as without failover too: something has to probe).
-    fn trusted_targets(&self, now: SimTime) -> Option<Vec<u32>> {
-        if !self.skip_until.iter().any(|until| *until > now) {
-            return None;
-        }
-        let trusted: Vec<u32> = (0..self.skip_until.len() as u32)
-            .filter(|i| self.skip_until[*i as usize] <= now)
-            .collect();
-        (!trusted.is_empty()).then_some(trusted)
+    /// Failover: how many targets are trusted (not being skipped) at `now`, or `None` when
+    /// none is skipped (routing then draws exactly as without failover) or every one is (then
+    /// it routes as if none were: something has to probe). Counted, not collected: this runs
+    /// for every request while a target is skipped.
+    fn trusted_count(&self, now: SimTime) -> Option<usize> {
+        let trusted = self
+            .skip_until
+            .iter()
+            .filter(|until| **until <= now)
+            .count();
+        (trusted > 0 && trusted < self.skip_until.len()).then_some(trusted)
     }
 
     /// Failover: the request to target `index` failed; skip it for the re-probe interval.
@@ -729,18 +729,24 @@ impl Client {
     fn pick_trusted(&mut self, ctx: &mut Ctx<'_, Msg>) -> (u32, NodeId) {
         let targets = &self.config.targets;
         let n = targets.len();
-        let index = match (self.config.routing, self.trusted_targets(ctx.now())) {
+        let now = ctx.now();
+        let trusted = self.trusted_count(now);
+        let is_trusted = |i: usize| trusted.is_none() || self.skip_until[i] <= now;
+        let index = match (self.config.routing, trusted) {
             (Routing::Random, None) => ctx.rng().random_range(0..n),
-            (Routing::Random, Some(trusted)) => {
-                trusted[ctx.rng().random_range(0..trusted.len())] as usize
+            (Routing::Random, Some(count)) => {
+                // The k-th trusted target, k uniform: the same draw as indexing a list of them.
+                let k = ctx.rng().random_range(0..count);
+                (0..n)
+                    .filter(|i| self.skip_until[*i] <= now)
+                    .nth(k)
+                    .expect("k is below the trusted count")
             }
-            (_, trusted) => {
+            _ => {
                 // Round robin: the next target in turn that is trusted.
                 let mut index = self.next_target;
-                if let Some(trusted) = &trusted {
-                    while !trusted.contains(&(index as u32)) {
-                        index = (index + 1) % n;
-                    }
+                while !is_trusted(index) {
+                    index = (index + 1) % n;
                 }
                 self.next_target = (index + 1) % n;
                 index

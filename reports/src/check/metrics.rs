@@ -32,7 +32,7 @@ pub fn direction_of(results: &ResultsFile, metric: &str) -> Direction {
         return derived.direction;
     }
     if let Some((_, _, field)) = split_field(&results.outcomes, metric) {
-        if let Some((_, direction, _)) = OUTCOME_FIELDS.iter().find(|(f, _, _)| *f == field) {
+        if let Some((_, direction, ..)) = OUTCOME_FIELDS.iter().find(|(f, ..)| *f == field) {
             return *direction;
         }
     }
@@ -147,7 +147,7 @@ pub fn metric_names(results: &ResultsFile) -> Vec<String> {
         names.extend(
             OUTCOME_FIELDS
                 .iter()
-                .map(|(field, _, _)| format!("{name}.{field}")),
+                .map(|(field, ..)| format!("{name}.{field}")),
         );
     }
     for (name, summary) in &results.metrics {

@@ -247,7 +247,7 @@ fn outcome_rows(results: &[ResultsFile], assertions: &[Assertion]) -> Vec<CheckR
     first
         .outcomes
         .keys()
-        .filter(|name| name.split('{').next().is_some_and(|n| n.ends_with(".all")))
+        .filter(|name| crate::outcomes::is_population(name))
         .map(|name| format!("{name}.error_ratio"))
         .filter(|metric| !assertions.iter().any(|a| &a.metric == metric))
         .filter_map(|metric| {

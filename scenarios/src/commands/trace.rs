@@ -66,14 +66,15 @@ pub struct TraceSummary {
 pub enum TraceError {
     /// The file could not be opened or read.
     Io(String),
-    /// A line is not a trace record; `line` counts from 1 (0: the records as a whole, such
-    /// as a window too large to draw).
+    /// A line is not a trace record; `line` counts from 1.
     NotATrace {
         /// The line number.
         line: u64,
         /// What is wrong with it.
         message: String,
     },
+    /// The kept records cannot be drawn: too many messages, or none.
+    NotDrawable(String),
     /// Writing the kept records failed (not a closed pipe, which ends quietly).
     Write(String),
 }
@@ -81,8 +82,9 @@ pub enum TraceError {
 impl std::fmt::Display for TraceError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            TraceError::Io(message) | TraceError::Write(message) => f.write_str(message),
-            TraceError::NotATrace { line: 0, message } => f.write_str(message),
+            TraceError::Io(message)
+            | TraceError::NotDrawable(message)
+            | TraceError::Write(message) => f.write_str(message),
             TraceError::NotATrace { line, message } => write!(f, "line {line}: {message}"),
         }
     }
@@ -120,7 +122,7 @@ pub fn trace_html(
     let mut kept: Vec<Value> = Vec::new();
     let mut messages = 0usize;
     let summary = each_record(path, filter, &mut |record, _| {
-        if record["kind"] == "send" || record["msg_id"].is_null() && record["kind"] == "drop" {
+        if reports::starts_message(&record) {
             messages += 1;
         }
         // Past the bound the page is refused anyway: count on without keeping.
@@ -130,10 +132,8 @@ pub fn trace_html(
         Ok(true)
     })?;
     if messages > reports::MESSAGES_MAX {
-        return Err(TraceError::NotATrace {
-            line: 0,
-            message: reports::TracePageError::TooMany { messages }.to_string(),
-        });
+        let error = reports::TracePageError::TooMany { messages };
+        return Err(TraceError::NotDrawable(error.to_string()));
     }
     let title = match (&filter.node, filter.request) {
         (Some(node), Some(id)) => format!("{node}, request {id}"),
@@ -143,10 +143,8 @@ pub fn trace_html(
             .file_name()
             .map_or("trace".into(), |n| n.to_string_lossy().into_owned()),
     };
-    let page = reports::trace_page(&kept, &title).map_err(|e| TraceError::NotATrace {
-        line: 0,
-        message: e.to_string(),
-    })?;
+    let page =
+        reports::trace_page(&kept, &title).map_err(|e| TraceError::NotDrawable(e.to_string()))?;
     let dir = match out.parent() {
         Some(dir) if !dir.as_os_str().is_empty() => dir,
         _ => Path::new("."),

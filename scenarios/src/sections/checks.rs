@@ -287,22 +287,6 @@ fn parse_assert(
     })
 }
 
-/// The fields of a request outcome tally a check can name.
-const TALLY_FIELDS: [&str; 12] = [
-    "issued",
-    "ok",
-    "miss",
-    "timeout",
-    "rejected",
-    "error",
-    "lost",
-    "failed",
-    "in_flight",
-    "in_flight_at_start",
-    "success_ratio",
-    "error_ratio",
-];
-
 /// A check on a request outcome (`requests.all.error_ratio`,
 /// `requests.read{group=eu}.timeout`) names a tally the scenario records and one of its
 /// fields; `None` when the metric is not about a tally.
@@ -320,12 +304,13 @@ fn validate_tally_metric(
             Diagnostic::error(source, span.clone(), message).with_help(help),
         )))
     };
+    let fields = || reports::OUTCOME_FIELDS.iter().map(|(field, ..)| *field);
     let Some((tally, field)) = metric.rsplit_once('.').filter(|(t, _)| t.contains('.')) else {
         return error(
             format!("a request outcome check is `<tally>.<field>`; {metric:?} has no field"),
             format!(
                 "e.g. `requests.all.error_ratio`; fields: {}",
-                TALLY_FIELDS.join(", ")
+                fields().collect::<Vec<_>>().join(", ")
             ),
         );
     };
@@ -343,10 +328,10 @@ fn validate_tally_metric(
             help,
         );
     }
-    if !TALLY_FIELDS.contains(&field) {
+    if !fields().any(|known| known == field) {
         return error(
             format!("a request outcome tally has no field {field:?}"),
-            suggest(field, TALLY_FIELDS),
+            suggest(field, fields()),
         );
     }
     Some(Ok(()))

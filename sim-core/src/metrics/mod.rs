@@ -135,13 +135,21 @@ impl Window {
     }
 }
 
+/// One registered histogram: its name, unit, whole-run samples, and whether it is also
+/// recorded per window (breakdowns by label are not).
+#[derive(Clone, Debug)]
+struct RegisteredHistogram {
+    name: String,
+    unit: Unit,
+    histogram: Histogram<u64>,
+    windowed: bool,
+}
+
 /// Every metric of one run.
 #[derive(Clone, Debug)]
 pub struct Metrics {
     by_name: BTreeMap<String, MetricRef>,
-    histograms: Vec<(String, Unit, Histogram<u64>)>,
-    /// Whether each histogram is also recorded per window (labelled breakdowns are not).
-    histogram_windowed: Vec<bool>,
+    histograms: Vec<RegisteredHistogram>,
     counters: Vec<(String, u64)>,
     outcomes: Vec<outcome::Registered>,
     outcome_names: BTreeMap<String, OutcomeId>,
@@ -166,7 +174,6 @@ impl Metrics {
         let mut metrics = Metrics {
             by_name: BTreeMap::new(),
             histograms: Vec::new(),
-            histogram_windowed: Vec::new(),
             counters: Vec::new(),
             outcomes: Vec::new(),
             outcome_names: BTreeMap::new(),
@@ -246,8 +253,12 @@ impl Metrics {
                 let id = HistogramId(self.histograms.len() as u32);
                 let histogram =
                     Histogram::new(SIGFIG_RUN).expect("3 significant digits is in range");
-                self.histograms.push((name.to_string(), unit, histogram));
-                self.histogram_windowed.push(windowed);
+                self.histograms.push(RegisteredHistogram {
+                    name: name.to_string(),
+                    unit,
+                    histogram,
+                    windowed,
+                });
                 self.by_name
                     .insert(name.to_string(), MetricRef::Histogram(id));
                 id
@@ -335,7 +346,7 @@ impl Metrics {
             let registered = &self.outcomes[id.0 as usize];
             let latency = registered
                 .latency
-                .map(|h| self.histograms[h.0 as usize].0.as_str());
+                .map(|h| self.histograms[h.0 as usize].name.as_str());
             (name.as_str(), latency, *id, &registered.total)
         })
     }
@@ -343,8 +354,9 @@ impl Metrics {
     /// Records one sample of histogram `id` at time `now`.
     #[inline]
     pub fn record(&mut self, id: HistogramId, value: u64, now: SimTime) {
-        record_growing(&mut self.histograms[id.0 as usize].2, value);
-        if self.window.is_some() && self.histogram_windowed[id.0 as usize] {
+        let registered = &mut self.histograms[id.0 as usize];
+        record_growing(&mut registered.histogram, value);
+        if self.window.is_some() && registered.windowed {
             self.record_in_window(id, value, now);
         }
     }
@@ -391,8 +403,8 @@ impl Metrics {
     /// called at the end of a warm-up, so totals describe the measured part of the run while
     /// the timeline still shows the warm-up.
     pub fn reset_totals(&mut self) {
-        for (_, _, histogram) in &mut self.histograms {
-            histogram.reset();
+        for registered in &mut self.histograms {
+            registered.histogram.reset();
         }
         for (_, total) in &mut self.counters {
             *total = 0;
@@ -417,12 +429,12 @@ impl Metrics {
 
     /// A histogram by id.
     pub fn histogram_data(&self, id: HistogramId) -> &Histogram<u64> {
-        &self.histograms[id.0 as usize].2
+        &self.histograms[id.0 as usize].histogram
     }
 
     /// Whether histogram `id` is recorded per window (not a whole-run-only breakdown).
     pub fn is_windowed(&self, id: HistogramId) -> bool {
-        self.histogram_windowed[id.0 as usize]
+        self.histograms[id.0 as usize].windowed
     }
 
     /// A histogram by name, if registered.
@@ -437,7 +449,7 @@ impl Metrics {
     pub fn histograms(&self) -> impl Iterator<Item = (&str, Unit, HistogramId)> {
         self.by_name.iter().filter_map(|(name, r)| match r {
             MetricRef::Histogram(id) => {
-                Some((name.as_str(), self.histograms[id.0 as usize].1, *id))
+                Some((name.as_str(), self.histograms[id.0 as usize].unit, *id))
             }
             MetricRef::Counter(_) => None,
         })

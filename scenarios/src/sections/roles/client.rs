@@ -576,6 +576,10 @@ impl RoleBuilder for ClientBuilder {
             // The whole population's histograms are the row's own.
             histograms: names("latency", false),
             tallies: names("requests", true),
+            with_failures: ops
+                .iter()
+                .map(|op| format!("latency.{op}.with_failures"))
+                .collect(),
         }
     }
 

@@ -117,6 +117,8 @@ pub struct Recording {
     pub histograms: Vec<String>,
     /// Request outcome tallies.
     pub tallies: Vec<String>,
+    /// Histograms recorded only with `[report] failures_in_latency`.
+    pub with_failures: Vec<String>,
 }
 
 /// What a role's parser can see.
@@ -393,11 +395,21 @@ pub fn recorded_histograms(groups: &[GroupPlan], roles: &Registry<RoleSpec>) -> 
     names
 }
 
+/// The histograms `[report] failures_in_latency` adds to a run of these groups, sorted.
+pub fn failure_histograms(groups: &[GroupPlan]) -> Vec<String> {
+    recorded_names(groups, |recording| recording.with_failures)
+}
+
 /// The request outcome tallies a run of these groups records, sorted.
 pub fn recorded_tallies(groups: &[GroupPlan]) -> Vec<String> {
+    recorded_names(groups, |recording| recording.tallies)
+}
+
+/// One kind of name from every group's [`Recording`], sorted, each once.
+fn recorded_names(groups: &[GroupPlan], pick: fn(Recording) -> Vec<String>) -> Vec<String> {
     let mut names: Vec<String> = groups
         .iter()
-        .flat_map(|group| group.builder.recording().tallies)
+        .flat_map(|group| pick(group.builder.recording()))
         .collect();
     names.sort();
     names.dedup();
