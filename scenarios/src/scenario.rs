@@ -281,6 +281,7 @@ impl Scenario {
         }
         *sim.topology_mut() = self.topology.clone();
         sim.set_node_names(self.directory.names());
+        sim.reserve_nodes(self.groups.iter().map(|g| g.count as usize).sum());
         for group in &self.groups {
             let model = group.service.clone().map(|m| sim.add_service_model(m));
             for index in 0..group.count {

@@ -115,6 +115,7 @@ fn parse_args() -> Result<Args, String> {
 
 fn build(args: &Args) -> Simulation<Player> {
     let mut sim = Simulation::new(SimConfig::with_seed(args.seed));
+    sim.reserve_nodes(args.n_nodes as usize);
     for _ in 0..args.n_nodes {
         sim.add_node(Player {
             n_peers: args.n_peers,

@@ -173,9 +173,10 @@ impl<M: Message> Ctx<'_, M> {
     /// This node's local clock: simulated time shifted by the clock-skew faults it suffered
     /// (a step offset plus drift). Never below zero.
     pub fn local_clock(&self) -> SimTime {
-        self.world.slots[self.node.idx()]
-            .clock
-            .local(self.world.now)
+        self.world
+            .clocks
+            .get(&self.node)
+            .map_or(self.world.now, |clock| clock.local(self.world.now))
     }
 
     /// Hands `item` to this node's service model: a free worker starts on it, or it queues.

@@ -351,8 +351,10 @@ impl<N: Node> Simulation<N> {
     fn apply_clock_skew(&mut self, nodes: &NodeSet, offset_ns: i64, drift_ppm: f64) -> Applied {
         let now = self.now();
         for node in nodes.nodes() {
-            self.world_mut().slots[node.idx()]
-                .clock
+            self.world_mut()
+                .clocks
+                .entry(*node)
+                .or_default()
                 .skew(now, offset_ns, drift_ppm);
         }
         Applied {

@@ -56,8 +56,23 @@ const SMALL_MAX: usize = 16;
 const SMALL_MIN: usize = 4;
 const _: () = assert!(SMALL_MIN < SMALL_MAX);
 
-/// Bits in a queue key: 64 of time, then 64 of sequence number.
-const KEY_BITS: usize = 128;
+/// Bits per digit of the radix heap: each level of buckets resolves one byte of the key.
+const DIGIT_BITS: u32 = 8;
+/// Buckets per level: one per digit value.
+const DIGITS: usize = 1 << DIGIT_BITS;
+/// Levels: a queue key has 128 bits (64 of time, then 64 of sequence number), 16 bytes.
+const LEVELS: usize = 128usize.div_ceil(DIGIT_BITS as usize);
+/// Events per chunk: a bucket is a list of chunks of this many events, all full but the last.
+/// Chunks, not one growable vector per bucket, so that memory follows the pending count: a
+/// bucket wastes at most one part-filled chunk, and a drained chunk goes back to a shared
+/// spare list for whichever bucket fills next. (One vector per bucket kept every bucket's
+/// largest filling: a gigabyte at a million pending events, measured; vectors pooled per
+/// level still kept a few doubled top-level vectors, ~240 MB.) An emptied bucket keeps one
+/// empty chunk, so the buckets that hold one or two events at a time (most of the lowest
+/// levels') skip the spare list: at most `LEVELS * DIGITS` idle chunks, 5 MB of 40-byte events.
+const CHUNK: usize = 32;
+/// `u64` words in one level's occupancy bitmap.
+const MASK_WORDS: usize = DIGITS.div_ceil(64);
 
 /// The total order of events: time first, then scheduling order. Unique per event.
 #[inline]
@@ -65,23 +80,36 @@ fn key_of(time: SimTime, seq: u64) -> u128 {
     (u128::from(time.0) << 64) | u128::from(seq)
 }
 
-/// The bucket of `key` relative to `last`: 0 if equal, else one more than the index of the
-/// highest bit in which they differ.
+/// Where `key` belongs relative to the base `last`: `None` if equal, else the level (the index
+/// of the highest byte in which they differ) and the bucket in it (`key`'s byte there, which
+/// is above `last`'s when `key > last`). Flattened to `level * DIGITS + digit`.
 #[inline]
-fn bucket_of(key: u128, last: u128) -> usize {
-    KEY_BITS - (key ^ last).leading_zeros() as usize
+fn slot_of(key: u128, last: u128) -> Option<usize> {
+    let differ = key ^ last;
+    if differ == 0 {
+        return None;
+    }
+    let level = (127 - differ.leading_zeros()) / DIGIT_BITS;
+    let digit = (key >> (level * DIGIT_BITS)) as usize & (DIGITS - 1);
+    Some(level as usize * DIGITS + digit)
 }
 
 /// A queue of future events, popped in `(time, seq)` order.
 ///
 /// A radix heap (Ahuja, Mehlhorn, Orlin & Tarjan, "Faster algorithms for the shortest path
-/// problem", JACM 1990) over the 128-bit key `time << 64 | seq`. It relies on the simulation
-/// being monotone: nothing is scheduled before the last popped event. Bucket `b` holds the
-/// events whose key first differs from the last extracted minimum at bit `b - 1`; a push is
-/// O(1) (an append), and an event moves to a lower bucket at most 128 times, each move a
-/// sequential scan rather than the random access of a binary heap. Keys are unique, so
-/// "bucket 0" (equal to the minimum) is a single slot, `front`. The benchmark
-/// (`benches/benches/engine.rs`, "queue") compares it with `std`'s `BinaryHeap`.
+/// problem", JACM 1990) over the 128-bit key `time << 64 | seq`, with one byte per level
+/// (the "multi-level" variant of that paper) instead of one bit. It relies on the simulation
+/// being monotone: nothing is scheduled before the last popped event. An event whose key
+/// first differs from the last extracted minimum in byte `l` sits in level `l`, in the bucket
+/// of its own byte `l`; the minimum is in the lowest non-empty bucket of the lowest non-empty
+/// level, found from occupancy bitmaps. A push is O(1) (an append). When the lowest bucket
+/// holds several events, its minimum becomes the new base and the rest move to lower levels
+/// in one sequential scan, so an event moves at most 16 times, and in practice once per byte
+/// its delay spans: 2-3 moves for delays spread over a millisecond, where the one-bit radix
+/// heap moved each event once per bit (~17; a third of ping-pong's time at 1,000 nodes,
+/// profiled). Keys are unique, so "equal to the minimum" is a single slot, `front`. The
+/// benchmark (`benches/benches/engine.rs`, "queue" and "hold") compares it with `std`'s
+/// `BinaryHeap`.
 #[derive(Debug)]
 pub struct EventQueue<E> {
     /// While few events are pending: all of them, sorted by key, latest first (the minimum
@@ -92,10 +120,14 @@ pub struct EventQueue<E> {
     small_mode: bool,
     /// The extracted minimum, once `settle` has found it.
     front: Option<Scheduled<E>>,
-    /// `buckets[b - 1]` is bucket `b`, for `b` in `1..=128`.
-    buckets: Vec<Vec<Scheduled<E>>>,
-    /// Bit `b - 1` is set when bucket `b` is non-empty.
-    occupied: u128,
+    /// `buckets[level * DIGITS + digit]`: each a list of chunks (see [`CHUNK`]).
+    buckets: Vec<Vec<Vec<Scheduled<E>>>>,
+    /// Empty chunks (capacity [`CHUNK`]) for buckets to fill.
+    spare: Vec<Vec<Scheduled<E>>>,
+    /// Bit `l` is set when level `l` has a non-empty bucket.
+    levels: u64,
+    /// Per level, bit `d` is set when bucket `d` of that level is non-empty.
+    occupied: [[u64; MASK_WORDS]; LEVELS],
     /// The key every bucket index is relative to: the last extracted minimum.
     last: u128,
     len: usize,
@@ -119,8 +151,10 @@ impl<E> EventQueue<E> {
             small: Vec::with_capacity(SMALL_MAX + 1),
             small_mode: true,
             front: None,
-            buckets: (0..KEY_BITS).map(|_| Vec::new()).collect(),
-            occupied: 0,
+            buckets: (0..LEVELS * DIGITS).map(|_| Vec::new()).collect(),
+            spare: Vec::new(),
+            levels: 0,
+            occupied: [[0; MASK_WORDS]; LEVELS],
             last: 0,
             len: 0,
             next_seq: 0,
@@ -174,7 +208,7 @@ impl<E> EventQueue<E> {
     /// Moves every event from the sorted array into the radix heap.
     #[cold]
     fn move_into_radix(&mut self) {
-        debug_assert!(self.front.is_none() && self.occupied == 0);
+        debug_assert!(self.front.is_none() && self.levels == 0);
         // Every pending key is above the last popped one, so it is a valid base.
         self.last = self.last_popped_key.unwrap_or(0);
         let all = std::mem::take(&mut self.small);
@@ -185,43 +219,104 @@ impl<E> EventQueue<E> {
         self.small_mode = false;
     }
 
+    /// Takes every event out of the radix heap (front first, then by bucket), clearing it.
+    fn drain_radix(&mut self, into: &mut Vec<Scheduled<E>>) {
+        into.extend(self.front.take());
+        while let Some(slot) = self.lowest_slot() {
+            for mut chunk in self.buckets[slot].drain(..) {
+                into.append(&mut chunk);
+                self.spare.push(chunk);
+            }
+            self.unmark(slot);
+        }
+    }
+
+    /// Appends to bucket `slot`, marking it non-empty; a full last chunk gets a successor
+    /// from the spare list.
+    #[inline(always)]
+    fn file(&mut self, slot: usize, scheduled: Scheduled<E>) {
+        let bucket = &mut self.buckets[slot];
+        match bucket.last_mut() {
+            Some(chunk) if chunk.len() < CHUNK => chunk.push(scheduled),
+            _ => {
+                let mut chunk = self
+                    .spare
+                    .pop()
+                    .unwrap_or_else(|| Vec::with_capacity(CHUNK));
+                chunk.push(scheduled);
+                bucket.push(chunk);
+            }
+        }
+        self.mark(slot);
+    }
+
     /// Moves every event from the radix heap back into the sorted array.
     #[cold]
     fn move_into_array(&mut self) {
-        self.small.extend(self.front.take());
-        for bucket in &mut self.buckets {
-            self.small.append(bucket);
-        }
-        self.occupied = 0;
-        self.small
-            .sort_unstable_by_key(|s| std::cmp::Reverse(key_of(s.time, s.seq)));
+        let mut small = std::mem::take(&mut self.small);
+        self.drain_radix(&mut small);
+        small.sort_unstable_by_key(|s| std::cmp::Reverse(key_of(s.time, s.seq)));
+        self.small = small;
         self.small_mode = true;
+        // A queue this small needs few chunks when it grows again; free the rest.
+        self.spare.truncate(LEVELS);
+        self.spare.shrink_to_fit();
+    }
+
+    /// Marks bucket `slot` non-empty.
+    #[inline]
+    fn mark(&mut self, slot: usize) {
+        let (level, digit) = (slot / DIGITS, slot % DIGITS);
+        self.occupied[level][digit / 64] |= 1 << (digit % 64);
+        self.levels |= 1 << level;
+    }
+
+    /// Marks bucket `slot` empty.
+    #[inline]
+    fn unmark(&mut self, slot: usize) {
+        let (level, digit) = (slot / DIGITS, slot % DIGITS);
+        let words = &mut self.occupied[level];
+        words[digit / 64] &= !(1 << (digit % 64));
+        if words.iter().all(|w| *w == 0) {
+            self.levels &= !(1 << level);
+        }
+    }
+
+    /// The lowest non-empty bucket: the one holding the minimum. `None` if all are empty.
+    #[inline]
+    fn lowest_slot(&self) -> Option<usize> {
+        if self.levels == 0 {
+            return None;
+        }
+        let level = self.levels.trailing_zeros() as usize;
+        let words = &self.occupied[level];
+        let word = words
+            .iter()
+            .position(|w| *w != 0)
+            .expect("a marked level has a marked bucket");
+        let digit = word * 64 + words[word].trailing_zeros() as usize;
+        Some(level * DIGITS + digit)
     }
 
     /// Files an event with `key > last` into its bucket.
     #[inline]
     fn insert(&mut self, key: u128, scheduled: Scheduled<E>) {
-        let bucket = bucket_of(key, self.last);
-        if bucket == 0 {
-            // Equal to the base: only the very first key (0) or a rebase target. It is the
-            // minimum; keys are unique, so the front is free.
-            assert!(self.front.is_none(), "duplicate queue key");
-            self.front = Some(scheduled);
-            return;
+        match slot_of(key, self.last) {
+            None => {
+                // Equal to the base: only the very first key (0) or a rebase target. It is
+                // the minimum; keys are unique, so the front is free.
+                assert!(self.front.is_none(), "duplicate queue key");
+                self.front = Some(scheduled);
+            }
+            Some(slot) => self.file(slot, scheduled),
         }
-        self.buckets[bucket - 1].push(scheduled);
-        self.occupied |= 1 << (bucket - 1);
     }
 
     /// Re-buckets every event relative to a new, smaller `last`. O(n); see `push`.
     #[cold]
     fn rebase(&mut self, last: u128) {
         let mut all = Vec::with_capacity(self.len);
-        all.extend(self.front.take());
-        for bucket in &mut self.buckets {
-            all.append(bucket);
-        }
-        self.occupied = 0;
+        self.drain_radix(&mut all);
         self.last = last;
         for scheduled in all {
             let key = key_of(scheduled.time, scheduled.seq);
@@ -238,47 +333,61 @@ impl<E> EventQueue<E> {
         if self.front.is_some() {
             return true;
         }
-        if self.occupied == 0 {
+        let Some(slot) = self.lowest_slot() else {
             return false;
-        }
-        let bucket = self.occupied.trailing_zeros() as usize;
-        if self.buckets[bucket].len() == 1 {
+        };
+        let bucket = &mut self.buckets[slot];
+        if bucket.len() == 1 && bucket[0].len() == 1 {
             // A lone event in the lowest bucket is the minimum: move it, scan nothing.
-            self.occupied &= !(1 << bucket);
-            let scheduled = self.buckets[bucket].pop().expect("length 1");
+            // The emptied chunk stays with the bucket for its next event (see `CHUNK`).
+            let scheduled = bucket[0].pop().expect("one event");
+            self.unmark(slot);
             self.last = key_of(scheduled.time, scheduled.seq);
             self.front = Some(scheduled);
         } else {
-            self.redistribute(bucket);
+            self.redistribute(slot);
         }
         true
     }
 
-    /// Finds the minimum of bucket `idx + 1` and re-files the rest relative to it. Every other
-    /// event of the bucket shares the bits above `idx` with the new minimum, so it lands in a
-    /// strictly lower bucket: the scan never revisits it at this level.
+    /// Finds the minimum of bucket `slot` and re-files the rest relative to it. Every other
+    /// event of the bucket shares the bytes from the bucket's level up with the new minimum,
+    /// so it lands in a strictly lower level: the scan never revisits it at this level.
     #[inline(never)]
-    fn redistribute(&mut self, idx: usize) {
-        let (lower, upper) = self.buckets.split_at_mut(idx);
-        let items = &mut upper[0];
-        let mut min_pos = 0;
-        let mut min = key_of(items[0].time, items[0].seq);
-        for (pos, scheduled) in items.iter().enumerate().skip(1) {
-            let key = key_of(scheduled.time, scheduled.seq);
-            if key < min {
-                (min_pos, min) = (pos, key);
+    fn redistribute(&mut self, slot: usize) {
+        let mut chunks = std::mem::take(&mut self.buckets[slot]);
+        self.unmark(slot);
+        let (mut min_chunk, mut min_pos) = (0, 0);
+        let mut min = u128::MAX;
+        for (c, chunk) in chunks.iter().enumerate() {
+            for (pos, scheduled) in chunk.iter().enumerate() {
+                let key = key_of(scheduled.time, scheduled.seq);
+                if key < min {
+                    (min_chunk, min_pos, min) = (c, pos, key);
+                }
             }
         }
         assert!(min > self.last, "radix heap keys only grow");
         self.last = min;
-        self.front = Some(items.swap_remove(min_pos));
-        self.occupied &= !(1 << idx);
-        for scheduled in items.drain(..) {
-            let bucket = bucket_of(key_of(scheduled.time, scheduled.seq), min);
-            assert!(0 < bucket && bucket <= idx, "re-filed into a lower bucket");
-            lower[bucket - 1].push(scheduled);
-            self.occupied |= 1 << (bucket - 1);
+        self.front = Some(chunks[min_chunk].swap_remove(min_pos));
+        let level_floor = slot - slot % DIGITS;
+        let mut kept = None;
+        for mut chunk in chunks.drain(..) {
+            for scheduled in chunk.drain(..) {
+                let to =
+                    slot_of(key_of(scheduled.time, scheduled.seq), min).expect("keys are unique");
+                debug_assert!(to < level_floor, "re-filed into a lower level");
+                self.file(to, scheduled);
+            }
+            if kept.is_none() {
+                kept = Some(chunk);
+            } else {
+                self.spare.push(chunk);
+            }
         }
+        // Nothing was filed into this bucket; give it its (empty) list and first chunk back.
+        chunks.extend(kept);
+        self.buckets[slot] = chunks;
     }
 
     /// Removes and returns the earliest event.
@@ -343,7 +452,7 @@ impl<E> EventQueue<E> {
     /// O(n) consistency checks; panics on a violation. For tests and `--paranoid` runs:
     /// the length matches what is stored, every pending key is after the last popped one and
     /// was issued, the array is sorted latest first, and every radix event sits in the bucket
-    /// its key selects, with the occupancy bits saying which buckets hold any.
+    /// its key selects, with the occupancy bits saying which buckets and levels hold any.
     pub fn check_invariants(&self) {
         let after_popped = |s: &Scheduled<E>| {
             let key = key_of(s.time, s.seq);
@@ -362,7 +471,7 @@ impl<E> EventQueue<E> {
         if self.small_mode {
             assert_eq!(self.small.len(), self.len, "array length");
             assert!(
-                self.front.is_none() && self.occupied == 0,
+                self.front.is_none() && self.levels == 0,
                 "array mode holds radix state"
             );
             self.small.iter().for_each(after_popped);
@@ -384,23 +493,40 @@ impl<E> EventQueue<E> {
                 "front is the base"
             );
         }
-        for (idx, bucket) in self.buckets.iter().enumerate() {
+        for (slot, bucket) in self.buckets.iter().enumerate() {
+            let (level, digit) = (slot / DIGITS, slot % DIGITS);
             assert_eq!(
-                bucket.is_empty(),
-                self.occupied & (1 << idx) == 0,
-                "occupancy bit of bucket {}",
-                idx + 1
+                bucket.iter().all(Vec::is_empty),
+                self.occupied[level][digit / 64] & (1 << (digit % 64)) == 0,
+                "occupancy bit of bucket {digit} of level {level}"
             );
-            for scheduled in bucket {
+            let occupied = self.occupied[level][digit / 64] & (1 << (digit % 64)) != 0;
+            let last_chunk = bucket.len().saturating_sub(1);
+            for (c, chunk) in bucket.iter().enumerate() {
+                let idle = !occupied && bucket.len() == 1;
+                assert!(
+                    (idle || !chunk.is_empty()) && (c == last_chunk || chunk.len() == CHUNK),
+                    "chunk {c} of bucket {digit} of level {level} holds {}",
+                    chunk.len()
+                );
+            }
+            for scheduled in bucket.iter().flatten() {
                 after_popped(scheduled);
                 let key = key_of(scheduled.time, scheduled.seq);
                 assert_eq!(
-                    bucket_of(key, self.last),
-                    idx + 1,
+                    slot_of(key, self.last),
+                    Some(slot),
                     "event in the wrong bucket"
                 );
             }
-            stored += bucket.len();
+            stored += bucket.iter().map(Vec::len).sum::<usize>();
+        }
+        for (level, words) in self.occupied.iter().enumerate() {
+            assert_eq!(
+                words.iter().any(|w| *w != 0),
+                self.levels & (1 << level) != 0,
+                "occupancy bit of level {level}"
+            );
         }
         assert_eq!(stored, self.len, "radix length");
     }
@@ -534,6 +660,7 @@ mod tests {
                     }
                 }
                 prop_assert_eq!(radix.len(), reference.len());
+                radix.check_invariants();
             }
         }
 

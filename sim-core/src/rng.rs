@@ -22,7 +22,7 @@
 //! side by side (their multiply chains overlap in the processor) into a four-word buffer. The authors report that Philox2x64-10
 //! passes TestU01's SmallCrush, Crush and BigCrush on many streams and counters (their
 //! Table 2: "Crush-resistant"), with a margin (it passes at 6 rounds). A stream's whole state
-//! is its key, its index, the next counter and four buffered words: 64 bytes, not the ~300
+//! is its key, its index, its draw count and four buffered words: 56 bytes, not the ~300
 //! of a buffered ChaCha8 generator, so a million nodes' streams fit in cache-friendly slots and a
 //! draw of a node touched in random order costs one cache line. The output is pinned by the
 //! Random123 known-answer vectors and by golden draws (tests below).
@@ -59,11 +59,12 @@ fn philox2x64(mut ctr: [u64; 2], mut key: u64, rounds: u32) -> [u64; 2] {
 pub struct SimRng {
     key: u64,
     index: u64,
-    /// The next evaluation's counter.
-    counter: u64,
-    /// Words evaluated but not yet drawn, drawn from the front (`buffer[4 - left..]`).
+    /// Words drawn so far. Word `n` is word `n % 4` of block `n / 4` (counters `n / 4 * 2`
+    /// and `n / 4 * 2 + 1`); the buffer holds the block of `drawn` once a word of it was
+    /// drawn, so the buffer is stale exactly when `drawn % 4 == 0`.
+    drawn: u64,
+    /// The current block's four words.
     buffer: [u64; 4],
-    left: u8,
 }
 
 impl SimRng {
@@ -71,22 +72,20 @@ impl SimRng {
     /// had been drawn: a stream can be read at any position without drawing what comes
     /// before.
     pub fn seek(&mut self, draw: u64) {
-        self.counter = draw / 4 * 2;
-        self.left = 0;
-        for _ in 0..draw % 4 {
-            self.next_u64();
+        self.drawn = draw;
+        if draw % 4 != 0 {
+            self.refill();
         }
     }
 
-    /// The next two evaluations (counters `c` and `c + 1`), computed side by side: the two
-    /// multiply chains are independent, so they overlap in the processor. The words come out
-    /// in counter order, exactly as evaluating one counter at a time would give them.
+    /// Evaluates the block of word `drawn`: counters `c = drawn / 4 * 2` and `c + 1`,
+    /// computed side by side (the two multiply chains are independent, so they overlap in
+    /// the processor). The words come out in counter order, exactly as evaluating one
+    /// counter at a time would give them.
     #[inline]
     fn refill(&mut self) {
-        let (mut a, mut b) = (
-            [self.counter, self.index],
-            [self.counter.wrapping_add(1), self.index],
-        );
+        let counter = self.drawn / 4 * 2;
+        let (mut a, mut b) = ([counter, self.index], [counter.wrapping_add(1), self.index]);
         let mut key = self.key;
         for r in 0..10 {
             if r > 0 {
@@ -96,8 +95,6 @@ impl SimRng {
             b = round(b, key);
         }
         self.buffer = [a[0], a[1], b[0], b[1]];
-        self.left = 4;
-        self.counter = self.counter.wrapping_add(2);
     }
 }
 
@@ -109,12 +106,12 @@ impl RngCore for SimRng {
 
     #[inline]
     fn next_u64(&mut self) -> u64 {
-        if self.left == 0 {
+        let position = (self.drawn % 4) as usize;
+        if position == 0 {
             self.refill();
         }
-        let word = self.buffer[4 - self.left as usize];
-        self.left -= 1;
-        word
+        self.drawn = self.drawn.wrapping_add(1);
+        self.buffer[position]
     }
 
     fn fill_bytes(&mut self, dest: &mut [u8]) {
@@ -260,9 +257,8 @@ pub fn stream(seed: u64, label: StreamLabel) -> SimRng {
     SimRng {
         key: key_of(seed, label.kind, label.group),
         index: label.index,
-        counter: 0,
+        drawn: 0,
         buffer: [0; 4],
-        left: 0,
     }
 }
 
@@ -378,11 +374,11 @@ mod tests {
     }
 
     // Goal: a stream's state stays a few words (the point of a counter-based generator):
-    // key, index, counter and a four-word buffer.
+    // key, index, draw count and a four-word buffer, seven words.
     #[test]
     fn a_stream_is_small() {
         assert!(
-            std::mem::size_of::<SimRng>() <= 64,
+            std::mem::size_of::<SimRng>() <= 56,
             "{}",
             std::mem::size_of::<SimRng>()
         );

@@ -11,7 +11,7 @@
 
 use std::ops::ControlFlow;
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 
 use crate::ctx::Ctx;
 use crate::dist::Distribution;
@@ -29,7 +29,7 @@ use crate::service::{idle_workers, ServiceModel, ServiceState};
 use crate::time::SimTime;
 use crate::trace::{TraceRecord, TraceSink};
 use crate::world::{
-    mix, ClockState, Event, NodeSlot, NodeStats, Progress, RunSummary, SimConfig, StopReason, World,
+    mix, Event, NodeSlot, NodeStats, Progress, RunSummary, SimConfig, StopReason, World,
 };
 
 /// How often (in events) the run loop calls its observer.
@@ -66,6 +66,7 @@ impl<N: Node> Simulation<N> {
                 network,
                 network_stale: true,
                 service_models: Vec::new(),
+                clocks: BTreeMap::new(),
                 cancelled_timers: HashSet::new(),
                 downed_by_fault: Default::default(),
                 open_windows: Default::default(),
@@ -129,6 +130,15 @@ impl<N: Node> Simulation<N> {
         self.add_labelled_node(zone, node, label)
     }
 
+    /// Makes room for `additional` more nodes in the node tables, so that adding many nodes
+    /// one by one does not regrow them (at a million nodes a regrowth briefly holds the old
+    /// and the new table: half again the engine's memory at its peak, and spare capacity
+    /// after).
+    pub fn reserve_nodes(&mut self, additional: usize) {
+        self.nodes.reserve_exact(additional);
+        self.world.slots.reserve_exact(additional);
+    }
+
     /// Adds a node in `zone` whose random streams are picked by `label` (its group's name and
     /// its index there), so inserting, removing or reordering other groups leaves its draws
     /// unchanged. Two nodes must not share a label.
@@ -148,7 +158,6 @@ impl<N: Node> Simulation<N> {
             incarnation: 0,
             zone,
             egress_free_at: SimTime::ZERO,
-            clock: ClockState::default(),
             rng: stream(
                 self.world.seed,
                 StreamLabel::of_node(StreamKind::Node, label),

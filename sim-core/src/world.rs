@@ -106,7 +106,7 @@ impl ClockState {
     }
 }
 
-/// The engine's state for one node. Its two random streams are counter-based (64 bytes each,
+/// The engine's state for one node. Its two random streams are counter-based (56 bytes each,
 /// whatever has been drawn); the service state is boxed and created on first use.
 pub(crate) struct NodeSlot<M> {
     /// The node's stable name for its random streams.
@@ -117,7 +117,6 @@ pub(crate) struct NodeSlot<M> {
     pub zone: ZoneId,
     /// When the sender's link finishes serializing what it has queued.
     pub egress_free_at: SimTime,
-    pub clock: ClockState,
     /// The node's own stream (`ctx.rng()`).
     pub rng: SimRng,
     /// The network's draws for messages the node sends.
@@ -203,6 +202,10 @@ pub(crate) struct World<M> {
     pub network: Network,
     pub network_stale: bool,
     pub service_models: Vec<ServiceModel>,
+    /// Local clocks of the nodes a clock-skew fault has touched; every other node's local
+    /// clock is simulated time. A side table because skew is rare and a slot field cost
+    /// 24 bytes on every node.
+    pub clocks: BTreeMap<NodeId, ClockState>,
     /// Sequence numbers of cancelled timers still in the queue (looked up, never iterated):
     /// each entry is removed when its event pops, so the set holds only pending timers.
     pub cancelled_timers: HashSet<u64>,

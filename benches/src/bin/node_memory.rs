@@ -141,6 +141,7 @@ fn main() -> ExitCode {
     };
     let baseline = LIVE_BYTES.load(Ordering::Relaxed);
     let mut sim = Simulation::new(SimConfig::with_seed(1));
+    sim.reserve_nodes(n_nodes as usize);
     for _ in 0..n_nodes {
         sim.add_node(IdleNode);
     }
