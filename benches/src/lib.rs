@@ -10,6 +10,8 @@
 //!   event queue plus the timer path.
 //! - [`ping_pong`]: nodes bouncing messages over the full network model (latency draws,
 //!   bandwidth), the same workload as `sim-core/examples/ping_pong.rs`.
+//! - [`rounds_ping_pong`]: processes playing request/response rounds with random peers over a
+//!   plain-latency network, the workload of the SimCore comparison in `benches/peers/`.
 //! - [`mm1`]: an M/M/1 queue on the engine's service model, the same workload as
 //!   `sim-core/examples/mm1.rs` and the peer comparison in `benches/peers/`.
 //!
@@ -31,6 +33,8 @@
 #![deny(missing_docs)]
 
 use std::num::NonZeroU32;
+
+use rand::Rng;
 
 use sim_core::{
     Admission, CompletedWork, Ctx, Distribution, Message, NetworkConfig, Node, NodeId, OpKind,
@@ -162,6 +166,7 @@ pub fn ping_pong(n_nodes: u32, n_peers: u32, seed: u64) -> Simulation<PingPongNo
         "{n_peers} peers need more than {n_nodes} nodes"
     );
     let mut sim = Simulation::new(SimConfig::with_seed(seed));
+    sim.reserve_nodes(n_nodes as usize);
     for _ in 0..n_nodes {
         sim.add_node(PingPongNode { n_peers });
     }
@@ -173,6 +178,115 @@ pub fn ping_pong(n_nodes: u32, n_peers: u32, seed: u64) -> Simulation<PingPongNo
         .set_bandwidth_bps(Some(PING_PONG_BANDWIDTH_BPS))
         .expect("constant bandwidth is > 0");
     sim.set_network(network)
+        .expect("no rule names a node or zone");
+    sim
+}
+
+/// Lower bound of [`rounds_ping_pong`]'s one-way delay: 1 ms, in nanoseconds.
+pub const ROUNDS_DELAY_LOW_NS: f64 = 1e6;
+/// Upper bound (exclusive) of [`rounds_ping_pong`]'s one-way delay: 1.1 ms, in nanoseconds.
+pub const ROUNDS_DELAY_HIGH_NS: f64 = 1.1e6;
+
+/// A message of [`rounds_ping_pong`]: the request of a round or its answer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Round {
+    /// A round's request, sent to a random peer.
+    Ping,
+    /// The peer's answer; it ends the round.
+    Pong,
+}
+
+impl Message for Round {
+    fn size_bytes(&self) -> u64 {
+        PING_PONG_MESSAGE_BYTES
+    }
+}
+
+/// A [`rounds_ping_pong`] process: plays `rounds` rounds, each a ping to a peer drawn
+/// uniformly from its `n_peers` successors (mod the number of nodes) and the peer's pong.
+#[derive(Debug)]
+pub struct RoundsNode {
+    n_peers: u32,
+    rounds_left: u64,
+    pongs: u64,
+}
+
+impl RoundsNode {
+    /// Rounds this process has finished (pongs received).
+    pub fn pongs(&self) -> u64 {
+        self.pongs
+    }
+
+    fn ping(&mut self, ctx: &mut Ctx<'_, Round>) {
+        self.rounds_left -= 1;
+        let offset = u64::from(ctx.rng().random_range(1..=self.n_peers));
+        let peer = (u64::from(ctx.id().0) + offset) % u64::from(ctx.n_nodes());
+        ctx.send(
+            NodeId(u32::try_from(peer).expect("below n_nodes, a u32")),
+            Round::Ping,
+        );
+    }
+}
+
+impl Node for RoundsNode {
+    type Msg = Round;
+
+    fn on_start(&mut self, ctx: &mut Ctx<'_, Round>) {
+        if self.rounds_left > 0 {
+            self.ping(ctx);
+        }
+    }
+
+    fn on_message(&mut self, ctx: &mut Ctx<'_, Round>, from: NodeId, msg: Round) {
+        match msg {
+            Round::Ping => ctx.send(from, Round::Pong),
+            Round::Pong => {
+                self.pongs += 1;
+                if self.rounds_left > 0 {
+                    self.ping(ctx);
+                }
+            }
+        }
+    }
+}
+
+/// The peer comparison's ping-pong: `n_nodes` processes, each playing `rounds` rounds; a
+/// round is a ping to a peer drawn uniformly from the process's `n_peers` successors
+/// (`i+1 ..= i+n_peers`, mod `n_nodes`) and the peer's immediate pong. One-way delay
+/// U[[`ROUNDS_DELAY_LOW_NS`], [`ROUNDS_DELAY_HIGH_NS`]) (1 ms + U[0, 0.1 ms)), no bandwidth
+/// limit. Every process starts at time 0, so `n_nodes` rounds are always in progress; run it
+/// with `run_until_idle`: it ends after `2 * n_nodes * rounds` message events plus one
+/// `Start` per node. The same workload as `benches/peers/simcore-ping-pong`.
+///
+/// # Panics
+///
+/// Unless `1 <= n_peers < n_nodes` (a process is not its own peer).
+pub fn rounds_ping_pong(
+    n_nodes: u32,
+    n_peers: u32,
+    rounds: u64,
+    seed: u64,
+) -> Simulation<RoundsNode> {
+    assert!(
+        n_peers >= 1,
+        "ping-pong needs at least one peer per process"
+    );
+    assert!(
+        n_peers < n_nodes,
+        "{n_peers} peers need more than {n_nodes} processes"
+    );
+    let mut sim = Simulation::new(SimConfig::with_seed(seed));
+    sim.reserve_nodes(n_nodes as usize);
+    for _ in 0..n_nodes {
+        sim.add_node(RoundsNode {
+            n_peers,
+            rounds_left: rounds,
+            pongs: 0,
+        });
+    }
+    let latency = Distribution::uniform(ROUNDS_DELAY_LOW_NS, ROUNDS_DELAY_HIGH_NS)
+        .expect("constant bounds are valid");
+    sim.set_network(NetworkConfig::new(latency))
         .expect("no rule names a node or zone");
     sim
 }
@@ -284,6 +398,19 @@ mod tests {
         sim.run_until(end).expect("within limits");
         assert_eq!(sim.pending(), 60);
         assert!(sim.metrics().counter_by_name("net.delivered") > 60);
+    }
+
+    #[test]
+    fn rounds_ping_pong_plays_every_round() {
+        let mut sim = rounds_ping_pong(30, 4, 25, 2);
+        let summary = sim.run_until_idle().expect("within limits");
+        assert_eq!(summary.events, 2 * 30 * 25 + 30);
+        for node in 0..30 {
+            assert_eq!(sim.node(NodeId(node)).pongs(), 25);
+        }
+        // 50 one-way delays of at least 1 ms each, and below 1.1 ms each.
+        let end = summary.end.as_nanos();
+        assert!((50_000_000..55_000_000).contains(&end), "{end}");
     }
 
     #[test]
