@@ -38,7 +38,7 @@
 //! keeps its place in the trace; at its restart a timed replay skips the records that fell due
 //! while it was down (the trace's clock kept running), and a fast replay carries on.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use rand::Rng;
@@ -349,9 +349,13 @@ pub struct Client {
     failure_latency: bool,
     /// Client-side balancing: what this client knows of its targets, and its policy.
     balancer: Option<(Backends, Box<dyn Balancer>)>,
-    /// Failover: until when each target (by index) is skipped after a failure; empty without
-    /// failover.
-    skip_until: Vec<SimTime>,
+    /// Failover (random or round-robin routing with `failover` set).
+    fails_over: bool,
+    /// Failover: the targets (by index) skipped after a failure, with until when. Sparse, and
+    /// pruned of expired entries as requests are routed: a client keeps only the targets
+    /// that failed it lately, never a table of all targets (with a million targets and as
+    /// many clients, such tables took terabytes).
+    skipped: BTreeMap<u32, SimTime>,
     /// The target group's placement, for [`Routing::Placement`]: this run's, shared with the
     /// group's other clients and changed by the run's membership timeline.
     placement: Option<SharedPlacement>,
@@ -421,7 +425,8 @@ impl Client {
             ended: 0,
             failure_latency: false,
             balancer: Self::fresh_balancer(&config),
-            skip_until: Self::fresh_health(&config),
+            fails_over: Self::fails_over(&config),
+            skipped: BTreeMap::new(),
             placement,
             replay,
             metrics: None,
@@ -438,26 +443,22 @@ impl Client {
         self
     }
 
-    /// Every target trusted, with failover (empty without it).
-    fn fresh_health(config: &ClientConfig) -> Vec<SimTime> {
-        let fails_over = matches!(config.routing, Routing::Random | Routing::RoundRobin);
-        match config.failover {
-            Some(_) if fails_over => vec![SimTime::ZERO; config.targets.len()],
-            _ => Vec::new(),
-        }
+    /// Whether a client of `config` fails over: random or round-robin routing over some
+    /// targets, with `failover` set.
+    fn fails_over(config: &ClientConfig) -> bool {
+        matches!(config.routing, Routing::Random | Routing::RoundRobin)
+            && config.failover.is_some()
+            && !config.targets.is_empty()
     }
 
-    /// Failover: how many targets are trusted (not being skipped) at `now`, or `None` when
-    /// none is skipped (routing then draws exactly as without failover) or every one is (then
-    /// it routes as if none were: something has to probe). Counted, not collected: this runs
-    /// for every request while a target is skipped.
-    fn trusted_count(&self, now: SimTime) -> Option<usize> {
-        let trusted = self
-            .skip_until
-            .iter()
-            .filter(|until| **until <= now)
-            .count();
-        (trusted > 0 && trusted < self.skip_until.len()).then_some(trusted)
+    /// Failover: forgets the skips that have expired by `now`, then returns how many targets
+    /// are trusted (not being skipped), or `None` when none is skipped (routing then draws
+    /// exactly as without failover) or every one is (then it routes as if none were:
+    /// something has to probe).
+    fn trusted_count(&mut self, now: SimTime) -> Option<usize> {
+        self.skipped.retain(|_, until| *until > now);
+        let trusted = self.config.targets.len() - self.skipped.len();
+        (trusted > 0 && !self.skipped.is_empty()).then_some(trusted)
     }
 
     /// Failover: the request to target `index` failed; skip it for the re-probe interval.
@@ -466,10 +467,11 @@ impl Client {
             return;
         };
         let failovers = self.metrics().failovers;
-        let Some(until) = self.skip_until.get_mut(index as usize) else {
+        if index as usize >= self.config.targets.len() {
             return;
-        };
+        }
         let now = ctx.now();
+        let until = self.skipped.entry(index).or_insert(SimTime::ZERO);
         if *until <= now {
             ctx.count(failovers, 1);
         }
@@ -717,7 +719,7 @@ impl Client {
         ctx: &mut Ctx<'_, Msg>,
         key: u64,
     ) -> (NodeId, Option<usize>, Option<u32>) {
-        if !self.skip_until.is_empty() {
+        if self.fails_over {
             let (index, target) = self.pick_trusted(ctx);
             return (target, None, Some(index));
         }
@@ -727,20 +729,26 @@ impl Client {
 
     /// Failover routing (random or round robin) over the targets not being skipped.
     fn pick_trusted(&mut self, ctx: &mut Ctx<'_, Msg>) -> (u32, NodeId) {
-        let targets = &self.config.targets;
-        let n = targets.len();
         let now = ctx.now();
         let trusted = self.trusted_count(now);
-        let is_trusted = |i: usize| trusted.is_none() || self.skip_until[i] <= now;
+        let targets = &self.config.targets;
+        let n = targets.len();
+        // After `trusted_count`, every skip left is live.
+        let is_trusted = |i: usize| trusted.is_none() || !self.skipped.contains_key(&(i as u32));
         let index = match (self.config.routing, trusted) {
             (Routing::Random, None) => ctx.rng().random_range(0..n),
             (Routing::Random, Some(count)) => {
                 // The k-th trusted target, k uniform: the same draw as indexing a list of them.
-                let k = ctx.rng().random_range(0..count);
-                (0..n)
-                    .filter(|i| self.skip_until[*i] <= now)
-                    .nth(k)
-                    .expect("k is below the trusted count")
+                // Walk the skipped indices in order, stepping over each one at or below it.
+                let mut index = ctx.rng().random_range(0..count);
+                for skipped in self.skipped.keys() {
+                    if *skipped as usize <= index {
+                        index += 1;
+                    } else {
+                        break;
+                    }
+                }
+                index
             }
             _ => {
                 // Round robin: the next target in turn that is trusted.
@@ -980,7 +988,7 @@ impl Node for Client {
         self.ended += self.outstanding.len() as u64;
         self.outstanding.clear();
         self.balancer = Self::fresh_balancer(&self.config);
-        self.skip_until = Self::fresh_health(&self.config);
+        self.skipped.clear();
     }
 
     fn on_restart(&mut self, ctx: &mut Ctx<'_, Msg>) {
