@@ -38,7 +38,7 @@ pub(crate) fn human_ns(ns: f64) -> String {
 }
 
 /// A byte count in binary units: `512B`, `1.50KiB`, `3.00MiB`.
-fn human_bytes(bytes: f64) -> String {
+pub fn human_bytes(bytes: f64) -> String {
     const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
     let mut value = bytes;
     let mut unit = 0;

@@ -99,14 +99,14 @@ impl From<metrics::Direction> for Direction {
 /// The meaning of one recorded counter or histogram.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MetricMeaning {
-    /// Which way its value (a histogram: its statistics other than `count`) gets worse.
-    pub direction: Direction,
     /// A histogram's: which way its sample count gets worse. Absent for counters.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub count_direction: Option<Direction>,
     /// What it counts or samples, as its family describes it; empty if undeclared.
     #[serde(default)]
     pub description: String,
+    /// Which way its value (a histogram: its statistics other than `count`) gets worse.
+    pub direction: Direction,
     /// What its values measure.
     pub unit: MetricUnit,
 }
@@ -114,13 +114,13 @@ pub struct MetricMeaning {
 /// A metric computed from counters, with its formula so readers can recompute it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct DerivedEntry {
+    /// Counters summed below the line (`ratio`); empty for a sum. A name with `*` stands for
+    /// every counter it matches.
+    pub denominator: Vec<String>,
     /// What it says.
     pub description: String,
     /// Which way it gets worse.
     pub direction: Direction,
-    /// Counters summed below the line (`ratio`); empty for a sum. A name with `*` stands for
-    /// every counter it matches.
-    pub denominator: Vec<String>,
     /// `ratio` or `sum`.
     pub formula: String,
     /// Counters summed above the line (`ratio`), or summed (`sum`).

@@ -41,6 +41,9 @@ pub struct ResultsFile {
     /// values, as the families that own the counters declare them.
     #[serde(default)]
     pub derived: BTreeMap<String, DerivedEntry>,
+    /// The scenario's free-text description (`[simulation].description`).
+    #[serde(default)]
+    pub description: Option<String>,
     /// The run digest (hex): a hash of every processed event's time, sequence number, kind
     /// and nodes. Equal digests mean the runs processed the same events in the same order.
     #[serde(default)]
@@ -53,14 +56,16 @@ pub struct ResultsFile {
     pub faults: Vec<FaultEntry>,
     /// Load per node group, sorted by group name.
     pub groups: Vec<GroupLoad>,
-    /// Placement membership changes (`join`, `leave`, `fail` faults), in the order applied.
-    #[serde(default)]
-    pub membership: Vec<MembershipEntry>,
     /// Every counter's and histogram's meaning (unit, which way it gets worse), by name.
     #[serde(default)]
     pub meanings: BTreeMap<String, MetricMeaning>,
+    /// Placement membership changes (`join`, `leave`, `fail` faults), in the order applied.
+    #[serde(default)]
+    pub membership: Vec<MembershipEntry>,
     /// Every histogram's summary, by name.
     pub metrics: BTreeMap<String, MetricSummary>,
+    /// Load per node, in the order the runner listed them (node id order).
+    pub nodes: Vec<NodeEntry>,
     /// How requests ended, per tally (`requests.read`, `requests.all{group=eu-users}`): every
     /// request issued ends exactly once or is still in flight ([`OUTCOMES_INVARIANT`]).
     #[serde(default)]
@@ -68,24 +73,15 @@ pub struct ResultsFile {
     /// The invariant every entry of `outcomes` satisfies, in words.
     #[serde(default)]
     pub outcomes_invariant: Option<String>,
-    /// The run in one line: how many requests ended ok, each failure's share and the faults
-    /// during which the failures fell; `None` when no requests were tallied.
-    #[serde(default)]
-    pub verdict: Option<String>,
-    /// Load per node, in the order the runner listed them (node id order).
-    pub nodes: Vec<NodeEntry>,
     /// Why the run stopped early, or `None` if it ran to its end time.
     pub partial: Option<String>,
-    /// The scenario's name.
-    pub scenario: String,
-    /// The scenario's free-text description (`[simulation].description`).
-    #[serde(default)]
-    pub description: Option<String>,
-    /// The scenario file as given on the command line.
-    pub scenario_file: String,
     /// The command that reruns this run exactly.
     #[serde(default)]
     pub reproduce: String,
+    /// The scenario's name.
+    pub scenario: String,
+    /// The scenario file as given on the command line.
+    pub scenario_file: String,
     /// Hex hash of the scenario file's contents.
     pub scenario_hash: String,
     /// The schema version, [`SCHEMA_VERSION`] when written by this build.
@@ -94,6 +90,10 @@ pub struct ResultsFile {
     pub seed: u64,
     /// Simulated length of the run in nanoseconds (including warm-up).
     pub sim_duration_ns: u64,
+    /// The run in one line: how many requests ended ok, each failure's share and the faults
+    /// during which the failures fell; `None` when no requests were tallied.
+    #[serde(default)]
+    pub verdict: Option<String>,
     /// Warm-up at the start of the run in nanoseconds.
     pub warmup_ns: u64,
     /// Length of one timeline window in nanoseconds, if windows were recorded.
@@ -101,10 +101,14 @@ pub struct ResultsFile {
 }
 
 /// One histogram's summary. Statistics are `None` (`null`) when it has no samples.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Deserialize)]
 pub struct MetricSummary {
     /// Number of samples.
     pub count: u64,
+    /// For a latency histogram of successful requests: how many requests of the same kind
+    /// failed (timeout, rejected, error, lost; see `outcomes`). Absent for other histograms.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failed: Option<u64>,
     /// Largest sample.
     pub max: Option<u64>,
     /// Mean of the samples (from the histogram's buckets).
@@ -121,14 +125,36 @@ pub struct MetricSummary {
     pub p999: Option<u64>,
     /// What the values measure: `ns`, `count` or `bytes`.
     pub unit: String,
-    /// For a latency histogram of successful requests: how many requests of the same kind
-    /// failed (timeout, rejected, error, lost; see `outcomes`). Absent for other histograms.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub failed: Option<u64>,
     /// Extra percentiles the run asked for, keyed `p<percentile>` (`p99.99`), stored next to
     /// the standard ones in the same JSON object.
     #[serde(flatten)]
     pub extra_percentiles: BTreeMap<String, Option<u64>>,
+}
+
+impl Serialize for MetricSummary {
+    /// Through a name-ordered map, so that the extra percentiles (`p99.99`, flattened into
+    /// the same object) sit in name order among the standard fields, as everywhere in
+    /// results.json.
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde_json::Value;
+        let mut fields: BTreeMap<&str, Value> = BTreeMap::new();
+        fields.insert("count", self.count.into());
+        if let Some(failed) = self.failed {
+            fields.insert("failed", failed.into());
+        }
+        fields.insert("max", self.max.into());
+        fields.insert("mean", self.mean.into());
+        fields.insert("min", self.min.into());
+        fields.insert("p50", self.p50.into());
+        fields.insert("p90", self.p90.into());
+        fields.insert("p99", self.p99.into());
+        fields.insert("p999", self.p999.into());
+        fields.insert("unit", self.unit.as_str().into());
+        for (name, value) in &self.extra_percentiles {
+            fields.insert(name, (*value).into());
+        }
+        fields.serialize(serializer)
+    }
 }
 
 /// One fault that fired.
@@ -437,16 +463,29 @@ fn group_loads(nodes: &[NodeEntry]) -> Vec<GroupLoad> {
 }
 
 /// Writes `results` as pretty JSON with keys sorted at every level, ending in a newline.
+///
+/// Streamed straight from the structs, never through a `serde_json::Value` tree: at a million
+/// nodes the tree of the per-node list alone took 1.5 GB. The keys come out sorted because
+/// every struct here declares its fields in name order and every map is a `BTreeMap`;
+/// [`sorted_results_json`] is the slow reference (a sorted `Value`) that tests compare this
+/// with on every shipped example.
 pub fn write_results<W: Write>(mut writer: W, results: &ResultsFile) -> Result<(), ReportError> {
-    let mut value = serde_json::to_value(results).map_err(ReportError::WriteJson)?;
-    // Sorted already unless some crate in the build enables serde_json's `preserve_order`;
-    // sorting again makes the key order independent of feature unification.
-    value.sort_all_objects();
-    serde_json::to_writer_pretty(&mut writer, &value).map_err(ReportError::WriteJson)?;
+    serde_json::to_writer_pretty(&mut writer, results).map_err(ReportError::WriteJson)?;
     writer
         .write_all(b"\n")
         .map_err(|e| ReportError::WriteJson(serde_json::Error::io(e)))?;
     Ok(())
+}
+
+/// `results` as [`write_results`] must write it, built the slow way: a `serde_json::Value`
+/// with every object's keys sorted, pretty-printed, with the final newline. For tests that
+/// pin the streamed writer's key order.
+pub fn sorted_results_json(results: &ResultsFile) -> Result<Vec<u8>, ReportError> {
+    let mut value = serde_json::to_value(results).map_err(ReportError::WriteJson)?;
+    value.sort_all_objects();
+    let mut json = serde_json::to_vec_pretty(&value).map_err(ReportError::WriteJson)?;
+    json.push(b'\n');
+    Ok(json)
 }
 
 /// Reads a `results.json` written by [`write_results`] (for example a CI baseline).

@@ -311,6 +311,10 @@ fn results_round_trip() {
     assert_eq!(back.schema_version, SCHEMA_VERSION);
     assert_eq!(back.metrics["latency.read"].extra_percentiles.len(), 2);
 
+    assert!(
+        bytes == reports::sorted_results_json(&results).expect("in memory"),
+        "streamed keys out of sorted order"
+    );
     let text = String::from_utf8(bytes).expect("utf-8");
     let top_keys: Vec<&str> = text
         .lines()

@@ -131,6 +131,23 @@ fn every_metric_an_example_records_has_a_declared_meaning() {
             );
         }
         assert!(!results.meanings.is_empty(), "{}", path.display());
+        // results.json is streamed from the structs; its keys must come out exactly as a
+        // sorted JSON tree would put them.
+        let mut streamed = Vec::new();
+        reports::write_results(&mut streamed, &results).unwrap();
+        let sorted = reports::sorted_results_json(&results).unwrap();
+        let at = streamed
+            .iter()
+            .zip(&sorted)
+            .position(|(a, b)| a != b)
+            .unwrap_or(streamed.len().min(sorted.len()));
+        assert!(
+            streamed == sorted,
+            "{}: results.json keys are not in sorted order; from byte {at} it streams {:?} where sorted is {:?}",
+            path.display(),
+            String::from_utf8_lossy(&streamed[at.saturating_sub(200)..(at + 100).min(streamed.len())]),
+            String::from_utf8_lossy(&sorted[at.saturating_sub(200)..(at + 100).min(sorted.len())]),
+        );
     }
 }
 
