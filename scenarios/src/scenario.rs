@@ -23,6 +23,7 @@ use crate::format::diag::{Diagnostic, Severity, Source};
 use crate::format::schema::{ScenarioFile, TOP_LEVEL_KEYS};
 use crate::format::select::NodeDirectory;
 use crate::registry::Registries;
+use crate::sections::budget::MemoryEstimate;
 use crate::sections::checks::{build_checks, Check, Recorded};
 use crate::sections::faults::parse_timeline;
 use crate::sections::network::build_network;
@@ -157,8 +158,14 @@ impl Scenario {
         let mut warnings = Vec::new();
         let simulation = simulation::parse(source, &file.simulation, &mut warnings)?;
         let (topology, zone_names) = build_topology(source, &file)?;
-        let (placed, directory) =
-            place_groups(source, &file, &registries.roles, &topology, &zone_names)?;
+        let (placed, directory) = place_groups(
+            source,
+            &file,
+            &registries.roles,
+            &topology,
+            &zone_names,
+            &simulation,
+        )?;
         let mut placements = build_all(source, &file, &placed, &vocabulary.placement_schemes)?;
         let network = build_network(
             source,
@@ -205,6 +212,18 @@ impl Scenario {
         }
         let histograms = recorded_histograms(&groups, &registries.roles);
         let report = build_report(source, file.report.as_ref(), &histograms, &registries.plots)?;
+        // The whole estimate, now that the windows and histograms are known.
+        let estimate = MemoryEstimate {
+            nodes: u64::from(directory.n_nodes),
+            windows: simulation
+                .duration
+                .as_nanos()
+                .div_ceil(report.window.as_nanos().max(1)),
+            histograms: histograms.len() as u64,
+        };
+        if let Some(why) = simulation.memory_limit.refuse(&estimate) {
+            return Err(Diagnostic::error(source, file.simulation.span(), why));
+        }
         // `[report] failures_in_latency` adds a histogram beside each whole-population one.
         let mut histograms = histograms;
         if report.failures_in_latency {

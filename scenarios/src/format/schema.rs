@@ -110,6 +110,12 @@ pub struct SimulationSection {
     /// Guard: most wall time the run may take.
     #[serde(default)]
     pub max_wall_time: Option<Spanned<String>>,
+    /// Guard: most nodes the scenario may define.
+    #[serde(default)]
+    pub max_nodes: Option<Spanned<i64>>,
+    /// Guard: most memory the scenario's estimate may reach (a size).
+    #[serde(default)]
+    pub max_memory: Option<Spanned<String>>,
 }
 
 /// `[network]`.

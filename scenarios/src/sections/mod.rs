@@ -6,6 +6,7 @@
 //! (`distributions`, `workload`, `vocabulary`). Sections use the format layer below and never
 //! a command above.
 
+pub mod budget;
 pub mod checks;
 pub mod distributions;
 pub mod faults;

@@ -6,7 +6,9 @@ use toml::Spanned;
 
 use crate::format::diag::{Diagnostic, Source};
 use crate::format::schema::SimulationSection;
+use crate::format::units::parse_size_bytes;
 use crate::format::values::duration_at;
+use crate::sections::budget::{MemoryLimit, DEFAULT_MAX_NODES};
 
 /// `[simulation]`, validated.
 #[derive(Clone, Debug, PartialEq)]
@@ -25,6 +27,10 @@ pub struct SimulationPlan {
     pub limits: RunLimits,
     /// Wall-time guard.
     pub max_wall_time: Option<SimDuration>,
+    /// Most nodes (`max_nodes`, default [`DEFAULT_MAX_NODES`]).
+    pub max_nodes: u64,
+    /// The memory the scenario's estimate is held to (`max_memory`, default the machine's).
+    pub memory_limit: MemoryLimit,
 }
 
 /// The section's values, checked; a warm-up as long as the run is a warning.
@@ -105,7 +111,42 @@ pub fn parse(
             Some(limit)
         }
     };
+    let max_nodes = match &sim.max_nodes {
+        None => DEFAULT_MAX_NODES,
+        Some(value) => match u64::try_from(*value.get_ref()) {
+            Ok(n) if (1..=u64::from(u32::MAX)).contains(&n) => n,
+            _ => return Err(Diagnostic::error(
+                source,
+                value.span(),
+                format!(
+                    "max_nodes must be a whole number from 1 to {} (node ids are 32-bit), got {}",
+                    u32::MAX,
+                    value.get_ref()
+                ),
+            )),
+        },
+    };
+    let max_memory = match &sim.max_memory {
+        None => None,
+        Some(text) => Some(
+            parse_size_bytes(text.get_ref())
+                .ok()
+                .filter(|bytes| *bytes > 0)
+                .ok_or_else(|| {
+                    Diagnostic::error(
+                        source,
+                        text.span(),
+                        format!(
+                            "max_memory must be a size above 0 such as \"8GiB\", got {:?}",
+                            text.get_ref()
+                        ),
+                    )
+                })?,
+        ),
+    };
     Ok(SimulationPlan {
+        max_nodes,
+        memory_limit: MemoryLimit::resolve(max_memory),
         name,
         description: sim.description.clone(),
         seed,

@@ -10,10 +10,8 @@ use crate::format::diag::{suggest, Diagnostic, Source};
 use crate::format::schema::{GroupSection, ScenarioFile};
 use crate::format::select::{GroupRange, NodeDirectory};
 use crate::format::values::positive_u32;
-
-/// Most nodes one scenario may define: node ids are `u32`, and 10^7 idle nodes already take
-/// about 1.3 GB of engine state.
-const N_NODES_MAX: u64 = 10_000_000;
+use crate::sections::budget::{group_digits, MemoryEstimate};
+use crate::sections::simulation::SimulationPlan;
 
 /// `(name, first node, count, zone of each node)` per group.
 pub type Placed = (String, u32, u32, Vec<ZoneId>);
@@ -67,14 +65,53 @@ pub fn build_topology(
     Ok((topology, zone_names))
 }
 
+/// The node-count guards, before any per-node allocation: at the group whose count crosses
+/// `max_nodes`, or whose nodes make the estimate cross the memory limit.
+fn check_node_budget(
+    source: &Source,
+    file: &ScenarioFile,
+    simulation: &SimulationPlan,
+) -> Result<(), Diagnostic> {
+    let mut nodes: u64 = 0;
+    for section in &file.group {
+        let count = &section.get_ref().count;
+        nodes = nodes.saturating_add(u64::try_from(*count.get_ref()).unwrap_or(0));
+        if nodes > simulation.max_nodes {
+            return Err(Diagnostic::error(
+                source,
+                count.span(),
+                format!(
+                    "the groups up to this one have {} nodes, above max_nodes ({}); set [simulation] max_nodes to allow more",
+                    group_digits(nodes),
+                    group_digits(simulation.max_nodes)
+                ),
+            ));
+        }
+        let estimate = MemoryEstimate {
+            nodes,
+            windows: 0,
+            histograms: 0,
+        };
+        if let Some(why) = simulation.memory_limit.refuse(&estimate) {
+            return Err(Diagnostic::error(source, count.span(), why));
+        }
+    }
+    Ok(())
+}
+
 /// Each group's node ids and zones, and the directory selectors resolve against.
+///
+/// Refuses, before allocating anything per node, a scenario with more than `simulation`'s
+/// `max_nodes` nodes or whose nodes alone would not fit its memory limit.
 pub fn place_groups<R>(
     source: &Source,
     file: &ScenarioFile,
     roles: &Registry<R>,
     topology: &Topology,
     zone_names: &[String],
+    simulation: &SimulationPlan,
 ) -> Result<(Vec<Placed>, NodeDirectory), Diagnostic> {
+    check_node_budget(source, file, simulation)?;
     let mut directory = NodeDirectory::default();
     let mut placed = Vec::new();
     let mut next: u64 = 0;
@@ -114,13 +151,6 @@ pub fn place_groups<R>(
             .with_help(roles.unknown(group.role.get_ref()).help()));
         }
         let count = positive_u32(source, &group.count, "count")?;
-        if next + u64::from(count) > N_NODES_MAX {
-            return Err(Diagnostic::error(
-                source,
-                group.count.span(),
-                format!("the scenario would have more than {N_NODES_MAX} nodes"),
-            ));
-        }
         let choices = [
             group.zone.is_some(),
             group.zones.is_some(),
