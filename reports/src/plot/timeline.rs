@@ -34,6 +34,13 @@ const NANOS_PER_SEC: f64 = 1e9;
 const NANOS_PER_MILLI: f64 = 1e6;
 /// More fault labels than this would be noise; the legend still names every kind.
 const FAULT_LABELS_MAX: usize = 40;
+/// With more faults than this, full-height bands would cover the panels (1,576 crash windows
+/// of the million-node example made both panels solid red): each fault is then marked only
+/// in a strip along the panel's bottom, a rug whose density shows when faults were under way,
+/// and the legend gives the count.
+const FAULT_BANDS_MAX: usize = 40;
+/// The rug's height, as a fraction of the panel.
+const RUG_FRACTION: f64 = 0.05;
 /// Fault labels are staggered over this many rows so neighbouring faults stay readable.
 const LABEL_ROWS: usize = 2;
 /// Label inset from the fault's start and the panel top, gap between labels in a row, and
@@ -155,6 +162,11 @@ impl Timeline {
         segments
     }
 
+    /// Whether there are too many faults for full-height bands ([`FAULT_BANDS_MAX`]).
+    fn crowded(&self) -> bool {
+        self.faults.len() > FAULT_BANDS_MAX
+    }
+
     /// Shades the warm-up and fault bands and draws instantaneous faults as dashed lines.
     fn draw_faults<'c, DB: DrawingBackend + 'c>(
         &self,
@@ -168,18 +180,23 @@ impl Timeline {
                 MUTED.mix(WARMUP_ALPHA).filled(),
             )))?;
         }
+        let mark_top = if self.crowded() {
+            y_top * RUG_FRACTION
+        } else {
+            y_top
+        };
         for fault in &self.faults {
             let color = self.kind_color(&fault.kind);
             match fault.end_s {
                 Some(end_s) => {
                     chart.draw_series(std::iter::once(Rectangle::new(
-                        [(fault.start_s, 0.0), (end_s.min(self.end_s), y_top)],
+                        [(fault.start_s, 0.0), (end_s.min(self.end_s), mark_top)],
                         color.mix(BAND_ALPHA).filled(),
                     )))?;
                 }
                 None => {
                     chart.draw_series(DashedLineSeries::new(
-                        vec![(fault.start_s, 0.0), (fault.start_s, y_top)],
+                        vec![(fault.start_s, 0.0), (fault.start_s, mark_top)],
                         6,
                         4,
                         color.stroke_width(2),
@@ -414,7 +431,13 @@ impl Timeline {
             } else {
                 Swatch::Fill(color, BAND_ALPHA * 2.0)
             };
-            items.push(LegendItem::new(swatch, format!("fault: {kind}")));
+            let label = if self.crowded() {
+                let n = self.faults.iter().filter(|f| &f.kind == kind).count();
+                format!("fault: {kind} ({n}, along the bottom)")
+            } else {
+                format!("fault: {kind}")
+            };
+            items.push(LegendItem::new(swatch, label));
         }
         items
     }
