@@ -115,15 +115,17 @@ pub fn parse(
         None => DEFAULT_MAX_NODES,
         Some(value) => match u64::try_from(*value.get_ref()) {
             Ok(n) if (1..=u64::from(u32::MAX)).contains(&n) => n,
-            _ => return Err(Diagnostic::error(
-                source,
-                value.span(),
-                format!(
+            _ => {
+                return Err(Diagnostic::error(
+                    source,
+                    value.span(),
+                    format!(
                     "max_nodes must be a whole number from 1 to {} (node ids are 32-bit), got {}",
                     u32::MAX,
                     value.get_ref()
                 ),
-            )),
+                ))
+            }
         },
     };
     let max_memory = match &sim.max_memory {
