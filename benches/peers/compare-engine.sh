@@ -48,41 +48,7 @@ VENV=$WORK/venv
 DISTSIM_TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
 PEER_TARGET=$ROOT/$WORK/target
 
-cargo_locked() {
-    if [[ -n "$CARGO_LOCK" ]] && command -v flock >/dev/null 2>&1; then
-        flock "$CARGO_LOCK" cargo "$@"
-    else
-        cargo "$@"
-    fi
-}
-
-# Prints the value of KEY= from the first line of stdin that starts with "PREFIX ".
-field() {
-    local prefix=$1 key=$2
-    awk -v p="$prefix" -v k="$key" '
-        index($0, p " ") == 1 {
-            for (i = 2; i <= NF; i++)
-                if (index($i, k "=") == 1) { print substr($i, length(k) + 2); found = 1; exit }
-        }
-        END { if (!found) exit 1 }'
-}
-
-# Runs a simulator, echoes its output, and checks it printed a `PREFIX ... customers_per_s=`.
-run_one() {
-    local prefix=$1; shift
-    local out
-    echo "+ $*" >&2
-    if ! out=$("$@"); then
-        echo "error: $prefix run failed" >&2
-        exit 1
-    fi
-    printf '%s\n' "$out" >&2
-    if ! field "$prefix" customers_per_s <<<"$out" >/dev/null; then
-        echo "error: no '$prefix ... customers_per_s=...' line in the $prefix output" >&2
-        exit 1
-    fi
-    printf '%s\n' "$out"
-}
+source "$ROOT/benches/peers/common.sh"
 
 mkdir -p "$WORK"
 
@@ -102,15 +68,15 @@ fi
 "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check simpy==4.1.2
 
 echo "== (d) run: lambda=$LAMBDA mu=$MU seed=$SEED" >&2
-DISTSIM_OUT=$(run_one distsim "$DISTSIM_BIN" \
+DISTSIM_OUT=$(run_one distsim customers_per_s "$DISTSIM_BIN" \
     --lambda "$LAMBDA" --mu "$MU" --customers "$CUSTOMERS" --seed "$SEED")
-SIMCORE_OUT=$(run_one simcore "$SIMCORE_BIN" \
+SIMCORE_OUT=$(run_one simcore customers_per_s "$SIMCORE_BIN" \
     --lambda "$LAMBDA" --mu "$MU" --customers "$CUSTOMERS" --seed "$SEED")
 if [[ "$SIMPY_CUSTOMERS" != "$CUSTOMERS" ]]; then
     echo "note: SimPy runs $SIMPY_CUSTOMERS customers (the others $CUSTOMERS); rates are" \
          "customers per second of wall time, so they are comparable. SIMPY_CUSTOMERS=N to change." >&2
 fi
-SIMPY_OUT=$(run_one simpy "$VENV/bin/python" "$PEERS/simpy_mm1.py" \
+SIMPY_OUT=$(run_one simpy customers_per_s "$VENV/bin/python" "$PEERS/simpy_mm1.py" \
     --lambda "$LAMBDA" --mu "$MU" --customers "$SIMPY_CUSTOMERS" --seed "$SEED")
 
 D_RATE=$(field distsim customers_per_s <<<"$DISTSIM_OUT")

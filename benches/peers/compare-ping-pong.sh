@@ -46,41 +46,7 @@ WORK=$PEERS_DIR/work
 DISTSIM_TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
 PEER_TARGET=$ROOT/$WORK/target
 
-cargo_locked() {
-    if [[ -n "$CARGO_LOCK" ]] && command -v flock >/dev/null 2>&1; then
-        flock "$CARGO_LOCK" cargo "$@"
-    else
-        cargo "$@"
-    fi
-}
-
-# Prints the value of KEY= from the first line of stdin that starts with "PREFIX ".
-field() {
-    local prefix=$1 key=$2
-    awk -v p="$prefix" -v k="$key" '
-        index($0, p " ") == 1 {
-            for (i = 2; i <= NF; i++)
-                if (index($i, k "=") == 1) { print substr($i, length(k) + 2); found = 1; exit }
-        }
-        END { if (!found) exit 1 }'
-}
-
-# Runs one simulator; prints its result line, or fails naming it.
-run_one() {
-    local prefix=$1; shift
-    local out
-    echo "+ $*" >&2
-    if ! out=$("$@"); then
-        echo "error: $prefix run failed" >&2
-        exit 1
-    fi
-    printf '%s\n' "$out" >&2
-    if ! field "$prefix" events_per_s <<<"$out" >/dev/null; then
-        echo "error: no '$prefix ... events_per_s=...' line in the $prefix output" >&2
-        exit 1
-    fi
-    printf '%s\n' "$out"
-}
+source "$ROOT/benches/peers/common.sh"
 
 # The median of the numbers on stdin, one per line.
 median() {
@@ -107,10 +73,10 @@ for P in $SIZES; do
     echo "== (c) P=$P K=$K I=$I: $REPEAT interleaved pairs" >&2
     D_RATES=() S_RATES=() D_RSS=() S_RSS=()
     for (( r = 0; r < REPEAT; r++ )); do
-        out=$(run_one distsim "$DISTSIM_BIN" --processes "$P" --peers "$K" --rounds "$I" --seed "$SEED")
+        out=$(run_one distsim events_per_s "$DISTSIM_BIN" --processes "$P" --peers "$K" --rounds "$I" --seed "$SEED")
         D_RATES+=("$(field distsim events_per_s <<<"$out")")
         D_RSS+=("$(field distsim peak_rss_mb <<<"$out")")
-        out=$(run_one simcore "$SIMCORE_BIN" --processes "$P" --peers "$K" --rounds "$I" --seed "$SEED")
+        out=$(run_one simcore events_per_s "$SIMCORE_BIN" --processes "$P" --peers "$K" --rounds "$I" --seed "$SEED")
         S_RATES+=("$(field simcore events_per_s <<<"$out")")
         S_RSS+=("$(field simcore peak_rss_mb <<<"$out")")
     done
