@@ -40,7 +40,7 @@ impl<M: Message> Ctx<'_, M> {
 
     /// The zone a node lives in.
     pub fn zone_of(&self, node: NodeId) -> ZoneId {
-        self.world.slots[node.idx()].zone
+        self.world.zones[node.idx()]
     }
 
     /// Sends `msg` to `to` over the network (see [`crate::network`] for what can happen to
@@ -72,11 +72,11 @@ impl<M: Message> Ctx<'_, M> {
             return;
         }
         world.metrics.add(builtin::NET_SENT, 1, now);
-        let to_zone = world.slots[to.idx()].zone;
+        let to_zone = world.zones[to.idx()];
         let slot = &mut world.slots[self.node.idx()];
         slot.sent += 1;
         let sender = SenderLink {
-            zone: slot.zone,
+            zone: world.zones[self.node.idx()],
             egress_free_at: &mut slot.egress_free_at,
             rng: &mut slot.net_rng,
         };

@@ -62,6 +62,11 @@ const DIGIT_BITS: u32 = 8;
 const DIGITS: usize = 1 << DIGIT_BITS;
 /// Levels: a queue key has 128 bits (64 of time, then 64 of sequence number), 16 bytes.
 const LEVELS: usize = 128usize.div_ceil(DIGIT_BITS as usize);
+/// A lowest bucket with at most this many events becomes the run (sorted, then popped in
+/// order) instead of being scattered over the level below: at 1,000 pending events spread
+/// over 0.1 ms, the 256 ns buckets hold two or three events each, and scattering them over
+/// 1 ns buckets cost a move, a bucket and a bitmap update per event.
+const RUN_MAX: usize = 32;
 /// Events per chunk: a bucket is a list of chunks of this many events, all full but the last.
 /// Chunks, not one growable vector per bucket, so that memory follows the pending count: a
 /// bucket wastes at most one part-filled chunk, and a drained chunk goes back to a shared
@@ -107,19 +112,20 @@ fn slot_of(key: u128, last: u128) -> Option<usize> {
 /// in one sequential scan, so an event moves at most 16 times, and in practice once per byte
 /// its delay spans: 2-3 moves for delays spread over a millisecond, where the one-bit radix
 /// heap moved each event once per bit (~17; a third of ping-pong's time at 1,000 nodes,
-/// profiled). Keys are unique, so "equal to the minimum" is a single slot, `front`. The
-/// benchmark (`benches/benches/engine.rs`, "queue" and "hold") compares it with `std`'s
+/// profiled). A lowest bucket of at most [`RUN_MAX`] events is not scattered further: it is
+/// sorted into the *run*, the next events in order, which pops from its end; an event pushed
+/// before the run's last joins it in order, so every run event is before every bucket event.
+/// The benchmark (`benches/benches/engine.rs`, "queue" and "hold") compares it with `std`'s
 /// `BinaryHeap`.
 #[derive(Debug)]
 pub struct EventQueue<E> {
-    /// While few events are pending: all of them, sorted by key, latest first (the minimum
-    /// is last). A sorted array beats any heap at a handful of events (an M/M/1 queue has
-    /// two or three pending); the radix heap takes over above [`SMALL_MAX`].
+    /// Sorted by key, latest first (the minimum is last). While few events are pending: all
+    /// of them (a sorted array beats any heap at a handful of events: an M/M/1 queue has two
+    /// or three pending; the radix heap takes over above [`SMALL_MAX`]). In radix mode: the
+    /// run, the events before every bucket's.
     small: Vec<Scheduled<E>>,
-    /// Whether `small` holds the events (else the radix heap does).
+    /// Whether `small` holds every event (else the radix heap holds the rest).
     small_mode: bool,
-    /// The extracted minimum, once `settle` has found it.
-    front: Option<Scheduled<E>>,
     /// `buckets[level * DIGITS + digit]`: each a list of chunks (see [`CHUNK`]).
     buckets: Vec<Vec<Vec<Scheduled<E>>>>,
     /// Empty chunks (capacity [`CHUNK`]) for buckets to fill.
@@ -150,7 +156,6 @@ impl<E> EventQueue<E> {
         EventQueue {
             small: Vec::with_capacity(SMALL_MAX + 1),
             small_mode: true,
-            front: None,
             buckets: (0..LEVELS * DIGITS).map(|_| Vec::new()).collect(),
             spare: Vec::new(),
             levels: 0,
@@ -190,25 +195,41 @@ impl<E> EventQueue<E> {
         self.len += 1;
         if self.small_mode {
             // Latest first, so the minimum pops from the end without shifting.
-            let position = self.small.partition_point(|s| key_of(s.time, s.seq) > key);
-            self.small.insert(position, Scheduled { time, seq, event });
+            self.insert_into_run(key, Scheduled { time, seq, event });
             if self.small.len() > SMALL_MAX {
                 self.move_into_radix();
             }
+            return seq;
+        }
+        let scheduled = Scheduled { time, seq, event };
+        if self
+            .small
+            .first()
+            .is_some_and(|latest| key < key_of(latest.time, latest.seq))
+        {
+            // Before the end of the current run: it joins the run, in order.
+            self.insert_into_run(key, scheduled);
             return seq;
         }
         if key < self.last {
             // Only between run calls: an event earlier than one already peeked.
             self.rebase(key);
         }
-        self.insert(key, Scheduled { time, seq, event });
+        self.insert(key, scheduled);
         seq
+    }
+
+    /// Inserts into `small` (the array, or the radix heap's current run), latest first.
+    #[inline]
+    fn insert_into_run(&mut self, key: u128, scheduled: Scheduled<E>) {
+        let position = self.small.partition_point(|s| key_of(s.time, s.seq) > key);
+        self.small.insert(position, scheduled);
     }
 
     /// Moves every event from the sorted array into the radix heap.
     #[cold]
     fn move_into_radix(&mut self) {
-        debug_assert!(self.front.is_none() && self.levels == 0);
+        debug_assert!(self.levels == 0);
         // Every pending key is above the last popped one, so it is a valid base.
         self.last = self.last_popped_key.unwrap_or(0);
         let all = std::mem::take(&mut self.small);
@@ -219,9 +240,8 @@ impl<E> EventQueue<E> {
         self.small_mode = false;
     }
 
-    /// Takes every event out of the radix heap (front first, then by bucket), clearing it.
+    /// Takes every event out of the radix heap's buckets (not its run), clearing them.
     fn drain_radix(&mut self, into: &mut Vec<Scheduled<E>>) {
-        into.extend(self.front.take());
         while let Some(slot) = self.lowest_slot() {
             for mut chunk in self.buckets[slot].drain(..) {
                 into.append(&mut chunk);
@@ -302,12 +322,9 @@ impl<E> EventQueue<E> {
     #[inline]
     fn insert(&mut self, key: u128, scheduled: Scheduled<E>) {
         match slot_of(key, self.last) {
-            None => {
-                // Equal to the base: only the very first key (0) or a rebase target. It is
-                // the minimum; keys are unique, so the front is free.
-                assert!(self.front.is_none(), "duplicate queue key");
-                self.front = Some(scheduled);
-            }
+            // Equal to the base: only the very first key (0) or a rebase target. It is the
+            // minimum (keys are unique), so it starts the run.
+            None => self.insert_into_run(key, scheduled),
             Some(slot) => self.file(slot, scheduled),
         }
     }
@@ -316,6 +333,7 @@ impl<E> EventQueue<E> {
     #[cold]
     fn rebase(&mut self, last: u128) {
         let mut all = Vec::with_capacity(self.len);
+        all.append(&mut self.small);
         self.drain_radix(&mut all);
         self.last = last;
         for scheduled in all {
@@ -324,26 +342,32 @@ impl<E> EventQueue<E> {
         }
     }
 
-    /// Moves the minimum into `front`, if the queue is not empty; returns whether it is.
+    /// Makes sure the minimum is at the end of `small` (the array, or the radix heap's run),
+    /// if the queue is not empty; returns whether it is.
     #[inline]
     fn settle(&mut self) -> bool {
-        if self.small_mode {
-            return !self.small.is_empty();
-        }
-        if self.front.is_some() {
+        if !self.small.is_empty() {
             return true;
+        }
+        if self.small_mode {
+            return false;
         }
         let Some(slot) = self.lowest_slot() else {
             return false;
         };
         let bucket = &mut self.buckets[slot];
-        if bucket.len() == 1 && bucket[0].len() == 1 {
-            // A lone event in the lowest bucket is the minimum: move it, scan nothing.
-            // The emptied chunk stays with the bucket for its next event (see `CHUNK`).
-            let scheduled = bucket[0].pop().expect("one event");
+        if bucket.len() == 1 && bucket[0].len() <= RUN_MAX {
+            // A small lowest bucket becomes the run: sorted once, popped in order, instead of
+            // scattered over a lower level. Its minimum is the new base. The emptied chunk
+            // stays with the bucket for its next events (see `CHUNK`).
+            self.small.append(&mut bucket[0]);
             self.unmark(slot);
-            self.last = key_of(scheduled.time, scheduled.seq);
-            self.front = Some(scheduled);
+            self.small
+                .sort_unstable_by_key(|s| std::cmp::Reverse(key_of(s.time, s.seq)));
+            let min = self.small.last().expect("a marked bucket holds events");
+            let min = key_of(min.time, min.seq);
+            assert!(min > self.last, "radix heap keys only grow");
+            self.last = min;
         } else {
             self.redistribute(slot);
         }
@@ -369,7 +393,7 @@ impl<E> EventQueue<E> {
         }
         assert!(min > self.last, "radix heap keys only grow");
         self.last = min;
-        self.front = Some(chunks[min_chunk].swap_remove(min_pos));
+        self.small.push(chunks[min_chunk].swap_remove(min_pos));
         let level_floor = slot - slot % DIGITS;
         let mut kept = None;
         for mut chunk in chunks.drain(..) {
@@ -396,15 +420,10 @@ impl<E> EventQueue<E> {
         if !self.settle() {
             return None;
         }
-        let next = if self.small_mode {
-            self.small.pop().expect("settled")
-        } else {
-            let next = self.front.take().expect("settled");
-            if self.len <= SMALL_MIN {
-                self.move_into_array();
-            }
-            next
-        };
+        let next = self.small.pop().expect("settled");
+        if !self.small_mode && self.len <= SMALL_MIN {
+            self.move_into_array();
+        }
         // Paired with the check in `push`: time never goes backwards.
         assert!(next.time >= self.last_popped, "event queue order violated");
         self.last_popped = next.time;
@@ -426,12 +445,9 @@ impl<E> EventQueue<E> {
     #[inline]
     pub fn peek_time(&mut self) -> Option<SimTime> {
         if !self.settle() {
-            None
-        } else if self.small_mode {
-            self.small.last().map(|s| s.time)
-        } else {
-            self.front.as_ref().map(|s| s.time)
+            return None;
         }
+        self.small.last().map(|s| s.time)
     }
 
     /// Number of pending events.
@@ -470,10 +486,7 @@ impl<E> EventQueue<E> {
         };
         if self.small_mode {
             assert_eq!(self.small.len(), self.len, "array length");
-            assert!(
-                self.front.is_none() && self.levels == 0,
-                "array mode holds radix state"
-            );
+            assert!(self.levels == 0, "array mode holds radix state");
             self.small.iter().for_each(after_popped);
             assert!(
                 self.small
@@ -483,16 +496,15 @@ impl<E> EventQueue<E> {
             );
             return;
         }
-        assert!(self.small.is_empty(), "radix mode holds array events");
-        let mut stored = usize::from(self.front.is_some());
-        if let Some(front) = &self.front {
-            after_popped(front);
-            assert_eq!(
-                key_of(front.time, front.seq),
-                self.last,
-                "front is the base"
-            );
-        }
+        self.small.iter().for_each(after_popped);
+        assert!(
+            self.small
+                .windows(2)
+                .all(|w| key_of(w[0].time, w[0].seq) > key_of(w[1].time, w[1].seq)),
+            "run not sorted latest first"
+        );
+        let run_end = self.small.first().map(|s| key_of(s.time, s.seq));
+        let mut stored = self.small.len();
         for (slot, bucket) in self.buckets.iter().enumerate() {
             let (level, digit) = (slot / DIGITS, slot % DIGITS);
             assert_eq!(
@@ -517,6 +529,10 @@ impl<E> EventQueue<E> {
                     slot_of(key, self.last),
                     Some(slot),
                     "event in the wrong bucket"
+                );
+                assert!(
+                    run_end.is_none_or(|end| key > end),
+                    "bucket event before the run's end"
                 );
             }
             stored += bucket.iter().map(Vec::len).sum::<usize>();

@@ -66,6 +66,7 @@ impl<N: Node> Simulation<N> {
                 network,
                 network_stale: true,
                 service_models: Vec::new(),
+                zones: Vec::new(),
                 clocks: BTreeMap::new(),
                 cancelled_timers: HashSet::new(),
                 downed_by_fault: Default::default(),
@@ -137,6 +138,7 @@ impl<N: Node> Simulation<N> {
     pub fn reserve_nodes(&mut self, additional: usize) {
         self.nodes.reserve_exact(additional);
         self.world.slots.reserve_exact(additional);
+        self.world.zones.reserve_exact(additional);
     }
 
     /// Adds a node in `zone` whose random streams are picked by `label` (its group's name and
@@ -156,7 +158,6 @@ impl<N: Node> Simulation<N> {
             label,
             up: true,
             incarnation: 0,
-            zone,
             egress_free_at: SimTime::ZERO,
             rng: stream(
                 self.world.seed,
@@ -170,6 +171,7 @@ impl<N: Node> Simulation<N> {
             sent: 0,
             received: 0,
         });
+        self.world.zones.push(zone);
         let now = self.world.now;
         self.world.schedule(now, Event::Start { node: id });
         Ok(id)
@@ -278,7 +280,7 @@ impl<N: Node> Simulation<N> {
 
     /// The zone a node lives in.
     pub fn zone_of(&self, id: NodeId) -> ZoneId {
-        self.world.slots[id.idx()].zone
+        self.world.zones[id.idx()]
     }
 
     /// A node's engine-side totals.

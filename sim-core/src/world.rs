@@ -114,7 +114,6 @@ pub(crate) struct NodeSlot<M> {
     pub up: bool,
     /// Bumped by each crash; events carrying an older value are stale.
     pub incarnation: u32,
-    pub zone: ZoneId,
     /// When the sender's link finishes serializing what it has queued.
     pub egress_free_at: SimTime,
     /// The node's own stream (`ctx.rng()`).
@@ -197,6 +196,9 @@ pub(crate) struct World<M> {
     pub seed: u64,
     pub queue: EventQueue<Event<M>>,
     pub slots: Vec<NodeSlot<M>>,
+    /// Each node's zone, by node id: apart from the slots because every send reads the
+    /// receiver's zone, and two bytes per node stay in cache where a slot would not.
+    pub zones: Vec<ZoneId>,
     pub topology: Topology,
     pub network_config: NetworkConfig,
     pub network: Network,
