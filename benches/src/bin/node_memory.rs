@@ -1,5 +1,5 @@
-//! Engine memory per idle node: what a simulation of many mostly idle nodes pays before its
-//! model stores anything.
+//! Engine memory per idle and per active node: what a simulation of many nodes pays before
+//! its model stores anything.
 //!
 //! ```text
 //! flock /tmp/cargo.lock cargo run --release -p distsim-benches --bin node_memory -- --nodes 1000000
@@ -8,11 +8,16 @@
 //! A counting global allocator (the system allocator plus a live-byte counter) measures the
 //! heap. The program builds a `Simulation` of zero-sized nodes that ignore every message, so
 //! every byte counted is the engine's: the per-node slot and, right after adding, each node's
-//! pending `Start` event. It prints the live bytes per node twice:
+//! pending `Start` event. It prints the live bytes per node three times:
 //!
 //! - `added`: after `add_node`, with one `Start` event per node in the queue;
 //! - `started`: after `run_until_idle` has processed every `Start` event. The queue is empty
 //!   but keeps its capacity, so the difference from `added` is only what the engine frees.
+//!
+//! - `active`: a second simulation, of nodes that each drew from their stream, set a timer,
+//!   sent one message and received one (measured once every message has arrived, with each
+//!   node's timer still pending): the engine's state per active node, its share of pending
+//!   events included.
 //!
 //! Live bytes are requested sizes, including `Vec` spare capacity, excluding the allocator's
 //! own overhead. The last line (`distsim node_memory ...`) is meant for scripts.
@@ -21,7 +26,11 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use sim_core::{Ctx, Message, Node, NodeId, SimConfig, Simulation};
+use rand::Rng;
+use sim_core::{
+    Ctx, Distribution, Message, NetworkConfig, Node, NodeId, SimConfig, SimDuration, SimTime,
+    Simulation, TimerTag,
+};
 
 /// Bytes currently allocated through [`CountingAllocator`].
 static LIVE_BYTES: AtomicUsize = AtomicUsize::new(0);
@@ -102,6 +111,32 @@ impl Node for IdleNode {
 
 const _: () = assert!(std::mem::size_of::<IdleNode>() == 0);
 
+/// A zero-sized node that does one of everything once: on start it draws from its own
+/// stream, sets a timer for [`ACTIVE_TIMER`] and sends one message to its successor, which
+/// receives it. What it leaves is an *active* node's engine state: its slot after a send,
+/// a receive and a draw, and its share of the pending events (its timer).
+struct ActiveNode;
+
+/// When the active nodes' timers fire: after the measurement.
+const ACTIVE_TIMER: SimDuration = SimDuration::from_secs(1);
+/// When every active node's message has arrived (one-way latency 1 ms).
+const ACTIVE_MEASURE_AT: SimDuration = SimDuration::from_millis(10);
+
+impl Node for ActiveNode {
+    type Msg = Silence;
+
+    fn on_start(&mut self, ctx: &mut Ctx<'_, Silence>) {
+        let draw: u64 = ctx.rng().random();
+        ctx.set_timer(ACTIVE_TIMER, TimerTag(draw));
+        let next = (ctx.id().0 + 1) % ctx.n_nodes();
+        ctx.send(NodeId(next), Silence);
+    }
+
+    fn on_message(&mut self, _: &mut Ctx<'_, Silence>, _: NodeId, _: Silence) {}
+}
+
+const _: () = assert!(std::mem::size_of::<ActiveNode>() == 0);
+
 fn parse_args() -> Result<u32, String> {
     let mut n_nodes: u32 = 1_000_000;
     let mut iter = std::env::args().skip(1);
@@ -157,9 +192,40 @@ fn main() -> ExitCode {
     let started_bytes = LIVE_BYTES.load(Ordering::Relaxed) - baseline;
     let started = report("started", n_nodes, started_bytes);
     let peak_bytes = PEAK_BYTES.load(Ordering::Relaxed) - baseline;
+    drop(sim);
+
+    let baseline = LIVE_BYTES.load(Ordering::Relaxed);
+    let mut sim = Simulation::new(SimConfig::with_seed(1));
+    sim.reserve_nodes(n_nodes as usize);
+    for _ in 0..n_nodes {
+        sim.add_node(ActiveNode);
+    }
+    let latency = Distribution::constant(1e6).expect("1 ms is valid");
+    sim.set_network(NetworkConfig::new(latency))
+        .expect("no rule names a node");
+    if let Err(error) = sim.run_until(SimTime::ZERO + ACTIVE_MEASURE_AT) {
+        eprintln!("error: {error}");
+        return ExitCode::from(1);
+    }
+    assert_eq!(
+        sim.pending(),
+        n_nodes as usize,
+        "one timer pending per node"
+    );
+    assert_eq!(
+        sim.metrics().counter_by_name("net.delivered"),
+        u64::from(n_nodes),
+        "every message arrived"
+    );
+    let active_bytes = LIVE_BYTES.load(Ordering::Relaxed) - baseline;
+    let active = active_bytes as f64 / f64::from(n_nodes);
+    println!(
+        "active   nodes={n_nodes} live_bytes={active_bytes} bytes_per_active_node={active:.1}"
+    );
     println!(
         "distsim node_memory nodes={n_nodes} bytes_per_idle_node_added={added:.1} \
-         bytes_per_idle_node_started={started:.1} peak_bytes={peak_bytes}"
+         bytes_per_idle_node_started={started:.1} bytes_per_active_node={active:.1} \
+         peak_bytes={peak_bytes}"
     );
     ExitCode::SUCCESS
 }
