@@ -360,7 +360,8 @@ impl<E> EventQueue<E> {
             // A small lowest bucket becomes the run: sorted once, popped in order, instead of
             // scattered over a lower level. Its minimum is the new base. The emptied chunk
             // stays with the bucket for its next events (see `CHUNK`).
-            self.small.append(&mut bucket[0]);
+            // The run is empty: trade vectors with the bucket's chunk instead of copying.
+            std::mem::swap(&mut self.small, &mut bucket[0]);
             self.unmark(slot);
             self.small
                 .sort_unstable_by_key(|s| std::cmp::Reverse(key_of(s.time, s.seq)));
