@@ -116,7 +116,7 @@ pub(crate) fn csv_field(text: &str) -> String {
 }
 
 /// An integer with thousands separators: `12,345`.
-pub(crate) fn group_digits(value: u64) -> String {
+pub fn group_digits(value: u64) -> String {
     let digits = value.to_string();
     let mut out = String::new();
     for (idx, c) in digits.chars().enumerate() {

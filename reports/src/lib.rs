@@ -78,7 +78,7 @@ mod cache_study;
 mod check;
 mod error;
 mod format;
-pub use format::human_bytes;
+pub use format::{group_digits, human_bytes};
 mod html;
 mod meaning;
 mod outcomes;

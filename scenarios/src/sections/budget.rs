@@ -13,6 +13,7 @@
 //! guard must fire before the first per-node allocation, which happens while parsing. It only
 //! decides whether a scenario is accepted; nothing it reads reaches a result.
 
+pub(crate) use reports::group_digits;
 use reports::human_bytes;
 
 /// `bytes` in binary units, for messages.
@@ -136,19 +137,6 @@ fn machine_memory() -> Option<u64> {
     kib.checked_mul(1024)
 }
 
-/// `1234567` as `1,234,567`.
-pub(crate) fn group_digits(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -188,8 +176,5 @@ mod tests {
             .expect("refused");
         assert!(message.contains("max_memory"), "{message}");
         assert!(MemoryLimit::Unknown.refuse(&e).is_none());
-        assert_eq!(group_digits(0), "0");
-        assert_eq!(group_digits(999), "999");
-        assert_eq!(group_digits(1_000), "1,000");
     }
 }
