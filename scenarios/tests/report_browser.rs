@@ -668,10 +668,6 @@ fn trace_diagram_renders_and_shows_a_clicked_message() {
 // checking nothing.
 #[test]
 fn report_renders_in_headless_chromium() {
-    if std::env::var_os("DISTSIM_SKIP_BROWSER").is_some_and(|v| v == "1") {
-        eprintln!("DISTSIM_SKIP_BROWSER=1: the report was not checked in a browser");
-        return;
-    }
     let Some(chromium) = browser_or_skip("report_renders_in_headless_chromium") else {
         return;
     };

@@ -28,6 +28,19 @@ pub struct Scheduled<E> {
     pub event: E,
 }
 
+impl<E> Scheduled<E> {
+    /// Its place in the total order: [`key_of`] its time and sequence number.
+    #[inline]
+    fn key(&self) -> u128 {
+        key_of(self.time, self.seq)
+    }
+}
+
+/// Sorts `events` latest first, so the earliest pops from the end.
+fn sort_latest_first<E>(events: &mut [Scheduled<E>]) {
+    events.sort_unstable_by_key(|s| std::cmp::Reverse(s.key()));
+}
+
 impl<E> PartialEq for Scheduled<E> {
     fn eq(&self, other: &Self) -> bool {
         self.time == other.time && self.seq == other.seq
@@ -62,11 +75,6 @@ const DIGIT_BITS: u32 = 8;
 const DIGITS: usize = 1 << DIGIT_BITS;
 /// Levels: a queue key has 128 bits (64 of time, then 64 of sequence number), 16 bytes.
 const LEVELS: usize = 128usize.div_ceil(DIGIT_BITS as usize);
-/// A lowest bucket with at most this many events becomes the run (sorted, then popped in
-/// order) instead of being scattered over the level below: at 1,000 pending events spread
-/// over 0.1 ms, the 256 ns buckets hold two or three events each, and scattering them over
-/// 1 ns buckets cost a move, a bucket and a bitmap update per event.
-const RUN_MAX: usize = 32;
 /// Events per chunk: a bucket is a list of chunks of this many events, all full but the last.
 /// Chunks, not one growable vector per bucket, so that memory follows the pending count: a
 /// bucket wastes at most one part-filled chunk, and a drained chunk goes back to a shared
@@ -75,6 +83,10 @@ const RUN_MAX: usize = 32;
 /// level still kept a few doubled top-level vectors, ~240 MB.) An emptied bucket keeps one
 /// empty chunk, so the buckets that hold one or two events at a time (most of the lowest
 /// levels') skip the spare list: at most `LEVELS * DIGITS` idle chunks, 5 MB of 40-byte events.
+/// A lowest bucket of one chunk becomes the run (sorted, then popped in order) instead of being
+/// scattered over the level below: at 1,000 pending events spread over 0.1 ms, the 256 ns
+/// buckets hold two or three events each, and scattering them over 1 ns buckets cost a move,
+/// a bucket and a bitmap update per event.
 const CHUNK: usize = 32;
 /// `u64` words in one level's occupancy bitmap.
 const MASK_WORDS: usize = DIGITS.div_ceil(64);
@@ -112,7 +124,7 @@ fn slot_of(key: u128, last: u128) -> Option<usize> {
 /// in one sequential scan, so an event moves at most 16 times, and in practice once per byte
 /// its delay spans: 2-3 moves for delays spread over a millisecond, where the one-bit radix
 /// heap moved each event once per bit (~17; a third of ping-pong's time at 1,000 nodes,
-/// profiled). A lowest bucket of at most [`RUN_MAX`] events is not scattered further: it is
+/// profiled). A lowest bucket of one chunk ([`CHUNK`] events at most) is not scattered further: it is
 /// sorted into the *run*, the next events in order, which pops from its end; an event pushed
 /// before the run's last joins it in order, so every run event is before every bucket event.
 /// The benchmark (`benches/benches/engine.rs`, "queue" and "hold") compares it with `std`'s
@@ -128,7 +140,7 @@ pub struct EventQueue<E> {
     small_mode: bool,
     /// `buckets[level * DIGITS + digit]`: each a list of chunks (see [`CHUNK`]).
     buckets: Vec<Vec<Vec<Scheduled<E>>>>,
-    /// Empty chunks (capacity [`CHUNK`]) for buckets to fill.
+    /// Empty chunks for buckets to fill (capacity [`CHUNK`], or a former run's).
     spare: Vec<Vec<Scheduled<E>>>,
     /// Bit `l` is set when level `l` has a non-empty bucket.
     levels: u64,
@@ -191,22 +203,17 @@ impl<E> EventQueue<E> {
         );
         let seq = self.next_seq;
         self.next_seq += 1; // Ties pop in scheduling order.
-        let key = key_of(time, seq);
+        let scheduled = Scheduled { time, seq, event };
+        let key = scheduled.key();
         self.len += 1;
         if self.small_mode {
-            // Latest first, so the minimum pops from the end without shifting.
-            self.insert_into_run(key, Scheduled { time, seq, event });
+            self.insert_into_run(key, scheduled);
             if self.small.len() > SMALL_MAX {
                 self.move_into_radix();
             }
             return seq;
         }
-        let scheduled = Scheduled { time, seq, event };
-        if self
-            .small
-            .first()
-            .is_some_and(|latest| key < key_of(latest.time, latest.seq))
-        {
+        if self.small.first().is_some_and(|latest| key < latest.key()) {
             // Before the end of the current run: it joins the run, in order.
             self.insert_into_run(key, scheduled);
             return seq;
@@ -222,7 +229,7 @@ impl<E> EventQueue<E> {
     /// Inserts into `small` (the array, or the radix heap's current run), latest first.
     #[inline]
     fn insert_into_run(&mut self, key: u128, scheduled: Scheduled<E>) {
-        let position = self.small.partition_point(|s| key_of(s.time, s.seq) > key);
+        let position = self.small.partition_point(|s| s.key() > key);
         self.small.insert(position, scheduled);
     }
 
@@ -234,7 +241,7 @@ impl<E> EventQueue<E> {
         self.last = self.last_popped_key.unwrap_or(0);
         let all = std::mem::take(&mut self.small);
         for scheduled in all {
-            let key = key_of(scheduled.time, scheduled.seq);
+            let key = scheduled.key();
             self.insert(key, scheduled);
         }
         self.small_mode = false;
@@ -275,7 +282,7 @@ impl<E> EventQueue<E> {
     fn move_into_array(&mut self) {
         let mut small = std::mem::take(&mut self.small);
         self.drain_radix(&mut small);
-        small.sort_unstable_by_key(|s| std::cmp::Reverse(key_of(s.time, s.seq)));
+        sort_latest_first(&mut small);
         self.small = small;
         self.small_mode = true;
         // A queue this small needs few chunks when it grows again; free the rest.
@@ -337,7 +344,7 @@ impl<E> EventQueue<E> {
         self.drain_radix(&mut all);
         self.last = last;
         for scheduled in all {
-            let key = key_of(scheduled.time, scheduled.seq);
+            let key = scheduled.key();
             self.insert(key, scheduled);
         }
     }
@@ -356,17 +363,19 @@ impl<E> EventQueue<E> {
             return false;
         };
         let bucket = &mut self.buckets[slot];
-        if bucket.len() == 1 && bucket[0].len() <= RUN_MAX {
-            // A small lowest bucket becomes the run: sorted once, popped in order, instead of
-            // scattered over a lower level. Its minimum is the new base. The emptied chunk
-            // stays with the bucket for its next events (see `CHUNK`).
-            // The run is empty: trade vectors with the bucket's chunk instead of copying.
+        if bucket.len() == 1 {
+            // A lowest bucket of one chunk becomes the run (see `CHUNK`): the run is empty, so
+            // it swaps vectors with that chunk (the chunk's events become the run without
+            // copying; the run's empty vector stays with the bucket as its chunk), is sorted
+            // once and pops in order. Its minimum is the new base.
             std::mem::swap(&mut self.small, &mut bucket[0]);
             self.unmark(slot);
-            self.small
-                .sort_unstable_by_key(|s| std::cmp::Reverse(key_of(s.time, s.seq)));
-            let min = self.small.last().expect("a marked bucket holds events");
-            let min = key_of(min.time, min.seq);
+            sort_latest_first(&mut self.small);
+            let min = self
+                .small
+                .last()
+                .expect("a marked bucket holds events")
+                .key();
             assert!(min > self.last, "radix heap keys only grow");
             self.last = min;
         } else {
@@ -386,7 +395,7 @@ impl<E> EventQueue<E> {
         let mut min = u128::MAX;
         for (c, chunk) in chunks.iter().enumerate() {
             for (pos, scheduled) in chunk.iter().enumerate() {
-                let key = key_of(scheduled.time, scheduled.seq);
+                let key = scheduled.key();
                 if key < min {
                     (min_chunk, min_pos, min) = (c, pos, key);
                 }
@@ -399,8 +408,7 @@ impl<E> EventQueue<E> {
         let mut kept = None;
         for mut chunk in chunks.drain(..) {
             for scheduled in chunk.drain(..) {
-                let to =
-                    slot_of(key_of(scheduled.time, scheduled.seq), min).expect("keys are unique");
+                let to = slot_of(scheduled.key(), min).expect("keys are unique");
                 debug_assert!(to < level_floor, "re-filed into a lower level");
                 self.file(to, scheduled);
             }
@@ -428,7 +436,7 @@ impl<E> EventQueue<E> {
         // Paired with the check in `push`: time never goes backwards.
         assert!(next.time >= self.last_popped, "event queue order violated");
         self.last_popped = next.time;
-        self.last_popped_key = Some(key_of(next.time, next.seq));
+        self.last_popped_key = Some(next.key());
         self.len -= 1;
         Some(next)
     }
@@ -472,7 +480,7 @@ impl<E> EventQueue<E> {
     /// its key selects, with the occupancy bits saying which buckets and levels hold any.
     pub fn check_invariants(&self) {
         let after_popped = |s: &Scheduled<E>| {
-            let key = key_of(s.time, s.seq);
+            let key = s.key();
             assert!(
                 s.seq < self.next_seq,
                 "pending seq {} was never issued",
@@ -485,35 +493,27 @@ impl<E> EventQueue<E> {
                 s.seq
             );
         };
+        // The array, or in radix mode the run.
+        self.small.iter().for_each(after_popped);
+        assert!(
+            self.small.windows(2).all(|w| w[0].key() > w[1].key()),
+            "array (or run) not sorted latest first"
+        );
         if self.small_mode {
             assert_eq!(self.small.len(), self.len, "array length");
             assert!(self.levels == 0, "array mode holds radix state");
-            self.small.iter().for_each(after_popped);
-            assert!(
-                self.small
-                    .windows(2)
-                    .all(|w| key_of(w[0].time, w[0].seq) > key_of(w[1].time, w[1].seq)),
-                "array not sorted latest first"
-            );
             return;
         }
-        self.small.iter().for_each(after_popped);
-        assert!(
-            self.small
-                .windows(2)
-                .all(|w| key_of(w[0].time, w[0].seq) > key_of(w[1].time, w[1].seq)),
-            "run not sorted latest first"
-        );
-        let run_end = self.small.first().map(|s| key_of(s.time, s.seq));
+        let run_end = self.small.first().map(|s| s.key());
         let mut stored = self.small.len();
         for (slot, bucket) in self.buckets.iter().enumerate() {
             let (level, digit) = (slot / DIGITS, slot % DIGITS);
+            let occupied = self.occupied[level][digit / 64] & (1 << (digit % 64)) != 0;
             assert_eq!(
-                bucket.iter().all(Vec::is_empty),
-                self.occupied[level][digit / 64] & (1 << (digit % 64)) == 0,
+                bucket.iter().any(|chunk| !chunk.is_empty()),
+                occupied,
                 "occupancy bit of bucket {digit} of level {level}"
             );
-            let occupied = self.occupied[level][digit / 64] & (1 << (digit % 64)) != 0;
             let last_chunk = bucket.len().saturating_sub(1);
             for (c, chunk) in bucket.iter().enumerate() {
                 let idle = !occupied && bucket.len() == 1;
@@ -525,7 +525,7 @@ impl<E> EventQueue<E> {
             }
             for scheduled in bucket.iter().flatten() {
                 after_popped(scheduled);
-                let key = key_of(scheduled.time, scheduled.seq);
+                let key = scheduled.key();
                 assert_eq!(
                     slot_of(key, self.last),
                     Some(slot),

@@ -13,18 +13,19 @@
 //!
 //! # The generator: Philox2x64-10, counter-based
 //!
-//! A stream is not a generator with a buffer but a *function*: draw `n` of the stream is
-//! `Philox2x64-10(counter = (n, index), key = k(seed, kind, group))`, the counter-based
+//! A stream is a function of its position, not a generator whose state evolves: word `n` of
+//! the stream is word `n % 2` of `Philox2x64-10(counter = (n / 2, index), key = k(seed, kind,
+//! group))`, the counter-based
 //! generator of Salmon, Moraes, Dror and Shaw, "Parallel Random Numbers: As Easy as 1, 2, 3"
 //! (SC'11), as in their Random123 library (and JAX's and cuRAND's counter-based
 //! generators). Ten rounds of a 64×64→128-bit multiply in a Feistel-like network; each
 //! evaluation gives two 64-bit words, both used, and two consecutive counters are evaluated
-//! side by side (their multiply chains overlap in the processor) into a four-word buffer. The authors report that Philox2x64-10
-//! passes TestU01's SmallCrush, Crush and BigCrush on many streams and counters (their
+//! side by side (their multiply chains overlap in the processor) into a four-word cache of
+//! the current block. The authors report that Philox2x64-10 passes TestU01's SmallCrush, Crush and BigCrush on many streams and counters (their
 //! Table 2: "Crush-resistant"), with a margin (it passes at 6 rounds). A stream's whole state
 //! is its key, its index, its draw count and four buffered words: 56 bytes, not the ~300
 //! of a buffered ChaCha8 generator, so a million nodes' streams fit in cache-friendly slots and a
-//! draw of a node touched in random order costs one cache line. The output is pinned by the
+//! draw of a node touched in random order costs one or two cache lines. The output is pinned by the
 //! Random123 known-answer vectors and by golden draws (tests below).
 
 use rand::RngCore;

@@ -349,8 +349,6 @@ pub struct Client {
     failure_latency: bool,
     /// Client-side balancing: what this client knows of its targets, and its policy.
     balancer: Option<(Backends, Box<dyn Balancer>)>,
-    /// Failover (random or round-robin routing with `failover` set).
-    fails_over: bool,
     /// Failover: the targets (by index) skipped after a failure, with until when. Sparse, and
     /// pruned of expired entries as requests are routed: a client keeps only the targets
     /// that failed it lately, never a table of all targets (with a million targets and as
@@ -425,7 +423,6 @@ impl Client {
             ended: 0,
             failure_latency: false,
             balancer: Self::fresh_balancer(&config),
-            fails_over: Self::fails_over(&config),
             skipped: BTreeMap::new(),
             placement,
             replay,
@@ -443,9 +440,10 @@ impl Client {
         self
     }
 
-    /// Whether a client of `config` fails over: random or round-robin routing over some
-    /// targets, with `failover` set.
-    fn fails_over(config: &ClientConfig) -> bool {
+    /// Whether this client fails over: random or round-robin routing over some targets,
+    /// with `failover` set.
+    fn fails_over(&self) -> bool {
+        let config = &self.config;
         matches!(config.routing, Routing::Random | Routing::RoundRobin)
             && config.failover.is_some()
             && !config.targets.is_empty()
@@ -719,7 +717,7 @@ impl Client {
         ctx: &mut Ctx<'_, Msg>,
         key: u64,
     ) -> (NodeId, Option<usize>, Option<u32>) {
-        if self.fails_over {
+        if self.fails_over() {
             let (index, target) = self.pick_trusted(ctx);
             return (target, None, Some(index));
         }

@@ -123,8 +123,14 @@ impl MemoryLimit {
     }
 }
 
-/// This machine's physical memory (`MemTotal` in `/proc/meminfo`), if it can be read.
+/// This machine's physical memory (`MemTotal` in `/proc/meminfo`), if it can be read. Read
+/// once per process: every scenario parsed (each sweep variant, each test) asks.
 fn machine_memory() -> Option<u64> {
+    static MACHINE: std::sync::OnceLock<Option<u64>> = std::sync::OnceLock::new();
+    *MACHINE.get_or_init(read_machine_memory)
+}
+
+fn read_machine_memory() -> Option<u64> {
     let meminfo = std::fs::read_to_string("/proc/meminfo").ok()?;
     let line = meminfo.lines().find(|l| l.starts_with("MemTotal:"))?;
     let kib: u64 = line
