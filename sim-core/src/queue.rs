@@ -90,9 +90,10 @@ const CHUNK: usize = 32;
 /// scattered over the level below. At 1,000 pending events spread over a millisecond the
 /// 65 µs buckets hold ~60 events and the 256 ns buckets below them fewer than one: sorting the
 /// 60 at once costs fewer instructions than moving each down a level and then taking the
-/// 256 ns buckets one by one (ping-pong at 1,000 processes: 1.25 s -> 1.05 s for 20M events;
-/// 2 chunks: 1.16 s; 3 to 20: 1.05 s, interleaved runs). Four chunks bound the sort at 128
-/// events, so an event pushed into the run moves at most ~5 KB.
+/// 256 ns buckets one by one (ping-pong at 1,000 processes, 20M events: 1.29 s -> 1.10 s
+/// wall, with 4 chunks; on an experimental time-keyed variant, 2 chunks gave about half the
+/// gain and 3 to 20 chunks the same as 4). Four chunks bound the sort at 128 events, so an
+/// event pushed into the run moves at most ~5 KB.
 const RUN_CHUNKS: usize = 4;
 /// `u64` words in one level's occupancy bitmap.
 const MASK_WORDS: usize = DIGITS.div_ceil(64);
@@ -148,8 +149,8 @@ pub struct EventQueue<E> {
     buckets: Vec<Vec<Vec<Scheduled<E>>>>,
     /// Empty chunks for buckets to fill (capacity [`CHUNK`], or a former run's).
     spare: Vec<Vec<Scheduled<E>>>,
-    /// An empty vector for runs gathered from several chunks (capacity `RUN_CHUNKS * CHUNK`)
-    /// while the run is held in a chunk's vector.
+    /// An empty vector wider than a chunk, for the next run gathered from several chunks,
+    /// kept here while the run is held in a chunk's vector (so chunks stay chunk-sized).
     wide: Vec<Scheduled<E>>,
     /// Bit `l` is set when level `l` has a non-empty bucket.
     levels: u64,
@@ -379,7 +380,7 @@ impl<E> EventQueue<E> {
             return true;
         }
         // A lowest bucket of at most `RUN_CHUNKS` chunks becomes the run (see `RUN_CHUNKS`),
-        // sorted once; its minimum time is the new base.
+        // sorted once; its minimum is the new base.
         if chunks == 1 {
             // The run is empty: it trades vectors with the bucket's one chunk (the chunk's
             // events become the run without copying; the run's empty vector stays with the
