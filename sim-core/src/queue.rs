@@ -205,7 +205,12 @@ impl<E> EventQueue<E> {
     /// Schedules `event` at `time` and returns its sequence number.
     ///
     /// Panics if `time` is before the last popped event: the past cannot be changed.
-    #[inline]
+    ///
+    /// Always inline, down to the append: the event is then written straight into its slot.
+    /// Through a call it was built on the stack field by field and copied in wider moves,
+    /// which wait for the field stores to land (store-forwarding stalls: M/M/1 1.67 s ->
+    /// 1.43 s with the other inlining of this change, ping-pong -13%).
+    #[inline(always)]
     pub fn push(&mut self, time: SimTime, event: E) -> u64 {
         assert!(
             time >= self.last_popped,
@@ -238,7 +243,7 @@ impl<E> EventQueue<E> {
     }
 
     /// Inserts into `small` (the array, or the radix heap's current run), latest first.
-    #[inline]
+    #[inline(always)]
     fn insert_into_run(&mut self, key: u128, scheduled: Scheduled<E>) {
         let position = self.small.partition_point(|s| s.key() > key);
         self.small.insert(position, scheduled);
@@ -337,7 +342,7 @@ impl<E> EventQueue<E> {
     }
 
     /// Files an event with `key > last` into its bucket.
-    #[inline]
+    #[inline(always)]
     fn insert(&mut self, key: u128, scheduled: Scheduled<E>) {
         match slot_of(key, self.last) {
             // Equal to the base: only the very first key (0) or a rebase target. It is the
@@ -362,14 +367,18 @@ impl<E> EventQueue<E> {
 
     /// Makes sure the minimum is at the end of `small` (the array, or the radix heap's run),
     /// if the queue is not empty; returns whether it is.
-    #[inline]
+    #[inline(always)]
     fn settle(&mut self) -> bool {
-        if !self.small.is_empty() {
-            return true;
-        }
-        if self.small_mode {
-            return false;
-        }
+        // The common case inline (the run or the array holds the minimum); refilling the run
+        // out of line, so that pushing and popping do not pay its register saves (16
+        // instructions a call in M/M/1, callgrind).
+        !self.small.is_empty() || (!self.small_mode && self.refill_run())
+    }
+
+    /// [`EventQueue::settle`] with an empty run in radix mode: makes the lowest bucket (or its
+    /// minimum) the run. Returns whether the queue holds any event.
+    #[inline(never)]
+    fn refill_run(&mut self) -> bool {
         let Some(slot) = self.lowest_slot() else {
             return false;
         };

@@ -670,10 +670,9 @@ impl<N: Node> Simulation<N> {
             .record(state.sojourn_hist, (now - job.submitted_at).0, now);
         // The next queued item starts before the node reacts, so FIFO order holds even if the
         // node submits more work in `on_work_done`.
-        if let Some(mut next) = state.queue.pop_front() {
-            next.started_at = now;
+        if let Some(next) = state.queue.pop_front() {
             let model = &world.service_models[state.model as usize];
-            let duration = state.start(model, worker as usize, next);
+            let duration = state.start(model, worker as usize, next, now);
             world.schedule(
                 now + duration,
                 Event::WorkDone {

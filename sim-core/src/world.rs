@@ -232,7 +232,7 @@ pub(crate) struct World<M> {
 
 impl<M: crate::Message> World<M> {
     /// Queues `event` at `time` (not before now) and returns its sequence number.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn schedule(&mut self, time: SimTime, event: Event<M>) -> u64 {
         assert!(time >= self.now, "scheduling before now");
         self.queue.push(time, event)
