@@ -429,7 +429,7 @@ impl Distribution {
     /// event (constant, uniform, exponential) are matched inline at the caller; the others
     /// out of line, so that a call does not save the registers the big match needs (36 of the
     /// 88 instructions an exponential draw took, callgrind).
-    #[inline]
+    #[inline(always)]
     pub fn sample(&self, rng: &mut SimRng) -> f64 {
         let value = match self {
             Distribution::Constant(repr::Constant(value)) => *value,
