@@ -113,12 +113,12 @@ impl SimDuration {
         // the unsigned one is a dozen; `as` saturates at u64::MAX beyond its range.
         let rounded = nanos + 0.5;
         if rounded < I64_LIMIT {
-            // `!(nanos > 0.0)` also catches NaN.
-            if !(nanos > 0.0) {
+            if nanos <= 0.0 {
                 return SimDuration::ZERO;
             }
             return SimDuration(rounded as i64 as u64);
         }
+        // NaN (which fails every comparison) becomes 0 here, `inf` u64::MAX.
         SimDuration(rounded as u64)
     }
 
@@ -403,6 +403,28 @@ mod tests {
         assert_eq!(SimDuration::from_nanos_f64(-3.0), SimDuration(0));
         assert_eq!(SimDuration::from_nanos_f64(f64::NAN), SimDuration(0));
         assert_eq!(SimDuration::from_nanos_f64(1e300), SimDuration(u64::MAX));
+        // Both sides of the signed-conversion limit 2^63, and the infinities.
+        assert_eq!(SimDuration::from_nanos_f64(0.5), SimDuration(1));
+        assert_eq!(
+            SimDuration::from_nanos_f64(2f64.powi(62)),
+            SimDuration(1 << 62)
+        );
+        assert_eq!(
+            SimDuration::from_nanos_f64(2f64.powi(63)),
+            SimDuration(1 << 63)
+        );
+        assert_eq!(
+            SimDuration::from_nanos_f64(1.5 * 2f64.powi(63)),
+            SimDuration(3 << 62)
+        );
+        assert_eq!(
+            SimDuration::from_nanos_f64(f64::INFINITY),
+            SimDuration(u64::MAX)
+        );
+        assert_eq!(
+            SimDuration::from_nanos_f64(f64::NEG_INFINITY),
+            SimDuration(0)
+        );
     }
 
     proptest! {
