@@ -1,7 +1,9 @@
 //! Metric recording: HDR histograms, counters, and per-window series for timelines.
 //!
-//! Latencies stream into `hdrhistogram` histograms with 3 significant digits; raw samples are
-//! never kept, so memory does not grow with run length. Metric names are dotted paths
+//! Latencies stream into `hdrhistogram` histograms with 3 significant digits (whole-run ones
+//! counted into `hdrhistogram`'s buckets by [`run_histogram`], inline, and read as
+//! `hdrhistogram` histograms); raw samples are never kept, so memory does not grow with run
+//! length. Metric names are dotted paths
 //! (`latency.read`, `net.dropped.partition`). Registering a name returns a small id; the hot
 //! path records by id and never looks up a string.
 //!
@@ -12,6 +14,7 @@
 
 mod meaning;
 mod outcome;
+mod run_histogram;
 
 use std::collections::BTreeMap;
 
@@ -24,6 +27,7 @@ pub use meaning::{
 pub use outcome::{Outcome, OutcomeId, OutcomeTally};
 
 use crate::time::{SimDuration, SimTime};
+use run_histogram::RunHistogram;
 
 /// Significant digits of whole-run histograms: 0.1% value resolution.
 const SIGFIG_RUN: u8 = 3;
@@ -141,7 +145,7 @@ impl Window {
 struct RegisteredHistogram {
     name: String,
     unit: Unit,
-    histogram: Histogram<u64>,
+    histogram: RunHistogram,
     windowed: bool,
 }
 
@@ -251,12 +255,10 @@ impl Metrics {
             Some(MetricRef::Counter(_)) => panic!("metric {name:?} is a counter, not a histogram"),
             None => {
                 let id = HistogramId(self.histograms.len() as u32);
-                let histogram =
-                    Histogram::new(SIGFIG_RUN).expect("3 significant digits is in range");
                 self.histograms.push(RegisteredHistogram {
                     name: name.to_string(),
                     unit,
-                    histogram,
+                    histogram: RunHistogram::default(),
                     windowed,
                 });
                 self.by_name
@@ -355,7 +357,7 @@ impl Metrics {
     #[inline]
     pub fn record(&mut self, id: HistogramId, value: u64, now: SimTime) {
         let registered = &mut self.histograms[id.0 as usize];
-        record_growing(&mut registered.histogram, value);
+        registered.histogram.record(value);
         if self.window.is_some() && registered.windowed {
             self.record_in_window(id, value, now);
         }
@@ -429,7 +431,7 @@ impl Metrics {
 
     /// A histogram by id.
     pub fn histogram_data(&self, id: HistogramId) -> &Histogram<u64> {
-        &self.histograms[id.0 as usize].histogram
+        self.histograms[id.0 as usize].histogram.histogram()
     }
 
     /// Whether histogram `id` is recorded per window (not a whole-run-only breakdown).
