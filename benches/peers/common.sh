@@ -6,6 +6,7 @@
 #   field PREFIX KEY            the value of KEY= on the first stdin line starting "PREFIX "
 #   run_one PREFIX RATE CMD...  runs CMD, echoes its output to stderr, checks it printed a
 #                               `PREFIX ... RATE=` line, and prints the output
+#   median                      the median of the numbers on stdin, one per line
 
 cargo_locked() {
     if [[ -n "$CARGO_LOCK" ]] && command -v flock >/dev/null 2>&1; then
@@ -39,4 +40,8 @@ run_one() {
         exit 1
     fi
     printf '%s\n' "$out"
+}
+
+median() {
+    sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }

@@ -12,7 +12,7 @@
 # simulate the same system: it should be close to 1/(mu-lambda) (10 for the defaults).
 #
 # Why: the same workload on the same machine in the same run, so the machines' speed and load
-# cancel out. Read the RATIOS (distsim/simcore, distsim/simpy), not the absolute numbers, which
+# cancel out; distsim and simcore run in interleaved pairs and the table shows medians. Read the RATIOS (distsim/simcore, distsim/simpy), not the absolute numbers, which
 # depend on the machine and on what else it is doing (this one has 2 cores, shared).
 #
 # SimPy is ~100x slower, so by default it runs fewer customers (SIMPY_CUSTOMERS); the rate is
@@ -22,6 +22,8 @@
 #   CUSTOMERS=10000000        customers for distsim and simcore
 #   SIMPY_CUSTOMERS=1000000   customers for SimPy
 #   SEED=1                    seed for all three
+#   REPEAT=3                  interleaved distsim/simcore pairs (the table shows medians);
+#                             SimPy, ~100x slower, runs once
 #   LAMBDA=1.0 MU=1.1         arrival and service rates
 #   CARGO_LOCK=/tmp/cargo.lock  cargo runs under `flock $CARGO_LOCK` when flock exists, so it
 #                             does not fight other builds on a shared machine; CARGO_LOCK= to skip
@@ -36,6 +38,7 @@ ROOT=$(pwd)
 CUSTOMERS=${CUSTOMERS:-10000000}
 SIMPY_CUSTOMERS=${SIMPY_CUSTOMERS:-1000000}
 SEED=${SEED:-1}
+REPEAT=${REPEAT:-3}
 LAMBDA=${LAMBDA:-1.0}
 MU=${MU:-1.1}
 PYTHON=${PYTHON:-python3}
@@ -67,11 +70,16 @@ if [[ ! -x "$VENV/bin/python" ]]; then
 fi
 "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check simpy==4.1.2
 
-echo "== (d) run: lambda=$LAMBDA mu=$MU seed=$SEED" >&2
-DISTSIM_OUT=$(run_one distsim customers_per_s "$DISTSIM_BIN" \
-    --lambda "$LAMBDA" --mu "$MU" --customers "$CUSTOMERS" --seed "$SEED")
-SIMCORE_OUT=$(run_one simcore customers_per_s "$SIMCORE_BIN" \
-    --lambda "$LAMBDA" --mu "$MU" --customers "$CUSTOMERS" --seed "$SEED")
+echo "== (d) run: lambda=$LAMBDA mu=$MU seed=$SEED; $REPEAT interleaved distsim/simcore pairs" >&2
+D_RATES=() S_RATES=()
+for (( r = 0; r < REPEAT; r++ )); do
+    DISTSIM_OUT=$(run_one distsim customers_per_s "$DISTSIM_BIN" \
+        --lambda "$LAMBDA" --mu "$MU" --customers "$CUSTOMERS" --seed "$SEED")
+    D_RATES+=("$(field distsim customers_per_s <<<"$DISTSIM_OUT")")
+    SIMCORE_OUT=$(run_one simcore customers_per_s "$SIMCORE_BIN" \
+        --lambda "$LAMBDA" --mu "$MU" --customers "$CUSTOMERS" --seed "$SEED")
+    S_RATES+=("$(field simcore customers_per_s <<<"$SIMCORE_OUT")")
+done
 if [[ "$SIMPY_CUSTOMERS" != "$CUSTOMERS" ]]; then
     echo "note: SimPy runs $SIMPY_CUSTOMERS customers (the others $CUSTOMERS); rates are" \
          "customers per second of wall time, so they are comparable. SIMPY_CUSTOMERS=N to change." >&2
@@ -79,10 +87,11 @@ fi
 SIMPY_OUT=$(run_one simpy customers_per_s "$VENV/bin/python" "$PEERS/simpy_mm1.py" \
     --lambda "$LAMBDA" --mu "$MU" --customers "$SIMPY_CUSTOMERS" --seed "$SEED")
 
-D_RATE=$(field distsim customers_per_s <<<"$DISTSIM_OUT")
-S_RATE=$(field simcore customers_per_s <<<"$SIMCORE_OUT")
+D_RATE=$(printf '%s\n' "${D_RATES[@]}" | median)
+S_RATE=$(printf '%s\n' "${S_RATES[@]}" | median)
 P_RATE=$(field simpy customers_per_s <<<"$SIMPY_OUT")
-# The sojourn column is informational; a simulator that does not print it shows "-".
+# The sojourn column is informational (the same in every repeat: same seed); a simulator that
+# does not print it shows "-".
 D_SOJ=$(field distsim mean_sojourn <<<"$DISTSIM_OUT" || echo -)
 S_SOJ=$(field simcore mean_sojourn <<<"$SIMCORE_OUT" || echo -)
 P_SOJ=$(field simpy mean_sojourn <<<"$SIMPY_OUT" || echo -)
@@ -93,6 +102,7 @@ P_N=$(field simpy customers <<<"$SIMPY_OUT" || echo "$SIMPY_CUSTOMERS")
 echo
 echo "M/M/1 lambda=$LAMBDA mu=$MU seed=$SEED (expected mean sojourn 1/(mu-lambda) =" \
      "$(awk -v l="$LAMBDA" -v m="$MU" 'BEGIN { if (m > l) printf "%.4g", 1 / (m - l); else print "unstable" }'))"
+echo "customers_per_s: distsim and simcore medians of $REPEAT interleaved runs; SimPy one run"
 printf '%-10s %12s %16s %14s\n' simulator customers customers_per_s mean_sojourn
 printf '%-10s %12s %16s %14s\n' distsim "$D_N" "$D_RATE" "$D_SOJ"
 printf '%-10s %12s %16s %14s\n' simcore "$S_N" "$S_RATE" "$S_SOJ"

@@ -48,11 +48,6 @@ PEER_TARGET=$ROOT/$WORK/target
 
 source "$ROOT/benches/peers/common.sh"
 
-# The median of the numbers on stdin, one per line.
-median() {
-    sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
-}
-
 mkdir -p "$WORK"
 
 echo "== (a) build distsim's peer_ping_pong" >&2

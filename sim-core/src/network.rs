@@ -432,6 +432,7 @@ impl Network {
         Route::Deliver { arrival, copy }
     }
 
+    #[inline(always)]
     fn latency_rule(&self, from: NodeId, to: NodeId, from_zone: ZoneId, to_zone: ZoneId) -> u32 {
         if !self.node_rules.is_empty() {
             if let Some(idx) = self.node_rules.get(&(from, to)) {
