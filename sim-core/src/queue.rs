@@ -69,8 +69,8 @@ fn sort_run<E>(run: &mut [Scheduled<E>], order: &mut Vec<u64>) {
         sort_latest_first(run);
         return;
     }
-    // Within the run, (time, seq) order is the order of these words (the index only breaks
-    // no ties: keys are unique).
+    // Within the run, (time, seq) order is the order of these words (the index in the low
+    // bits never decides: keys are unique).
     order.clear();
     order.extend(run.iter().enumerate().map(|(index, s)| {
         let offset = ((s.time.0 - time_min) << seq_bits) | (s.seq - seq_min);
@@ -78,7 +78,8 @@ fn sort_run<E>(run: &mut [Scheduled<E>], order: &mut Vec<u64>) {
     }));
     order.sort_unstable_by(|a, b| b.cmp(a));
     // Position `p` takes the event now at `source[p]`: follow each cycle of the permutation
-    // with swaps, marking a placed position by pointing it at itself.
+    // with swaps, marking a placed position by pointing it at itself (a start already placed
+    // by an earlier cycle points at itself and ends at once).
     let mask = (1 << INDEX_BITS) - 1;
     let mut source = [0u8; 1 << INDEX_BITS];
     for (p, word) in order.iter().enumerate() {
@@ -89,7 +90,7 @@ fn sort_run<E>(run: &mut [Scheduled<E>], order: &mut Vec<u64>) {
         loop {
             let from = source[at] as usize;
             source[at] = at as u8;
-            if from == start || from == at {
+            if from == start {
                 break;
             }
             run.swap(at, from);

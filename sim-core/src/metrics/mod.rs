@@ -3,9 +3,9 @@
 //! Latencies stream into `hdrhistogram` histograms with 3 significant digits (whole-run ones
 //! counted into `hdrhistogram`'s buckets by [`run_histogram`], inline, and read as
 //! `hdrhistogram` histograms); raw samples are never kept, so memory does not grow with run
-//! length. Metric names are dotted paths
-//! (`latency.read`, `net.dropped.partition`). Registering a name returns a small id; the hot
-//! path records by id and never looks up a string.
+//! length. Metric names are dotted paths (`latency.read`, `net.dropped.partition`).
+//! Registering a name returns a small id; the hot path records by id and never looks up a
+//! string.
 //!
 //! When a window length is set, every counter increment and histogram sample is also added to
 //! the window it falls in (`time / window`), which is what timeline plots read. Per-window
