@@ -355,6 +355,21 @@ mod tests {
         ];
         for (ctr, key, want) in vectors {
             assert_eq!(philox2x64(ctr, key, 10), want, "{ctr:x?} {key:x}");
+            // The streams' own path (two counters per refill, words in counter order) gives
+            // the same words: counter `c` is words `2c` and `2c + 1` of the stream with index
+            // `ctr[1]` under `key`. A stream reaches counters below 2^63 only, so the all-ones
+            // vector is checked through the reference form alone. Vector 1 lands in a block's
+            // first evaluation, vector 3 (odd counter) in its second.
+            if let Some(word) = ctr[0].checked_mul(2) {
+                let mut stream = SimRng {
+                    key,
+                    index: ctr[1],
+                    drawn: 0,
+                    buffer: [0; 4],
+                };
+                stream.seek(word);
+                assert_eq!([stream.next_u64(), stream.next_u64()], want, "{ctr:x?}");
+            }
         }
         // And the 7-round vector, so a wrong round count cannot pass by accident.
         assert_eq!(
