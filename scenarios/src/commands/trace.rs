@@ -224,11 +224,28 @@ fn parse_record(line: &str) -> Result<Value, String> {
 mod tests {
     use super::*;
 
-    fn write_file(name: &str, text: &str) -> std::path::PathBuf {
+    /// A file in the temporary directory, removed when dropped.
+    struct TempFile(std::path::PathBuf);
+
+    impl Drop for TempFile {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_file(&self.0);
+        }
+    }
+
+    impl std::ops::Deref for TempFile {
+        type Target = std::path::Path;
+
+        fn deref(&self) -> &std::path::Path {
+            &self.0
+        }
+    }
+
+    fn write_file(name: &str, text: &str) -> TempFile {
         let path =
             std::env::temp_dir().join(format!("distsim-trace-{}-{name}", std::process::id()));
         std::fs::write(&path, text).unwrap();
-        path
+        TempFile(path)
     }
 
     const TRACE: &str = concat!(
