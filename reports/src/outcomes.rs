@@ -414,6 +414,24 @@ mod tests {
     fn entries_balance_and_read_as_a_sentence() {
         let e = entry(1412, 18, 2);
         assert!(e.balances());
+        assert_eq!((e.in_flight, e.issued, e.ended()), (2, 1432, 1430));
+        // Each side of the books counts: an ending or an issue too many is caught.
+        for unbalanced in [
+            OutcomeEntry {
+                lost: 1,
+                ..e.clone()
+            },
+            OutcomeEntry {
+                issued: e.issued + 1,
+                ..e.clone()
+            },
+            OutcomeEntry {
+                in_flight_at_start: 1,
+                ..e.clone()
+            },
+        ] {
+            assert!(!unbalanced.balances(), "{unbalanced:?}");
+        }
         assert_eq!(e.failed, 18);
         assert_eq!(e.field("timeout"), Some((Some(18.0), MetricUnit::Count)));
         assert_eq!(e.field("nonsense"), None);
