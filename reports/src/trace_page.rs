@@ -403,7 +403,12 @@ mod tests {
         let page = trace_page(&records, "t").unwrap();
         assert_eq!(page.matches("class=\"msg\"").count(), 2);
         assert!(page.contains("class=\"fault\""));
-        assert!(page.contains("receiver_down"));
+        // The dropped one is drawn as dropped: a cross, no arrow head, its cause in the title,
+        // and the header counts it.
+        assert_eq!(page.matches("class=\"drop\"").count(), 1);
+        assert_eq!(page.matches("marker-end=\"url(#head)\"").count(), 1);
+        assert!(page.contains("<title>response s[0] → c[0] (dropped: receiver_down)</title>"));
+        assert!(page.contains("2 messages (1 dropped)"));
         let many: Vec<Value> = (0..=MESSAGES_MAX as u64)
             .map(|i| {
                 rec(&format!(
