@@ -291,6 +291,9 @@ impl Metrics {
     /// linked to `latency`, the histogram of its successful requests; `windowed`: also
     /// counted per timeline window. Tallies have names of their own, apart from counters and
     /// histograms.
+    ///
+    /// Panics if `name` is already registered with another histogram or windowing: one tally
+    /// has one meaning, and silently keeping the first settings would hide the conflict.
     pub fn outcome_tally(
         &mut self,
         name: &str,
@@ -298,6 +301,14 @@ impl Metrics {
         windowed: bool,
     ) -> OutcomeId {
         if let Some(id) = self.outcome_names.get(name) {
+            let registered = &self.outcomes[id.0 as usize];
+            assert!(
+                registered.latency == latency && registered.windowed == windowed,
+                "outcome tally {name:?} registered again with other settings (latency \
+                 {latency:?}, windowed {windowed}; first latency {:?}, windowed {})",
+                registered.latency,
+                registered.windowed
+            );
             return *id;
         }
         let id = OutcomeId(self.outcomes.len() as u32);
@@ -572,5 +583,26 @@ mod tests {
         let mut metrics = Metrics::new();
         metrics.counter("x");
         metrics.histogram("x", Unit::Count);
+    }
+
+    // Goal: a tally registered twice with the same settings is one tally; with other settings
+    // it is a conflict, not a silent choice of the first.
+    #[test]
+    fn one_tally_one_meaning() {
+        let mut metrics = Metrics::new();
+        let latency = metrics.histogram("latency.read", Unit::Nanoseconds);
+        let id = metrics.outcome_tally("requests.read", Some(latency), true);
+        assert_eq!(
+            metrics.outcome_tally("requests.read", Some(latency), true),
+            id
+        );
+        let other = std::panic::catch_unwind(move || {
+            metrics.outcome_tally("requests.read", None, true);
+        });
+        let message = *other.unwrap_err().downcast::<String>().unwrap();
+        assert!(
+            message.contains("\"requests.read\" registered again with other settings"),
+            "{message}"
+        );
     }
 }
