@@ -13,5 +13,6 @@ pub mod balancing;
 pub mod cache;
 pub mod msg;
 pub mod placement;
+pub mod replication;
 pub mod roles;
 pub mod workload;

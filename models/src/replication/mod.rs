@@ -1,0 +1,14 @@
+//! Replication and consistency: replicated stores and the checks that say what their clients
+//! saw.
+//!
+//! Replication decides what a client reads after a failure: a strict quorum stays consistent
+//! and becomes unavailable under a partition, a sloppy one stays available and serves stale
+//! values, an asynchronous follower promoted after a leader crash has lost the writes it never
+//! received. This family holds the plain data structures of that story, testable without the
+//! engine; the store role that hosts them is built on top.
+//!
+//! - [`linearizability`]: whether a single register's history of reads and writes (call and
+//!   return times, values seen) is linearizable — Wing and Gong's search with Lowe's
+//!   memoisation, as Porcupine runs it — with a witness order, or the longest legal prefix and
+//!   the operation it could not place.
+pub mod linearizability;
