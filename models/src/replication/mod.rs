@@ -7,8 +7,12 @@
 //! received. This family holds the plain data structures of that story, testable without the
 //! engine; the store role that hosts them is built on top.
 //!
+//! - [`history`]: the consistency log — acknowledged writes and completed reads judged as
+//!   they come (stale reads, k-staleness, t-visibility, read-your-writes and monotonic-read
+//!   violations, lost acknowledged writes), in memory bounded per key and per client.
 //! - [`linearizability`]: whether a single register's history of reads and writes (call and
 //!   return times, values seen) is linearizable — Wing and Gong's search with Lowe's
 //!   memoisation, as Porcupine runs it — with a witness order, or the longest legal prefix and
 //!   the operation it could not place.
+pub mod history;
 pub mod linearizability;

@@ -1,0 +1,303 @@
+//! What clients of a replicated store saw, measured against what was acknowledged: stale reads,
+//! how stale (k-staleness), how soon a write becomes visible (t-visibility), read-your-writes
+//! and monotonic-read violations, and acknowledged writes the store later lost.
+//!
+//! The log sits outside the nodes: the store reports each acknowledged write (key, version,
+//! acknowledgement time, writer) and each completed read (key, call time, version returned,
+//! reader), and the log judges the reads as they come, keeping per key only the last
+//! [`WINDOW`] acknowledged versions and per client and key the last version written and read.
+//! Memory is therefore O(keys × WINDOW + clients × keys touched), not O(operations).
+//!
+//! Definitions (Bailis et al., "Probabilistically Bounded Staleness for Practical Partial
+//! Quorums", VLDB 2012): versions of a key are totally ordered (last writer wins by version); a
+//! read *called* at `t` is consistent when it returns a version at least the newest one
+//! acknowledged at or before `t` (writes acknowledged while the read is in flight are
+//! concurrent with it and do not count); its *k-staleness* is how many versions acknowledged
+//! by `t` are newer than the one it returned; its *t-visibility* sample is `t` minus the
+//! acknowledgement time of that newest version, paired with whether the read was consistent.
+//! Read-your-writes: a client reading a key after its own write of it was acknowledged must
+//! see that version or a newer one; monotonic reads: a client never reads an older version of
+//! a key than it read before.
+
+use std::collections::{BTreeMap, VecDeque};
+
+/// Acknowledged versions remembered per key: k-staleness above this is counted as this.
+pub const WINDOW: usize = 64;
+
+/// A key of the store.
+pub type Key = u64;
+/// A version of a key (`0`: never written; written versions are `>= 1`).
+pub type Version = u64;
+
+/// The t-visibility curve's bins: `bin_ns` wide, the last one open-ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct VisibilityBins {
+    /// Width of one bin in nanoseconds (> 0).
+    pub bin_ns: u64,
+    /// Number of bins (> 0); samples at or beyond `bins * bin_ns` land in the last.
+    pub bins: usize,
+}
+
+/// One key's acknowledged versions, oldest first: (version, acknowledgement time).
+#[derive(Clone, Debug, Default)]
+struct KeyLog {
+    acked: VecDeque<(Version, u64)>,
+}
+
+/// A client's view of one key: the newest version it had acknowledged as written, and the
+/// newest it read.
+#[derive(Clone, Copy, Debug, Default)]
+struct ClientView {
+    written: Version,
+    read: Version,
+}
+
+/// The consistency log of one run.
+#[derive(Clone, Debug)]
+pub struct ConsistencyLog {
+    keys: BTreeMap<Key, KeyLog>,
+    clients: BTreeMap<(u32, Key), ClientView>,
+    bins: VisibilityBins,
+    report: ConsistencyReport,
+}
+
+/// The judgement so far.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ConsistencyReport {
+    /// Acknowledged writes.
+    pub writes: u64,
+    /// Completed reads.
+    pub reads: u64,
+    /// Reads that returned an older version than the newest acknowledged when they were
+    /// called.
+    pub stale_reads: u64,
+    /// `k_staleness[k]`: reads `k` versions behind (the last entry: [`WINDOW`] or more).
+    pub k_staleness: Vec<u64>,
+    /// Per t-visibility bin: (reads whose newest acknowledged write was that long before them,
+    /// of which consistent).
+    pub visibility: Vec<(u64, u64)>,
+    /// Reads after the reader's own acknowledged write of the key that returned older.
+    pub read_your_writes_violations: u64,
+    /// Reads that returned an older version than the same client's previous read of the key.
+    pub monotonic_read_violations: u64,
+    /// Acknowledged writes newer than what the store finally held (see
+    /// [`ConsistencyLog::final_version`]).
+    pub lost_writes: u64,
+}
+
+impl ConsistencyReport {
+    /// Stale reads over all reads; `None` before any read.
+    pub fn stale_fraction(&self) -> Option<f64> {
+        (self.reads > 0).then(|| self.stale_reads as f64 / self.reads as f64)
+    }
+
+    /// The t-visibility curve: per bin, its lower edge in nanoseconds and the fraction of its
+    /// reads that were consistent (bins without reads are left out).
+    pub fn visibility_curve(&self, bins: VisibilityBins) -> Vec<(u64, f64)> {
+        self.visibility
+            .iter()
+            .enumerate()
+            .filter(|(_, (reads, _))| *reads > 0)
+            .map(|(i, &(reads, consistent))| {
+                (i as u64 * bins.bin_ns, consistent as f64 / reads as f64)
+            })
+            .collect()
+    }
+}
+
+impl ConsistencyLog {
+    /// An empty log whose t-visibility samples go into `bins`.
+    ///
+    /// # Panics
+    ///
+    /// If `bins` has zero width or no bins (the scenario layer validates both).
+    pub fn new(bins: VisibilityBins) -> ConsistencyLog {
+        assert!(bins.bin_ns > 0 && bins.bins > 0, "empty visibility bins");
+        ConsistencyLog {
+            keys: BTreeMap::new(),
+            clients: BTreeMap::new(),
+            bins,
+            report: ConsistencyReport {
+                k_staleness: vec![0; WINDOW + 1],
+                visibility: vec![(0, 0); bins.bins],
+                ..ConsistencyReport::default()
+            },
+        }
+    }
+
+    /// `client`'s write of `version` to `key` was acknowledged at `at` (ns). Calls come in
+    /// time order, as the simulation makes them.
+    pub fn acknowledged_write(&mut self, client: u32, key: Key, version: Version, at: u64) {
+        self.report.writes += 1;
+        let log = self.keys.entry(key).or_default();
+        debug_assert!(log.acked.back().is_none_or(|&(_, t)| t <= at));
+        if log.acked.len() == WINDOW {
+            log.acked.pop_front();
+        }
+        log.acked.push_back((version, at));
+        let view = self.clients.entry((client, key)).or_default();
+        view.written = view.written.max(version);
+    }
+
+    /// `client`'s read of `key`, called at `called` (ns), returned `version` (0: nothing).
+    pub fn completed_read(&mut self, client: u32, key: Key, called: u64, version: Version) {
+        let report = &mut self.report;
+        report.reads += 1;
+        let acked = self
+            .keys
+            .get(&key)
+            .map(|log| &log.acked)
+            .filter(|acked| !acked.is_empty());
+        // The acknowledged versions as the read's call saw them: newest, when, and how many
+        // newer than what it returned.
+        let (mut newest, mut newest_at, mut newer) = (0, None, 0usize);
+        if let Some(acked) = acked {
+            for &(v, t) in acked.iter().rev() {
+                if t > called {
+                    continue; // Concurrent with the read.
+                }
+                if v > newest {
+                    (newest, newest_at) = (v, Some(t));
+                }
+                if v > version {
+                    newer += 1;
+                }
+            }
+        }
+        let consistent = version >= newest;
+        if !consistent {
+            report.stale_reads += 1;
+        }
+        report.k_staleness[newer.min(WINDOW)] += 1;
+        if let Some(at) = newest_at {
+            let bin = ((called - at) / self.bins.bin_ns).min(self.bins.bins as u64 - 1) as usize;
+            let (reads, ok) = &mut report.visibility[bin];
+            *reads += 1;
+            *ok += u64::from(consistent);
+        }
+        let view = self.clients.entry((client, key)).or_default();
+        if version < view.written {
+            report.read_your_writes_violations += 1;
+        }
+        if version < view.read {
+            report.monotonic_read_violations += 1;
+        }
+        view.read = view.read.max(version);
+    }
+
+    /// The store finally held `version` of `key` (at the end of the run, or after its last
+    /// failover): the acknowledged writes newer than it, within the window, are lost.
+    pub fn final_version(&mut self, key: Key, version: Version) {
+        if let Some(log) = self.keys.get(&key) {
+            self.report.lost_writes +=
+                log.acked.iter().filter(|(v, _)| *v > version).count() as u64;
+        }
+    }
+
+    /// The judgement so far.
+    pub fn report(&self) -> &ConsistencyReport {
+        &self.report
+    }
+
+    /// The bins t-visibility samples go into.
+    pub fn bins(&self) -> VisibilityBins {
+        self.bins
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::Rng;
+    use sim_core::rng::{stream, StreamKind, StreamLabel};
+
+    const BINS: VisibilityBins = VisibilityBins {
+        bin_ns: 10,
+        bins: 4,
+    };
+
+    // Goal: each definition on a hand-made history: a read concurrent with a write is not
+    // stale, one called after the acknowledgement is; k counts the newer acknowledged
+    // versions; a client's own write and its previous reads bind it; lost writes are those
+    // newer than what the store kept.
+    #[test]
+    fn definitions_on_a_small_history() {
+        let mut log = ConsistencyLog::new(BINS);
+        log.completed_read(1, 7, 0, 0); // Nothing written yet: consistent.
+        log.acknowledged_write(0, 7, 1, 10);
+        log.completed_read(1, 7, 5, 0); // Called before the ack: concurrent, consistent.
+        log.completed_read(1, 7, 12, 0); // Called 2 ns after the ack: stale by 1.
+        log.acknowledged_write(0, 7, 2, 20);
+        log.acknowledged_write(0, 7, 3, 30);
+        log.completed_read(1, 7, 31, 1); // 2 versions behind.
+        log.completed_read(1, 7, 45, 3); // Consistent, 15 ns after.
+        log.completed_read(1, 7, 50, 2); // Stale by 1, and older than this client's last read.
+        log.completed_read(0, 7, 60, 2); // The writer reads below its own version 3.
+        let r = log.report();
+        assert_eq!((r.reads, r.writes, r.stale_reads), (7, 3, 4));
+        assert_eq!(&r.k_staleness[..3], &[3, 3, 1]);
+        assert_eq!(r.stale_fraction(), Some(4.0 / 7.0));
+        assert_eq!(r.monotonic_read_violations, 1);
+        assert_eq!(r.read_your_writes_violations, 1);
+        // t-visibility: reads at 2 ns (stale), 1 ns (stale), 15 ns (ok), 20 ns (stale), 30 ns
+        // (stale) after their newest acknowledged write; bins of 10 ns, the last open.
+        assert_eq!(r.visibility, vec![(2, 0), (1, 1), (1, 0), (1, 0)]);
+        assert_eq!(
+            r.visibility_curve(BINS),
+            vec![(0, 0.0), (10, 1.0), (20, 0.0), (30, 0.0)]
+        );
+        log.final_version(7, 1);
+        assert_eq!(log.report().lost_writes, 2);
+    }
+
+    // Goal: the window bounds memory and saturates k; a key never written reads as fresh.
+    #[test]
+    fn the_window_bounds_what_is_kept() {
+        let mut log = ConsistencyLog::new(BINS);
+        for v in 1..=(WINDOW as u64 + 10) {
+            log.acknowledged_write(0, 1, v, v);
+        }
+        assert_eq!(log.keys[&1].acked.len(), WINDOW);
+        log.completed_read(1, 1, 1_000, 0);
+        assert_eq!(log.report().k_staleness[WINDOW], 1);
+        log.completed_read(1, 2, 1_000, 0);
+        assert_eq!(log.report().stale_reads, 1);
+    }
+
+    // Goal: k-staleness as PBS gives it in closed form. Method: Bailis et al. (VLDB 2012),
+    // section 3: with N replicas, writes to W random replicas that never spread, and reads
+    // from R random replicas returning the newest version among them, a read misses each of
+    // the last k writes independently with q = C(N-W, R) / C(N, R), so P(k-staleness >= k) =
+    // q^k. For N=3, R=W=1, q = 2/3. A synthetic history of such reads (one write, then one
+    // read, repeated) goes through the log; the observed P(staleness >= k) for k = 1, 2, 3 must
+    // lie within 5 binomial standard errors of q^k over the reads.
+    #[test]
+    fn k_staleness_matches_the_pbs_closed_form() {
+        const N: usize = 3;
+        const READS: u64 = 200_000;
+        let mut rng = stream(1, StreamLabel::new(StreamKind::Engine, 13));
+        let mut log = ConsistencyLog::new(BINS);
+        let mut replicas = [0 as Version; N];
+        for i in 0..READS {
+            let version = i + 1;
+            let t = 10 * i;
+            replicas[rng.random_range(0..N)] = version;
+            log.acknowledged_write(0, 1, version, t);
+            let seen = replicas[rng.random_range(0..N)];
+            log.completed_read(1, 1, t + 5, seen);
+        }
+        let r = log.report();
+        let q = 2.0 / 3.0;
+        for k in 1..=3usize {
+            let at_least: u64 = r.k_staleness[k..].iter().sum();
+            let observed = at_least as f64 / READS as f64;
+            let expected = f64::powi(q, k as i32);
+            let se = (expected * (1.0 - expected) / READS as f64).sqrt();
+            assert!(
+                (observed - expected).abs() <= 5.0 * se,
+                "k={k}: observed {observed:.5}, expected {expected:.5} ± {:.5}",
+                5.0 * se
+            );
+        }
+    }
+}
