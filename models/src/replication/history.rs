@@ -76,6 +76,8 @@ pub struct ConsistencyReport {
     /// Per t-visibility bin: (reads whose newest acknowledged write was that long before them,
     /// of which consistent).
     pub visibility: Vec<(u64, u64)>,
+    /// The width of one `visibility` bin in nanoseconds.
+    pub visibility_bin_ns: u64,
     /// Reads after the reader's own acknowledged write of the key that returned older.
     pub read_your_writes_violations: u64,
     /// Reads that returned an older version than the same client's previous read of the key.
@@ -93,13 +95,16 @@ impl ConsistencyReport {
 
     /// The t-visibility curve: per bin, its lower edge in nanoseconds and the fraction of its
     /// reads that were consistent (bins without reads are left out).
-    pub fn visibility_curve(&self, bins: VisibilityBins) -> Vec<(u64, f64)> {
+    pub fn visibility_curve(&self) -> Vec<(u64, f64)> {
         self.visibility
             .iter()
             .enumerate()
             .filter(|(_, (reads, _))| *reads > 0)
             .map(|(i, &(reads, consistent))| {
-                (i as u64 * bins.bin_ns, consistent as f64 / reads as f64)
+                (
+                    i as u64 * self.visibility_bin_ns,
+                    consistent as f64 / reads as f64,
+                )
             })
             .collect()
     }
@@ -120,6 +125,7 @@ impl ConsistencyLog {
             report: ConsistencyReport {
                 k_staleness: vec![0; WINDOW + 1],
                 visibility: vec![(0, 0); bins.bins],
+                visibility_bin_ns: bins.bin_ns,
                 ..ConsistencyReport::default()
             },
         }
@@ -143,25 +149,16 @@ impl ConsistencyLog {
     pub fn completed_read(&mut self, client: u32, key: Key, called: u64, version: Version) {
         let report = &mut self.report;
         report.reads += 1;
-        let acked = self
-            .keys
-            .get(&key)
-            .map(|log| &log.acked)
-            .filter(|acked| !acked.is_empty());
-        // The acknowledged versions as the read's call saw them: newest, when, and how many
-        // newer than what it returned.
+        // The acknowledged versions as the read's call saw them (later ones are concurrent
+        // with it): the newest, when, and how many newer than what it returned.
         let (mut newest, mut newest_at, mut newer) = (0, None, 0usize);
-        if let Some(acked) = acked {
-            for &(v, t) in acked.iter().rev() {
-                if t > called {
-                    continue; // Concurrent with the read.
-                }
-                if v > newest {
-                    (newest, newest_at) = (v, Some(t));
-                }
-                if v > version {
-                    newer += 1;
-                }
+        let acked = self.keys.get(&key).map(|log| &log.acked);
+        for &(v, t) in acked.into_iter().flatten().filter(|&&(_, t)| t <= called) {
+            if v > newest {
+                (newest, newest_at) = (v, Some(t));
+            }
+            if v > version {
+                newer += 1;
             }
         }
         let consistent = version >= newest;
@@ -197,11 +194,6 @@ impl ConsistencyLog {
     /// The judgement so far.
     pub fn report(&self) -> &ConsistencyReport {
         &self.report
-    }
-
-    /// The bins t-visibility samples go into.
-    pub fn bins(&self) -> VisibilityBins {
-        self.bins
     }
 }
 
@@ -243,7 +235,7 @@ mod tests {
         // (stale) after their newest acknowledged write; bins of 10 ns, the last open.
         assert_eq!(r.visibility, vec![(2, 0), (1, 1), (1, 0), (1, 0)]);
         assert_eq!(
-            r.visibility_curve(BINS),
+            r.visibility_curve(),
             vec![(0, 0.0), (10, 1.0), (20, 0.0), (30, 0.0)]
         );
         log.final_version(7, 1);
