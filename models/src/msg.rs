@@ -120,8 +120,121 @@ pub enum Msg {
         /// Which key.
         key: KeyId,
     },
+    /// Between a replicated store's coordinator and a key's replica (see [`ReplicaMsg`]).
+    Replica(ReplicaMsg),
     /// A message of a protocol defined outside this crate (see [`CustomMsg`]).
     Custom(CustomMsg),
+}
+
+/// What a [`ReplicaMsg`] asks or answers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub enum ReplicaKind {
+    /// Coordinator to replica: store `version` of `key` (carries the value).
+    Write,
+    /// Replica to coordinator: the write of operation `op` is applied; `version` is what the
+    /// replica now holds.
+    WriteAck,
+    /// Coordinator to replica: which version of `key` do you hold?
+    Read,
+    /// Replica to coordinator: `version` of `key` (carries the value when it holds one).
+    ReadReply,
+    /// Coordinator to replica: read repair, store `version` of `key` (one-way, no ack).
+    Repair,
+}
+
+impl ReplicaKind {
+    /// The kind's name in traces.
+    pub fn name(self) -> &'static str {
+        match self {
+            ReplicaKind::Write => "replica_write",
+            ReplicaKind::WriteAck => "replica_write_ack",
+            ReplicaKind::Read => "replica_read",
+            ReplicaKind::ReadReply => "replica_read_reply",
+            ReplicaKind::Repair => "replica_repair",
+        }
+    }
+}
+
+/// A replicated store's message between a coordinator and one replica of a key: plain data,
+/// stored inline. Its kind shares a word with the operation id (the top byte), which keeps
+/// [`Msg`] at 40 bytes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ReplicaMsg {
+    /// The kind (top byte) and the coordinator's operation id (the rest).
+    tagged_op: u64,
+    /// The coordinating node, where a replica's reply goes (it may come after queueing in
+    /// the replica's service model, which keeps only the message).
+    pub coordinator: NodeId,
+    /// Which key.
+    pub key: KeyId,
+    /// The version written, held or returned (0: none).
+    pub version: u64,
+    /// Value bytes, counted on the wire for writes, repairs and replies that hold a value.
+    pub value_bytes: u32,
+}
+
+/// Bits of [`ReplicaMsg`]'s operation id.
+const OP_BITS: u32 = 56;
+
+impl ReplicaMsg {
+    /// A message of `kind` for the coordinator's operation `op` (below 2^56: ids count a
+    /// coordinator's operations from 1).
+    pub fn new(
+        kind: ReplicaKind,
+        op: u64,
+        coordinator: NodeId,
+        key: KeyId,
+        version: u64,
+        value_bytes: u32,
+    ) -> Self {
+        debug_assert!(op < 1 << OP_BITS, "operation id {op} out of range");
+        ReplicaMsg {
+            tagged_op: (kind as u64) << OP_BITS | (op & ((1 << OP_BITS) - 1)),
+            coordinator,
+            key,
+            version,
+            value_bytes,
+        }
+    }
+
+    /// What it asks or answers.
+    pub fn kind(&self) -> ReplicaKind {
+        match self.tagged_op >> OP_BITS {
+            0 => ReplicaKind::Write,
+            1 => ReplicaKind::WriteAck,
+            2 => ReplicaKind::Read,
+            3 => ReplicaKind::ReadReply,
+            _ => ReplicaKind::Repair,
+        }
+    }
+
+    /// The coordinator's operation id; a reply echoes it.
+    pub fn op(&self) -> u64 {
+        self.tagged_op & ((1 << OP_BITS) - 1)
+    }
+
+    /// The answer to this message: the same operation, coordinator, key and value size, with
+    /// `kind` and `version`.
+    pub fn reply(&self, kind: ReplicaKind, version: u64) -> Self {
+        ReplicaMsg::new(
+            kind,
+            self.op(),
+            self.coordinator,
+            self.key,
+            version,
+            self.value_bytes,
+        )
+    }
+
+    /// Whether it carries the value on the wire.
+    fn carries_value(&self) -> bool {
+        match self.kind() {
+            ReplicaKind::Write | ReplicaKind::Repair => true,
+            ReplicaKind::ReadReply => self.version > 0,
+            ReplicaKind::WriteAck | ReplicaKind::Read => false,
+        }
+    }
 }
 
 /// A message of an out-of-tree protocol: which of its messages this is, up to three words of
@@ -149,16 +262,20 @@ impl Message for Msg {
             }
             Msg::Set { value_bytes, .. } => HEADER_BYTES + u64::from(*value_bytes),
             Msg::Custom(custom) => HEADER_BYTES + u64::from(custom.payload_bytes),
-            Msg::Response(_)
+            Msg::Replica(r) if r.carries_value() => HEADER_BYTES + u64::from(r.value_bytes),
+            Msg::Replica(_)
+            | Msg::Response(_)
             | Msg::Probe { .. }
             | Msg::ProbeAck { .. }
             | Msg::Invalidate { .. } => HEADER_BYTES,
         }
     }
 
-    /// `type` (`request`, `response`, `probe`, `probe_ack`, `set`, `invalidate`, `custom`)
-    /// and the message's fields: a request's id as `request` (its response carries the same),
-    /// the client by name, the operation, key, value size, status and send time.
+    /// `type` (`request`, `response`, `probe`, `probe_ack`, `set`, `invalidate`, `custom`,
+    /// or a replica message's kind such as `replica_write`) and the message's fields: a
+    /// request's id as `request` (its response carries the same), the client by name, the
+    /// operation, key, value size, status and send time; a replica message's operation id as
+    /// `replica_op`, its key and version.
     fn trace_fields(&self, out: &mut sim_core::trace::TraceFields<'_>) {
         match self {
             Msg::Request(r) => {
@@ -196,6 +313,14 @@ impl Message for Msg {
                 out.str("type", "invalidate");
                 out.u64("key", key.0);
             }
+            Msg::Replica(r) => {
+                out.str("type", r.kind().name());
+                out.u64("replica_op", r.op());
+                out.node("coordinator", r.coordinator);
+                out.u64("key", r.key.0);
+                out.u64("version", r.version);
+                out.u64("value_bytes", u64::from(r.value_bytes));
+            }
             Msg::Custom(custom) => {
                 out.str("type", "custom");
                 out.u64("custom_kind", u64::from(custom.kind));
@@ -215,5 +340,29 @@ mod size {
     #[test]
     fn a_message_stays_forty_bytes() {
         assert_eq!(std::mem::size_of::<super::Msg>(), 40);
+    }
+
+    // Goal: a replica message's kind and operation id survive their packing into one word.
+    #[test]
+    fn replica_kind_and_op_round_trip() {
+        use super::{KeyId, NodeId, ReplicaKind, ReplicaMsg};
+        let kinds = [
+            ReplicaKind::Write,
+            ReplicaKind::WriteAck,
+            ReplicaKind::Read,
+            ReplicaKind::ReadReply,
+            ReplicaKind::Repair,
+        ];
+        for kind in kinds {
+            for op in [1, 12_345, (1 << 56) - 1] {
+                let m = ReplicaMsg::new(kind, op, NodeId(3), KeyId(9), 4, 100);
+                assert_eq!((m.kind(), m.op()), (kind, op));
+                let r = m.reply(ReplicaKind::ReadReply, 7);
+                assert_eq!(
+                    (r.kind(), r.op(), r.version, r.coordinator),
+                    (ReplicaKind::ReadReply, op, 7, NodeId(3))
+                );
+            }
+        }
     }
 }

@@ -76,6 +76,8 @@
 
 mod cache_study;
 mod check;
+mod curves;
+pub use curves::{CurveEntry, CurvePoint};
 mod error;
 mod format;
 pub use format::{group_digits, human_bytes};

@@ -37,6 +37,10 @@ pub(crate) const STANDARD_PERCENTILES: [(f64, &str); 4] =
 pub struct ResultsFile {
     /// Every counter's total, by name.
     pub counters: BTreeMap<String, u64>,
+    /// Curves the families declare over pairs of histograms (t-visibility), by name: per
+    /// value range, the fraction of samples that count. Absent when no curve has samples.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub curves: BTreeMap<String, crate::curves::CurveEntry>,
     /// Metrics derived from counters (hit ratio, error ratio, ...), with their formulas and
     /// values, as the families that own the counters declare them.
     #[serde(default)]
@@ -389,6 +393,7 @@ pub fn build_results(data: &RunData<'_>) -> Result<ResultsFile, ReportError> {
     let nodes: Vec<NodeEntry> = data.nodes.iter().map(|n| node_entry(n, data)).collect();
     Ok(ResultsFile {
         counters,
+        curves: crate::curves::curves(data.metrics),
         derived: crate::meaning::derived(data.metrics),
         digest: Some(format!("{:016x}", data.digest)),
         distsim_version: data.distsim_version.clone(),

@@ -48,6 +48,13 @@ pub const METRIC_TABLES: &[Row<MetricTable>] = &[
         params: &[],
         value: models::roles::balancer::METRICS,
     },
+    Row {
+        name: "store",
+        aliases: &[],
+        description: "replicated stores: quorum latency and unavailability, replica work, and consistency as clients saw it (stale reads, k-staleness, t-visibility)",
+        params: &[],
+        value: models::roles::store::METRICS,
+    },
 ];
 
 /// One registry per pluggable kind.
@@ -95,7 +102,8 @@ impl Registries {
         v.keys.check_unique()?;
         v.cache_policies.check_unique()?;
         v.placement_schemes.check_unique()?;
-        v.balancers.check_unique()
+        v.balancers.check_unique()?;
+        v.replication_schemes.check_unique()
     }
 
     /// Every kind, in `distsim list` order, as plain rows: for listing and documentation.
@@ -124,6 +132,11 @@ impl Registries {
                 "cache policies",
                 "cache policy = ..., distsim cache --policies ...",
                 &v.cache_policies,
+            ),
+            Listing::of(
+                "replication schemes",
+                "store replication = { scheme = ... }",
+                &v.replication_schemes,
             ),
             Listing::of("fault kinds", "[[fault]] keys", &self.fault_kinds),
             Listing::of("plots", "[report] plots = [...]", &self.plots),

@@ -12,6 +12,8 @@ use std::collections::BTreeMap;
 
 use models::msg::Msg;
 use models::placement::SharedPlacement;
+use models::replication::history::SharedHistory;
+use models::replication::ReplicationSpec;
 use models::workload::replay::TraceErrorLog;
 use sim_core::rng::NodeLabel;
 use sim_core::{
@@ -285,10 +287,18 @@ impl Scenario {
             .map(|(name, plan)| (name.clone(), plan.instantiate()))
             .collect();
         let trace_errors = TraceErrorLog::new();
+        let history = SharedHistory::for_run();
+        let stores: BTreeMap<String, ReplicationSpec> = self
+            .groups
+            .iter()
+            .filter_map(|g| Some((g.name.clone(), g.builder.replication()?)))
+            .collect();
         let run = RunContext {
             placements: &placements,
             trace_errors: &trace_errors,
             failures_in_latency: self.report.failures_in_latency,
+            history: &history,
+            stores: &stores,
         };
         let mut sim = Simulation::new(SimConfig {
             seed,

@@ -18,7 +18,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use sim_core::NodeId;
 
-use super::{Movement, Placement};
+use super::{Movement, Placement, ZoneMap};
 use crate::workload::KeyId;
 
 /// A membership change applied to a placement.
@@ -40,6 +40,8 @@ pub enum MemberChange {
 pub struct SharedPlacement {
     scheme: Arc<Mutex<Box<dyn Placement>>>,
     base: u32,
+    /// Members' zones (group-local numbers), for zone-spread replica sets.
+    zones: Option<Arc<ZoneMap>>,
 }
 
 impl std::fmt::Debug for SharedPlacement {
@@ -64,6 +66,28 @@ impl SharedPlacement {
         SharedPlacement {
             scheme: Arc::new(Mutex::new(placement)),
             base,
+            zones: None,
+        }
+    }
+
+    /// Knows its members' zones (`zones` in group-local numbers), so replica sets can be
+    /// spread across zones ([`SharedPlacement::replicas`]).
+    pub fn with_zones(mut self, zones: ZoneMap) -> Self {
+        self.zones = Some(Arc::new(zones));
+        self
+    }
+
+    /// Fills `out` with `key`'s first `n` replicas (fewer if the placement has fewer
+    /// members), in preference order, the owner first; with `spread` and known zones, nodes
+    /// in zones not yet used come first. Engine node ids.
+    pub fn replicas(&self, key: KeyId, n: usize, spread: bool, out: &mut Vec<NodeId>) {
+        let placement = self.lock();
+        match (&self.zones, spread) {
+            (Some(zones), true) => placement.replicas_spread(key, n, zones, out),
+            _ => placement.replicas(key, n, out),
+        }
+        for node in out.iter_mut() {
+            *node = self.node(*node);
         }
     }
 

@@ -20,6 +20,7 @@
 //! a key than it read before.
 
 use std::collections::{BTreeMap, VecDeque};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 /// Acknowledged versions remembered per key: k-staleness above this is counted as this.
 pub const WINDOW: usize = 64;
@@ -42,6 +43,8 @@ pub struct VisibilityBins {
 #[derive(Clone, Debug, Default)]
 struct KeyLog {
     acked: VecDeque<(Version, u64)>,
+    /// The last version handed to a write ([`ConsistencyLog::next_version`]).
+    issued: Version,
 }
 
 /// A client's view of one key: the newest version it had acknowledged as written, and the
@@ -110,6 +113,54 @@ impl ConsistencyReport {
     }
 }
 
+/// The judgement of one read (what [`ConsistencyLog::completed_read`] also adds to the
+/// report), for a host that records it as metrics.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ReadVerdict {
+    /// It returned the newest version acknowledged when it was called, or a newer one.
+    pub consistent: bool,
+    /// Acknowledged versions newer than the one it returned (at most [`WINDOW`]).
+    pub behind: usize,
+    /// How long after the newest acknowledged write it was called, if one had been.
+    pub age_ns: Option<u64>,
+    /// It returned older than its reader's own acknowledged write of the key.
+    pub read_your_writes_violated: bool,
+    /// It returned older than its reader's previous read of the key.
+    pub monotonic_violated: bool,
+}
+
+/// One run's consistency log, shared by every node that coordinates operations on the
+/// store (clients and replicas alike): the history lives outside the nodes.
+///
+/// A run is single-threaded, so the lock is never contended; it keeps a built simulation
+/// `Send`, as [`SharedPlacement`](crate::placement::SharedPlacement)'s does.
+#[derive(Clone, Debug)]
+pub struct SharedHistory(Arc<Mutex<ConsistencyLog>>);
+
+impl SharedHistory {
+    /// A fresh log whose report bins t-visibility by `bins`.
+    pub fn new(bins: VisibilityBins) -> Self {
+        SharedHistory(Arc::new(Mutex::new(ConsistencyLog::new(bins))))
+    }
+
+    /// A fresh log for one simulation run, its report's t-visibility in 100 bins of 1 ms
+    /// (the run's metrics carry the curve at full resolution: `consistency.read_age`).
+    pub fn for_run() -> Self {
+        SharedHistory::new(VisibilityBins {
+            bin_ns: 1_000_000,
+            bins: 100,
+        })
+    }
+
+    /// The log, locked.
+    pub fn lock(&self) -> MutexGuard<'_, ConsistencyLog> {
+        // Only a panic while holding the lock poisons it, and a panic already ends the run.
+        self.0
+            .lock()
+            .expect("history lock poisoned by an earlier panic")
+    }
+}
+
 impl ConsistencyLog {
     /// An empty log whose t-visibility samples go into `bins`.
     ///
@@ -145,8 +196,23 @@ impl ConsistencyLog {
         view.written = view.written.max(version);
     }
 
-    /// `client`'s read of `key`, called at `called` (ns), returned `version` (0: nothing).
-    pub fn completed_read(&mut self, client: u32, key: Key, called: u64, version: Version) {
+    /// The version a write of `key` starting now gets: one above the last one issued, so
+    /// versions follow the order writes start in (a perfectly synchronised clock).
+    pub fn next_version(&mut self, key: Key) -> Version {
+        let log = self.keys.entry(key).or_default();
+        log.issued += 1;
+        log.issued
+    }
+
+    /// `client`'s read of `key`, called at `called` (ns), returned `version` (0: nothing);
+    /// returns the judgement of this one read.
+    pub fn completed_read(
+        &mut self,
+        client: u32,
+        key: Key,
+        called: u64,
+        version: Version,
+    ) -> ReadVerdict {
         let report = &mut self.report;
         report.reads += 1;
         // The acknowledged versions as the read's call saw them (later ones are concurrent
@@ -165,21 +231,28 @@ impl ConsistencyLog {
         if !consistent {
             report.stale_reads += 1;
         }
-        report.k_staleness[newer.min(WINDOW)] += 1;
-        if let Some(at) = newest_at {
-            let bin = ((called - at) / self.bins.bin_ns).min(self.bins.bins as u64 - 1) as usize;
+        let behind = newer.min(WINDOW);
+        report.k_staleness[behind] += 1;
+        let age_ns = newest_at.map(|at| called - at);
+        if let Some(age) = age_ns {
+            let bin = (age / self.bins.bin_ns).min(self.bins.bins as u64 - 1) as usize;
             let (reads, ok) = &mut report.visibility[bin];
             *reads += 1;
             *ok += u64::from(consistent);
         }
         let view = self.clients.entry((client, key)).or_default();
-        if version < view.written {
-            report.read_your_writes_violations += 1;
-        }
-        if version < view.read {
-            report.monotonic_read_violations += 1;
-        }
+        let read_your_writes_violated = version < view.written;
+        let monotonic_violated = version < view.read;
+        report.read_your_writes_violations += u64::from(read_your_writes_violated);
+        report.monotonic_read_violations += u64::from(monotonic_violated);
         view.read = view.read.max(version);
+        ReadVerdict {
+            consistent,
+            behind,
+            age_ns,
+            read_your_writes_violated,
+            monotonic_violated,
+        }
     }
 
     /// The store finally held `version` of `key` (at the end of the run, or after its last

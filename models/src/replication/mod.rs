@@ -14,5 +14,13 @@
 //!   return times, values seen) is linearizable — Wing and Gong's search with Lowe's
 //!   memoisation, as Porcupine runs it — with a witness order, or the longest legal prefix and
 //!   the operation it could not place.
+//! - [`quorum`]: Dynamo-style leaderless quorums (N, R, W; client- or replica-side
+//!   coordination; read repair): the configuration, a coordinator's first-k-of-n bookkeeping
+//!   and a replica's versions. The `store` role (`crate::roles::store`) hosts them.
+//! - [`registry`]: the schemes a store's `replication = { scheme = ... }` names.
 pub mod history;
 pub mod linearizability;
+pub mod quorum;
+pub mod registry;
+
+pub use registry::{schemes, ParseReplication, ReplicationRow, ReplicationSpec, SCHEMES};

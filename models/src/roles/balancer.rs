@@ -35,6 +35,7 @@ use crate::roles::server::reply;
 
 /// What balancer nodes record, with each counter's good direction.
 pub const METRICS: sim_core::MetricTable = sim_core::MetricTable {
+    curves: &[],
     recorded: &[
         sim_core::MetricDecl::counter(
             "balancer.unavailable",
@@ -249,7 +250,7 @@ impl Node for BalancerNode {
             Msg::Probe { seq } => ctx.send(from, Msg::ProbeAck { seq }),
             // One-way cache messages are meant for caches, not proxies; an out-of-tree
             // protocol's messages for that protocol's nodes.
-            Msg::Set { .. } | Msg::Invalidate { .. } | Msg::Custom(_) => {}
+            Msg::Set { .. } | Msg::Invalidate { .. } | Msg::Replica(_) | Msg::Custom(_) => {}
         }
     }
 

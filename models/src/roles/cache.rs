@@ -62,6 +62,7 @@ use crate::workload::{KeyId, Op};
 /// What cache nodes record, with each counter's good direction, and the hit ratio derived
 /// from them.
 pub const METRICS: sim_core::MetricTable = sim_core::MetricTable {
+    curves: &[],
     recorded: &[
         sim_core::MetricDecl::counter(
             "cache.hits",
@@ -476,7 +477,7 @@ impl Node for CacheNode {
             Msg::Invalidate { key } => self.invalidate(ctx, key),
             Msg::Probe { seq } => ctx.send(from, Msg::ProbeAck { seq }),
             // An out-of-tree protocol's messages are for that protocol's nodes.
-            Msg::ProbeAck { .. } | Msg::Custom(_) => {}
+            Msg::ProbeAck { .. } | Msg::Replica(_) | Msg::Custom(_) => {}
         }
     }
 

@@ -33,6 +33,11 @@
 //! probe). Key-based routing (`key_modulo`, `placement`) never fails over: a key has one
 //! owner; client-side balancing has its own failure accounting.
 //!
+//! **Client-side coordination** ([`Client::coordinating`]): against a replicated store whose
+//! quorums the client coordinates, a request goes to its key's replicas instead of to one
+//! target, and ends when its R-th or W-th reply comes (see [`crate::roles::store`]); routing
+//! and failover do not apply.
+//!
 //! **Limitations:** no retries, hedging or backoff (the resilience models add them); a timed-out
 //! request is abandoned, and its server keeps working on it. A replaying client that crashes
 //! keeps its place in the trace; at its restart a timed replay skips the records that fell due
@@ -48,8 +53,9 @@ use sim_core::{
 };
 
 use crate::balancing::{Backends, Balancer, BalancerSpec, EwmaDecay};
-use crate::msg::{Msg, Request, Response, Status};
+use crate::msg::{Msg, ReplicaMsg, Request, Response, Status};
 use crate::placement::SharedPlacement;
+use crate::roles::store::QuorumFrontEnd;
 use crate::workload::replay::{FeedItem, TraceFeed, TracePace};
 use crate::workload::trace::TraceRecord;
 use crate::workload::{
@@ -59,6 +65,7 @@ use crate::workload::{
 /// What clients record, with each metric's unit and good direction: latency of successful
 /// requests per operation, and a count for every way a request ends.
 pub const METRICS: sim_core::MetricTable = sim_core::MetricTable {
+    curves: &[],
     recorded: &[
         sim_core::MetricDecl::histogram(
             "latency.*.with_failures",
@@ -318,6 +325,8 @@ struct Outstanding {
     target: Option<u32>,
     /// Cache-aside: the cache node to fill or invalidate once the store answers.
     cache: Option<NodeId>,
+    /// Client-side quorum coordination: the operation's id at this client's coordinator.
+    quorum_op: Option<u64>,
 }
 
 /// Timer tags: the next open-loop arrival, a closed-loop slot's think time, or a timeout.
@@ -359,6 +368,8 @@ pub struct Client {
     placement: Option<SharedPlacement>,
     /// The trace being replayed, with [`Load::Trace`].
     replay: Option<Replay>,
+    /// Client-side coordination of a replicated store's quorums ([`Client::coordinating`]).
+    quorum: Option<QuorumFrontEnd<u64>>,
     metrics: Option<Metrics>,
 }
 
@@ -426,9 +437,18 @@ impl Client {
             skipped: BTreeMap::new(),
             placement,
             replay,
+            quorum: None,
             metrics: None,
             config,
         }
+    }
+
+    /// Coordinates its requests itself: each goes to its key's replicas through `front`
+    /// (client-side coordination of a quorum store) instead of to one target, and ends when
+    /// its quorum answers (or at the client's timeout).
+    pub fn coordinating(mut self, front: QuorumFrontEnd<u64>) -> Self {
+        self.quorum = Some(front);
+        self
     }
 
     /// Also records `latency.<op>.with_failures` and `latency.all.with_failures`: every
@@ -807,6 +827,10 @@ impl Client {
 
     /// Sends a request for `key` to its target.
     fn send(&mut self, ctx: &mut Ctx<'_, Msg>, key: KeyId, op: Op, value_bytes: u32) {
+        if self.quorum.is_some() {
+            self.send_quorum(ctx, key, op, value_bytes);
+            return;
+        }
         let requests = self.metrics().requests;
         let (mut target, backend, target_index) = self.pick_target(ctx, key.0);
         let mut cache = None;
@@ -829,6 +853,7 @@ impl Client {
                 backend,
                 target: target_index,
                 cache,
+                quorum_op: None,
             },
         );
         ctx.count(requests, 1);
@@ -842,6 +867,51 @@ impl Client {
             sent_at: ctx.now(),
         };
         ctx.send(target, Msg::Request(request));
+    }
+
+    /// Client-side coordination: sends the request to its key's replicas.
+    fn send_quorum(&mut self, ctx: &mut Ctx<'_, Msg>, key: KeyId, op: Op, value_bytes: u32) {
+        self.next_id += 1;
+        let id = self.next_id;
+        let timeout = self
+            .config
+            .timeout
+            .map(|after| ctx.set_timer(after, TimerTag(TAG_TIMEOUT_BASE + id)));
+        ctx.count(self.metrics().requests, 1);
+        self.tally_issue(ctx, op);
+        let me = ctx.id();
+        let front = self.quorum.as_mut().expect("checked by the caller");
+        let quorum_op = front.start(ctx, id, op, key, value_bytes, me);
+        self.outstanding.insert(
+            id,
+            Outstanding {
+                op,
+                timeout,
+                backend: None,
+                target: None,
+                cache: None,
+                quorum_op: Some(quorum_op),
+            },
+        );
+    }
+
+    /// Client-side coordination: a replica's reply, which may complete a request.
+    fn on_replica_reply(&mut self, ctx: &mut Ctx<'_, Msg>, from: NodeId, reply: ReplicaMsg) {
+        let Some(front) = self.quorum.as_mut() else {
+            return;
+        };
+        let Some(done) = front.on_reply(ctx, from, reply) else {
+            return;
+        };
+        let response = Response {
+            id: done.tag,
+            op: done.op,
+            key: reply.key,
+            status: Status::Ok,
+            value_bytes: done.value_bytes,
+            sent_at: done.started,
+        };
+        self.on_response(ctx, from, response);
     }
 
     /// Cache-aside: the store node that is `key`'s home.
@@ -925,6 +995,9 @@ impl Node for Client {
                 Self::register(ctx, self.replay.is_some(), &suffixes, self.failure_latency);
             self.metrics = Some(metrics);
         }
+        if let Some(front) = self.quorum.as_mut() {
+            front.register(ctx);
+        }
         if self.config.targets.is_empty() {
             return;
         }
@@ -940,8 +1013,10 @@ impl Node for Client {
     }
 
     fn on_message(&mut self, ctx: &mut Ctx<'_, Msg>, from: NodeId, msg: Msg) {
-        if let Msg::Response(response) = msg {
-            self.on_response(ctx, from, response);
+        match msg {
+            Msg::Response(response) => self.on_response(ctx, from, response),
+            Msg::Replica(reply) => self.on_replica_reply(ctx, from, reply),
+            _ => {}
         }
     }
 
@@ -956,6 +1031,9 @@ impl Node for Client {
             timeout => {
                 let id = timeout - TAG_TIMEOUT_BASE;
                 if let Some(outstanding) = self.outstanding.remove(&id) {
+                    if let (Some(op), Some(front)) = (outstanding.quorum_op, self.quorum.as_mut()) {
+                        front.abandon(ctx, op);
+                    }
                     ctx.count(self.metrics().timeouts, 1);
                     // A timed-out request waited exactly its timeout.
                     let waited = self.config.timeout.map_or(0, SimDuration::as_nanos);
@@ -985,6 +1063,9 @@ impl Node for Client {
         }
         self.ended += self.outstanding.len() as u64;
         self.outstanding.clear();
+        if let Some(front) = self.quorum.as_mut() {
+            front.crash();
+        }
         self.balancer = Self::fresh_balancer(&self.config);
         self.skipped.clear();
     }

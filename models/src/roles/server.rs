@@ -49,6 +49,7 @@ impl Node for Server {
             | Msg::ProbeAck { .. }
             | Msg::Set { .. }
             | Msg::Invalidate { .. }
+            | Msg::Replica(_)
             | Msg::Custom(_) => return,
         };
         let op = op_kind(request.op);

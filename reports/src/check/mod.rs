@@ -348,6 +348,7 @@ pub(crate) mod tests {
     /// names no model metric): latency histograms (count: successful requests), a few client
     /// and cache counters, and the hit and error ratios.
     const TEST_FAMILY: MetricTable = MetricTable {
+        curves: &[],
         recorded: &[
             MetricDecl::histogram(
                 "latency.*",
@@ -448,6 +449,7 @@ pub(crate) mod tests {
                     .any(|name| entry.denominator.iter().any(|d| d == name))
         });
         ResultsFile {
+            curves: BTreeMap::new(),
             counters,
             derived,
             digest: None,

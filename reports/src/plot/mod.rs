@@ -9,6 +9,7 @@
 //! Styling (palette, font sizes, grid colours) lives here so the figures look like one set.
 
 mod cdf;
+mod curves;
 mod load;
 pub(crate) mod mrc;
 pub(crate) mod placement;
@@ -48,7 +49,13 @@ pub type PlotRow = Row<RenderPlot>;
 /// Every plot a run's report draws, in the order they appear. **A new plot** is a figure in
 /// its own file in this folder with a `pub(super) const ROW: PlotRow` beside it, and that row
 /// added here; `[report] plots`, `distsim list` and the docs read the rows.
-pub const PLOTS: &[PlotRow] = &[cdf::ROW, cdf::BY_GROUP_ROW, timeline::ROW, load::ROW];
+pub const PLOTS: &[PlotRow] = &[
+    cdf::ROW,
+    cdf::BY_GROUP_ROW,
+    timeline::ROW,
+    load::ROW,
+    curves::ROW,
+];
 
 /// The run plots as a registry.
 pub fn plots() -> Registry<RenderPlot> {

@@ -61,6 +61,7 @@ const LAP_TIMEOUT_DEFAULT: SimDuration = SimDuration::from_millis(20);
 
 /// What the mutex nodes record.
 pub const METRICS: MetricTable = MetricTable {
+    curves: &[],
     recorded: &[
         MetricDecl::histogram(
             "mutex.wait",

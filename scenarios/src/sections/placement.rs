@@ -96,6 +96,7 @@ impl PlacementPlan {
             .build(&self.nodes[..self.initial])
             .expect("validated when the scenario was parsed");
         SharedPlacement::for_group(scheme, self.first)
+            .with_zones(models::placement::ZoneMap::from_members(&self.nodes))
     }
 }
 

@@ -1,11 +1,13 @@
 //! The names a scenario's values may use, one registry per kind: `dist = ...`, workload
 //! `arrivals = ...` and `keys = { dist = ... }`, cache `policy = ...`, `placement = { scheme =
-//! ... }`, balancer `policy = ...`. Roles and sections read them from here, so a user's own
-//! crate can add rows to its copy and use them by name in scenario files.
+//! ... }`, balancer `policy = ...`, store `replication = { scheme = ... }`. Roles and
+//! sections read them from here, so a user's own crate can add rows to its copy and use them
+//! by name in scenario files.
 
 use models::balancing::ParseBalancer;
 use models::cache::ParsePolicy;
 use models::placement::ParseScheme;
+use models::replication::ParseReplication;
 use sim_core::registry::Registry;
 
 use crate::sections::distributions::{distributions, ParseDist};
@@ -26,6 +28,8 @@ pub struct Vocabulary {
     pub placement_schemes: Registry<ParseScheme>,
     /// Balancer `policy = ...` (and client `routing = ...`) policies.
     pub balancers: Registry<ParseBalancer>,
+    /// Store `replication = { scheme = ... }` schemes.
+    pub replication_schemes: Registry<ParseReplication>,
 }
 
 impl Vocabulary {
@@ -38,6 +42,7 @@ impl Vocabulary {
             cache_policies: models::cache::policies(),
             placement_schemes: models::placement::schemes(),
             balancers: models::balancing::balancers(),
+            replication_schemes: models::replication::schemes(),
         }
     }
 }

@@ -173,6 +173,23 @@ impl DerivedMetric {
     }
 }
 
+/// A curve computed from two histograms of the same quantity: per value range, the fraction
+/// of the `denominator`'s samples that are also in the `numerator` (whose samples are a subset
+/// of the denominator's). t-visibility is one: of the reads issued t after a write, the
+/// fraction that saw it. Declared by the family that records both; reports draw every
+/// declared curve whose histograms hold samples, without knowing what it means.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MetricCurve {
+    /// Its name, e.g. `consistency.t_visibility`.
+    pub name: &'static str,
+    /// The histogram of the samples that count (a subset of the denominator's).
+    pub numerator: &'static str,
+    /// The histogram of every sample.
+    pub denominator: &'static str,
+    /// One line: what the curve says.
+    pub description: &'static str,
+}
+
 /// One family's metrics: what it records and what is derived from it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct MetricTable {
@@ -180,6 +197,8 @@ pub struct MetricTable {
     pub recorded: &'static [MetricDecl],
     /// Metrics computed from its counters.
     pub derived: &'static [DerivedMetric],
+    /// Curves computed from pairs of its histograms.
+    pub curves: &'static [MetricCurve],
 }
 
 /// Whether `metric` is `pattern`, or matches it with `*` standing for any non-empty text.
@@ -197,6 +216,7 @@ pub fn pattern_matches(pattern: &str, metric: &str) -> bool {
 /// What the engine itself records: traffic, drops, lost work, faults, and every service
 /// model's wait and sojourn times.
 pub const ENGINE_METRICS: MetricTable = MetricTable {
+    curves: &[],
     recorded: &[
         MetricDecl::counter(
             "net.sent",

@@ -21,8 +21,8 @@ use std::collections::BTreeMap;
 use hdrhistogram::Histogram;
 
 pub use meaning::{
-    pattern_matches, DerivedMetric, Direction, Formula, MetricDecl, MetricKind, MetricTable,
-    ENGINE_METRICS,
+    pattern_matches, DerivedMetric, Direction, Formula, MetricCurve, MetricDecl, MetricKind,
+    MetricTable, ENGINE_METRICS,
 };
 pub use outcome::{Outcome, OutcomeId, OutcomeTally};
 
@@ -212,6 +212,11 @@ impl Metrics {
     /// Every declared derived metric, in declaration order.
     pub fn derived(&self) -> impl Iterator<Item = &DerivedMetric> {
         self.declared.iter().flat_map(|table| table.derived)
+    }
+
+    /// Every declared curve, in declaration order.
+    pub fn curves(&self) -> impl Iterator<Item = &MetricCurve> {
+        self.declared.iter().flat_map(|table| table.curves)
     }
 
     /// Records a per-window series with windows of `window` (e.g. 1 s) from now on.

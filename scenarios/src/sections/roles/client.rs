@@ -12,7 +12,10 @@ use std::sync::Arc;
 
 use models::balancing::EwmaDecay;
 use models::msg::Msg;
+use models::replication::quorum::Coordination;
+use models::replication::ReplicationSpec;
 use models::roles::client::{ClientBalancing, ClientScopes};
+use models::roles::QuorumFrontEnd;
 use models::roles::{Client, ClientConfig, Load, Routing};
 use models::workload::replay::{Speed, TraceFeed, TracePace, TraceRecords, TraceShare};
 use models::workload::trace::{
@@ -235,11 +238,19 @@ fn parse_client(
         failover,
         store,
     };
+    // A target that is exactly a group: a replicated store among them may have its clients
+    // coordinate (known per run, from `RunContext::stores`).
+    let target_group = context
+        .directory
+        .groups
+        .contains_key(target.get_ref())
+        .then(|| target.get_ref().clone());
     let placement = placement.filter(|_| routing == Routing::Placement);
     Ok(Box::new(ClientBuilder {
         config: Arc::new(config),
         count: context.directory.groups[context.group.name.get_ref()].count,
         placement,
+        target_group,
         trace,
     }))
 }
@@ -528,8 +539,27 @@ struct ClientBuilder {
     count: u32,
     /// The target group, when the client routes by its placement.
     placement: Option<String>,
+    /// The target, when it is exactly one group.
+    target_group: Option<String>,
     /// The trace the group's clients replay, with a trace workload.
     trace: Option<TracePlan>,
+}
+
+impl ClientBuilder {
+    /// The quorum coordinator a client of a store with client-side coordination hosts.
+    fn coordinator(&self, run: &RunContext<'_>) -> Option<QuorumFrontEnd<u64>> {
+        let group = self.target_group.as_ref()?;
+        let ReplicationSpec::Quorum(spec) = *run.stores.get(group)?;
+        if spec.coordination != Coordination::Client {
+            return None;
+        }
+        let placement = run
+            .placements
+            .get(group)
+            .expect("a store group has a placement in every run")
+            .clone();
+        Some(QuorumFrontEnd::new(spec, placement, run.history.clone()))
+    }
 }
 
 impl RoleBuilder for ClientBuilder {
@@ -542,10 +572,16 @@ impl RoleBuilder for ClientBuilder {
         });
         let config = Arc::clone(&self.config);
         let with_failures = run.failures_in_latency;
+        let coordinator = self.coordinator(run);
+        let finish = |client: Client| -> Box<dyn Node<Msg = Msg>> {
+            let client = client.with_failure_latency(with_failures);
+            match coordinator {
+                Some(front) => Box::new(client.coordinating(front)),
+                None => Box::new(client),
+            }
+        };
         let Some(trace) = &self.trace else {
-            return Box::new(
-                Client::new(config, index, placement).with_failure_latency(with_failures),
-            );
+            return finish(Client::new(config, index, placement));
         };
         let feed = TraceFeed::new(
             trace.open(),
@@ -553,9 +589,7 @@ impl RoleBuilder for ClientBuilder {
             TraceShare::new(index, trace.n_clients),
             run.trace_errors.clone(),
         );
-        Box::new(
-            Client::replaying(config, index, placement, feed).with_failure_latency(with_failures),
-        )
+        finish(Client::replaying(config, index, placement, feed))
     }
 
     fn recording(&self) -> Recording {

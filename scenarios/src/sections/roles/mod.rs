@@ -11,12 +11,15 @@ mod balancer;
 mod cache;
 mod client;
 mod server;
+mod store;
 
 use std::collections::BTreeMap;
 use std::ops::Range;
 
 use models::msg::Msg;
 use models::placement::SharedPlacement;
+use models::replication::history::SharedHistory;
+use models::replication::ReplicationSpec;
 use models::workload::replay::TraceErrorLog;
 use sim_core::registry::{Registry, Row};
 use sim_core::{Node, NodeId, ServiceModel, ZoneId};
@@ -62,6 +65,11 @@ pub struct RunContext<'a> {
     pub trace_errors: &'a TraceErrorLog,
     /// `[report] failures_in_latency`: clients also record latency including failures.
     pub failures_in_latency: bool,
+    /// This run's consistency log, shared by every coordinator of a replicated store.
+    pub history: &'a SharedHistory,
+    /// The replication scheme of every replicated group (a `store`), by group name: what a
+    /// client coordinating for itself needs to know of its target.
+    pub stores: &'a BTreeMap<String, ReplicationSpec>,
 }
 
 /// The keys a client group requests: what a cache in front of its targets could hold.
@@ -100,6 +108,10 @@ pub trait RoleBuilder: Send + Sync {
     }
     /// A cache role's capacity per node.
     fn cache_capacity(&self) -> Option<models::cache::Capacity> {
+        None
+    }
+    /// A replicated store's scheme, which clients of the group read in [`RunContext::stores`].
+    fn replication(&self) -> Option<ReplicationSpec> {
         None
     }
     /// What the group's nodes record beyond its row's `histograms`, by the names
@@ -163,7 +175,13 @@ pub struct RoleSpec {
 pub type RoleRow = Row<RoleSpec>;
 
 /// Every built-in role, in `distsim list` order.
-pub const ROLES: &[RoleRow] = &[client::ROW, cache::ROW, balancer::ROW, server::ROW];
+pub const ROLES: &[RoleRow] = &[
+    client::ROW,
+    cache::ROW,
+    balancer::ROW,
+    server::ROW,
+    store::ROW,
+];
 
 /// The built-in roles as a registry.
 pub fn roles() -> Registry<RoleSpec> {
@@ -313,7 +331,21 @@ pub(super) fn model_choice<B>(
     value: &Spanned<toml::Value>,
     extra: Vec<Entry>,
 ) -> Result<B, Diagnostic> {
-    let chosen = choose(source, registry, value, "name", extra, |parse, args| {
+    model_choice_by(source, what, key, "name", registry, value, extra)
+}
+
+/// [`model_choice`] with the row named by `selector` in a table (`{ scheme = "quorum", ... }`)
+/// instead of `name`.
+pub(super) fn model_choice_by<B>(
+    source: &Source,
+    what: &str,
+    key: &str,
+    selector: &str,
+    registry: &Registry<ParseArgs<B>>,
+    value: &Spanned<toml::Value>,
+    extra: Vec<Entry>,
+) -> Result<B, Diagnostic> {
+    let chosen = choose(source, registry, value, selector, extra, |parse, args| {
         parse(args)
     });
     match chosen {
@@ -321,7 +353,9 @@ pub(super) fn model_choice<B>(
         Err(ChoiceError::Shape { span }) => Err(Diagnostic::error(
             source,
             span,
-            format!("`{key}` takes a name, or a table {{ name = \"...\", <its parameters> }}"),
+            format!(
+                "`{key}` takes a name, or a table {{ {selector} = \"...\", <its parameters> }}"
+            ),
         )),
         Err(ChoiceError::Unknown { unknown, span }) => {
             Err(

@@ -1,0 +1,551 @@
+//! Dynamo-style leaderless quorums: a coordinator sends each read and write to the key's N
+//! replicas and answers after the first R (reads) or W (writes) replies.
+//!
+//! The plain parts of the scheme, testable without the engine: [`QuorumSpec`] (N, R, W, who
+//! coordinates, read repair, zone spread), validated at construction; [`Coordinator`], the
+//! first-k-of-n bookkeeping one coordinator keeps for its operations in flight; and
+//! [`Replica`], one replica's versions. The store role (`crate::roles::store`) and a client
+//! that coordinates for itself host them.
+//!
+//! What the scheme does, after Bailis et al., "Probabilistically Bounded Staleness for
+//! Practical Partial Quorums" (VLDB 2012), whose WARS model it is:
+//! - A write gets the next version of its key (last writer wins by version; versions are
+//!   issued in the order writes start, as by a perfectly synchronised clock) and goes to all
+//!   N replicas at once; it is acknowledged at the W-th ack, and keeps propagating to the
+//!   other replicas after that (the *expanding quorum*: nothing is cancelled).
+//! - A read goes to all N replicas and returns the newest version among the first R replies.
+//! - Read repair (`async`): once a read has its answer, every replica that replied, or
+//!   replies later, with an older version than the newest seen is sent that version (a late
+//!   reply newer than the answer repairs the earlier repliers, the answer's among them).
+//!
+//! **Limitations:** no sloppy quorum or hinted handoff (a write to a down replica is simply
+//! not acknowledged by it), no anti-entropy, no vector clocks (siblings are never kept):
+//! last writer wins by version.
+
+use std::collections::BTreeMap;
+
+use sim_core::registry::{ArgError, Args, Param, Row};
+use sim_core::NodeId;
+
+use super::history::{Key, Version};
+use super::registry::{ReplicationRow, ReplicationSpec};
+
+/// `quorum`'s registry row.
+pub(super) const ROW: ReplicationRow = Row {
+    name: "quorum",
+    aliases: &["dynamo", "leaderless"],
+    description: "Dynamo-style leaderless quorums: each operation to a key's N replicas, done after R (reads) or W (writes) replies",
+    params: &[
+        Param::optional("n", "3", "replicas per key (1 to 16, at most the group's size)"),
+        Param::optional("r", "2", "replies a read waits for (1 to n)"),
+        Param::optional("w", "2", "acks a write waits for (1 to n)"),
+        Param::optional(
+            "coordinator",
+            "\"replica\"",
+            "\"replica\": the key's first replica coordinates the client's request; \"client\": the client sends to the replicas itself",
+        ),
+        Param::optional(
+            "read_repair",
+            "\"off\"",
+            "\"async\": after a read, send its version to the replicas that answered older",
+        ),
+    ],
+    value: parse_row,
+};
+
+fn parse_row(args: &mut dyn Args) -> Result<ReplicationSpec, ArgError> {
+    let count = |args: &mut dyn Args, name: &'static str, default: usize| {
+        Ok::<usize, ArgError>(
+            args.integer(name)?
+                .map_or(default, |v| usize::try_from(v).unwrap_or(usize::MAX)),
+        )
+    };
+    let n = count(args, "n", 3)?;
+    let r = count(args, "r", 2)?;
+    let w = count(args, "w", 2)?;
+    let coordination = match args.text("coordinator")?.as_deref() {
+        None | Some("replica") => Coordination::Replica,
+        Some("client") => Coordination::Client,
+        Some(other) => {
+            return Err(ArgError::at(
+                "coordinator",
+                format!("coordinator must be \"replica\" or \"client\", got {other:?}"),
+            ))
+        }
+    };
+    let read_repair = match args.text("read_repair")?.as_deref() {
+        None | Some("off") => ReadRepair::Off,
+        Some("async") => ReadRepair::Async,
+        Some(other) => {
+            return Err(ArgError::at(
+                "read_repair",
+                format!("read_repair must be \"off\" or \"async\", got {other:?}"),
+            ))
+        }
+    };
+    let mut spec =
+        QuorumSpec::new(n, r, w, coordination).map_err(|e| ArgError::at(e.field, e.message))?;
+    spec.read_repair = read_repair;
+    Ok(ReplicationSpec::Quorum(spec))
+}
+
+/// Who coordinates a quorum operation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Coordination {
+    /// The client itself sends to the N replicas (client-side coordination, as PBS's WARS
+    /// model has it): no extra hop, every replica across the network.
+    Client,
+    /// The replica the client sent the request to (its key's first replica under the
+    /// store's placement) coordinates: its own replica answers without a network hop.
+    Replica,
+}
+
+/// What a coordinator does about stale replicas it sees while reading.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReadRepair {
+    /// Nothing.
+    Off,
+    /// After answering, write the newest version seen to every replica that replied with an
+    /// older one, including later repliers.
+    Async,
+}
+
+/// The largest replication factor: a coordinator keeps its replies per operation inline.
+pub const MAX_N: usize = 16;
+
+/// A quorum configuration, valid by construction: `1 <= R, W <= N <= MAX_N`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct QuorumSpec {
+    n: usize,
+    r: usize,
+    w: usize,
+    /// Who coordinates.
+    pub coordination: Coordination,
+    /// Read repair.
+    pub read_repair: ReadRepair,
+    /// Place a key's replicas in distinct zones first, where the group spans several.
+    pub zone_spread: bool,
+}
+
+/// Why a quorum configuration is invalid, naming the parameter at fault.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct QuorumError {
+    /// `n`, `r` or `w`.
+    pub field: &'static str,
+    /// What is wrong and what would be valid.
+    pub message: String,
+}
+
+impl QuorumSpec {
+    /// N replicas per key, reads from R, writes to W, with `coordination`; no read repair,
+    /// zone spread on.
+    pub fn new(
+        n: usize,
+        r: usize,
+        w: usize,
+        coordination: Coordination,
+    ) -> Result<Self, QuorumError> {
+        if n == 0 || n > MAX_N {
+            return Err(QuorumError {
+                field: "n",
+                message: format!("n (replicas per key) must be 1 to {MAX_N}, got {n}"),
+            });
+        }
+        for (field, k, what) in [
+            ("r", r, "the replies a read waits for"),
+            ("w", w, "the acks a write waits for"),
+        ] {
+            if k == 0 || k > n {
+                let why = if k == 0 {
+                    " (0 would answer before any replica had)"
+                } else {
+                    ""
+                };
+                return Err(QuorumError {
+                    field,
+                    message: format!("{field} ({what}) must be 1 to n = {n}, got {k}{why}"),
+                });
+            }
+        }
+        Ok(QuorumSpec {
+            n,
+            r,
+            w,
+            coordination,
+            read_repair: ReadRepair::Off,
+            zone_spread: true,
+        })
+    }
+
+    /// Replicas per key.
+    pub fn n(&self) -> usize {
+        self.n
+    }
+
+    /// Replies a read waits for.
+    pub fn r(&self) -> usize {
+        self.r
+    }
+
+    /// Acks a write waits for.
+    pub fn w(&self) -> usize {
+        self.w
+    }
+
+    /// Whether every read quorum meets every write quorum (`R + W > N`): a *strict* quorum,
+    /// whose reads see the latest acknowledged write while no replica loses data.
+    pub fn is_strict(&self) -> bool {
+        self.r + self.w > self.n
+    }
+
+    /// The replies an operation of `kind` waits for.
+    pub fn needed(&self, kind: OpKind) -> usize {
+        match kind {
+            OpKind::Read => self.r,
+            OpKind::Write => self.w,
+        }
+    }
+}
+
+/// A quorum operation's kind (deletes are writes of a tombstone version).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OpKind {
+    /// A read.
+    Read,
+    /// A write.
+    Write,
+}
+
+/// One operation in flight at a coordinator. `T` is what its host needs to answer it.
+#[derive(Clone, Debug)]
+struct Pending<T> {
+    tag: T,
+    kind: OpKind,
+    key: Key,
+    needed: u8,
+    sent: u8,
+    /// Replies so far, in arrival order: (replica, version it holds or wrote).
+    replies: [(NodeId, Version); MAX_N],
+    n_replies: u8,
+    /// The operation's version: the write's, or the newest a read has seen.
+    version: Version,
+    /// Answered (the quorum was reached); kept only while late replies may need repair.
+    answered: bool,
+}
+
+/// The operation a reply completed: what its host answers with.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Completed<T> {
+    /// The host's tag.
+    pub tag: T,
+    /// Read or write.
+    pub kind: OpKind,
+    /// Which key.
+    pub key: Key,
+    /// The version written, or the newest of the read's first R replies.
+    pub version: Version,
+}
+
+/// What one reply did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ReplyOutcome<T> {
+    /// The operation this reply completed (reached its quorum), if it did.
+    pub completed: Option<Completed<T>>,
+    /// Replicas to repair: each is sent `version` of `key` (read repair).
+    pub repairs: Vec<NodeId>,
+    /// The repaired key and version (meaningful when `repairs` is non-empty).
+    pub repair: (Key, Version),
+}
+
+/// Operations a coordinator keeps at most; beyond it the oldest is dropped (its host's
+/// timeout ends it). Bounds memory when replies never come (a crashed replica with no
+/// timeout).
+pub const MAX_IN_FLIGHT: usize = 1 << 16;
+
+/// One coordinator's operations in flight, by operation id.
+#[derive(Clone, Debug)]
+pub struct Coordinator<T> {
+    spec: QuorumSpec,
+    ops: BTreeMap<u64, Pending<T>>,
+    next_op: u64,
+    dropped: u64,
+}
+
+impl<T: Clone> Coordinator<T> {
+    /// A coordinator of `spec`'s operations.
+    pub fn new(spec: QuorumSpec) -> Self {
+        Coordinator {
+            spec,
+            ops: BTreeMap::new(),
+            next_op: 0,
+            dropped: 0,
+        }
+    }
+
+    /// The configuration.
+    pub fn spec(&self) -> &QuorumSpec {
+        &self.spec
+    }
+
+    /// Starts an operation on `key` sent to `replicas` (at most [`MAX_N`]), of `version` for
+    /// a write (ignored for a read); returns its id, which the replicas' replies carry.
+    /// With fewer replicas than the quorum needs (a placement with fewer live members), it
+    /// can never complete and ends at its host's timeout.
+    pub fn begin(
+        &mut self,
+        tag: T,
+        kind: OpKind,
+        key: Key,
+        version: Version,
+        replicas: usize,
+    ) -> u64 {
+        debug_assert!(replicas <= MAX_N);
+        self.next_op += 1;
+        let id = self.next_op;
+        if self.ops.len() == MAX_IN_FLIGHT {
+            self.ops.pop_first();
+            self.dropped += 1;
+        }
+        let version = if kind == OpKind::Write { version } else { 0 };
+        self.ops.insert(
+            id,
+            Pending {
+                tag,
+                kind,
+                key,
+                needed: self.spec.needed(kind) as u8,
+                sent: replicas as u8,
+                replies: [(NodeId(0), 0); MAX_N],
+                n_replies: 0,
+                version,
+                answered: false,
+            },
+        );
+        id
+    }
+
+    /// `replica` answered operation `op`, holding (a read) or having written (a write)
+    /// `version`. Replies to operations no longer tracked (answered and settled, abandoned,
+    /// dropped) are ignored.
+    pub fn reply(&mut self, op: u64, replica: NodeId, version: Version) -> ReplyOutcome<T> {
+        let mut outcome = ReplyOutcome {
+            completed: None,
+            repairs: Vec::new(),
+            repair: (0, 0),
+        };
+        let repair = self.spec.read_repair == ReadRepair::Async;
+        let Some(pending) = self.ops.get_mut(&op) else {
+            return outcome;
+        };
+        if usize::from(pending.n_replies) < MAX_N {
+            pending.replies[usize::from(pending.n_replies)] = (replica, version);
+            pending.n_replies += 1;
+        }
+        if pending.kind == OpKind::Read && !pending.answered {
+            pending.version = pending.version.max(version);
+        }
+        if !pending.answered && pending.n_replies >= pending.needed {
+            pending.answered = true;
+            outcome.completed = Some(Completed {
+                tag: pending.tag.clone(),
+                kind: pending.kind,
+                key: pending.key,
+                version: pending.version,
+            });
+            if repair && pending.kind == OpKind::Read {
+                // Every replier so far that is behind the answer.
+                outcome.repairs = pending.replies[..usize::from(pending.n_replies)]
+                    .iter()
+                    .filter(|(_, v)| *v < pending.version)
+                    .map(|(node, _)| *node)
+                    .collect();
+            }
+        } else if pending.answered && repair && pending.kind == OpKind::Read {
+            if version < pending.version {
+                outcome.repairs.push(replica);
+            } else if version > pending.version {
+                // A late replier is newer than the answer: the earlier repliers (the answer's
+                // among them) are repaired to it.
+                pending.version = version;
+                outcome.repairs = pending.replies[..usize::from(pending.n_replies)]
+                    .iter()
+                    .filter(|(_, v)| *v < version)
+                    .map(|(node, _)| *node)
+                    .collect();
+            }
+        }
+        outcome.repair = (pending.key, pending.version);
+        // Settled: answered, and no late reply can need anything.
+        let all_in = pending.n_replies >= pending.sent;
+        if pending.answered && (all_in || pending.kind == OpKind::Write || !repair) {
+            self.ops.remove(&op);
+        }
+        outcome
+    }
+
+    /// Stops tracking operation `op` (its host gave up on it): `Some(tag)` if it had not yet
+    /// reached its quorum, `None` if it had or is unknown.
+    pub fn abandon(&mut self, op: u64) -> Option<T> {
+        let pending = self.ops.remove(&op)?;
+        (!pending.answered).then_some(pending.tag)
+    }
+
+    /// Forgets every operation (the coordinator crashed); returns the tags of those not yet
+    /// answered, in operation order.
+    pub fn clear(&mut self) -> Vec<T> {
+        let ops = std::mem::take(&mut self.ops);
+        ops.into_values()
+            .filter(|p| !p.answered)
+            .map(|p| p.tag)
+            .collect()
+    }
+
+    /// Operations tracked now (unanswered, or answered and awaiting late replies for read
+    /// repair).
+    pub fn in_flight(&self) -> usize {
+        self.ops.len()
+    }
+
+    /// Operations dropped because [`MAX_IN_FLIGHT`] were tracked.
+    pub fn dropped(&self) -> u64 {
+        self.dropped
+    }
+}
+
+/// One replica's data: the newest version of each key it holds (last writer wins).
+#[derive(Clone, Debug, Default)]
+pub struct Replica {
+    versions: std::collections::HashMap<Key, Version>,
+}
+
+impl Replica {
+    /// An empty replica.
+    pub fn new() -> Self {
+        Replica::default()
+    }
+
+    /// Applies a write of `version`; returns the version now held (the newer of the two).
+    pub fn write(&mut self, key: Key, version: Version) -> Version {
+        let held = self.versions.entry(key).or_insert(0);
+        *held = (*held).max(version);
+        *held
+    }
+
+    /// The version of `key` held (0: none).
+    pub fn read(&self, key: Key) -> Version {
+        self.versions.get(&key).copied().unwrap_or(0)
+    }
+
+    /// Keys held.
+    pub fn len(&self) -> usize {
+        self.versions.len()
+    }
+
+    /// Whether it holds nothing.
+    pub fn is_empty(&self) -> bool {
+        self.versions.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec(n: usize, r: usize, w: usize) -> QuorumSpec {
+        QuorumSpec::new(n, r, w, Coordination::Client).expect("valid")
+    }
+
+    // Goal: the bounds and their messages name the parameter at fault.
+    #[test]
+    fn invalid_quorums_name_the_field() {
+        let err = |n, r, w| QuorumSpec::new(n, r, w, Coordination::Client).unwrap_err();
+        assert_eq!(err(3, 4, 1).field, "r");
+        assert_eq!(err(3, 1, 0).field, "w");
+        assert_eq!(err(0, 1, 1).field, "n");
+        assert_eq!(err(MAX_N + 1, 1, 1).field, "n");
+        assert!(err(3, 1, 4).message.contains("1 to n = 3, got 4"));
+        assert!(spec(3, 2, 2).is_strict());
+        assert!(!spec(3, 1, 2).is_strict());
+    }
+
+    // Goal: a write completes at exactly its W-th ack and only once; a read answers the
+    // newest of its first R replies, not of later ones.
+    #[test]
+    fn first_k_of_n() {
+        let mut c: Coordinator<u32> = Coordinator::new(spec(3, 2, 2));
+        let w = c.begin(7, OpKind::Write, 1, 5, 3);
+        assert!(c.reply(w, NodeId(0), 5).completed.is_none());
+        let done = c.reply(w, NodeId(1), 5).completed.expect("second ack");
+        assert_eq!((done.tag, done.version), (7, 5));
+        assert!(c.reply(w, NodeId(2), 5).completed.is_none());
+        assert_eq!(c.in_flight(), 0);
+
+        let r = c.begin(8, OpKind::Read, 1, 0, 3);
+        assert!(c.reply(r, NodeId(0), 3).completed.is_none());
+        let done = c.reply(r, NodeId(1), 4).completed.expect("second reply");
+        assert_eq!(done.version, 4);
+        // A later, newer reply does not change an answered read.
+        assert!(c.reply(r, NodeId(2), 9).completed.is_none());
+    }
+
+    // Goal: async read repair names exactly the repliers behind the newest version seen,
+    // early and late (a late newer reply repairs the earlier ones), and the operation is
+    // forgotten once every replica has replied.
+    #[test]
+    fn read_repair_targets_stale_repliers() {
+        let mut s = spec(3, 2, 1);
+        s.read_repair = ReadRepair::Async;
+        let mut c: Coordinator<()> = Coordinator::new(s);
+        let r = c.begin((), OpKind::Read, 9, 0, 3);
+        assert!(c.reply(r, NodeId(0), 2).repairs.is_empty());
+        let out = c.reply(r, NodeId(1), 6);
+        assert_eq!(out.completed.map(|d| d.version), Some(6));
+        assert_eq!((out.repairs, out.repair), (vec![NodeId(0)], (9, 6)));
+        let late = c.reply(r, NodeId(2), 1);
+        assert_eq!(late.repairs, vec![NodeId(2)]);
+        assert_eq!(c.in_flight(), 0);
+
+        let r = c.begin((), OpKind::Read, 9, 0, 3);
+        c.reply(r, NodeId(0), 2);
+        assert_eq!(
+            c.reply(r, NodeId(1), 2).completed.map(|d| d.version),
+            Some(2)
+        );
+        let newer = c.reply(r, NodeId(2), 5);
+        assert!(newer.completed.is_none());
+        assert_eq!(
+            (newer.repairs, newer.repair),
+            (vec![NodeId(0), NodeId(1)], (9, 5))
+        );
+    }
+
+    // Goal: abandoning reports only unanswered operations; a crash hands back the unanswered
+    // ones in order; the in-flight bound drops the oldest.
+    #[test]
+    fn abandon_clear_and_bound() {
+        let mut c: Coordinator<u64> = Coordinator::new(spec(3, 1, 1));
+        let a = c.begin(1, OpKind::Read, 1, 0, 3);
+        let b = c.begin(2, OpKind::Write, 1, 1, 3);
+        assert_eq!(c.abandon(a), Some(1));
+        assert_eq!(c.abandon(a), None);
+        c.reply(b, NodeId(0), 1);
+        assert_eq!(c.abandon(b), None);
+        c.begin(3, OpKind::Read, 1, 0, 3);
+        c.begin(4, OpKind::Read, 1, 0, 3);
+        assert_eq!(c.clear(), vec![3, 4]);
+        for i in 0..MAX_IN_FLIGHT as u64 + 2 {
+            c.begin(i, OpKind::Read, 1, 0, 3);
+        }
+        assert_eq!((c.in_flight(), c.dropped()), (MAX_IN_FLIGHT, 2));
+    }
+
+    // Goal: last writer wins by version, whatever order writes arrive in.
+    #[test]
+    fn replica_keeps_the_newest_version() {
+        let mut r = Replica::new();
+        assert_eq!(r.read(4), 0);
+        assert_eq!(r.write(4, 3), 3);
+        assert_eq!(r.write(4, 2), 3);
+        assert_eq!((r.read(4), r.len()), (3, 1));
+    }
+}

@@ -1,0 +1,568 @@
+//! The `store` role: a replicated key-value store, each node one replica of the keys its
+//! group's placement gives it, coordinating operations by the scheme of
+//! [`crate::replication`].
+//!
+//! Scheme `quorum` ([`crate::replication::quorum`]): a client's read or write is sent to the
+//! key's N replicas and completes after R or W replies. Who coordinates is the scheme's
+//! choice: the client itself (client-side: the client hosts a [`QuorumFrontEnd`], and store
+//! nodes are replicas only) or the replica the client sent the request to (the key's first
+//! replica, as the client routes by the store's placement), which then answers the client.
+//!
+//! Every coordinator, client or replica, reports each acknowledged write and completed read
+//! to the run's [`SharedHistory`], outside the nodes, and records the judgement of each read
+//! as metrics (`consistency.*`), with the operation's latency at the coordinator
+//! (`store.op_latency.<op>`).
+//!
+//! A replica serves its reads and writes through the engine's service model when the group
+//! has one (operation kinds: read 0, write and repair 1), else at once. Its versions are
+//! durable across a crash (they are on disk); a coordinator's operations in flight are not:
+//! its clients time out.
+//!
+//! **Limitations:** only the `quorum` scheme so far (leader-follower, Raft and chain
+//! replication are to come); see [`crate::replication::quorum`] for what it leaves out.
+
+use std::sync::Arc;
+
+use sim_core::{
+    Admission, CompletedWork, CounterId, Ctx, HistogramId, Node, NodeId, OpKind as WorkKind,
+    SimDuration, SimTime, TimerTag, Unit,
+};
+
+use crate::msg::{Msg, ReplicaKind, ReplicaMsg, Request, Status};
+use crate::placement::SharedPlacement;
+use crate::replication::history::{ReadVerdict, SharedHistory};
+use crate::replication::quorum::{Coordination, Coordinator, OpKind, QuorumSpec, Replica};
+use crate::replication::ReplicationSpec;
+use crate::workload::{KeyId, Op};
+use sim_core::metrics::{Direction, MetricDecl, MetricTable};
+
+/// What store nodes and coordinating clients record: consistency as clients saw it, the
+/// coordinator's latency and failures, and the replicas' work.
+pub const METRICS: MetricTable = MetricTable {
+    recorded: &[
+        MetricDecl::histogram(
+            "store.op_latency.*",
+            Unit::Nanoseconds,
+            Direction::HigherIsWorse,
+            Direction::LowerIsWorse,
+            "time from a coordinator sending a quorum operation to its R-th or W-th reply, per operation (read, write, delete)",
+        ),
+        MetricDecl::counter(
+            "store.unavailable.*",
+            Direction::HigherIsWorse,
+            "operations abandoned before reaching their quorum (the coordinator's timeout, or the client's with client-side coordination), per operation",
+        ),
+        MetricDecl::counter(
+            "store.read_repairs",
+            Direction::Neutral,
+            "stale replicas a read's coordinator sent the newer version it returned (read repair)",
+        ),
+        MetricDecl::counter(
+            "store.replica.reads",
+            Direction::Neutral,
+            "reads served by replicas",
+        ),
+        MetricDecl::counter(
+            "store.replica.writes",
+            Direction::Neutral,
+            "writes and repairs applied by replicas",
+        ),
+        MetricDecl::counter(
+            "consistency.reads",
+            Direction::Neutral,
+            "completed reads judged against the history of acknowledged writes",
+        ),
+        MetricDecl::counter(
+            "consistency.writes",
+            Direction::Neutral,
+            "acknowledged writes",
+        ),
+        MetricDecl::counter(
+            "consistency.stale_reads",
+            Direction::HigherIsWorse,
+            "reads that returned an older version than the newest acknowledged when they were issued",
+        ),
+        MetricDecl::counter(
+            "consistency.read_your_writes_violations",
+            Direction::HigherIsWorse,
+            "reads older than the reader's own acknowledged write of the key",
+        ),
+        MetricDecl::counter(
+            "consistency.monotonic_read_violations",
+            Direction::HigherIsWorse,
+            "reads older than the same client's previous read of the key",
+        ),
+        MetricDecl::histogram(
+            "consistency.k_staleness",
+            Unit::Count,
+            Direction::HigherIsWorse,
+            Direction::Neutral,
+            "per read, how many acknowledged versions newer than the one it returned existed when it was issued (k-staleness; 0 for a consistent read)",
+        ),
+        MetricDecl::histogram(
+            "consistency.read_age.consistent",
+            Unit::Nanoseconds,
+            Direction::Neutral,
+            Direction::Neutral,
+            "for each consistent read of a written key, how long after the newest acknowledged write it was issued",
+        ),
+        MetricDecl::histogram(
+            "consistency.read_age",
+            Unit::Nanoseconds,
+            Direction::Neutral,
+            Direction::Neutral,
+            "for each read of a written key, how long after the newest acknowledged write it was issued",
+        ),
+    ],
+    derived: &[sim_core::metrics::DerivedMetric {
+        name: "consistency.stale_read_ratio",
+        formula: sim_core::metrics::Formula::Ratio {
+            numerator: &["consistency.stale_reads"],
+            denominator: &["consistency.reads"],
+        },
+        unit: Unit::Ratio,
+        direction: Direction::HigherIsWorse,
+        description: "consistency.stale_reads / consistency.reads",
+    }],
+    curves: &[sim_core::metrics::MetricCurve {
+        name: "consistency.t_visibility",
+        numerator: "consistency.read_age.consistent",
+        denominator: "consistency.read_age",
+        description: "t-visibility: the probability that a read issued t after a write's acknowledgement returns it (or newer), by t",
+    }],
+};
+
+/// A store group's configuration, shared by its nodes.
+#[derive(Clone, Debug)]
+pub struct StoreConfig {
+    /// The scheme and its parameters.
+    pub replication: ReplicationSpec,
+    /// A replica coordinating an operation answers its client `unavailable` after this long
+    /// without a quorum. `None`: it waits (the client's own timeout ends the request).
+    pub op_timeout: Option<SimDuration>,
+}
+
+/// What a coordinator remembers of an operation besides the quorum count.
+#[derive(Clone, Copy, Debug)]
+struct Started<T> {
+    tag: T,
+    op: Op,
+    at: SimTime,
+    client: NodeId,
+    value_bytes: u32,
+}
+
+/// Metric ids of a coordinator.
+#[derive(Clone, Copy, Debug)]
+struct FrontMetrics {
+    latency: [HistogramId; 3],
+    unavailable: [CounterId; 3],
+    read_repairs: CounterId,
+    reads: CounterId,
+    writes: CounterId,
+    stale: CounterId,
+    ryw: CounterId,
+    monotonic: CounterId,
+    k_staleness: HistogramId,
+    age: HistogramId,
+    age_consistent: HistogramId,
+}
+
+/// The operations in the order of the per-operation metric arrays.
+const OPS: [Op; 3] = [Op::Read, Op::Write, Op::Delete];
+
+fn op_index(op: Op) -> usize {
+    match op {
+        Op::Read => 0,
+        Op::Write => 1,
+        Op::Delete => 2,
+    }
+}
+
+fn quorum_kind(op: Op) -> OpKind {
+    match op {
+        Op::Read => OpKind::Read,
+        // A delete writes a tombstone: a new version like any write.
+        Op::Write | Op::Delete => OpKind::Write,
+    }
+}
+
+/// The coordinating half of the quorum scheme, hosted by a store node (replica-side
+/// coordination) or by a client (client-side): sends an operation to the key's replicas,
+/// counts their replies, reports the result to the run's history and records its metrics.
+/// `T` is what the host needs to answer the operation (a client's request id, or the request
+/// itself).
+#[derive(Debug)]
+pub struct QuorumFrontEnd<T> {
+    coordinator: Coordinator<Started<T>>,
+    placement: SharedPlacement,
+    history: SharedHistory,
+    replicas: Vec<NodeId>,
+    metrics: Option<FrontMetrics>,
+}
+
+/// An operation a reply completed: its host's tag, and whether it succeeded.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Answered<T> {
+    /// The host's tag.
+    pub tag: T,
+    /// The operation.
+    pub op: Op,
+    /// When the coordinator started it.
+    pub started: SimTime,
+    /// The value size it was started with.
+    pub value_bytes: u32,
+}
+
+impl<T: Clone> QuorumFrontEnd<T> {
+    /// A coordinator of `spec`'s operations on the store placed by `placement` (this run's),
+    /// reporting to `history` (this run's).
+    pub fn new(spec: QuorumSpec, placement: SharedPlacement, history: SharedHistory) -> Self {
+        QuorumFrontEnd {
+            coordinator: Coordinator::new(spec),
+            placement,
+            history,
+            replicas: Vec::with_capacity(spec.n()),
+            metrics: None,
+        }
+    }
+
+    /// Registers the metrics (on the host's start; again after a restart is harmless).
+    pub fn register(&mut self, ctx: &mut Ctx<'_, Msg>) {
+        if self.metrics.is_some() {
+            return;
+        }
+        self.metrics = Some(FrontMetrics {
+            latency: OPS.map(|op| {
+                ctx.histogram(
+                    &format!("store.op_latency.{}", op.name()),
+                    Unit::Nanoseconds,
+                )
+            }),
+            unavailable: OPS.map(|op| ctx.counter(&format!("store.unavailable.{}", op.name()))),
+            read_repairs: ctx.counter("store.read_repairs"),
+            reads: ctx.counter("consistency.reads"),
+            writes: ctx.counter("consistency.writes"),
+            stale: ctx.counter("consistency.stale_reads"),
+            ryw: ctx.counter("consistency.read_your_writes_violations"),
+            monotonic: ctx.counter("consistency.monotonic_read_violations"),
+            k_staleness: ctx.histogram_whole_run("consistency.k_staleness", Unit::Count),
+            age: ctx.histogram_whole_run("consistency.read_age", Unit::Nanoseconds),
+            age_consistent: ctx
+                .histogram_whole_run("consistency.read_age.consistent", Unit::Nanoseconds),
+        });
+    }
+
+    fn metrics(&self) -> FrontMetrics {
+        self.metrics.expect("registered when the host started")
+    }
+
+    /// Starts `op` on `key` for `client` (who the history holds to read-your-writes and
+    /// monotonic reads): sends it to the key's replicas and returns the operation id their
+    /// replies carry.
+    pub fn start(
+        &mut self,
+        ctx: &mut Ctx<'_, Msg>,
+        tag: T,
+        op: Op,
+        key: KeyId,
+        value_bytes: u32,
+        client: NodeId,
+    ) -> u64 {
+        let spec = *self.coordinator.spec();
+        let kind = quorum_kind(op);
+        let version = match kind {
+            OpKind::Write => self.history.lock().next_version(key.0),
+            OpKind::Read => 0,
+        };
+        self.placement
+            .replicas(key, spec.n(), spec.zone_spread, &mut self.replicas);
+        let started = Started {
+            tag,
+            op,
+            at: ctx.now(),
+            client,
+            value_bytes,
+        };
+        let id = self
+            .coordinator
+            .begin(started, kind, key.0, version, self.replicas.len());
+        let kind = match kind {
+            OpKind::Write => ReplicaKind::Write,
+            OpKind::Read => ReplicaKind::Read,
+        };
+        let msg = ReplicaMsg::new(kind, id, ctx.id(), key, version, value_bytes);
+        for i in 0..self.replicas.len() {
+            ctx.send(self.replicas[i], Msg::Replica(msg));
+        }
+        id
+    }
+
+    /// A replica's reply (`WriteAck` or `ReadReply`) from `from`: the operation it completed,
+    /// if it did (then reported to the history, its latency recorded, stale repliers
+    /// repaired).
+    pub fn on_reply(
+        &mut self,
+        ctx: &mut Ctx<'_, Msg>,
+        from: NodeId,
+        reply: ReplicaMsg,
+    ) -> Option<Answered<T>> {
+        let outcome = self.coordinator.reply(reply.op(), from, reply.version);
+        let metrics = self.metrics();
+        if !outcome.repairs.is_empty() {
+            let (key, version) = outcome.repair;
+            ctx.count(metrics.read_repairs, outcome.repairs.len() as u64);
+            let repair = ReplicaMsg::new(
+                ReplicaKind::Repair,
+                reply.op(),
+                ctx.id(),
+                KeyId(key),
+                version,
+                reply.value_bytes,
+            );
+            for node in &outcome.repairs {
+                ctx.send(*node, Msg::Replica(repair));
+            }
+        }
+        let done = outcome.completed?;
+        let started = done.tag;
+        let now = ctx.now();
+        ctx.record(
+            metrics.latency[op_index(started.op)],
+            now.saturating_since(started.at).as_nanos(),
+        );
+        let client = started.client.0;
+        match done.kind {
+            OpKind::Write => {
+                self.history.lock().acknowledged_write(
+                    client,
+                    done.key,
+                    done.version,
+                    now.as_nanos(),
+                );
+                ctx.count(metrics.writes, 1);
+            }
+            OpKind::Read => {
+                let verdict = self.history.lock().completed_read(
+                    client,
+                    done.key,
+                    started.at.as_nanos(),
+                    done.version,
+                );
+                record_verdict(ctx, &metrics, verdict);
+            }
+        }
+        Some(Answered {
+            tag: started.tag,
+            op: started.op,
+            started: started.at,
+            value_bytes: started.value_bytes,
+        })
+    }
+
+    /// The host gave up on operation `id` (its timeout): its tag if it had not reached its
+    /// quorum (counted unavailable), `None` if it had.
+    pub fn abandon(&mut self, ctx: &mut Ctx<'_, Msg>, id: u64) -> Option<T> {
+        let started = self.coordinator.abandon(id)?;
+        ctx.count(self.metrics().unavailable[op_index(started.op)], 1);
+        Some(started.tag)
+    }
+
+    /// The host crashed: every operation in flight is forgotten.
+    pub fn crash(&mut self) {
+        self.coordinator.clear();
+    }
+
+    /// The configuration.
+    pub fn spec(&self) -> &QuorumSpec {
+        self.coordinator.spec()
+    }
+}
+
+fn record_verdict(ctx: &mut Ctx<'_, Msg>, metrics: &FrontMetrics, verdict: ReadVerdict) {
+    ctx.count(metrics.reads, 1);
+    if !verdict.consistent {
+        ctx.count(metrics.stale, 1);
+    }
+    if verdict.read_your_writes_violated {
+        ctx.count(metrics.ryw, 1);
+    }
+    if verdict.monotonic_violated {
+        ctx.count(metrics.monotonic, 1);
+    }
+    ctx.record(metrics.k_staleness, verdict.behind as u64);
+    if let Some(age) = verdict.age_ns {
+        ctx.record(metrics.age, age);
+        if verdict.consistent {
+            ctx.record(metrics.age_consistent, age);
+        }
+    }
+}
+
+/// Timer tags of a coordinating store node: `TAG_OP_TIMEOUT_BASE + operation id`.
+const TAG_OP_TIMEOUT_BASE: u64 = 1 << 62;
+
+/// Metric ids of a replica.
+#[derive(Clone, Copy, Debug)]
+struct ReplicaMetrics {
+    reads: CounterId,
+    writes: CounterId,
+}
+
+/// One node of a store group: a replica, and (with replica-side coordination) the
+/// coordinator of the client requests sent to it.
+#[derive(Debug)]
+pub struct StoreNode {
+    config: Arc<StoreConfig>,
+    replica: Replica,
+    /// Replica-side coordination: the client requests this node coordinates.
+    front: Option<QuorumFrontEnd<Request>>,
+    metrics: Option<ReplicaMetrics>,
+}
+
+impl StoreNode {
+    /// A node of a store group with `config`, placed by `placement` (this run's placement of
+    /// the group), reporting to `history` (this run's) when it coordinates.
+    pub fn new(
+        config: Arc<StoreConfig>,
+        placement: SharedPlacement,
+        history: SharedHistory,
+    ) -> Self {
+        let ReplicationSpec::Quorum(spec) = config.replication;
+        let front = (spec.coordination == Coordination::Replica)
+            .then(|| QuorumFrontEnd::new(spec, placement, history));
+        StoreNode {
+            config,
+            replica: Replica::new(),
+            front,
+            metrics: None,
+        }
+    }
+
+    /// Keys this replica holds.
+    pub fn keys_held(&self) -> usize {
+        self.replica.len()
+    }
+
+    /// A replica's part: apply or read, and answer the coordinator (repairs are one-way).
+    fn serve(&mut self, ctx: &mut Ctx<'_, Msg>, msg: ReplicaMsg) {
+        let metrics = self.metrics.expect("registered on start");
+        let (kind, version) = match msg.kind() {
+            ReplicaKind::Write => {
+                ctx.count(metrics.writes, 1);
+                (
+                    ReplicaKind::WriteAck,
+                    self.replica.write(msg.key.0, msg.version),
+                )
+            }
+            ReplicaKind::Repair => {
+                ctx.count(metrics.writes, 1);
+                self.replica.write(msg.key.0, msg.version);
+                return;
+            }
+            ReplicaKind::Read => {
+                ctx.count(metrics.reads, 1);
+                (ReplicaKind::ReadReply, self.replica.read(msg.key.0))
+            }
+            ReplicaKind::WriteAck | ReplicaKind::ReadReply => return,
+        };
+        ctx.send(msg.coordinator, Msg::Replica(msg.reply(kind, version)));
+    }
+
+    fn on_client_request(&mut self, ctx: &mut Ctx<'_, Msg>, request: Request) {
+        let Some(front) = self.front.as_mut() else {
+            // Client-side coordination: clients talk to replicas, never send requests here.
+            crate::roles::server::reply(ctx, &request, Status::Unavailable);
+            return;
+        };
+        let (op, key, value_bytes, client) =
+            (request.op, request.key, request.value_bytes, request.client);
+        let id = front.start(ctx, request, op, key, value_bytes, client);
+        if let Some(after) = self.config.op_timeout {
+            ctx.set_timer(after, TimerTag(TAG_OP_TIMEOUT_BASE + id));
+        }
+    }
+}
+
+/// The service-model operation kind of a replica message.
+fn work_kind(kind: ReplicaKind) -> WorkKind {
+    match kind {
+        ReplicaKind::Read | ReplicaKind::ReadReply => WorkKind(0),
+        ReplicaKind::Write | ReplicaKind::WriteAck | ReplicaKind::Repair => WorkKind(1),
+    }
+}
+
+impl Node for StoreNode {
+    type Msg = Msg;
+
+    fn on_start(&mut self, ctx: &mut Ctx<'_, Msg>) {
+        if self.metrics.is_none() {
+            self.metrics = Some(ReplicaMetrics {
+                reads: ctx.counter("store.replica.reads"),
+                writes: ctx.counter("store.replica.writes"),
+            });
+        }
+        if let Some(front) = self.front.as_mut() {
+            front.register(ctx);
+        }
+    }
+
+    fn on_message(&mut self, ctx: &mut Ctx<'_, Msg>, from: NodeId, msg: Msg) {
+        match msg {
+            Msg::Request(request) => self.on_client_request(ctx, request),
+            Msg::Replica(m)
+                if matches!(m.kind(), ReplicaKind::WriteAck | ReplicaKind::ReadReply) =>
+            {
+                let Some(front) = self.front.as_mut() else {
+                    return;
+                };
+                if let Some(done) = front.on_reply(ctx, from, m) {
+                    crate::roles::server::reply(ctx, &done.tag, Status::Ok);
+                }
+            }
+            Msg::Replica(m) => match ctx.submit_work(work_kind(m.kind()), Msg::Replica(m)) {
+                Admission::Started | Admission::Queued | Admission::Dropped => {}
+                // A full queue refuses: the coordinator gets no reply from this replica.
+                Admission::Rejected(_) => {}
+                Admission::NoService(Msg::Replica(m)) => self.serve(ctx, m),
+                Admission::NoService(_) => {
+                    unreachable!("the service model hands back what it was given")
+                }
+            },
+            Msg::Probe { seq } => ctx.send(from, Msg::ProbeAck { seq }),
+            Msg::Response(_)
+            | Msg::ProbeAck { .. }
+            | Msg::Set { .. }
+            | Msg::Invalidate { .. }
+            | Msg::Custom(_) => {}
+        }
+    }
+
+    fn on_work_done(&mut self, ctx: &mut Ctx<'_, Msg>, work: CompletedWork<Msg>) {
+        if let Msg::Replica(m) = work.item {
+            self.serve(ctx, m);
+        }
+    }
+
+    fn on_timer(&mut self, ctx: &mut Ctx<'_, Msg>, tag: TimerTag) {
+        let Some(id) = tag.0.checked_sub(TAG_OP_TIMEOUT_BASE) else {
+            return;
+        };
+        if let Some(front) = self.front.as_mut() {
+            if let Some(request) = front.abandon(ctx, id) {
+                crate::roles::server::reply(ctx, &request, Status::Unavailable);
+            }
+        }
+    }
+
+    fn on_crash(&mut self, _ctx: &mut sim_core::CrashCtx<'_>) {
+        // Versions are durable; the operations this node coordinated die with it.
+        if let Some(front) = self.front.as_mut() {
+            front.crash();
+        }
+    }
+
+    fn on_restart(&mut self, ctx: &mut Ctx<'_, Msg>) {
+        self.on_start(ctx);
+    }
+}

@@ -1,0 +1,147 @@
+//! The `store` role's parameters: `replication` (the scheme and its parameters, a row of
+//! the replication-scheme registry) and `op_timeout`.
+//!
+//! A store group needs a `placement`: it decides each key's replicas. Its clients target the
+//! group; with `coordinator = "client"` they send to the replicas themselves (they find the
+//! scheme in the run's [`RunContext::stores`]).
+
+use std::sync::Arc;
+
+use models::msg::Msg;
+use models::replication::ReplicationSpec;
+use models::roles::{StoreConfig, StoreNode};
+use sim_core::registry::{Param, Row};
+use sim_core::Node;
+
+use super::{
+    model_choice_by, Recording, RoleBuilder, RoleContext, RoleRow, RoleSpec, RunContext, ServiceUse,
+};
+use crate::format::diag::Diagnostic;
+use crate::format::params::{positive_duration, Params};
+
+/// `store`.
+pub(super) const ROW: RoleRow = Row {
+    name: "store",
+    aliases: &["kv"],
+    description: "a replicated key-value store: each node a replica of the keys its placement gives it",
+    params: &[
+        Param::optional(
+            "replication",
+            "{ scheme = \"quorum\" }",
+            "the replication scheme (distsim list shows them): a name, or { scheme = ..., <its parameters> }",
+        ),
+        Param::optional(
+            "op_timeout",
+            "never",
+            "a replica coordinating a request answers `unavailable` after this long without its quorum",
+        ),
+    ],
+    value: RoleSpec {
+        histograms: &[],
+        service: ServiceUse::Optional,
+        serves_requests: true,
+        parse: parse_store,
+    },
+};
+
+fn parse_store(
+    context: &RoleContext<'_>,
+    params: &mut Params<'_>,
+) -> Result<Box<dyn RoleBuilder>, Diagnostic> {
+    let source = context.source;
+    let name = context.group.name.get_ref();
+    let Some(plan) = context.placements.get(name) else {
+        return Err(Diagnostic::error(
+            source,
+            context.group_span.clone(),
+            format!("store group {name:?} has no `placement`, which decides each key's replicas"),
+        )
+        .with_help("add e.g. placement = { scheme = \"ring\" } to the group"));
+    };
+    let schemes = &context.vocabulary.replication_schemes;
+    let (replication, span) = match params.take_value("replication") {
+        None => {
+            let row = schemes
+                .lookup("quorum")
+                .expect("quorum is a built-in scheme");
+            let spec =
+                (row.value)(&mut sim_core::registry::ArgMap::new()).expect("quorum has defaults");
+            (spec, context.group_span.clone())
+        }
+        Some(value) => {
+            let span = value.span();
+            let spec = model_choice_by(
+                source,
+                "replication scheme",
+                "replication",
+                "scheme",
+                schemes,
+                &value,
+                Vec::new(),
+            )?;
+            (spec, span)
+        }
+    };
+    let members = plan.nodes.len();
+    if replication.replicas() > members {
+        let span = source.key_span(span.clone(), &["n"]);
+        return Err(Diagnostic::error(
+            source,
+            span,
+            format!(
+                "n = {} replicas per key, but store group {name:?} has {members} node{}",
+                replication.replicas(),
+                if members == 1 { "" } else { "s" }
+            ),
+        )
+        .with_help(format!(
+            "n can be at most {members}; or raise the group's `count`"
+        )));
+    }
+    let op_timeout = match params.take::<String>("op_timeout")? {
+        None => None,
+        Some(text) => Some(positive_duration(source, &text, "op_timeout")?),
+    };
+    Ok(Box::new(StoreBuilder {
+        config: Arc::new(StoreConfig {
+            replication,
+            op_timeout,
+        }),
+        group: name.clone(),
+    }))
+}
+
+struct StoreBuilder {
+    config: Arc<StoreConfig>,
+    group: String,
+}
+
+impl RoleBuilder for StoreBuilder {
+    fn build_node(&self, _: u32, run: &RunContext<'_>) -> Box<dyn Node<Msg = Msg>> {
+        let placement = run
+            .placements
+            .get(&self.group)
+            .expect("a store group has a placement in every run")
+            .clone();
+        Box::new(StoreNode::new(
+            Arc::clone(&self.config),
+            placement,
+            run.history.clone(),
+        ))
+    }
+
+    fn replication(&self) -> Option<ReplicationSpec> {
+        Some(self.config.replication)
+    }
+
+    fn recording(&self) -> Recording {
+        // Recorded by whoever coordinates: this group's nodes, or its clients.
+        Recording {
+            histograms: ["read", "write", "delete"]
+                .iter()
+                .map(|op| format!("store.op_latency.{op}"))
+                .collect(),
+            ..Recording::default()
+        }
+    }
+}

@@ -1,0 +1,278 @@
+//! Validation of the replicated store (`role = "store"`, scheme `quorum`) against theory:
+//! quorum latency as an order statistic, and t-visibility against a Monte Carlo of PBS's WARS
+//! model (Bailis et al., "Probabilistically Bounded Staleness for Practical Partial Quorums",
+//! VLDB 2012), which is itself checked against the paper's published figures.
+//! docs/validation.md describes the method.
+//!
+//! Every tolerance is a number of standard errors of the estimate, from the run's own sample
+//! counts (5 SE: a correct simulator fails a check about once in 1.7 million), plus, where a
+//! published figure is compared, the rounding the paper gives it with.
+
+use std::ops::ControlFlow;
+
+use rand::Rng;
+use scenarios::run::run;
+use sim_core::rng::{stream, StreamKind, StreamLabel};
+
+/// Standard errors a check allows.
+const SE_ALLOWED: f64 = 5.0;
+
+/// Runs scenario `text` to its end with its own seed.
+fn run_text(text: &str) -> scenarios::run::Outcome {
+    let scenario = scenarios::load_text("replication.toml", text, &[]).expect("valid scenario");
+    let outcome = run(&scenario, 1, &mut |_| ControlFlow::Continue(()));
+    assert_eq!(outcome.partial, None);
+    outcome
+}
+
+/// A store of 3 replicas whose 20 clients coordinate their own quorums, over a network with
+/// exponential one-way latency of mean 1 ms; replicas answer reads at once and take
+/// `write_service` (a distribution) to apply a write, with enough workers never to queue.
+fn store_scenario(r: u32, w: u32, write_service: &str, duration: &str, keys: u64) -> String {
+    format!(
+        r#"
+[simulation]
+name = "quorum-validation"
+seed = 1
+duration = "{duration}"
+
+[network]
+latency = {{ dist = "exp", mean = "1ms" }}
+
+[[group]]
+name = "clients"
+count = 20
+role = "client"
+target = "kv"
+workload = {{ arrivals = "poisson", rate = "500/s", keys = {{ dist = "uniform", n = {keys} }}, read = 0.95, write = 0.05, value_size = {{ dist = "constant", value = "100B" }} }}
+
+[[group]]
+name = "kv"
+count = 3
+role = "store"
+placement = {{ scheme = "ring" }}
+replication = {{ scheme = "quorum", n = 3, r = {r}, w = {w}, coordinator = "client" }}
+service = {{ workers = 100000, time = {{ dist = "constant", value = "0ns" }}, write_time = {write_service} }}
+"#
+    )
+}
+
+/// An exponential sample of mean `mean` from `rng`.
+fn exp(rng: &mut impl Rng, mean: f64) -> f64 {
+    -mean * (1.0 - rng.random::<f64>()).ln()
+}
+
+/// P(X_(k) <= t) for the k-th smallest of `n` i.i.d. samples with CDF value `f` at t:
+/// sum over j >= k of C(n, j) f^j (1 - f)^(n - j).
+fn order_statistic_cdf(n: u32, k: u32, f: f64) -> f64 {
+    let choose = |n: u32, j: u32| -> f64 {
+        (0..j)
+            .map(|i| f64::from(n - i) / f64::from(i + 1))
+            .product()
+    };
+    (k..=n)
+        .map(|j| choose(n, j) * f.powi(j as i32) * (1.0 - f).powi((n - j) as i32))
+        .sum()
+}
+
+/// CDF of the sum of two independent exponentials of mean 1 (Erlang-2), at `t` means.
+fn erlang2_cdf(t: f64) -> f64 {
+    1.0 - (-t).exp() * (1.0 + t)
+}
+
+// Goal: a quorum operation's latency at its coordinator is the k-th order statistic of the
+// per-replica round trips. Method: with client-side coordination, no service time on reads
+// or writes and i.i.d. exponential one-way latency of mean 1 ms, each replica's round trip is
+// the sum of two independent Exp(1 ms) draws, an Erlang-2; a read waits for the 1st of 3
+// (R = 1) and a write for the 2nd (W = 2), whose CDF is the order-statistic formula above.
+// At the exact 10th, 50th, 90th and 99th percentiles (solved by bisection) the observed
+// fraction of operations at or below must be within 5 binomial SE, plus the histogram's
+// 0.1% value resolution (which moves the fraction by at most density * 0.1% * t, bounded
+// here by the fraction itself times 0.1% times the largest t * density of an Erlang-2 order
+// statistic, below 2).
+#[test]
+fn quorum_latency_is_the_kth_order_statistic() {
+    let text = store_scenario(
+        1,
+        2,
+        r#"{ dist = "constant", value = "0ns" }"#,
+        "20s",
+        10_000,
+    );
+    let outcome = run_text(&text);
+    let metrics = outcome.sim.metrics();
+    for (name, k) in [("store.op_latency.read", 1), ("store.op_latency.write", 2)] {
+        let histogram = metrics.histogram_by_name(name).expect("recorded");
+        let count = histogram.len() as f64;
+        assert!(count > 5_000.0, "{name}: {count} samples");
+        for q in [0.10, 0.50, 0.90, 0.99] {
+            let cdf = |t_ms: f64| order_statistic_cdf(3, k, erlang2_cdf(t_ms));
+            let (mut lo, mut hi) = (0.0f64, 50.0f64);
+            for _ in 0..100 {
+                let mid = (lo + hi) / 2.0;
+                if cdf(mid) < q {
+                    lo = mid;
+                } else {
+                    hi = mid;
+                }
+            }
+            let t_ns = (lo * 1e6) as u64;
+            let below = histogram
+                .iter_recorded()
+                .filter(|v| v.value_iterated_to() <= t_ns)
+                .map(|v| v.count_at_value())
+                .sum::<u64>() as f64
+                / count;
+            let se = (q * (1.0 - q) / count).sqrt();
+            let resolution = 2.0 * 1e-3;
+            assert!(
+                (below - q).abs() <= SE_ALLOWED * se + resolution,
+                "{name} (k = {k} of 3): P(X <= {lo:.3} ms) observed {below:.4}, exact {q} ± {:.4}",
+                SE_ALLOWED * se + resolution
+            );
+        }
+    }
+}
+
+/// PBS's WARS model for one write and one read, N replicas, R and W: `trials` samples of the
+/// critical time t* (in ms) such that a read issued t after the write's commit is consistent
+/// exactly when t >= t*, sorted. Per trial: replica i receives the write W_i after it starts
+/// and acks A_i later, so the commit is at the W-th smallest W_i + A_i (t_c); a read issued at
+/// t_c + t reaches replica i at t_c + t + R_i, which then holds the write iff W_i <= t_c + t +
+/// R_i, and answers S_i later; the read returns the newest of its R earliest answers (smallest
+/// R_i + S_i). So it is consistent iff t >= min over those R of (W_i - R_i) - t_c.
+fn wars_critical_times(
+    trials: usize,
+    (n, r, w): (usize, usize, usize),
+    mut sample_w: impl FnMut(&mut sim_core::rng::SimRng) -> f64,
+    ars_mean: f64,
+    seed: u64,
+) -> Vec<f64> {
+    let mut rng = stream(seed, StreamLabel::new(StreamKind::Engine, 1_000));
+    let mut out = Vec::with_capacity(trials);
+    let (mut write, mut commit, mut read) = (vec![0.0; n], vec![0.0; n], vec![(0.0, 0.0); n]);
+    for _ in 0..trials {
+        for i in 0..n {
+            write[i] = sample_w(&mut rng);
+            commit[i] = write[i] + exp(&mut rng, ars_mean);
+            let r_i = exp(&mut rng, ars_mean);
+            let s_i = exp(&mut rng, ars_mean);
+            read[i] = (r_i + s_i, write[i] - r_i);
+        }
+        commit.sort_by(f64::total_cmp);
+        let t_c = commit[w - 1];
+        read.sort_by(|a, b| a.0.total_cmp(&b.0));
+        let earliest = read[..r].iter().map(|x| x.1).fold(f64::INFINITY, f64::min);
+        out.push(earliest - t_c);
+    }
+    out.sort_by(f64::total_cmp);
+    out
+}
+
+/// P(consistent at t) from sorted critical times: the fraction <= t.
+fn visibility(critical: &[f64], t_ms: f64) -> f64 {
+    critical.partition_point(|x| *x <= t_ms) as f64 / critical.len() as f64
+}
+
+/// The t (ms) by which a read is consistent with probability p.
+fn time_to(critical: &[f64], p: f64) -> f64 {
+    critical[((p * critical.len() as f64).ceil() as usize).min(critical.len() - 1)]
+}
+
+// Goal: the WARS Monte Carlo the store is checked against reproduces PBS's published
+// t-visibility figures (section 5, N = 3, R = W = 1, A = R = S ~ Exp(mean 1 ms)): with W ~
+// Exp(mean 0.25 ms), about 94% of reads are consistent at t = 0 and 99.9% by t ~ 1 ms; with W
+// ~ Exp(mean 10 ms), about 41% at t = 0 and 99.9% only after ~65 ms. Tolerance: the paper
+// gives these to about a percentage point and two significant digits, so a probability must
+// be within 1 point plus 5 SE of the Monte Carlo (sqrt(p(1-p)/trials)) and a time within 10%.
+#[test]
+fn wars_monte_carlo_matches_the_published_figures() {
+    const TRIALS: usize = 400_000;
+    for (w_mean, p0, t999, seed) in [(0.25, 0.94, 1.0, 1), (10.0, 0.41, 65.0, 2)] {
+        let critical = wars_critical_times(TRIALS, (3, 1, 1), |rng| exp(rng, w_mean), 1.0, seed);
+        let at0 = visibility(&critical, 0.0);
+        let se = (at0 * (1.0 - at0) / TRIALS as f64).sqrt();
+        assert!(
+            (at0 - p0).abs() <= 0.01 + SE_ALLOWED * se,
+            "W ~ Exp({w_mean} ms): P(consistent at t=0) = {at0:.4}, published about {p0}"
+        );
+        let t = time_to(&critical, 0.999);
+        assert!(
+            (t - t999).abs() <= 0.1 * t999,
+            "W ~ Exp({w_mean} ms): 99.9% consistent after {t:.2} ms, published about {t999} ms"
+        );
+    }
+}
+
+// Goal: the store's t-visibility is WARS's. Method: the store above with R = W = 1 and a
+// write service time of Exp(mean 9 ms), so each replica's W is an Exp(1 ms) network hop plus
+// Exp(9 ms) service (mean 10 ms, PBS's slow-write case), and A, R, S are Exp(1 ms) hops (a
+// read takes no service time). The same distributions go into the WARS Monte Carlo. Keys
+// are written rarely (each about every 4 s, against a 60 ms window in which reads can be
+// stale), so a read's result depends on one write, as in WARS. For every bucket of the run's
+// `consistency.read_age` histogram (reads issued t after their key's newest acknowledged
+// write), the Monte Carlo's P(consistent at t) times the bucket's reads is the expected
+// number of consistent reads; summed over reads issued within 80 ms (where the probability is
+// below 1), the observed count must be within 5 SE of it, the SE combining the binomial
+// variance sum(n p (1 - p)) with the Monte Carlo's own. The same holds, at the same
+// tolerance, in each of four age ranges.
+#[test]
+fn t_visibility_matches_the_wars_model() {
+    let text = store_scenario(1, 1, r#"{ dist = "exp", mean = "9ms" }"#, "60s", 2_000);
+    let outcome = run_text(&text);
+    let metrics = outcome.sim.metrics();
+    let all = metrics
+        .histogram_by_name("consistency.read_age")
+        .expect("recorded");
+    let hits = metrics
+        .histogram_by_name("consistency.read_age.consistent")
+        .expect("recorded");
+    const TRIALS: usize = 400_000;
+    let critical = wars_critical_times(
+        TRIALS,
+        (3, 1, 1),
+        |rng| exp(rng, 1.0) + exp(rng, 9.0),
+        1.0,
+        3,
+    );
+    let mut consistent_at = std::collections::BTreeMap::new();
+    for v in hits.iter_recorded() {
+        *consistent_at.entry(v.value_iterated_to()).or_insert(0u64) += v.count_at_value();
+    }
+    let ranges_ms = [
+        (0.0, 2.0),
+        (2.0, 10.0),
+        (10.0, 30.0),
+        (30.0, 80.0),
+        (0.0, 80.0),
+    ];
+    for (from, to) in ranges_ms {
+        let (mut observed, mut expected, mut variance, mut reads) = (0.0, 0.0, 0.0, 0.0);
+        for v in all.iter_recorded() {
+            let t_ms = v.value_iterated_to() as f64 / 1e6;
+            if t_ms < from || t_ms >= to {
+                continue;
+            }
+            let n = v.count_at_value() as f64;
+            let p = visibility(&critical, t_ms);
+            reads += n;
+            observed += *consistent_at.get(&v.value_iterated_to()).unwrap_or(&0) as f64;
+            expected += n * p;
+            // Binomial spread of the run, plus the Monte Carlo's error in p (per bucket, at
+            // worst fully correlated across buckets: n^2 p (1 - p) / trials summed as SEs).
+            variance += n * p * (1.0 - p);
+        }
+        let mc_se: f64 = {
+            let p = expected / reads.max(1.0);
+            reads * (p * (1.0 - p) / TRIALS as f64).sqrt()
+        };
+        let se = variance.sqrt() + mc_se;
+        assert!(reads > 200.0, "[{from}, {to}) ms: only {reads} reads");
+        assert!(
+            (observed - expected).abs() <= SE_ALLOWED * se,
+            "reads issued [{from}, {to}) ms after a write: {observed} consistent of {reads}, \
+             WARS expects {expected:.1} ± {:.1}",
+            SE_ALLOWED * se
+        );
+    }
+}
