@@ -141,6 +141,8 @@ pub enum ReplicaKind {
     ReadReply,
     /// Coordinator to replica: read repair, store `version` of `key` (one-way, no ack).
     Repair,
+    /// Leader to follower: I lead, in term `version` (one-way).
+    Heartbeat,
 }
 
 impl ReplicaKind {
@@ -152,6 +154,7 @@ impl ReplicaKind {
             ReplicaKind::Read => "replica_read",
             ReplicaKind::ReadReply => "replica_read_reply",
             ReplicaKind::Repair => "replica_repair",
+            ReplicaKind::Heartbeat => "replica_heartbeat",
         }
     }
 }
@@ -205,7 +208,8 @@ impl ReplicaMsg {
             1 => ReplicaKind::WriteAck,
             2 => ReplicaKind::Read,
             3 => ReplicaKind::ReadReply,
-            _ => ReplicaKind::Repair,
+            4 => ReplicaKind::Repair,
+            _ => ReplicaKind::Heartbeat,
         }
     }
 
@@ -232,7 +236,7 @@ impl ReplicaMsg {
         match self.kind() {
             ReplicaKind::Write | ReplicaKind::Repair => true,
             ReplicaKind::ReadReply => self.version > 0,
-            ReplicaKind::WriteAck | ReplicaKind::Read => false,
+            ReplicaKind::WriteAck | ReplicaKind::Read | ReplicaKind::Heartbeat => false,
         }
     }
 }
@@ -352,6 +356,7 @@ mod size {
             ReplicaKind::Read,
             ReplicaKind::ReadReply,
             ReplicaKind::Repair,
+            ReplicaKind::Heartbeat,
         ];
         for kind in kinds {
             for op in [1, 12_345, (1 << 56) - 1] {

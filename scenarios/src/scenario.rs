@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 use models::msg::Msg;
 use models::placement::SharedPlacement;
 use models::replication::history::SharedHistory;
-use models::replication::ReplicationSpec;
+use models::roles::StoreRun;
 use models::workload::replay::TraceErrorLog;
 use sim_core::rng::NodeLabel;
 use sim_core::{
@@ -288,10 +288,16 @@ impl Scenario {
             .collect();
         let trace_errors = TraceErrorLog::new();
         let history = SharedHistory::for_run();
-        let stores: BTreeMap<String, ReplicationSpec> = self
+        let stores: BTreeMap<String, StoreRun> = self
             .groups
             .iter()
-            .filter_map(|g| Some((g.name.clone(), g.builder.replication()?)))
+            .filter_map(|g| {
+                let members = (g.first..g.first + g.count).map(NodeId).collect();
+                Some((
+                    g.name.clone(),
+                    StoreRun::new(g.builder.replication()?, members),
+                ))
+            })
             .collect();
         let run = RunContext {
             placements: &placements,

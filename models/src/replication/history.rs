@@ -23,7 +23,9 @@ use std::collections::{BTreeMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 /// Acknowledged versions remembered per key: k-staleness above this is counted as this.
+/// (At most 64: a key's lost-write marks are one bit per remembered version.)
 pub const WINDOW: usize = 64;
+const _: () = assert!(WINDOW <= 64);
 
 /// A key of the store.
 pub type Key = u64;
@@ -45,6 +47,8 @@ struct KeyLog {
     acked: VecDeque<(Version, u64)>,
     /// The last version handed to a write ([`ConsistencyLog::next_version`]).
     issued: Version,
+    /// Bit i: `acked[i]` was already counted lost by a failover (the window is 64 long).
+    lost: u64,
 }
 
 /// A client's view of one key: the newest version it had acknowledged as written, and the
@@ -190,6 +194,7 @@ impl ConsistencyLog {
         debug_assert!(log.acked.back().is_none_or(|&(_, t)| t <= at));
         if log.acked.len() == WINDOW {
             log.acked.pop_front();
+            log.lost >>= 1;
         }
         log.acked.push_back((version, at));
         let view = self.clients.entry((client, key)).or_default();
@@ -264,6 +269,24 @@ impl ConsistencyLog {
         }
     }
 
+    /// A failover made the replica holding `held(key)` of every key the store's truth: the
+    /// acknowledged writes newer than that, within the window, are lost. Returns how many
+    /// were lost now; a write is counted lost once, however many failovers miss it.
+    pub fn lose_unreplicated(&mut self, held: impl Fn(Key) -> Version) -> u64 {
+        let mut lost = 0;
+        for (key, log) in &mut self.keys {
+            let kept = held(*key);
+            for (i, (v, _)) in log.acked.iter().enumerate() {
+                if *v > kept && log.lost & (1 << i) == 0 {
+                    log.lost |= 1 << i;
+                    lost += 1;
+                }
+            }
+        }
+        self.report.lost_writes += lost;
+        lost
+    }
+
     /// The judgement so far.
     pub fn report(&self) -> &ConsistencyReport {
         &self.report
@@ -313,6 +336,25 @@ mod tests {
         );
         log.final_version(7, 1);
         assert_eq!(log.report().lost_writes, 2);
+    }
+
+    // Goal: a failover loses exactly the acknowledged versions newer than what the promoted
+    // replica held, each counted once across failovers.
+    #[test]
+    fn failovers_count_each_lost_write_once() {
+        let mut log = ConsistencyLog::new(BINS);
+        for v in 1..=5 {
+            log.acknowledged_write(0, 1, v, v * 10);
+        }
+        log.acknowledged_write(0, 2, 1, 60);
+        assert_eq!(log.lose_unreplicated(|key| if key == 1 { 3 } else { 1 }), 2);
+        // A second failover to a replica just as far behind loses nothing new.
+        assert_eq!(log.lose_unreplicated(|key| if key == 1 { 3 } else { 1 }), 0);
+        // Then one back to nothing: key 1's versions 1 to 3 and 6 and key 2's version 1 are
+        // lost now (4 and 5 were already counted).
+        log.acknowledged_write(0, 1, 6, 70);
+        assert_eq!(log.lose_unreplicated(|_| 0), 5);
+        assert_eq!(log.report().lost_writes, 7);
     }
 
     // Goal: the window bounds memory and saturates k; a key never written reads as fresh.

@@ -17,8 +17,12 @@
 //! - [`quorum`]: Dynamo-style leaderless quorums (N, R, W; client- or replica-side
 //!   coordination; read repair): the configuration, a coordinator's first-k-of-n bookkeeping
 //!   and a replica's versions. The `store` role (`crate::roles::store`) hosts them.
+//! - [`leader_follower`]: one leader shipping writes to followers (sync, semi-sync, async
+//!   with a lag), reads from the leader or any replica, failover by a shared directory that
+//!   promotes one follower per term; the acknowledged writes it never received are lost.
 //! - [`registry`]: the schemes a store's `replication = { scheme = ... }` names.
 pub mod history;
+pub mod leader_follower;
 pub mod linearizability;
 pub mod quorum;
 pub mod registry;

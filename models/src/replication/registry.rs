@@ -7,6 +7,7 @@
 
 use sim_core::registry::{ParseArgs, Registry, Row};
 
+use super::leader_follower::LeaderFollowerSpec;
 use super::quorum::QuorumSpec;
 
 /// A validated replication scheme with its parameters.
@@ -14,13 +15,16 @@ use super::quorum::QuorumSpec;
 pub enum ReplicationSpec {
     /// Leaderless quorums ([`super::quorum`]).
     Quorum(QuorumSpec),
+    /// One leader, followers ([`super::leader_follower`]).
+    LeaderFollower(LeaderFollowerSpec),
 }
 
 impl ReplicationSpec {
-    /// Replicas per key.
-    pub fn replicas(&self) -> usize {
+    /// Replicas per key: `None` when every node of the group holds every key.
+    pub fn replicas(&self) -> Option<usize> {
         match self {
-            ReplicationSpec::Quorum(spec) => spec.n(),
+            ReplicationSpec::Quorum(spec) => Some(spec.n()),
+            ReplicationSpec::LeaderFollower(_) => None,
         }
     }
 }
@@ -32,7 +36,7 @@ pub type ParseReplication = ParseArgs<ReplicationSpec>;
 pub type ReplicationRow = Row<ParseReplication>;
 
 /// Every built-in replication scheme, in `distsim list` order.
-pub const SCHEMES: &[ReplicationRow] = &[super::quorum::ROW];
+pub const SCHEMES: &[ReplicationRow] = &[super::quorum::ROW, super::leader_follower::ROW];
 
 /// The built-in replication schemes as a registry.
 pub fn schemes() -> Registry<ParseReplication> {
@@ -51,8 +55,7 @@ mod tests {
         let registry = schemes();
         assert_eq!(registry.check_unique(), Ok(()));
         for row in SCHEMES {
-            let spec = (row.value)(&mut ArgMap::new()).expect("defaults are valid");
-            assert_eq!(spec.replicas(), 3);
+            (row.value)(&mut ArgMap::new()).expect("defaults are valid");
         }
         let mut args = ArgMap::new().with("r", ArgValue::Integer(4));
         let err = (super::super::quorum::ROW.value)(&mut args).unwrap_err();

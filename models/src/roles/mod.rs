@@ -18,4 +18,4 @@ pub use balancer::{BalancerConfig, BalancerNode};
 pub use cache::{CacheNode, CacheNodeConfig, Ttl, WritePolicy};
 pub use client::{Client, ClientConfig, Load, Routing};
 pub use server::Server;
-pub use store::{QuorumFrontEnd, StoreConfig, StoreNode};
+pub use store::{QuorumFrontEnd, StoreConfig, StoreNode, StoreRun};

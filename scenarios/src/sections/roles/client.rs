@@ -549,7 +549,9 @@ impl ClientBuilder {
     /// The quorum coordinator a client of a store with client-side coordination hosts.
     fn coordinator(&self, run: &RunContext<'_>) -> Option<QuorumFrontEnd<u64>> {
         let group = self.target_group.as_ref()?;
-        let ReplicationSpec::Quorum(spec) = *run.stores.get(group)?;
+        let ReplicationSpec::Quorum(spec) = run.stores.get(group)?.replication else {
+            return None;
+        };
         if spec.coordination != Coordination::Client {
             return None;
         }

@@ -20,6 +20,7 @@ use models::msg::Msg;
 use models::placement::SharedPlacement;
 use models::replication::history::SharedHistory;
 use models::replication::ReplicationSpec;
+use models::roles::StoreRun;
 use models::workload::replay::TraceErrorLog;
 use sim_core::registry::{Registry, Row};
 use sim_core::{Node, NodeId, ServiceModel, ZoneId};
@@ -67,9 +68,9 @@ pub struct RunContext<'a> {
     pub failures_in_latency: bool,
     /// This run's consistency log, shared by every coordinator of a replicated store.
     pub history: &'a SharedHistory,
-    /// The replication scheme of every replicated group (a `store`), by group name: what a
-    /// client coordinating for itself needs to know of its target.
-    pub stores: &'a BTreeMap<String, ReplicationSpec>,
+    /// Every replicated group's (a `store`'s) run: its scheme, what a client coordinating
+    /// for itself needs to know of its target, and what its members share, by group name.
+    pub stores: &'a BTreeMap<String, StoreRun>,
 }
 
 /// The keys a client group requests: what a cache in front of its targets could hold.

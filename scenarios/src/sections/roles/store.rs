@@ -1,13 +1,15 @@
 //! The `store` role's parameters: `replication` (the scheme and its parameters, a row of
 //! the replication-scheme registry) and `op_timeout`.
 //!
-//! A store group needs a `placement`: it decides each key's replicas. Its clients target the
+//! A quorum store needs a `placement`: it decides each key's replicas. Its clients target the
 //! group; with `coordinator = "client"` they send to the replicas themselves (they find the
-//! scheme in the run's [`RunContext::stores`]).
+//! scheme in the run's [`RunContext::stores`]). A leader-follower store holds every key on
+//! every node; its clients may send to any of them.
 
 use std::sync::Arc;
 
 use models::msg::Msg;
+use models::replication::leader_follower::Shipping;
 use models::replication::ReplicationSpec;
 use models::roles::{StoreConfig, StoreNode};
 use sim_core::registry::{Param, Row};
@@ -50,14 +52,6 @@ fn parse_store(
 ) -> Result<Box<dyn RoleBuilder>, Diagnostic> {
     let source = context.source;
     let name = context.group.name.get_ref();
-    let Some(plan) = context.placements.get(name) else {
-        return Err(Diagnostic::error(
-            source,
-            context.group_span.clone(),
-            format!("store group {name:?} has no `placement`, which decides each key's replicas"),
-        )
-        .with_help("add e.g. placement = { scheme = \"ring\" } to the group"));
-    };
     let schemes = &context.vocabulary.replication_schemes;
     let (replication, span) = match params.take_value("replication") {
         None => {
@@ -82,21 +76,64 @@ fn parse_store(
             (spec, span)
         }
     };
-    let members = plan.nodes.len();
-    if replication.replicas() > members {
-        let span = source.key_span(span.clone(), &["n"]);
-        return Err(Diagnostic::error(
-            source,
-            span,
-            format!(
-                "n = {} replicas per key, but store group {name:?} has {members} node{}",
-                replication.replicas(),
-                if members == 1 { "" } else { "s" }
-            ),
-        )
-        .with_help(format!(
-            "n can be at most {members}; or raise the group's `count`"
-        )));
+    let members = context.directory.groups[name].count as usize;
+    let plural = |n: usize| if n == 1 { "" } else { "s" };
+    match replication {
+        ReplicationSpec::Quorum(spec) => {
+            if !context.placements.contains_key(name) {
+                return Err(Diagnostic::error(
+                    source,
+                    context.group_span.clone(),
+                    format!(
+                        "store group {name:?} replicates by quorum and has no `placement`, which decides each key's replicas"
+                    ),
+                )
+                .with_help("add e.g. placement = { scheme = \"ring\" } to the group"));
+            }
+            if spec.n() > members {
+                return Err(Diagnostic::error(
+                    source,
+                    source.key_span(span.clone(), &["n"]),
+                    format!(
+                        "n = {} replicas per key, but store group {name:?} has {members} node{}",
+                        spec.n(),
+                        plural(members)
+                    ),
+                )
+                .with_help(format!(
+                    "n can be at most {members}; or raise the group's `count`"
+                )));
+            }
+        }
+        ReplicationSpec::LeaderFollower(spec) => {
+            if let Shipping::SemiSync(acks) = spec.shipping {
+                if acks >= members {
+                    return Err(Diagnostic::error(
+                        source,
+                        source.key_span(span.clone(), &["acks"]),
+                        format!(
+                            "acks = {acks} followers, but store group {name:?} has {} follower{} besides its leader",
+                            members - 1,
+                            plural(members - 1)
+                        ),
+                    )
+                    .with_help(format!(
+                        "acks can be 1 to {}; mode = \"sync\" waits for every follower",
+                        members.saturating_sub(1).max(1)
+                    )));
+                }
+            }
+            if members == 1 {
+                params.warn(
+                    "a leader-follower store of one node has no follower: writes are never replicated and a crash has no one to fail over to",
+                );
+            }
+            if context.placements.contains_key(name) {
+                params.warn(
+                    "leader_follower replicates the whole group on every node; its `placement` only routes clients (keys are not sharded)",
+                );
+            }
+        }
     }
     let op_timeout = match params.take::<String>("op_timeout")? {
         None => None,
@@ -118,14 +155,14 @@ struct StoreBuilder {
 
 impl RoleBuilder for StoreBuilder {
     fn build_node(&self, _: u32, run: &RunContext<'_>) -> Box<dyn Node<Msg = Msg>> {
-        let placement = run
-            .placements
+        let store = run
+            .stores
             .get(&self.group)
-            .expect("a store group has a placement in every run")
-            .clone();
+            .expect("every store group has its run in every run");
         Box::new(StoreNode::new(
             Arc::clone(&self.config),
-            placement,
+            store,
+            run.placements.get(&self.group).cloned(),
             run.history.clone(),
         ))
     }

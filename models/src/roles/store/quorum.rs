@@ -1,146 +1,18 @@
-//! The `store` role: a replicated key-value store, each node one replica of the keys its
-//! group's placement gives it, coordinating operations by the scheme of
-//! [`crate::replication`].
-//!
-//! Scheme `quorum` ([`crate::replication::quorum`]): a client's read or write is sent to the
-//! key's N replicas and completes after R or W replies. Who coordinates is the scheme's
-//! choice: the client itself (client-side: the client hosts a [`QuorumFrontEnd`], and store
-//! nodes are replicas only) or the replica the client sent the request to (the key's first
-//! replica, as the client routes by the store's placement), which then answers the client.
-//!
-//! Every coordinator, client or replica, reports each acknowledged write and completed read
-//! to the run's [`SharedHistory`], outside the nodes, and records the judgement of each read
-//! as metrics (`consistency.*`), with the operation's latency at the coordinator
-//! (`store.op_latency.<op>`).
-//!
-//! A replica serves its reads and writes through the engine's service model when the group
-//! has one (operation kinds: read 0, write and repair 1), else at once. Its versions are
-//! durable across a crash (they are on disk); a coordinator's operations in flight are not:
-//! its clients time out.
-//!
-//! **Limitations:** only the `quorum` scheme so far (leader-follower, Raft and chain
-//! replication are to come); see [`crate::replication::quorum`] for what it leaves out.
-
-use std::sync::Arc;
+//! The quorum scheme's nodes: [`QuorumFrontEnd`], the coordinating half (hosted by a store
+//! node, or by a client for client-side coordination), and [`QuorumNode`], a replica.
+//! The scheme itself is [`crate::replication::quorum`].
 
 use sim_core::{
-    Admission, CompletedWork, CounterId, Ctx, HistogramId, Node, NodeId, OpKind as WorkKind,
-    SimDuration, SimTime, TimerTag, Unit,
+    Admission, CompletedWork, CounterId, Ctx, HistogramId, Node, NodeId, SimDuration, SimTime,
+    TimerTag, Unit,
 };
 
+use super::{op_index, work_kind, ConsistencyMetrics, OPS};
 use crate::msg::{Msg, ReplicaKind, ReplicaMsg, Request, Status};
 use crate::placement::SharedPlacement;
-use crate::replication::history::{ReadVerdict, SharedHistory};
+use crate::replication::history::SharedHistory;
 use crate::replication::quorum::{Coordination, Coordinator, OpKind, QuorumSpec, Replica};
-use crate::replication::ReplicationSpec;
 use crate::workload::{KeyId, Op};
-use sim_core::metrics::{Direction, MetricDecl, MetricTable};
-
-/// What store nodes and coordinating clients record: consistency as clients saw it, the
-/// coordinator's latency and failures, and the replicas' work.
-pub const METRICS: MetricTable = MetricTable {
-    recorded: &[
-        MetricDecl::histogram(
-            "store.op_latency.*",
-            Unit::Nanoseconds,
-            Direction::HigherIsWorse,
-            Direction::LowerIsWorse,
-            "time from a coordinator sending a quorum operation to its R-th or W-th reply, per operation (read, write, delete)",
-        ),
-        MetricDecl::counter(
-            "store.unavailable.*",
-            Direction::HigherIsWorse,
-            "operations abandoned before reaching their quorum (the coordinator's timeout, or the client's with client-side coordination), per operation",
-        ),
-        MetricDecl::counter(
-            "store.read_repairs",
-            Direction::Neutral,
-            "stale replicas a read's coordinator sent the newer version it returned (read repair)",
-        ),
-        MetricDecl::counter(
-            "store.replica.reads",
-            Direction::Neutral,
-            "reads served by replicas",
-        ),
-        MetricDecl::counter(
-            "store.replica.writes",
-            Direction::Neutral,
-            "writes and repairs applied by replicas",
-        ),
-        MetricDecl::counter(
-            "consistency.reads",
-            Direction::Neutral,
-            "completed reads judged against the history of acknowledged writes",
-        ),
-        MetricDecl::counter(
-            "consistency.writes",
-            Direction::Neutral,
-            "acknowledged writes",
-        ),
-        MetricDecl::counter(
-            "consistency.stale_reads",
-            Direction::HigherIsWorse,
-            "reads that returned an older version than the newest acknowledged when they were issued",
-        ),
-        MetricDecl::counter(
-            "consistency.read_your_writes_violations",
-            Direction::HigherIsWorse,
-            "reads older than the reader's own acknowledged write of the key",
-        ),
-        MetricDecl::counter(
-            "consistency.monotonic_read_violations",
-            Direction::HigherIsWorse,
-            "reads older than the same client's previous read of the key",
-        ),
-        MetricDecl::histogram(
-            "consistency.k_staleness",
-            Unit::Count,
-            Direction::HigherIsWorse,
-            Direction::Neutral,
-            "per read, how many acknowledged versions newer than the one it returned existed when it was issued (k-staleness; 0 for a consistent read)",
-        ),
-        MetricDecl::histogram(
-            "consistency.read_age.consistent",
-            Unit::Nanoseconds,
-            Direction::Neutral,
-            Direction::Neutral,
-            "for each consistent read of a written key, how long after the newest acknowledged write it was issued",
-        ),
-        MetricDecl::histogram(
-            "consistency.read_age",
-            Unit::Nanoseconds,
-            Direction::Neutral,
-            Direction::Neutral,
-            "for each read of a written key, how long after the newest acknowledged write it was issued",
-        ),
-    ],
-    derived: &[sim_core::metrics::DerivedMetric {
-        name: "consistency.stale_read_ratio",
-        formula: sim_core::metrics::Formula::Ratio {
-            numerator: &["consistency.stale_reads"],
-            denominator: &["consistency.reads"],
-        },
-        unit: Unit::Ratio,
-        direction: Direction::HigherIsWorse,
-        description: "consistency.stale_reads / consistency.reads",
-    }],
-    curves: &[sim_core::metrics::MetricCurve {
-        name: "consistency.t_visibility",
-        numerator: "consistency.read_age.consistent",
-        denominator: "consistency.read_age",
-        description: "t-visibility: the probability that a read issued t after a write's acknowledgement returns it (or newer), by t",
-    }],
-};
-
-/// A store group's configuration, shared by its nodes.
-#[derive(Clone, Debug)]
-pub struct StoreConfig {
-    /// The scheme and its parameters.
-    pub replication: ReplicationSpec,
-    /// A replica coordinating an operation answers its client `unavailable` after this long
-    /// without a quorum. `None`: it waits (the client's own timeout ends the request).
-    pub op_timeout: Option<SimDuration>,
-}
 
 /// What a coordinator remembers of an operation besides the quorum count.
 #[derive(Clone, Copy, Debug)]
@@ -158,25 +30,7 @@ struct FrontMetrics {
     latency: [HistogramId; 3],
     unavailable: [CounterId; 3],
     read_repairs: CounterId,
-    reads: CounterId,
-    writes: CounterId,
-    stale: CounterId,
-    ryw: CounterId,
-    monotonic: CounterId,
-    k_staleness: HistogramId,
-    age: HistogramId,
-    age_consistent: HistogramId,
-}
-
-/// The operations in the order of the per-operation metric arrays.
-const OPS: [Op; 3] = [Op::Read, Op::Write, Op::Delete];
-
-fn op_index(op: Op) -> usize {
-    match op {
-        Op::Read => 0,
-        Op::Write => 1,
-        Op::Delete => 2,
-    }
+    consistency: ConsistencyMetrics,
 }
 
 fn quorum_kind(op: Op) -> OpKind {
@@ -241,15 +95,7 @@ impl<T: Clone> QuorumFrontEnd<T> {
             }),
             unavailable: OPS.map(|op| ctx.counter(&format!("store.unavailable.{}", op.name()))),
             read_repairs: ctx.counter("store.read_repairs"),
-            reads: ctx.counter("consistency.reads"),
-            writes: ctx.counter("consistency.writes"),
-            stale: ctx.counter("consistency.stale_reads"),
-            ryw: ctx.counter("consistency.read_your_writes_violations"),
-            monotonic: ctx.counter("consistency.monotonic_read_violations"),
-            k_staleness: ctx.histogram_whole_run("consistency.k_staleness", Unit::Count),
-            age: ctx.histogram_whole_run("consistency.read_age", Unit::Nanoseconds),
-            age_consistent: ctx
-                .histogram_whole_run("consistency.read_age.consistent", Unit::Nanoseconds),
+            consistency: ConsistencyMetrics::register(ctx),
         });
     }
 
@@ -340,7 +186,7 @@ impl<T: Clone> QuorumFrontEnd<T> {
                     done.version,
                     now.as_nanos(),
                 );
-                ctx.count(metrics.writes, 1);
+                metrics.consistency.write(ctx);
             }
             OpKind::Read => {
                 let verdict = self.history.lock().completed_read(
@@ -349,7 +195,7 @@ impl<T: Clone> QuorumFrontEnd<T> {
                     started.at.as_nanos(),
                     done.version,
                 );
-                record_verdict(ctx, &metrics, verdict);
+                metrics.consistency.read(ctx, verdict);
             }
         }
         Some(Answered {
@@ -379,26 +225,6 @@ impl<T: Clone> QuorumFrontEnd<T> {
     }
 }
 
-fn record_verdict(ctx: &mut Ctx<'_, Msg>, metrics: &FrontMetrics, verdict: ReadVerdict) {
-    ctx.count(metrics.reads, 1);
-    if !verdict.consistent {
-        ctx.count(metrics.stale, 1);
-    }
-    if verdict.read_your_writes_violated {
-        ctx.count(metrics.ryw, 1);
-    }
-    if verdict.monotonic_violated {
-        ctx.count(metrics.monotonic, 1);
-    }
-    ctx.record(metrics.k_staleness, verdict.behind as u64);
-    if let Some(age) = verdict.age_ns {
-        ctx.record(metrics.age, age);
-        if verdict.consistent {
-            ctx.record(metrics.age_consistent, age);
-        }
-    }
-}
-
 /// Timer tags of a coordinating store node: `TAG_OP_TIMEOUT_BASE + operation id`.
 const TAG_OP_TIMEOUT_BASE: u64 = 1 << 62;
 
@@ -409,30 +235,31 @@ struct ReplicaMetrics {
     writes: CounterId,
 }
 
-/// One node of a store group: a replica, and (with replica-side coordination) the
-/// coordinator of the client requests sent to it.
+/// A node of a quorum store: a replica, and (with replica-side coordination) the coordinator
+/// of the client requests sent to it.
 #[derive(Debug)]
-pub struct StoreNode {
-    config: Arc<StoreConfig>,
+pub struct QuorumNode {
+    op_timeout: Option<SimDuration>,
     replica: Replica,
     /// Replica-side coordination: the client requests this node coordinates.
     front: Option<QuorumFrontEnd<Request>>,
     metrics: Option<ReplicaMetrics>,
 }
 
-impl StoreNode {
-    /// A node of a store group with `config`, placed by `placement` (this run's placement of
-    /// the group), reporting to `history` (this run's) when it coordinates.
+impl QuorumNode {
+    /// A replica of `spec`'s store placed by `placement` (this run's placement of the
+    /// group), reporting to `history` (this run's) when it coordinates; a request it
+    /// coordinates is answered `unavailable` after `op_timeout` without its quorum.
     pub fn new(
-        config: Arc<StoreConfig>,
+        spec: QuorumSpec,
+        op_timeout: Option<SimDuration>,
         placement: SharedPlacement,
         history: SharedHistory,
     ) -> Self {
-        let ReplicationSpec::Quorum(spec) = config.replication;
         let front = (spec.coordination == Coordination::Replica)
             .then(|| QuorumFrontEnd::new(spec, placement, history));
-        StoreNode {
-            config,
+        QuorumNode {
+            op_timeout,
             replica: Replica::new(),
             front,
             metrics: None,
@@ -464,7 +291,7 @@ impl StoreNode {
                 ctx.count(metrics.reads, 1);
                 (ReplicaKind::ReadReply, self.replica.read(msg.key.0))
             }
-            ReplicaKind::WriteAck | ReplicaKind::ReadReply => return,
+            ReplicaKind::WriteAck | ReplicaKind::ReadReply | ReplicaKind::Heartbeat => return,
         };
         ctx.send(msg.coordinator, Msg::Replica(msg.reply(kind, version)));
     }
@@ -478,21 +305,13 @@ impl StoreNode {
         let (op, key, value_bytes, client) =
             (request.op, request.key, request.value_bytes, request.client);
         let id = front.start(ctx, request, op, key, value_bytes, client);
-        if let Some(after) = self.config.op_timeout {
+        if let Some(after) = self.op_timeout {
             ctx.set_timer(after, TimerTag(TAG_OP_TIMEOUT_BASE + id));
         }
     }
 }
 
-/// The service-model operation kind of a replica message.
-fn work_kind(kind: ReplicaKind) -> WorkKind {
-    match kind {
-        ReplicaKind::Read | ReplicaKind::ReadReply => WorkKind(0),
-        ReplicaKind::Write | ReplicaKind::WriteAck | ReplicaKind::Repair => WorkKind(1),
-    }
-}
-
-impl Node for StoreNode {
+impl Node for QuorumNode {
     type Msg = Msg;
 
     fn on_start(&mut self, ctx: &mut Ctx<'_, Msg>) {
