@@ -145,6 +145,13 @@ fn header(out: &mut String, r: &ResultsFile) {
             esc(verdict)
         );
     }
+    if !r.findings.is_empty() {
+        out.push_str("<ul class=\"findings\" id=\"findings\">\n");
+        for finding in &r.findings {
+            let _ = writeln!(out, "<li>{}</li>", esc(finding));
+        }
+        out.push_str("</ul>\n");
+    }
     if let Some(reason) = &r.partial {
         let _ = writeln!(
             out,

@@ -63,6 +63,7 @@
 //!     percentiles: vec![99.99],
 //!     primary_latency: None,
 //!     plots: None,
+//!     findings: vec![],
 //! };
 //! assert!(percentile_table(&data).starts_with("metric"));
 //!
@@ -171,6 +172,8 @@ pub struct RunData<'a> {
     /// The histogram whose throughput and percentiles the timeline shows; by default the
     /// first (by name) histogram whose name starts with `latency.`.
     pub primary_latency: Option<String>,
+    /// What checks after the run found (a linearizability verdict per key), one line each.
+    pub findings: Vec<String>,
 }
 
 /// One node's totals with its name and group.

@@ -58,6 +58,10 @@ pub struct ResultsFile {
     pub events: u64,
     /// Every fault that fired, in time order.
     pub faults: Vec<FaultEntry>,
+    /// What checks after the run found (a linearizability verdict per key), one line each;
+    /// absent when none ran.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub findings: Vec<String>,
     /// Load per node group, sorted by group name.
     pub groups: Vec<GroupLoad>,
     /// Every counter's and histogram's meaning (unit, which way it gets worse), by name.
@@ -399,6 +403,7 @@ pub fn build_results(data: &RunData<'_>) -> Result<ResultsFile, ReportError> {
         distsim_version: data.distsim_version.clone(),
         events: data.events,
         faults,
+        findings: data.findings.clone(),
         groups: group_loads(&nodes),
         membership: data.membership.clone(),
         meanings: crate::meaning::meanings(data.metrics),

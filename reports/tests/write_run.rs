@@ -129,6 +129,7 @@ fn fixture(n_nodes: usize) -> Fixture {
 
 fn run_data(fixture: &Fixture) -> RunData<'_> {
     RunData {
+        findings: vec![],
         description: None,
         reproduce: "distsim run test.toml --seed 1".into(),
         scenario_name: "cache-partition".to_string(),
@@ -410,6 +411,7 @@ fn large_partial_run() {
 fn empty_run_writes_placeholders() {
     let metrics = Metrics::new();
     let data = RunData {
+        findings: vec![],
         description: None,
         reproduce: "distsim run test.toml --seed 1".into(),
         scenario_name: "empty".to_string(),

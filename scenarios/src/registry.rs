@@ -55,6 +55,13 @@ pub const METRIC_TABLES: &[Row<MetricTable>] = &[
         params: &[],
         value: models::roles::store::METRICS,
     },
+    Row {
+        name: "linearizability",
+        aliases: &[],
+        description: "the after-run linearizability check of [report] linearizability: keys checked, violations, undecided",
+        params: &[],
+        value: models::replication::linearizability::METRICS,
+    },
 ];
 
 /// One registry per pluggable kind.

@@ -8,12 +8,16 @@
 //! the outcome carries the simulation as it stood, marked partial with the reason. A client
 //! whose trace fails part-way (truncated, corrupt) stops sending while the run goes on to its
 //! end; the run is then marked partial too, with the trace error (byte offset or line).
+//! After the run, the keys `[report] linearizability` names are checked (their histories kept
+//! by the replicated stores), each verdict a line of the outcome's `findings`.
 
 use std::collections::BTreeMap;
 use std::ops::ControlFlow;
 
 use models::msg::Msg;
 use models::placement::{MemberChange, SharedPlacement};
+use models::replication::history::SharedHistory;
+use models::replication::linearizability::{Operation, RegisterOp, Verdict};
 use models::workload::replay::TraceFailure;
 use models::workload::KeyId;
 use reports::{MembershipEntry, NodeKeys, NodeLoad, RunData};
@@ -47,6 +51,8 @@ pub struct Outcome {
     pub warmup_loads: Option<Vec<NodeStats>>,
     /// The placement membership changes applied, with the keys each moved.
     pub membership: Vec<MembershipEntry>,
+    /// What checks after the run found, one line each (`[report] linearizability`).
+    pub findings: Vec<String>,
 }
 
 /// Runs `scenario` with `seed`, calling `observer` every 65 536 events (progress bars,
@@ -84,6 +90,7 @@ pub fn run_with(
         mut sim,
         placements,
         trace_errors,
+        history,
     } = scenario.build(seed);
     if let Some(trace) = options.trace {
         sim.set_trace(trace);
@@ -132,13 +139,92 @@ pub fn run_with(
             Some(stopped) => format!("{stopped}; {reason}"),
         });
     }
+    let findings = check_linearizability(scenario, &history, &mut sim);
     Outcome {
         sim,
         seed,
         partial,
         warmup_loads,
         membership,
+        findings,
     }
+}
+
+/// States the linearizability search may explore per key before answering "undecided".
+const LINEARIZABILITY_BUDGET: u64 = 2_000_000;
+
+/// `[report] linearizability`: checks each watched key's history, counts the verdicts
+/// (`linearizability.keys_checked`, `.violations`, `.undecided`) and describes each in a line.
+fn check_linearizability(
+    scenario: &Scenario,
+    history: &SharedHistory,
+    sim: &mut Simulation<Box<dyn Node<Msg = Msg>>>,
+) -> Vec<String> {
+    if scenario.report.linearizability.is_empty() {
+        return Vec::new();
+    }
+    let verdicts = history.lock().linearizability(LINEARIZABILITY_BUDGET);
+    let names = scenario.directory.names();
+    let now = sim.now();
+    let metrics = sim.metrics_mut();
+    let [checked, violations, undecided] = [
+        "linearizability.keys_checked",
+        "linearizability.violations",
+        "linearizability.undecided",
+    ]
+    .map(|name| metrics.counter(name));
+    let describe = |o: &Operation| {
+        let what = match o.op {
+            RegisterOp::Write(v) => format!("write of version {v}"),
+            RegisterOp::Read(Some(v)) => format!("read of version {v}"),
+            RegisterOp::Read(None) => "read of nothing (never written)".to_string(),
+        };
+        let seconds = |ns: u64| format!("{:.6} s", ns as f64 / 1e9);
+        let ret = o.ret.map_or("never answered".to_string(), |r| {
+            format!("answered at {}", seconds(r))
+        });
+        format!(
+            "{what} by {}, called at {}, {ret}",
+            names.name(NodeId(o.client)),
+            seconds(o.call)
+        )
+    };
+    let mut lines = Vec::new();
+    for v in verdicts {
+        metrics.add(checked, 1, now);
+        let truncated = if v.truncated {
+            format!(
+                ", the first {} kept",
+                models::replication::linearizability::MAX_OPS
+            )
+        } else {
+            String::new()
+        };
+        let head = format!(
+            "linearizability: key {} ({} operations{truncated}):",
+            v.key, v.operations
+        );
+        lines.push(match v.verdict {
+            Ok(Verdict::Linearizable { .. }) => format!("{head} linearizable"),
+            Ok(Verdict::NotLinearizable { prefix, stuck }) => {
+                metrics.add(violations, 1, now);
+                format!(
+                    "{head} NOT linearizable: {} operations fit a legal order, then no order places the operations called before this one returned: {}",
+                    prefix.len(),
+                    describe(&v.history[stuck])
+                )
+            }
+            Ok(Verdict::Unknown { explored }) => {
+                metrics.add(undecided, 1, now);
+                format!("{head} undecided after exploring {explored} states")
+            }
+            Err(error) => {
+                metrics.add(undecided, 1, now);
+                format!("{head} not checked: {error}")
+            }
+        });
+    }
+    lines
 }
 
 /// Why trace errors make a run partial: the first failure in full (which client, when, the
@@ -275,6 +361,7 @@ pub fn run_data<'a>(scenario: &Scenario, outcome: &'a Outcome) -> RunData<'a> {
         percentiles: scenario.report.percentiles.clone(),
         primary_latency: scenario.report.timeline_metric.clone(),
         plots: scenario.report.plots.clone(),
+        findings: outcome.findings.clone(),
     }
 }
 

@@ -13,6 +13,7 @@ use std::collections::BTreeMap;
 use models::msg::Msg;
 use models::placement::SharedPlacement;
 use models::replication::history::SharedHistory;
+use models::replication::ReplicationSpec;
 use models::roles::StoreRun;
 use models::workload::replay::TraceErrorLog;
 use sim_core::rng::NodeLabel;
@@ -53,6 +54,9 @@ pub struct Instance {
     /// Where this run's trace-replaying clients report a trace that fails part-way (each
     /// client opens its trace here, in `build`).
     pub trace_errors: TraceErrorLog,
+    /// This run's consistency log, kept by its replicated stores (watching the keys of
+    /// `[report] linearizability`).
+    pub history: SharedHistory,
 }
 
 /// A validated scenario. It holds no per-run mutable state, so one `Scenario` can be run many
@@ -213,7 +217,18 @@ impl Scenario {
             plan.sample_keys = SAMPLE_KEYS_DEFAULT;
         }
         let histograms = recorded_histograms(&groups, &registries.roles);
-        let report = build_report(source, file.report.as_ref(), &histograms, &registries.plots)?;
+        let stores: Vec<ReplicationSpec> = groups
+            .iter()
+            .filter_map(|g| g.builder.replication())
+            .collect();
+        let report = build_report(
+            source,
+            file.report.as_ref(),
+            &histograms,
+            &registries.plots,
+            &stores,
+            &mut warnings,
+        )?;
         // The whole estimate, now that the windows and histograms are known.
         let estimate = MemoryEstimate {
             nodes: u64::from(directory.n_nodes),
@@ -288,6 +303,9 @@ impl Scenario {
             .collect();
         let trace_errors = TraceErrorLog::new();
         let history = SharedHistory::for_run();
+        for key in &self.report.linearizability {
+            history.lock().watch(*key);
+        }
         let stores: BTreeMap<String, StoreRun> = self
             .groups
             .iter()
@@ -351,6 +369,7 @@ impl Scenario {
             sim,
             placements,
             trace_errors,
+            history,
         }
     }
 

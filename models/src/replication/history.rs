@@ -20,6 +20,10 @@
 //! a key than it read before.
 
 use std::collections::{BTreeMap, VecDeque};
+
+use super::linearizability::{
+    check_register, HistoryError, Operation, RegisterOp, Verdict, MAX_OPS,
+};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 /// Acknowledged versions remembered per key: k-staleness above this is counted as this.
@@ -59,10 +63,36 @@ struct ClientView {
     read: Version,
 }
 
+/// A key whose operations are kept for the linearizability check.
+#[derive(Clone, Debug, Default)]
+struct Watched {
+    ops: Vec<Operation>,
+    /// Writes not yet acknowledged: version to index in `ops`.
+    open: BTreeMap<Version, usize>,
+    /// More than [`MAX_OPS`] operations came: the later ones were not kept.
+    truncated: bool,
+}
+
+/// One key's linearizability verdict.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KeyVerdict {
+    /// The key.
+    pub key: Key,
+    /// Operations checked.
+    pub operations: usize,
+    /// Whether operations beyond [`MAX_OPS`] were left out.
+    pub truncated: bool,
+    /// The operations, as checked (the verdict's indices point here).
+    pub history: Vec<Operation>,
+    /// The verdict, or why the history could not be checked.
+    pub verdict: Result<Verdict, HistoryError>,
+}
+
 /// The consistency log of one run.
 #[derive(Clone, Debug)]
 pub struct ConsistencyLog {
     keys: BTreeMap<Key, KeyLog>,
+    watched: BTreeMap<Key, Watched>,
     clients: BTreeMap<(u32, Key), ClientView>,
     bins: VisibilityBins,
     report: ConsistencyReport,
@@ -175,6 +205,7 @@ impl ConsistencyLog {
         assert!(bins.bin_ns > 0 && bins.bins > 0, "empty visibility bins");
         ConsistencyLog {
             keys: BTreeMap::new(),
+            watched: BTreeMap::new(),
             clients: BTreeMap::new(),
             bins,
             report: ConsistencyReport {
@@ -197,8 +228,87 @@ impl ConsistencyLog {
             log.lost >>= 1;
         }
         log.acked.push_back((version, at));
+        if let Some(w) = self.watched.get_mut(&key) {
+            if let Some(i) = w.open.remove(&version) {
+                w.ops[i].ret = Some(at);
+            }
+        }
         let view = self.clients.entry((client, key)).or_default();
         view.written = view.written.max(version);
+    }
+
+    /// Keeps every operation on `key` (up to [`MAX_OPS`]) for [`ConsistencyLog::linearizability`].
+    pub fn watch(&mut self, key: Key) {
+        self.watched.entry(key).or_default();
+    }
+
+    /// `client` started writing `version` of `key` at `call` (ns): recorded for a watched key,
+    /// open until [`ConsistencyLog::acknowledged_write`] closes it (a write never
+    /// acknowledged may have taken effect or not).
+    pub fn write_invoked(&mut self, client: u32, key: Key, version: Version, call: u64) {
+        let Some(w) = self.watched.get_mut(&key) else {
+            return;
+        };
+        if w.ops.len() == MAX_OPS {
+            w.truncated = true;
+            return;
+        }
+        w.open.insert(version, w.ops.len());
+        w.ops.push(Operation {
+            client,
+            call,
+            ret: None,
+            op: RegisterOp::Write(version),
+        });
+    }
+
+    /// `client`'s read of `key`, called at `call` and answered at `ret` (ns) with `version`:
+    /// recorded for a watched key.
+    pub fn read_observed(&mut self, client: u32, key: Key, call: u64, ret: u64, version: Version) {
+        let Some(w) = self.watched.get_mut(&key) else {
+            return;
+        };
+        if w.ops.len() == MAX_OPS {
+            w.truncated = true;
+            return;
+        }
+        w.ops.push(Operation {
+            client,
+            call,
+            ret: Some(ret),
+            op: RegisterOp::Read((version > 0).then_some(version)),
+        });
+    }
+
+    /// Checks every watched key's history for linearizability, each within `budget` explored
+    /// states. A truncated history is checked without the reads of writes it left out.
+    pub fn linearizability(&self, budget: u64) -> Vec<KeyVerdict> {
+        self.watched
+            .iter()
+            .map(|(key, w)| {
+                let mut history = w.ops.clone();
+                if w.truncated {
+                    let written: std::collections::BTreeSet<u64> = history
+                        .iter()
+                        .filter_map(|o| match o.op {
+                            RegisterOp::Write(v) => Some(v),
+                            RegisterOp::Read(_) => None,
+                        })
+                        .collect();
+                    history.retain(|o| match o.op {
+                        RegisterOp::Read(Some(v)) => written.contains(&v),
+                        _ => true,
+                    });
+                }
+                KeyVerdict {
+                    key: *key,
+                    operations: history.len(),
+                    truncated: w.truncated,
+                    verdict: check_register(&history, budget),
+                    history,
+                }
+            })
+            .collect()
     }
 
     /// The version a write of `key` starting now gets: one above the last one issued, so

@@ -27,6 +27,30 @@ use std::hash::BuildHasherDefault;
 /// Most operations one history may hold (the linearized set is a bitset of this many bits).
 pub const MAX_OPS: usize = 4_096;
 
+/// What a run's linearizability check (`[report] linearizability`) records, once, after the
+/// run.
+pub const METRICS: sim_core::MetricTable = sim_core::MetricTable {
+    recorded: &[
+        sim_core::MetricDecl::counter(
+            "linearizability.keys_checked",
+            sim_core::metrics::Direction::Neutral,
+            "keys whose history was checked for linearizability after the run",
+        ),
+        sim_core::MetricDecl::counter(
+            "linearizability.violations",
+            sim_core::metrics::Direction::HigherIsWorse,
+            "checked keys whose history is not linearizable",
+        ),
+        sim_core::MetricDecl::counter(
+            "linearizability.undecided",
+            sim_core::metrics::Direction::HigherIsWorse,
+            "checked keys the search could not decide within its budget (or could not check)",
+        ),
+    ],
+    derived: &[],
+    curves: &[],
+};
+
 /// What an operation did to the register.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum RegisterOp {

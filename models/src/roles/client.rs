@@ -825,13 +825,25 @@ impl Client {
         self.send(ctx, key, op, value_bytes);
     }
 
+    /// Issues a request of `op`: its id, its timeout timer, and its counts.
+    fn issue(&mut self, ctx: &mut Ctx<'_, Msg>, op: Op) -> (u64, Option<TimerId>) {
+        self.next_id += 1;
+        let id = self.next_id;
+        let timeout = self
+            .config
+            .timeout
+            .map(|after| ctx.set_timer(after, TimerTag(TAG_TIMEOUT_BASE + id)));
+        ctx.count(self.metrics().requests, 1);
+        self.tally_issue(ctx, op);
+        (id, timeout)
+    }
+
     /// Sends a request for `key` to its target.
     fn send(&mut self, ctx: &mut Ctx<'_, Msg>, key: KeyId, op: Op, value_bytes: u32) {
         if self.quorum.is_some() {
             self.send_quorum(ctx, key, op, value_bytes);
             return;
         }
-        let requests = self.metrics().requests;
         let (mut target, backend, target_index) = self.pick_target(ctx, key.0);
         let mut cache = None;
         if !self.config.store.is_empty() && op != Op::Read {
@@ -839,12 +851,7 @@ impl Client {
             cache = Some(target);
             target = self.store_home(key);
         }
-        self.next_id += 1;
-        let id = self.next_id;
-        let timeout = self
-            .config
-            .timeout
-            .map(|after| ctx.set_timer(after, TimerTag(TAG_TIMEOUT_BASE + id)));
+        let (id, timeout) = self.issue(ctx, op);
         self.outstanding.insert(
             id,
             Outstanding {
@@ -856,8 +863,6 @@ impl Client {
                 quorum_op: None,
             },
         );
-        ctx.count(requests, 1);
-        self.tally_issue(ctx, op);
         let request = Request {
             id,
             client: ctx.id(),
@@ -871,14 +876,7 @@ impl Client {
 
     /// Client-side coordination: sends the request to its key's replicas.
     fn send_quorum(&mut self, ctx: &mut Ctx<'_, Msg>, key: KeyId, op: Op, value_bytes: u32) {
-        self.next_id += 1;
-        let id = self.next_id;
-        let timeout = self
-            .config
-            .timeout
-            .map(|after| ctx.set_timer(after, TimerTag(TAG_TIMEOUT_BASE + id)));
-        ctx.count(self.metrics().requests, 1);
-        self.tally_issue(ctx, op);
+        let (id, timeout) = self.issue(ctx, op);
         let me = ctx.id();
         let front = self.quorum.as_mut().expect("checked by the caller");
         let quorum_op = front.start(ctx, id, op, key, value_bytes, me);

@@ -450,6 +450,7 @@ pub(crate) mod tests {
         });
         ResultsFile {
             curves: BTreeMap::new(),
+            findings: Vec::new(),
             counters,
             derived,
             digest: None,

@@ -10,7 +10,7 @@ use plotters::prelude::*;
 use sim_core::Unit;
 
 use super::style::{
-    axis_number, draw_empty, style_mesh, text, titled, DrawResult, Figure, LABEL_PX, SERIES,
+    axis_number, draw_empty, draw_legend, style_mesh, titled, DrawResult, Figure, SERIES,
 };
 use crate::format::group_digits;
 use crate::format::human_ns;
@@ -237,15 +237,7 @@ impl Figure for LatencyCdf {
                     PathElement::new(vec![(x, y), (x + 22, y)], color.stroke_width(3))
                 });
         }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::LowerRight)
-            .margin(12)
-            .label_font(text(LABEL_PX, super::style::TEXT))
-            .background_style(WHITE.mix(0.9))
-            .border_style(super::style::MUTED.mix(0.5))
-            .draw()?;
-        Ok(())
+        draw_legend(&mut chart, SeriesLabelPosition::LowerRight)
     }
 }
 

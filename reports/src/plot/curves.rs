@@ -10,7 +10,7 @@
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use super::style::{axis_number, style_mesh, text, titled, DrawResult, Figure, LABEL_PX, SERIES};
+use super::style::{axis_number, draw_legend, style_mesh, titled, DrawResult, Figure, SERIES};
 use crate::curves::{curves, CurveEntry};
 use crate::format::group_digits;
 use crate::RunData;
@@ -134,15 +134,7 @@ impl Figure for Curves {
                     .map(|&(x, y)| Circle::new((x, y), 3, color.filled())),
             )?;
         }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::LowerRight)
-            .margin(12)
-            .label_font(text(LABEL_PX, super::style::TEXT))
-            .background_style(WHITE.mix(0.9))
-            .border_style(super::style::MUTED.mix(0.5))
-            .draw()?;
-        Ok(())
+        draw_legend(&mut chart, SeriesLabelPosition::LowerRight)
     }
 }
 

@@ -328,6 +328,26 @@ where
         .axis_desc_style(text(DESC_PX, TEXT))
 }
 
+/// Draws `chart`'s series legend at `position` in the shared style: a translucent white box
+/// with a muted border, label-sized text.
+pub(crate) fn draw_legend<'a, DB, CT>(
+    chart: &mut ChartContext<'a, DB, CT>,
+    position: SeriesLabelPosition,
+) -> DrawResult<DB>
+where
+    DB: DrawingBackend + 'a,
+    CT: plotters::coord::CoordTranslate,
+{
+    chart
+        .configure_series_labels()
+        .position(position)
+        .margin(12)
+        .label_font(text(LABEL_PX, TEXT))
+        .background_style(WHITE.mix(0.9))
+        .border_style(MUTED.mix(0.5))
+        .draw()
+}
+
 /// A number for an axis label: at most three significant digits, no trailing zeros.
 pub(crate) fn axis_number(value: f64) -> String {
     if value.abs() >= 1000.0 {

@@ -107,6 +107,7 @@ pub fn execute(request: &RunRequest<'_>, progress: &mut dyn FnMut(&Progress)) ->
         }
     };
     report.stdout.push(reports::percentile_table(&data));
+    report.stdout.extend(outcome.findings.iter().cloned());
     report.stdout.push(format!(
         "{} events in {:.2}s wall ({:.2}M events/s), seed {}; results in {}",
         outcome.sim.events_processed(),

@@ -440,6 +440,10 @@ pub struct ReportSection {
     /// at its timeout.
     #[serde(default)]
     pub failures_in_latency: bool,
+    /// Keys of a replicated store whose every operation is kept and checked for
+    /// linearizability at the end of the run: integers, or `"key-17"`.
+    #[serde(default)]
+    pub linearizability: Vec<Spanned<toml::Value>>,
 }
 
 /// `[[check]]`: an expression (`assert = "latency.read.p99 < 25ms"`), or `metric` compared

@@ -8,6 +8,8 @@ use toml::Spanned;
 use crate::format::diag::{suggest, Diagnostic, Source};
 use crate::format::schema::ReportSection;
 use crate::format::values::duration_at;
+use models::replication::leader_follower::Reads;
+use models::replication::ReplicationSpec;
 
 /// 1 s: the default timeline window.
 const WINDOW_DEFAULT: SimDuration = SimDuration::from_secs(1);
@@ -26,14 +28,23 @@ pub struct ReportConfig {
     /// Whether clients also record `latency.<op>.with_failures` (every ended request, a
     /// timed-out one at its timeout).
     pub failures_in_latency: bool,
+    /// Keys whose store history is checked for linearizability after the run, sorted.
+    pub linearizability: Vec<u64>,
 }
 
-/// The report settings; `timeline_metric` must be one of `histograms`, `plots` rows of `plots`.
+/// Most keys `[report] linearizability` may name: each keeps up to 4 096 operations and is
+/// searched after the run.
+pub const LINEARIZABILITY_KEYS_MAX: usize = 64;
+
+/// The report settings; `timeline_metric` must be one of `histograms`, `plots` rows of
+/// `plots`; `linearizability` needs one of `stores` (the replicated groups' schemes).
 pub fn build_report(
     source: &Source,
     section: Option<&Spanned<ReportSection>>,
     histograms: &[String],
     plots: &Registry<reports::RenderPlot>,
+    stores: &[ReplicationSpec],
+    warnings: &mut Vec<Diagnostic>,
 ) -> Result<ReportConfig, Diagnostic> {
     let mut report = ReportConfig {
         window: WINDOW_DEFAULT,
@@ -41,6 +52,7 @@ pub fn build_report(
         timeline_metric: None,
         plots: None,
         failures_in_latency: false,
+        linearizability: Vec::new(),
     };
     let Some(section) = section else {
         return Ok(report);
@@ -102,5 +114,67 @@ pub fn build_report(
         }
         report.plots = Some(chosen);
     }
+    report.linearizability =
+        linearizability_keys(source, &section.linearizability, stores, warnings)?;
     Ok(report)
+}
+
+/// `[report] linearizability`: the keys, checked against the scenario's stores.
+fn linearizability_keys(
+    source: &Source,
+    given: &[Spanned<toml::Value>],
+    stores: &[ReplicationSpec],
+    warnings: &mut Vec<Diagnostic>,
+) -> Result<Vec<u64>, Diagnostic> {
+    let Some(first) = given.first() else {
+        return Ok(Vec::new());
+    };
+    if stores.is_empty() {
+        return Err(Diagnostic::error(
+            source,
+            first.span(),
+            "`linearizability` checks a replicated store's history, and no group is a `store`",
+        )
+        .with_help("add a group with role = \"store\", or drop `linearizability`"));
+    }
+    if given.len() > LINEARIZABILITY_KEYS_MAX {
+        return Err(Diagnostic::error(
+            source,
+            given[LINEARIZABILITY_KEYS_MAX].span(),
+            format!(
+                "`linearizability` names {} keys; at most {LINEARIZABILITY_KEYS_MAX} are checked",
+                given.len()
+            ),
+        ));
+    }
+    let mut keys = Vec::with_capacity(given.len());
+    for value in given {
+        let key = match value.get_ref() {
+            toml::Value::Integer(k) if *k >= 0 => Some(*k as u64),
+            toml::Value::String(text) => text.strip_prefix("key-").and_then(|k| k.parse().ok()),
+            _ => None,
+        };
+        let Some(key) = key else {
+            return Err(Diagnostic::error(
+                source,
+                value.span(),
+                "a key is a whole number >= 0 or \"key-<n>\"",
+            )
+            .with_help("e.g. linearizability = [17, \"key-42\"]"));
+        };
+        keys.push(key);
+    }
+    keys.sort_unstable();
+    keys.dedup();
+    let reads_any = stores
+        .iter()
+        .any(|spec| matches!(spec, ReplicationSpec::LeaderFollower(lf) if lf.reads == Reads::Any));
+    if reads_any {
+        warnings.push(Diagnostic::warning(
+            source,
+            first.span(),
+            "a store here serves reads from followers (reads = \"any\"), which may be stale by design: the linearizability check will report its stale reads as violations",
+        ));
+    }
+    Ok(keys)
 }

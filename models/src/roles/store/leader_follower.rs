@@ -202,12 +202,12 @@ impl LeaderFollowerNode {
             let metrics = self.metrics();
             ctx.count(metrics.replica_reads, 1);
             let version = self.replica.read(request.key.0);
-            let verdict = self.history.lock().completed_read(
-                request.client.0,
-                request.key.0,
-                request.sent_at.as_nanos(),
-                version,
-            );
+            let (client, key, called) =
+                (request.client.0, request.key.0, request.sent_at.as_nanos());
+            let mut history = self.history.lock();
+            let verdict = history.completed_read(client, key, called, version);
+            history.read_observed(client, key, called, ctx.now().as_nanos(), version);
+            drop(history);
             metrics.consistency.read(ctx, verdict);
             self.answer(ctx, &request, arrived);
             return;
@@ -220,7 +220,13 @@ impl LeaderFollowerNode {
         }
         let me = ctx.id();
         let position = self.directory.next_position();
-        let version = self.history.lock().next_version(request.key.0);
+        let version = {
+            let mut history = self.history.lock();
+            let version = history.next_version(request.key.0);
+            let called = request.sent_at.as_nanos();
+            history.write_invoked(request.client.0, request.key.0, version, called);
+            version
+        };
         self.replica.write(request.key.0, version);
         ctx.count(self.metrics().replica_writes, 1);
         self.applied = position;

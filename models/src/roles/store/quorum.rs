@@ -118,7 +118,12 @@ impl<T: Clone> QuorumFrontEnd<T> {
         let spec = *self.coordinator.spec();
         let kind = quorum_kind(op);
         let version = match kind {
-            OpKind::Write => self.history.lock().next_version(key.0),
+            OpKind::Write => {
+                let mut history = self.history.lock();
+                let version = history.next_version(key.0);
+                history.write_invoked(client.0, key.0, version, ctx.now().as_nanos());
+                version
+            }
             OpKind::Read => 0,
         };
         self.placement
@@ -189,12 +194,11 @@ impl<T: Clone> QuorumFrontEnd<T> {
                 metrics.consistency.write(ctx);
             }
             OpKind::Read => {
-                let verdict = self.history.lock().completed_read(
-                    client,
-                    done.key,
-                    started.at.as_nanos(),
-                    done.version,
-                );
+                let mut history = self.history.lock();
+                let called = started.at.as_nanos();
+                let verdict = history.completed_read(client, done.key, called, done.version);
+                history.read_observed(client, done.key, called, now.as_nanos(), done.version);
+                drop(history);
                 metrics.consistency.read(ctx, verdict);
             }
         }
