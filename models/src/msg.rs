@@ -122,8 +122,89 @@ pub enum Msg {
     },
     /// Between a replicated store's coordinator and a key's replica (see [`ReplicaMsg`]).
     Replica(ReplicaMsg),
+    /// Between Raft members (see [`RaftMsg`]).
+    Raft(RaftMsg),
     /// A message of a protocol defined outside this crate (see [`CustomMsg`]).
     Custom(CustomMsg),
+}
+
+/// What a [`RaftMsg`] is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub enum RaftKind {
+    /// Leader to follower: AppendEntries. `a`: the leader's commit index; `b`: the arena id
+    /// of the entry before the new one (0: none) and, in its top 24 bits, the heartbeat round;
+    /// `c`: the arena id of the new entry (0: a heartbeat).
+    Append,
+    /// Follower to leader. `a`: the follower's match index on success, its last index on
+    /// failure; `b`: 1 on success; `c`: the round echoed.
+    AppendReply,
+    /// Candidate to member: RequestVote. `a`: the candidate's last log index; `b`: its term.
+    Vote,
+    /// Member to candidate. `a`: 1 if granted.
+    VoteReply,
+    /// Like `Vote`, for the pre-vote (the term is the one the candidate would take).
+    PreVote,
+    /// Like `VoteReply`, for the pre-vote.
+    PreVoteReply,
+}
+
+impl RaftKind {
+    /// The kind's name in traces.
+    pub fn name(self) -> &'static str {
+        match self {
+            RaftKind::Append => "raft_append",
+            RaftKind::AppendReply => "raft_append_reply",
+            RaftKind::Vote => "raft_vote",
+            RaftKind::VoteReply => "raft_vote_reply",
+            RaftKind::PreVote => "raft_pre_vote",
+            RaftKind::PreVoteReply => "raft_pre_vote_reply",
+        }
+    }
+}
+
+/// A Raft message: the kind and the sender's term in one word, and three words whose meaning
+/// the kind gives. Log entries travel by id into the run's log arena, so every message is
+/// plain data of 32 bytes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RaftMsg {
+    tagged_term: u64,
+    /// First word.
+    pub a: u64,
+    /// Second word.
+    pub b: u64,
+    /// Third word.
+    pub c: u64,
+}
+
+impl RaftMsg {
+    /// A message of `kind` in `term` (below 2^56).
+    pub fn new(kind: RaftKind, term: u64, a: u64, b: u64, c: u64) -> Self {
+        debug_assert!(term < 1 << OP_BITS, "term {term} out of range");
+        RaftMsg {
+            tagged_term: (kind as u64) << OP_BITS | (term & ((1 << OP_BITS) - 1)),
+            a,
+            b,
+            c,
+        }
+    }
+
+    /// What it is.
+    pub fn kind(&self) -> RaftKind {
+        match self.tagged_term >> OP_BITS {
+            0 => RaftKind::Append,
+            1 => RaftKind::AppendReply,
+            2 => RaftKind::Vote,
+            3 => RaftKind::VoteReply,
+            4 => RaftKind::PreVote,
+            _ => RaftKind::PreVoteReply,
+        }
+    }
+
+    /// The sender's term.
+    pub fn term(&self) -> u64 {
+        self.tagged_term & ((1 << OP_BITS) - 1)
+    }
 }
 
 /// What a [`ReplicaMsg`] asks or answers.
@@ -268,6 +349,7 @@ impl Message for Msg {
             Msg::Custom(custom) => HEADER_BYTES + u64::from(custom.payload_bytes),
             Msg::Replica(r) if r.carries_value() => HEADER_BYTES + u64::from(r.value_bytes),
             Msg::Replica(_)
+            | Msg::Raft(_)
             | Msg::Response(_)
             | Msg::Probe { .. }
             | Msg::ProbeAck { .. }
@@ -324,6 +406,13 @@ impl Message for Msg {
                 out.u64("key", r.key.0);
                 out.u64("version", r.version);
                 out.u64("value_bytes", u64::from(r.value_bytes));
+            }
+            Msg::Raft(r) => {
+                out.str("type", r.kind().name());
+                out.u64("term", r.term());
+                for (name, word) in ["a", "b", "c"].iter().zip([r.a, r.b, r.c]) {
+                    out.u64(name, word);
+                }
             }
             Msg::Custom(custom) => {
                 out.str("type", "custom");

@@ -151,3 +151,17 @@ warning: warn.toml:17:12: group "cache": its 2 nodes hold 1200 objects in all, a
     );
     check(&text(400), "");
 }
+
+// Goal: an even-sized Raft group loads, with a warning that it tolerates no more failures
+// than one node fewer would.
+#[test]
+fn even_raft_group() {
+    let text = "[simulation]\nname = \"w\"\nseed = 1\nduration = \"1s\"\n\n[[group]]\nname = \"clients\"\ncount = 1\nrole = \"client\"\ntarget = \"kv\"\nworkload = { rate = \"10/s\" }\n\n[[group]]\nname = \"kv\"\ncount = 4\nrole = \"store\"\nreplication = { scheme = \"raft\" }\n";
+    let scenario = scenarios::load_text("warn.toml", text, &[]).expect("loads");
+    let got: Vec<String> = scenario.warnings.iter().map(|w| w.to_string()).collect();
+    assert_eq!(got.len(), 1, "{got:?}");
+    assert!(
+        got[0].contains("a Raft group of 4 nodes tolerates no more failures than one of 3: a majority is 3 of 4"),
+        "{got:?}"
+    );
+}

@@ -281,14 +281,19 @@ impl ConsistencyLog {
     }
 
     /// Checks every watched key's history for linearizability, each within `budget` explored
-    /// states. A truncated history is checked without the reads of writes it left out.
+    /// states. A truncated history is checked without the reads of writes it left out. A
+    /// write that was never answered and whose value no read returned is left out too: it may
+    /// never have taken effect, and a linearization with it exists exactly when one without
+    /// it does (every read after it in such an order returns a later write's value), so
+    /// dropping it changes no verdict and spares the search its placements.
     pub fn linearizability(&self, budget: u64) -> Vec<KeyVerdict> {
+        use std::collections::BTreeSet;
         self.watched
             .iter()
             .map(|(key, w)| {
                 let mut history = w.ops.clone();
                 if w.truncated {
-                    let written: std::collections::BTreeSet<u64> = history
+                    let written: BTreeSet<u64> = history
                         .iter()
                         .filter_map(|o| match o.op {
                             RegisterOp::Write(v) => Some(v),
@@ -300,6 +305,17 @@ impl ConsistencyLog {
                         _ => true,
                     });
                 }
+                let read: BTreeSet<u64> = history
+                    .iter()
+                    .filter_map(|o| match o.op {
+                        RegisterOp::Read(Some(v)) => Some(v),
+                        _ => None,
+                    })
+                    .collect();
+                history.retain(|o| match o.op {
+                    RegisterOp::Write(v) => o.ret.is_some() || read.contains(&v),
+                    RegisterOp::Read(_) => true,
+                });
                 KeyVerdict {
                     key: *key,
                     operations: history.len(),
@@ -446,6 +462,35 @@ mod tests {
         );
         log.final_version(7, 1);
         assert_eq!(log.report().lost_writes, 2);
+    }
+
+    // Goal: the watched keys' histories go to the checker as clients saw them: an answered
+    // write closes at its acknowledgement, an unanswered one stays open and is left out
+    // unless a read saw its value, and a stale read after an acknowledged write is caught.
+    #[test]
+    fn watched_histories_are_checked() {
+        let mut log = ConsistencyLog::new(BINS);
+        log.watch(1);
+        log.write_invoked(0, 1, 1, 0);
+        log.acknowledged_write(0, 1, 1, 10);
+        log.write_invoked(0, 1, 2, 20); // Never answered, never read: left out.
+        log.write_invoked(0, 1, 3, 25); // Never answered, but read: kept.
+        log.read_observed(1, 1, 30, 35, 3);
+        log.write_invoked(0, 2, 1, 0); // Not watched.
+        let verdicts = log.linearizability(1_000);
+        assert_eq!(verdicts.len(), 1);
+        assert_eq!(verdicts[0].operations, 3);
+        assert!(matches!(
+            verdicts[0].verdict,
+            Ok(Verdict::Linearizable { .. })
+        ));
+        // Reading version 1 after version 3 was seen is stale.
+        log.read_observed(1, 1, 40, 45, 1);
+        let verdicts = log.linearizability(1_000);
+        assert!(matches!(
+            verdicts[0].verdict,
+            Ok(Verdict::NotLinearizable { .. })
+        ));
     }
 
     // Goal: a failover loses exactly the acknowledged versions newer than what the promoted

@@ -20,11 +20,14 @@
 //! - [`leader_follower`]: one leader shipping writes to followers (sync, semi-sync, async
 //!   with a lag), reads from the leader or any replica, failover by a shared directory that
 //!   promotes one follower per term; the acknowledged writes it never received are lost.
+//! - [`raft`]: Raft's configuration, the run's log arena (entries by id, so messages stay
+//!   plain data) and the monitor that checks election and state machine safety on every run.
 //! - [`registry`]: the schemes a store's `replication = { scheme = ... }` names.
 pub mod history;
 pub mod leader_follower;
 pub mod linearizability;
 pub mod quorum;
+pub mod raft;
 pub mod registry;
 
 pub use registry::{schemes, ParseReplication, ReplicationRow, ReplicationSpec, SCHEMES};

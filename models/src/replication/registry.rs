@@ -9,6 +9,7 @@ use sim_core::registry::{ParseArgs, Registry, Row};
 
 use super::leader_follower::LeaderFollowerSpec;
 use super::quorum::QuorumSpec;
+use super::raft::RaftSpec;
 
 /// A validated replication scheme with its parameters.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -17,6 +18,8 @@ pub enum ReplicationSpec {
     Quorum(QuorumSpec),
     /// One leader, followers ([`super::leader_follower`]).
     LeaderFollower(LeaderFollowerSpec),
+    /// Raft consensus ([`super::raft`]).
+    Raft(RaftSpec),
 }
 
 impl ReplicationSpec {
@@ -24,7 +27,7 @@ impl ReplicationSpec {
     pub fn replicas(&self) -> Option<usize> {
         match self {
             ReplicationSpec::Quorum(spec) => Some(spec.n()),
-            ReplicationSpec::LeaderFollower(_) => None,
+            ReplicationSpec::LeaderFollower(_) | ReplicationSpec::Raft(_) => None,
         }
     }
 }
@@ -36,7 +39,11 @@ pub type ParseReplication = ParseArgs<ReplicationSpec>;
 pub type ReplicationRow = Row<ParseReplication>;
 
 /// Every built-in replication scheme, in `distsim list` order.
-pub const SCHEMES: &[ReplicationRow] = &[super::quorum::ROW, super::leader_follower::ROW];
+pub const SCHEMES: &[ReplicationRow] = &[
+    super::quorum::ROW,
+    super::leader_follower::ROW,
+    super::raft::ROW,
+];
 
 /// The built-in replication schemes as a registry.
 pub fn schemes() -> Registry<ParseReplication> {

@@ -250,7 +250,11 @@ impl Node for BalancerNode {
             Msg::Probe { seq } => ctx.send(from, Msg::ProbeAck { seq }),
             // One-way cache messages are meant for caches, not proxies; an out-of-tree
             // protocol's messages for that protocol's nodes.
-            Msg::Set { .. } | Msg::Invalidate { .. } | Msg::Replica(_) | Msg::Custom(_) => {}
+            Msg::Set { .. }
+            | Msg::Invalidate { .. }
+            | Msg::Replica(_)
+            | Msg::Raft(_)
+            | Msg::Custom(_) => {}
         }
     }
 

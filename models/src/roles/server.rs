@@ -50,6 +50,7 @@ impl Node for Server {
             | Msg::Set { .. }
             | Msg::Invalidate { .. }
             | Msg::Replica(_)
+            | Msg::Raft(_)
             | Msg::Custom(_) => return,
         };
         let op = op_kind(request.op);

@@ -389,6 +389,7 @@ impl Node for LeaderFollowerNode {
             | Msg::ProbeAck { .. }
             | Msg::Set { .. }
             | Msg::Invalidate { .. }
+            | Msg::Raft(_)
             | Msg::Custom(_) => {}
         }
     }

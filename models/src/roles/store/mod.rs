@@ -8,6 +8,8 @@
 //! - `leader_follower` ([`leader_follower`]): every node holds every key; one leader takes the
 //!   writes and ships them to the followers, and a follower is promoted when the leader goes
 //!   silent.
+//! - `raft` ([`raft`]): every node holds every key; a leader elected by majority commits
+//!   writes on a majority and serves linearizable reads.
 //!
 //! Whoever answers a client, it reports each acknowledged write and completed read to the
 //! run's [`SharedHistory`], outside the nodes, and records the judgement of each read as
@@ -18,11 +20,12 @@
 //! across a crash (they are on disk); operations in flight at a crashed node are not: its
 //! clients time out.
 //!
-//! **Limitations:** Raft and chain replication are still to come; each scheme's module says
-//! what it leaves out.
+//! **Limitations:** chain replication is still to come; each scheme's module says what it
+//! leaves out.
 
 pub mod leader_follower;
 pub mod quorum;
+pub mod raft;
 
 use sim_core::metrics::{Direction, MetricDecl, MetricTable};
 use sim_core::{CounterId, Ctx, HistogramId, NodeId, OpKind as WorkKind, SimDuration, Unit};
@@ -30,11 +33,13 @@ use sim_core::{CounterId, Ctx, HistogramId, NodeId, OpKind as WorkKind, SimDurat
 use crate::msg::{Msg, ReplicaKind};
 use crate::replication::history::ReadVerdict;
 use crate::replication::leader_follower::Directory;
+use crate::replication::raft::{LogArena, RaftMonitor};
 use crate::replication::ReplicationSpec;
 use crate::workload::Op;
 
 pub use leader_follower::LeaderFollowerNode;
 pub use quorum::{Answered, QuorumFrontEnd, QuorumNode};
+pub use raft::RaftNode;
 
 /// What store nodes and coordinating clients record: consistency as clients saw it, the
 /// coordinator's latency and failures, and the replicas' work.
@@ -50,7 +55,7 @@ pub const METRICS: MetricTable = MetricTable {
         MetricDecl::counter(
             "store.unavailable.*",
             Direction::HigherIsWorse,
-            "operations abandoned before reaching their quorum (the coordinator's timeout, or the client's with client-side coordination), per operation",
+            "quorum operations abandoned before reaching their quorum (the coordinator's timeout, or the client's with client-side coordination), per operation; `no_leader`: Raft requests answered `unavailable` by a member that knew no leader",
         ),
         MetricDecl::counter(
             "store.read_repairs",
@@ -83,6 +88,33 @@ pub const METRICS: MetricTable = MetricTable {
             Direction::HigherIsWorse,
             Direction::Neutral,
             "per failover, how long the promoting follower had heard nothing from the old leader (detection time, leader-follower)",
+        ),
+        MetricDecl::counter(
+            "raft.elections",
+            Direction::Neutral,
+            "elections a Raft member stood in (its election timeout fired)",
+        ),
+        MetricDecl::counter(
+            "raft.split_votes",
+            Direction::HigherIsWorse,
+            "Raft elections that ended with no winner (the candidate's timeout fired again)",
+        ),
+        MetricDecl::counter(
+            "raft.leaders_elected",
+            Direction::Neutral,
+            "Raft members that won an election",
+        ),
+        MetricDecl::histogram(
+            "raft.election_time",
+            Unit::Nanoseconds,
+            Direction::HigherIsWorse,
+            Direction::Neutral,
+            "per Raft election won, how long the group was without a leader: from the leader's crash (or the first election timeout) to the new leader",
+        ),
+        MetricDecl::counter(
+            "raft.safety_violations",
+            Direction::HigherIsWorse,
+            "Raft safety broken: a second leader in one term, or two members committing different entries at one index (must be 0)",
         ),
         MetricDecl::counter(
             "consistency.lost_writes",
@@ -164,26 +196,32 @@ pub struct StoreConfig {
     pub op_timeout: Option<SimDuration>,
 }
 
-/// What one run of a store group shares besides the run's history: its scheme, and for
-/// leader-follower the directory of who leads. Built afresh for every run.
+/// What one run of a store group shares besides the run's history: its scheme, its
+/// members, and the scheme's shared state. Built afresh for every run.
 #[derive(Clone, Debug)]
 pub struct StoreRun {
     /// The scheme.
     pub replication: ReplicationSpec,
+    /// The group's nodes, in id order.
+    pub members: Vec<NodeId>,
     /// Leader-follower: who leads, and how far each member applied.
     pub directory: Option<Directory>,
+    /// Raft: the log entries, and the safety monitor.
+    pub raft: Option<(LogArena, RaftMonitor)>,
 }
 
 impl StoreRun {
     /// A fresh run of a group of `members` (its nodes, in id order) replicating by `spec`.
     pub fn new(replication: ReplicationSpec, members: Vec<NodeId>) -> Self {
-        let directory = match replication {
-            ReplicationSpec::LeaderFollower(_) => Some(Directory::new(members)),
-            ReplicationSpec::Quorum(_) => None,
-        };
+        let directory = matches!(replication, ReplicationSpec::LeaderFollower(_))
+            .then(|| Directory::new(members.clone()));
+        let raft = matches!(replication, ReplicationSpec::Raft(_))
+            .then(|| (LogArena::new(), RaftMonitor::new()));
         StoreRun {
             replication,
+            members,
             directory,
+            raft,
         }
     }
 }
@@ -281,6 +319,8 @@ pub enum StoreNode {
     Quorum(QuorumNode),
     /// A leader-follower member.
     LeaderFollower(LeaderFollowerNode),
+    /// A Raft member (boxed: it is the largest by far).
+    Raft(Box<RaftNode>),
 }
 
 impl StoreNode {
@@ -308,6 +348,16 @@ impl StoreNode {
                     history,
                 ))
             }
+            ReplicationSpec::Raft(spec) => {
+                let (arena, monitor) = run.raft.clone().expect("a Raft run has its arena");
+                StoreNode::Raft(Box::new(RaftNode::new(
+                    spec,
+                    run.members.clone(),
+                    arena,
+                    monitor,
+                    history,
+                )))
+            }
         }
     }
 }
@@ -319,6 +369,7 @@ impl sim_core::Node for StoreNode {
         match self {
             StoreNode::Quorum(n) => n.on_start(ctx),
             StoreNode::LeaderFollower(n) => n.on_start(ctx),
+            StoreNode::Raft(n) => n.on_start(ctx),
         }
     }
 
@@ -326,6 +377,7 @@ impl sim_core::Node for StoreNode {
         match self {
             StoreNode::Quorum(n) => n.on_message(ctx, from, msg),
             StoreNode::LeaderFollower(n) => n.on_message(ctx, from, msg),
+            StoreNode::Raft(n) => n.on_message(ctx, from, msg),
         }
     }
 
@@ -333,6 +385,7 @@ impl sim_core::Node for StoreNode {
         match self {
             StoreNode::Quorum(n) => n.on_work_done(ctx, work),
             StoreNode::LeaderFollower(n) => n.on_work_done(ctx, work),
+            StoreNode::Raft(n) => n.on_work_done(ctx, work),
         }
     }
 
@@ -340,6 +393,7 @@ impl sim_core::Node for StoreNode {
         match self {
             StoreNode::Quorum(n) => n.on_timer(ctx, tag),
             StoreNode::LeaderFollower(n) => n.on_timer(ctx, tag),
+            StoreNode::Raft(n) => n.on_timer(ctx, tag),
         }
     }
 
@@ -347,6 +401,7 @@ impl sim_core::Node for StoreNode {
         match self {
             StoreNode::Quorum(n) => n.on_crash(ctx),
             StoreNode::LeaderFollower(n) => n.on_crash(ctx),
+            StoreNode::Raft(n) => n.on_crash(ctx),
         }
     }
 
@@ -354,6 +409,7 @@ impl sim_core::Node for StoreNode {
         match self {
             StoreNode::Quorum(n) => n.on_restart(ctx),
             StoreNode::LeaderFollower(n) => n.on_restart(ctx),
+            StoreNode::Raft(n) => n.on_restart(ctx),
         }
     }
 }

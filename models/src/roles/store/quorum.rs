@@ -357,6 +357,7 @@ impl Node for QuorumNode {
             | Msg::ProbeAck { .. }
             | Msg::Set { .. }
             | Msg::Invalidate { .. }
+            | Msg::Raft(_)
             | Msg::Custom(_) => {}
         }
     }

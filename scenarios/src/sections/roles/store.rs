@@ -105,6 +105,20 @@ fn parse_store(
                 )));
             }
         }
+        ReplicationSpec::Raft(_) => {
+            if members % 2 == 0 {
+                params.warn(format!(
+                    "a Raft group of {members} nodes tolerates no more failures than one of {}: a majority is {} of {members}; an odd size is the usual choice",
+                    members - 1,
+                    members / 2 + 1
+                ));
+            }
+            if context.placements.contains_key(name) {
+                params.warn(
+                    "raft replicates the whole group on every node; its `placement` only routes clients (keys are not sharded)",
+                );
+            }
+        }
         ReplicationSpec::LeaderFollower(spec) => {
             if let Shipping::SemiSync(acks) = spec.shipping {
                 if acks >= members {
