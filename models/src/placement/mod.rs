@@ -161,13 +161,16 @@ fn fill_replicas<P: Placement + ?Sized>(
         return;
     }
     if let Some(zones) = zones {
+        // Once every zone has a replica, no candidate can add one: stop walking (a single
+        // zone would otherwise walk a whole ring for nothing on every lookup).
+        let spread = want.min(zones.zone_count().max(1));
         placement.candidates(key, &mut |node| {
             let zone = zones.zone(node);
             let zone_used = out.iter().any(|&taken| zones.zone(taken) == zone);
             if !zone_used && !out.contains(&node) {
                 out.push(node);
             }
-            out.len() < want
+            out.len() < spread
         });
     }
     if out.len() < want {
@@ -208,6 +211,8 @@ impl Member {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ZoneMap {
     zones: BTreeMap<NodeId, ZoneId>,
+    /// The distinct zones among them.
+    distinct: std::collections::BTreeSet<ZoneId>,
 }
 
 impl ZoneMap {
@@ -228,6 +233,13 @@ impl ZoneMap {
     /// Sets `node`'s zone.
     pub fn insert(&mut self, node: NodeId, zone: ZoneId) {
         self.zones.insert(node, zone);
+        self.distinct.insert(zone);
+    }
+
+    /// How many distinct zones its nodes are in (a node mapped twice counts its zones once
+    /// each, an upper bound).
+    pub fn zone_count(&self) -> usize {
+        self.distinct.len()
     }
 
     /// `node`'s zone, or `None` if unknown.

@@ -26,6 +26,10 @@ use super::linearizability::{
 };
 use std::sync::{Arc, Mutex, MutexGuard};
 
+/// A hash map with fixed hash keys (SipHash with zero keys): lookups only, deterministic.
+type FixedHashMap<K, V> =
+    std::collections::HashMap<K, V, std::hash::BuildHasherDefault<std::hash::DefaultHasher>>;
+
 /// Acknowledged versions remembered per key: k-staleness above this is counted as this.
 /// (At most 64: a key's lost-write marks are one bit per remembered version.)
 pub const WINDOW: usize = 64;
@@ -49,6 +53,9 @@ pub struct VisibilityBins {
 #[derive(Clone, Debug, Default)]
 struct KeyLog {
     acked: VecDeque<(Version, u64)>,
+    /// Every version in `acked` is newer than those before it (acknowledged in version
+    /// order, as usual): a read's judgement can stop early.
+    ordered: bool,
     /// The last version handed to a write ([`ConsistencyLog::next_version`]).
     issued: Version,
     /// Bit i: `acked[i]` was already counted lost by a failover (the window is 64 long).
@@ -91,9 +98,11 @@ pub struct KeyVerdict {
 /// The consistency log of one run.
 #[derive(Clone, Debug)]
 pub struct ConsistencyLog {
-    keys: BTreeMap<Key, KeyLog>,
+    /// Looked up per operation, never iterated into an order-dependent result (a failover
+    /// sums over it): hashed with fixed keys, so runs stay deterministic.
+    keys: FixedHashMap<Key, KeyLog>,
+    clients: FixedHashMap<(u32, Key), ClientView>,
     watched: BTreeMap<Key, Watched>,
-    clients: BTreeMap<(u32, Key), ClientView>,
     bins: VisibilityBins,
     report: ConsistencyReport,
 }
@@ -167,14 +176,22 @@ pub struct ReadVerdict {
 /// store (clients and replicas alike): the history lives outside the nodes.
 ///
 /// A run is single-threaded, so the lock is never contended; it keeps a built simulation
-/// `Send`, as [`SharedPlacement`](crate::placement::SharedPlacement)'s does.
+/// `Send`, as [`SharedPlacement`](crate::placement::SharedPlacement)'s does. With judging
+/// off ([`SharedHistory::without_judging`]) it only issues versions: no history is kept and
+/// no read judged, for runs that need the store but not its consistency metrics.
 #[derive(Clone, Debug)]
-pub struct SharedHistory(Arc<Mutex<ConsistencyLog>>);
+pub struct SharedHistory {
+    log: Arc<Mutex<ConsistencyLog>>,
+    judging: bool,
+}
 
 impl SharedHistory {
     /// A fresh log whose report bins t-visibility by `bins`.
     pub fn new(bins: VisibilityBins) -> Self {
-        SharedHistory(Arc::new(Mutex::new(ConsistencyLog::new(bins))))
+        SharedHistory {
+            log: Arc::new(Mutex::new(ConsistencyLog::new(bins))),
+            judging: true,
+        }
     }
 
     /// A fresh log for one simulation run, its report's t-visibility in 100 bins of 1 ms
@@ -186,12 +203,62 @@ impl SharedHistory {
         })
     }
 
+    /// This log, issuing versions only: nothing is recorded or judged.
+    pub fn without_judging(mut self) -> Self {
+        self.judging = false;
+        self
+    }
+
+    /// Whether writes and reads are recorded and judged.
+    pub fn judging(&self) -> bool {
+        self.judging
+    }
+
     /// The log, locked.
     pub fn lock(&self) -> MutexGuard<'_, ConsistencyLog> {
         // Only a panic while holding the lock poisons it, and a panic already ends the run.
-        self.0
+        self.log
             .lock()
             .expect("history lock poisoned by an earlier panic")
+    }
+
+    /// `client` starts writing `key` at `call` (ns): the write's version (recorded for a
+    /// watched key).
+    pub fn start_write(&self, client: u32, key: Key, call: u64) -> Version {
+        let mut log = self.lock();
+        let version = log.next_version(key);
+        if self.judging {
+            log.write_invoked(client, key, version, call);
+        }
+        version
+    }
+
+    /// `client`'s write of `version` to `key` was acknowledged at `at` (ns); `false` when not
+    /// judging (nothing recorded).
+    pub fn acknowledge(&self, client: u32, key: Key, version: Version, at: u64) -> bool {
+        if self.judging {
+            self.lock().acknowledged_write(client, key, version, at);
+        }
+        self.judging
+    }
+
+    /// `client`'s read of `key`, called at `called` and answered at `answered` (ns) with
+    /// `version`: its verdict (recorded for a watched key), or `None` when not judging.
+    pub fn read(
+        &self,
+        client: u32,
+        key: Key,
+        called: u64,
+        answered: u64,
+        version: Version,
+    ) -> Option<ReadVerdict> {
+        if !self.judging {
+            return None;
+        }
+        let mut log = self.lock();
+        let verdict = log.completed_read(client, key, called, version);
+        log.read_observed(client, key, called, answered, version);
+        Some(verdict)
     }
 }
 
@@ -204,9 +271,9 @@ impl ConsistencyLog {
     pub fn new(bins: VisibilityBins) -> ConsistencyLog {
         assert!(bins.bin_ns > 0 && bins.bins > 0, "empty visibility bins");
         ConsistencyLog {
-            keys: BTreeMap::new(),
+            keys: FixedHashMap::default(),
+            clients: FixedHashMap::default(),
             watched: BTreeMap::new(),
-            clients: BTreeMap::new(),
             bins,
             report: ConsistencyReport {
                 k_staleness: vec![0; WINDOW + 1],
@@ -223,10 +290,14 @@ impl ConsistencyLog {
         self.report.writes += 1;
         let log = self.keys.entry(key).or_default();
         debug_assert!(log.acked.back().is_none_or(|&(_, t)| t <= at));
+        if log.acked.is_empty() {
+            log.ordered = true;
+        }
         if log.acked.len() == WINDOW {
             log.acked.pop_front();
             log.lost >>= 1;
         }
+        log.ordered &= log.acked.back().is_none_or(|&(v, _)| v < version);
         log.acked.push_back((version, at));
         if let Some(w) = self.watched.get_mut(&key) {
             if let Some(i) = w.open.remove(&version) {
@@ -349,13 +420,33 @@ impl ConsistencyLog {
         // The acknowledged versions as the read's call saw them (later ones are concurrent
         // with it): the newest, when, and how many newer than what it returned.
         let (mut newest, mut newest_at, mut newer) = (0, None, 0usize);
-        let acked = self.keys.get(&key).map(|log| &log.acked);
-        for &(v, t) in acked.into_iter().flatten().filter(|&&(_, t)| t <= called) {
-            if v > newest {
-                (newest, newest_at) = (v, Some(t));
-            }
-            if v > version {
+        let log = self.keys.get(&key);
+        let acked = log.map(|log| &log.acked);
+        if log.is_some_and(|log| log.ordered) {
+            // Versions rise with acknowledgement order: walk back from the newest
+            // acknowledged by the call, counting those newer than the one returned.
+            let seen = acked
+                .into_iter()
+                .flatten()
+                .rev()
+                .filter(|&&(_, t)| t <= called);
+            for &(v, t) in seen {
+                if newest_at.is_none() {
+                    (newest, newest_at) = (v, Some(t));
+                }
+                if v <= version {
+                    break;
+                }
                 newer += 1;
+            }
+        } else {
+            for &(v, t) in acked.into_iter().flatten().filter(|&&(_, t)| t <= called) {
+                if v > newest {
+                    (newest, newest_at) = (v, Some(t));
+                }
+                if v > version {
+                    newer += 1;
+                }
             }
         }
         let consistent = version >= newest;
@@ -510,6 +601,50 @@ mod tests {
         log.acknowledged_write(0, 1, 6, 70);
         assert_eq!(log.lose_unreplicated(|_| 0), 5);
         assert_eq!(log.report().lost_writes, 7);
+    }
+
+    // Goal: a read's judgement is the definition's, whether the key's versions were
+    // acknowledged in version order (the fast backward walk) or not. Method: random
+    // histories of up to 40 acknowledgements (so nothing leaves the window), each either in
+    // version order or with versions shuffled, and random reads; each verdict is compared
+    // with the definition computed by brute force over every acknowledgement.
+    #[test]
+    fn judgement_matches_the_definition_in_any_order() {
+        let mut rng = stream(3, StreamLabel::new(StreamKind::Engine, 14));
+        for trial in 0..300 {
+            let mut log = ConsistencyLog::new(BINS);
+            let n = rng.random_range(1..40u64);
+            let mut versions: Vec<u64> = (1..=n).collect();
+            if trial % 2 == 1 {
+                for i in (1..versions.len()).rev() {
+                    versions.swap(i, rng.random_range(0..=i));
+                }
+            }
+            let acks: Vec<(u64, u64)> = versions
+                .iter()
+                .enumerate()
+                .map(|(i, v)| (*v, 10 * i as u64))
+                .collect();
+            for &(v, t) in &acks {
+                log.acknowledged_write(0, 1, v, t);
+            }
+            for _ in 0..20 {
+                let called = rng.random_range(0..10 * n + 10);
+                let returned = rng.random_range(0..=n);
+                let seen: Vec<&(u64, u64)> = acks.iter().filter(|(_, t)| *t <= called).collect();
+                let newest = seen.iter().map(|(v, _)| *v).max().unwrap_or(0);
+                let newest_at = seen.iter().find(|(v, _)| *v == newest).map(|(_, t)| *t);
+                let newer = seen.iter().filter(|(v, _)| *v > returned).count();
+                let verdict = log.completed_read(9, 1, called, returned);
+                assert_eq!(verdict.consistent, returned >= newest, "trial {trial}");
+                assert_eq!(verdict.behind, newer, "trial {trial}");
+                assert_eq!(
+                    verdict.age_ns,
+                    newest_at.map(|t| called - t),
+                    "trial {trial}"
+                );
+            }
+        }
     }
 
     // Goal: the window bounds memory and saturates k; a key never written reads as fresh.

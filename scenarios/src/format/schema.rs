@@ -444,6 +444,10 @@ pub struct ReportSection {
     /// linearizability at the end of the run: integers, or `"key-17"`.
     #[serde(default)]
     pub linearizability: Vec<Spanned<toml::Value>>,
+    /// Whether replicated stores keep the history and judge reads (`consistency.*`);
+    /// default true.
+    #[serde(default)]
+    pub consistency: Option<Spanned<bool>>,
 }
 
 /// `[[check]]`: an expression (`assert = "latency.read.p99 < 25ms"`), or `metric` compared

@@ -30,6 +30,8 @@ pub struct ReportConfig {
     pub failures_in_latency: bool,
     /// Keys whose store history is checked for linearizability after the run, sorted.
     pub linearizability: Vec<u64>,
+    /// Whether replicated stores keep the history and judge reads.
+    pub consistency: bool,
 }
 
 /// Most keys `[report] linearizability` may name: each keeps up to 4 096 operations and is
@@ -53,6 +55,7 @@ pub fn build_report(
         plots: None,
         failures_in_latency: false,
         linearizability: Vec::new(),
+        consistency: true,
     };
     let Some(section) = section else {
         return Ok(report);
@@ -116,6 +119,17 @@ pub fn build_report(
     }
     report.linearizability =
         linearizability_keys(source, &section.linearizability, stores, warnings)?;
+    if let Some(consistency) = &section.consistency {
+        report.consistency = *consistency.get_ref();
+        if !report.consistency && !report.linearizability.is_empty() {
+            return Err(Diagnostic::error(
+                source,
+                consistency.span(),
+                "consistency = false keeps no history, and `linearizability` checks one",
+            )
+            .with_help("drop `linearizability`, or leave `consistency` on"));
+        }
+    }
     Ok(report)
 }
 

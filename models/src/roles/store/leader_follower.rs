@@ -202,13 +202,10 @@ impl LeaderFollowerNode {
             let metrics = self.metrics();
             ctx.count(metrics.replica_reads, 1);
             let version = self.replica.read(request.key.0);
-            let (client, key, called) =
-                (request.client.0, request.key.0, request.sent_at.as_nanos());
-            let mut history = self.history.lock();
-            let verdict = history.completed_read(client, key, called, version);
-            history.read_observed(client, key, called, ctx.now().as_nanos(), version);
-            drop(history);
-            metrics.consistency.read(ctx, verdict);
+            let (client, key) = (request.client, request.key.0);
+            metrics
+                .consistency
+                .read(ctx, &self.history, client, key, request.sent_at, version);
             self.answer(ctx, &request, arrived);
             return;
         }
@@ -220,13 +217,10 @@ impl LeaderFollowerNode {
         }
         let me = ctx.id();
         let position = self.directory.next_position();
-        let version = {
-            let mut history = self.history.lock();
-            let version = history.next_version(request.key.0);
-            let called = request.sent_at.as_nanos();
-            history.write_invoked(request.client.0, request.key.0, version, called);
-            version
-        };
+        let called = request.sent_at.as_nanos();
+        let version = self
+            .history
+            .start_write(request.client.0, request.key.0, called);
         self.replica.write(request.key.0, version);
         ctx.count(self.metrics().replica_writes, 1);
         self.applied = position;
@@ -279,14 +273,13 @@ impl LeaderFollowerNode {
         version: u64,
         arrived: SimTime,
     ) {
-        let now = ctx.now();
-        self.history.lock().acknowledged_write(
-            request.client.0,
+        self.metrics().consistency.acknowledged(
+            ctx,
+            &self.history,
+            request.client,
             request.key.0,
             version,
-            now.as_nanos(),
         );
-        self.metrics().consistency.write(ctx);
         self.answer(ctx, request, arrived);
     }
 

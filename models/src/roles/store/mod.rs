@@ -28,10 +28,12 @@ pub mod quorum;
 pub mod raft;
 
 use sim_core::metrics::{Direction, MetricDecl, MetricTable};
-use sim_core::{CounterId, Ctx, HistogramId, NodeId, OpKind as WorkKind, SimDuration, Unit};
+use sim_core::{
+    CounterId, Ctx, HistogramId, NodeId, OpKind as WorkKind, SimDuration, SimTime, Unit,
+};
 
 use crate::msg::{Msg, ReplicaKind};
-use crate::replication::history::ReadVerdict;
+use crate::replication::history::SharedHistory;
 use crate::replication::leader_follower::Directory;
 use crate::replication::raft::{LogArena, RaftMonitor};
 use crate::replication::ReplicationSpec;
@@ -280,9 +282,18 @@ impl ConsistencyMetrics {
         }
     }
 
-    /// One acknowledged write.
-    pub fn write(&self, ctx: &mut Ctx<'_, Msg>) {
-        ctx.count(self.writes, 1);
+    /// `request`'s write of `version` was acknowledged now: to the history, and counted.
+    pub fn acknowledged(
+        &self,
+        ctx: &mut Ctx<'_, Msg>,
+        history: &SharedHistory,
+        client: NodeId,
+        key: u64,
+        version: u64,
+    ) {
+        if history.acknowledge(client.0, key, version, ctx.now().as_nanos()) {
+            ctx.count(self.writes, 1);
+        }
     }
 
     /// `n` acknowledged writes lost by a failover.
@@ -290,8 +301,22 @@ impl ConsistencyMetrics {
         ctx.count(self.lost, n);
     }
 
-    /// One completed read and its verdict.
-    pub fn read(&self, ctx: &mut Ctx<'_, Msg>, verdict: ReadVerdict) {
+    /// `client`'s read of `key`, called at `called`, answered now with `version`: judged by
+    /// the history, and its verdict recorded.
+    pub fn read(
+        &self,
+        ctx: &mut Ctx<'_, Msg>,
+        history: &SharedHistory,
+        client: NodeId,
+        key: u64,
+        called: SimTime,
+        version: u64,
+    ) {
+        let answered = ctx.now().as_nanos();
+        let Some(verdict) = history.read(client.0, key, called.as_nanos(), answered, version)
+        else {
+            return;
+        };
         ctx.count(self.reads, 1);
         if !verdict.consistent {
             ctx.count(self.stale, 1);

@@ -118,12 +118,9 @@ impl<T: Clone> QuorumFrontEnd<T> {
         let spec = *self.coordinator.spec();
         let kind = quorum_kind(op);
         let version = match kind {
-            OpKind::Write => {
-                let mut history = self.history.lock();
-                let version = history.next_version(key.0);
-                history.write_invoked(client.0, key.0, version, ctx.now().as_nanos());
-                version
-            }
+            OpKind::Write => self
+                .history
+                .start_write(client.0, key.0, ctx.now().as_nanos()),
             OpKind::Read => 0,
         };
         self.placement
@@ -182,24 +179,18 @@ impl<T: Clone> QuorumFrontEnd<T> {
             metrics.latency[op_index(started.op)],
             now.saturating_since(started.at).as_nanos(),
         );
-        let client = started.client.0;
+        let (history, client) = (&self.history, started.client);
         match done.kind {
             OpKind::Write => {
-                self.history.lock().acknowledged_write(
-                    client,
-                    done.key,
-                    done.version,
-                    now.as_nanos(),
-                );
-                metrics.consistency.write(ctx);
+                metrics
+                    .consistency
+                    .acknowledged(ctx, history, client, done.key, done.version)
             }
             OpKind::Read => {
-                let mut history = self.history.lock();
-                let called = started.at.as_nanos();
-                let verdict = history.completed_read(client, done.key, called, done.version);
-                history.read_observed(client, done.key, called, now.as_nanos(), done.version);
-                drop(history);
-                metrics.consistency.read(ctx, verdict);
+                let called = started.at;
+                metrics
+                    .consistency
+                    .read(ctx, history, client, done.key, called, done.version)
             }
         }
         Some(Answered {

@@ -423,13 +423,10 @@ impl RaftNode {
             }
             if let Some((request, arrived)) = self.pending_writes.remove(&self.applied) {
                 let version = entry.write.map_or(0, |(_, v)| v);
-                self.history.lock().acknowledged_write(
-                    request.client.0,
-                    request.key.0,
-                    version,
-                    ctx.now().as_nanos(),
-                );
-                metrics.consistency.write(ctx);
+                let (client, key) = (request.client, request.key.0);
+                metrics
+                    .consistency
+                    .acknowledged(ctx, &self.history, client, key, version);
                 self.answer(ctx, &request, arrived);
             }
         }
@@ -483,12 +480,10 @@ impl RaftNode {
     fn read_now(&mut self, ctx: &mut Ctx<'_, Msg>, request: &Request, arrived: SimTime) {
         let metrics = self.metrics();
         let version = self.replica.read(request.key.0);
-        let (client, key, called) = (request.client.0, request.key.0, request.sent_at.as_nanos());
-        let mut history = self.history.lock();
-        let verdict = history.completed_read(client, key, called, version);
-        history.read_observed(client, key, called, ctx.now().as_nanos(), version);
-        drop(history);
-        metrics.consistency.read(ctx, verdict);
+        let (client, key) = (request.client, request.key.0);
+        metrics
+            .consistency
+            .read(ctx, &self.history, client, key, request.sent_at, version);
         self.answer(ctx, request, arrived);
     }
 
@@ -548,17 +543,10 @@ impl RaftNode {
             }
             return;
         }
-        let version = {
-            let mut history = self.history.lock();
-            let version = history.next_version(request.key.0);
-            history.write_invoked(
-                request.client.0,
-                request.key.0,
-                version,
-                request.sent_at.as_nanos(),
-            );
-            version
-        };
+        let called = request.sent_at.as_nanos();
+        let version = self
+            .history
+            .start_write(request.client.0, request.key.0, called);
         let index = self.last_index() + 1;
         let key = request.key.0;
         self.pending_writes.insert(index, (request, arrived));
