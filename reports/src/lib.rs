@@ -116,8 +116,8 @@ pub use output::{create_dir, write_atomic};
 pub use placement::{placement_table, PlacementStudyData, ShareSpread, PLACEMENT_SCHEMA_VERSION};
 pub use plot::{plots, PlotRow, RenderPlot, PLOTS};
 pub use results::{
-    build_results, read_results, sorted_results_json, write_results, FaultEntry, GroupLoad,
-    MembershipEntry, MetricSummary, NodeEntry, NodeKeys, ResultsFile, SCHEMA_VERSION,
+    build_results, read_results, sorted_results_json, write_results, AnnotationEntry, FaultEntry,
+    GroupLoad, MembershipEntry, MetricSummary, NodeEntry, NodeKeys, ResultsFile, SCHEMA_VERSION,
 };
 pub use sweep::{
     read_sweep, run_directions, run_metrics, summarize_variant, sweep_csv, sweep_json, sweep_table,

@@ -35,6 +35,13 @@ pub(crate) const STANDARD_PERCENTILES: [(f64, &str); 4] =
 /// Everything in `results.json`. Field order here is alphabetical, matching the file.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ResultsFile {
+    /// Changes of state models marked on the timeline (a new leader), in time order;
+    /// absent when there are none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub annotations: Vec<AnnotationEntry>,
+    /// Annotations made beyond the kept maximum (counted, not kept); absent when none.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub annotations_dropped: u64,
     /// Every counter's total, by name.
     pub counters: BTreeMap<String, u64>,
     /// Curves the families declare over pairs of histograms (t-visibility), by name: per
@@ -163,6 +170,24 @@ impl Serialize for MetricSummary {
         }
         fields.serialize(serializer)
     }
+}
+
+/// Whether a count is zero (for leaving it out of `results.json`).
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
+/// One change of state a model marked (see `sim_core::metrics::Annotation`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AnnotationEntry {
+    /// The state, such as `term 3`; empty for none.
+    pub label: String,
+    /// Its lane, such as `leader`.
+    pub lane: String,
+    /// The node it concerns, by name, if any.
+    pub node: Option<String>,
+    /// When the state began.
+    pub time_ns: u64,
 }
 
 /// One fault that fired.
@@ -395,7 +420,22 @@ pub fn build_results(data: &RunData<'_>) -> Result<ResultsFile, ReportError> {
         })
         .collect();
     let nodes: Vec<NodeEntry> = data.nodes.iter().map(|n| node_entry(n, data)).collect();
+    let (kept, dropped) = data.metrics.annotations();
+    let annotations = kept
+        .iter()
+        .map(|a| AnnotationEntry {
+            label: a.label.clone(),
+            lane: a.lane.clone(),
+            node: a
+                .node
+                .and_then(|n| data.nodes.get(n.idx()))
+                .map(|n| n.name.clone()),
+            time_ns: a.at.as_nanos(),
+        })
+        .collect();
     Ok(ResultsFile {
+        annotations,
+        annotations_dropped: dropped,
         counters,
         curves: crate::curves::curves(data.metrics),
         derived: crate::meaning::derived(data.metrics),

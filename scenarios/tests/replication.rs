@@ -401,6 +401,17 @@ fn a_failover_loses_exactly_the_writes_the_new_leader_missed() {
         let lost = metrics.counter_by_name("consistency.lost_writes");
         assert_eq!(lost, missed, "{replication}: {} acknowledged", acked.len());
         assert!(lost.abs_diff(lost_about) <= 1, "{replication}: {lost} lost");
+        // The leader lane: kv[0] from the start, nobody from the crash, then the promoted
+        // follower (kv[1], the most caught up, the lowest id on a tie) in term 2.
+        let (marks, _) = metrics.annotations();
+        let lane: Vec<(u64, Option<u32>, &str)> = marks
+            .iter()
+            .map(|a| (a.at.as_nanos(), a.node.map(|n| n.0), a.label.as_str()))
+            .collect();
+        assert_eq!(lane.len(), 3, "{lane:?}");
+        assert_eq!((lane[0].1, lane[0].2), (Some(1), "term 1"), "{lane:?}");
+        assert_eq!(lane[1], (10_000_500_000, None, ""), "{lane:?}");
+        assert_eq!((lane[2].1, lane[2].2), (Some(2), "term 2"), "{lane:?}");
         let acked = acked.len();
         assert!(acked > 9_000, "{replication}: {acked} acknowledged");
     }

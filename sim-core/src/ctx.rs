@@ -252,6 +252,18 @@ impl<M: Message> Ctx<'_, M> {
         self.world.metrics.counter(name)
     }
 
+    /// Marks a change of state in `lane` from now on (see
+    /// [`Annotation`](crate::metrics::Annotation)): for rare events such as a new leader.
+    pub fn annotate(&mut self, lane: &str, node: Option<NodeId>, label: String) {
+        let at = self.world.now;
+        self.world.metrics.annotate(crate::metrics::Annotation {
+            lane: lane.to_string(),
+            at,
+            node,
+            label,
+        });
+    }
+
     /// Records one sample (a latency in nanoseconds, a size) now.
     #[inline]
     pub fn record(&mut self, id: HistogramId, value: u64) {
@@ -325,5 +337,16 @@ impl CrashCtx<'_> {
     /// crash.
     pub fn conclude(&mut self, id: OutcomeId, outcome: Outcome) {
         self.metrics.conclude(id, outcome, self.now);
+    }
+
+    /// Marks a change of state in `lane` at the time of the crash (see
+    /// [`Annotation`](crate::metrics::Annotation)).
+    pub fn annotate(&mut self, lane: &str, node: Option<NodeId>, label: String) {
+        self.metrics.annotate(crate::metrics::Annotation {
+            lane: lane.to_string(),
+            at: self.now,
+            node,
+            label,
+        });
     }
 }

@@ -449,6 +449,8 @@ pub(crate) mod tests {
                     .any(|name| entry.denominator.iter().any(|d| d == name))
         });
         ResultsFile {
+            annotations: Vec::new(),
+            annotations_dropped: 0,
             curves: BTreeMap::new(),
             findings: Vec::new(),
             counters,

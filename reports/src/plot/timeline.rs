@@ -14,6 +14,10 @@
 //! legend. The warm-up is shaded grey: its numbers are not part of the steady state. Points
 //! sit at window midpoints; a window with no samples leaves a gap in the latency lines rather
 //! than a made-up zero.
+//!
+//! When models marked changes of state (annotations: a store's `leader` lane), a strip
+//! between the panels shows each lane over time: one coloured segment per state, labelled
+//! (`kv[2] term 5`), grey where the state is none (no leader), on the same time axis.
 
 use std::collections::BTreeSet;
 
@@ -98,6 +102,55 @@ pub(crate) struct Timeline {
     kinds: Vec<String>,
     warmup_s: f64,
     end_s: f64,
+    /// Annotation lanes, by name: their segments in time order.
+    lanes: Vec<(String, Vec<Segment>)>,
+}
+
+/// One state of an annotation lane: from `start_s` to `end_s`, labelled, coloured by its node
+/// (`None`: no node, drawn grey).
+struct Segment {
+    start_s: f64,
+    end_s: f64,
+    label: String,
+    color: Option<usize>,
+}
+
+/// Height of one annotation lane, in pixels.
+const LANE_PX: u32 = 26;
+
+/// The annotation lanes of a run ending at `end_s` seconds.
+fn annotation_lanes(data: &RunData<'_>, end_s: f64) -> Vec<(String, Vec<Segment>)> {
+    let (annotations, _) = data.metrics.annotations();
+    let mut colors: std::collections::BTreeMap<String, usize> = Default::default();
+    let mut lanes: std::collections::BTreeMap<String, Vec<Segment>> = Default::default();
+    for a in annotations {
+        let start_s = a.at.as_nanos() as f64 / NANOS_PER_SEC;
+        let node = a
+            .node
+            .and_then(|n| data.nodes.get(n.idx()))
+            .map(|n| n.name.clone());
+        let color = node.as_ref().map(|name| {
+            let next = colors.len();
+            *colors.entry(name.clone()).or_insert(next)
+        });
+        let label = match (&node, a.label.is_empty()) {
+            (Some(name), false) => format!("{name} {}", a.label),
+            (Some(name), true) => name.clone(),
+            (None, false) => a.label.clone(),
+            (None, true) => "none".to_string(),
+        };
+        let lane = lanes.entry(a.lane.clone()).or_default();
+        if let Some(last) = lane.last_mut() {
+            last.end_s = start_s;
+        }
+        lane.push(Segment {
+            start_s,
+            end_s,
+            label,
+            color,
+        });
+    }
+    lanes.into_iter().collect()
 }
 
 impl Timeline {
@@ -137,8 +190,63 @@ impl Timeline {
             faults,
             kinds: kinds.into_iter().collect(),
             warmup_s: data.warmup_ns as f64 / NANOS_PER_SEC,
+            lanes: annotation_lanes(data, end_s),
             end_s,
         }
+    }
+
+    /// The annotation lanes, one row each, on the shared time axis.
+    fn draw_lanes<DB: DrawingBackend>(&self, area: &DrawingArea<DB, Shift>) -> DrawResult<DB> {
+        let n = self.lanes.len() as f64;
+        let mut chart = ChartBuilder::on(area)
+            .margin_left(16)
+            .margin_right(36)
+            .margin_top(2)
+            .x_label_area_size(2)
+            .y_label_area_size(84)
+            .build_cartesian_2d(0.0..self.end_s, 0.0..n)?;
+        let names: Vec<&str> = self.lanes.iter().map(|(name, _)| name.as_str()).collect();
+        style_mesh(&mut chart.configure_mesh())
+            .disable_x_mesh()
+            .disable_y_mesh()
+            .x_label_formatter(&|_| String::new())
+            .y_labels(self.lanes.len() * 2 + 1)
+            .y_label_formatter(&|y| {
+                // A lane's name at its middle.
+                let row = (n - *y - 0.5).round();
+                let middle = (n - row - 0.5 - *y).abs() < 1e-6;
+                match (middle, names.get(row as usize)) {
+                    (true, Some(name)) => name.to_string(),
+                    _ => String::new(),
+                }
+            })
+            .draw()?;
+        let px_per_s = f64::from(area.dim_in_pixel().0.saturating_sub(136)) / self.end_s.max(1e-9);
+        for (row, (_, segments)) in self.lanes.iter().enumerate() {
+            let (y0, y1) = (n - row as f64 - 0.9, n - row as f64 - 0.1);
+            for segment in segments {
+                let fill = match segment.color {
+                    Some(i) => SERIES[i % SERIES.len()].mix(0.55),
+                    None => MUTED.mix(0.15),
+                };
+                chart.draw_series(std::iter::once(Rectangle::new(
+                    [(segment.start_s, y0), (segment.end_s, y1)],
+                    fill.filled(),
+                )))?;
+                // A label where it fits (about 7 px a character).
+                let width_px = (segment.end_s - segment.start_s) * px_per_s;
+                if width_px > 7.0 * segment.label.len() as f64 + 8.0 {
+                    let style = text(LABEL_PX - 2.0, super::style::TEXT)
+                        .pos(Pos::new(HPos::Left, VPos::Center));
+                    chart.draw_series(std::iter::once(Text::new(
+                        segment.label.clone(),
+                        (segment.start_s + 4.0 / px_per_s, (y0 + y1) / 2.0),
+                        style,
+                    )))?;
+                }
+            }
+        }
+        Ok(())
     }
 
     fn kind_color(&self, kind: &str) -> RGBColor {
@@ -384,6 +492,12 @@ impl Figure for Timeline {
             Some(windows) => self.draw_outcomes(&top, windows)?,
             None => self.draw_throughput(&top)?,
         }
+        if self.lanes.is_empty() {
+            return self.draw_latency(&bottom);
+        }
+        let strip = LANE_PX * self.lanes.len() as u32 + 6;
+        let (lanes, bottom) = bottom.split_vertically(strip);
+        self.draw_lanes(&lanes)?;
         self.draw_latency(&bottom)
     }
 }

@@ -164,6 +164,28 @@ pub struct Metrics {
     last_window: Option<usize>,
     /// The meaning of metrics, by family, in declaration order (first match wins).
     declared: Vec<MetricTable>,
+    /// Annotations, in time order (at most [`ANNOTATIONS_MAX`]), and how many more came.
+    annotations: Vec<Annotation>,
+    annotations_dropped: u64,
+}
+
+/// Most annotations a run keeps; later ones are counted, not kept.
+pub const ANNOTATIONS_MAX: usize = 10_000;
+
+/// A change of state a model marks on the run's timeline: in `lane` (such as `leader`), from
+/// `at` on, `label` (such as `term 3`), about `node` if any. A lane holds one state at a
+/// time: each annotation ends the lane's previous one. Reports draw the lanes above the
+/// timeline and list them in `results.json`, without knowing what they mean.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Annotation {
+    /// The lane, such as `leader`.
+    pub lane: String,
+    /// When the state began.
+    pub at: SimTime,
+    /// The node it concerns (the new leader), if any.
+    pub node: Option<crate::NodeId>,
+    /// The state, such as `term 3`; empty for "none".
+    pub label: String,
 }
 
 impl Default for Metrics {
@@ -185,12 +207,30 @@ impl Metrics {
             windows: Vec::new(),
             last_window: None,
             declared: vec![ENGINE_METRICS],
+            annotations: Vec::new(),
+            annotations_dropped: 0,
         };
         for (i, name) in builtin::NAMES.iter().enumerate() {
             let id = metrics.counter(name);
             assert_eq!(id, CounterId(i as u32), "built-in counter ids are fixed");
         }
         metrics
+    }
+
+    /// Marks a change of state on the timeline (see [`Annotation`]); kept up to
+    /// [`ANNOTATIONS_MAX`], and counted beyond.
+    pub fn annotate(&mut self, annotation: Annotation) {
+        if self.annotations.len() < ANNOTATIONS_MAX {
+            self.annotations.push(annotation);
+        } else {
+            self.annotations_dropped += 1;
+        }
+    }
+
+    /// The annotations kept, in the order they were made (time order), and how many were
+    /// dropped beyond [`ANNOTATIONS_MAX`].
+    pub fn annotations(&self) -> (&[Annotation], u64) {
+        (&self.annotations, self.annotations_dropped)
     }
 
     /// Declares the meaning (unit, good direction) of a family's metrics, and the metrics

@@ -132,6 +132,7 @@ impl LeaderFollowerNode {
         }
         self.led_term = term;
         self.heard = ctx.now();
+        ctx.annotate("leader", Some(ctx.id()), format!("term {term}"));
     }
 
     /// Follows `leader` in `term` from now.
@@ -407,7 +408,10 @@ impl Node for LeaderFollowerNode {
         }
     }
 
-    fn on_crash(&mut self, _ctx: &mut sim_core::CrashCtx<'_>) {
+    fn on_crash(&mut self, ctx: &mut sim_core::CrashCtx<'_>) {
+        if self.leading {
+            ctx.annotate("leader", None, String::new());
+        }
         // The data is durable; writes waiting for acks or for shipping die with the process
         // (their clients time out; shipped-never writes are lost if a follower takes over).
         self.leading = false;

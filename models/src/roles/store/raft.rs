@@ -313,6 +313,7 @@ impl RaftNode {
             ctx.cancel(timer);
         }
         ctx.count(metrics.leaders, 1);
+        ctx.annotate("leader", Some(ctx.id()), format!("term {}", self.term));
         let (leaderless, safe) = self.monitor.elected(self.term, ctx.id(), ctx.now());
         if !safe {
             ctx.count(metrics.safety, 1);
@@ -791,6 +792,7 @@ impl Node for RaftNode {
     fn on_crash(&mut self, ctx: &mut sim_core::CrashCtx<'_>) {
         if self.role == Role::Leader {
             self.monitor.leader_lost(ctx.now());
+            ctx.annotate("leader", None, String::new());
         }
         // The term, vote, log and applied state are on disk; the rest goes.
         self.role = Role::Follower;
