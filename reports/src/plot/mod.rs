@@ -9,6 +9,7 @@
 //! Styling (palette, font sizes, grid colours) lives here so the figures look like one set.
 
 mod cdf;
+mod counts;
 mod curves;
 mod load;
 pub(crate) mod mrc;
@@ -55,6 +56,7 @@ pub const PLOTS: &[PlotRow] = &[
     timeline::ROW,
     load::ROW,
     curves::ROW,
+    counts::ROW,
 ];
 
 /// The run plots as a registry.
