@@ -179,7 +179,8 @@ fn writes_every_file() {
         assert!(len > 0, "{} is empty", path.display());
     }
     let names: Vec<_> = written.plots.iter().map(|p| p.name.as_str()).collect();
-    assert_eq!(names, ["latency_cdf", "timeline", "node_load"]);
+    // `counts` too: the fixture's queue depth is a histogram of plain counts.
+    assert_eq!(names, ["latency_cdf", "timeline", "node_load", "counts"]);
 
     let json: serde_json::Value =
         serde_json::from_str(&read_text(&written.results_json)).expect("valid json");

@@ -33,6 +33,23 @@ pub(crate) fn reply(ctx: &mut Ctx<'_, Msg>, request: &Request, status: Status) {
     ctx.send(request.client, Msg::Response(request.answer(status)));
 }
 
+/// Hands `request` to the node's service model: `Some(request)` when the node has none (serve
+/// it now), `None` when the model took it (it comes back in `on_work_done`) or dropped it; a
+/// full queue that rejects is answered `Busy` here.
+pub(crate) fn admit(ctx: &mut Ctx<'_, Msg>, request: Request) -> Option<Request> {
+    match ctx.submit_work(op_kind(request.op), Msg::Request(request)) {
+        Admission::Started | Admission::Queued | Admission::Dropped => None,
+        Admission::Rejected(Msg::Request(request)) => {
+            reply(ctx, &request, Status::Busy);
+            None
+        }
+        Admission::NoService(Msg::Request(request)) => Some(request),
+        Admission::Rejected(_) | Admission::NoService(_) => {
+            unreachable!("the service model hands back what it was given")
+        }
+    }
+}
+
 impl Node for Server {
     type Msg = Msg;
 
@@ -53,14 +70,8 @@ impl Node for Server {
             | Msg::Raft(_)
             | Msg::Custom(_) => return,
         };
-        let op = op_kind(request.op);
-        match ctx.submit_work(op, Msg::Request(request)) {
-            Admission::Started | Admission::Queued | Admission::Dropped => {}
-            Admission::Rejected(Msg::Request(request)) => reply(ctx, &request, Status::Busy),
-            Admission::NoService(Msg::Request(request)) => reply(ctx, &request, Status::Ok),
-            Admission::Rejected(_) | Admission::NoService(_) => {
-                unreachable!("the service model hands back what it was given")
-            }
+        if let Some(request) = admit(ctx, request) {
+            reply(ctx, &request, Status::Ok);
         }
     }
 

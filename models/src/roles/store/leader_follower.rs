@@ -18,12 +18,12 @@ use sim_core::{
     TimerTag, Unit,
 };
 
-use super::{op_index, work_kind, ConsistencyMetrics, OPS};
-use crate::msg::{Msg, ReplicaKind, ReplicaMsg, Request, Status};
+use super::{answer_ok, op_latency_histograms, work_kind, ConsistencyMetrics};
+use crate::msg::{Msg, ReplicaKind, ReplicaMsg, Request};
 use crate::replication::history::SharedHistory;
 use crate::replication::leader_follower::{Directory, LeaderFollowerSpec, Reads, Shipping};
 use crate::replication::quorum::Replica;
-use crate::roles::server::{op_kind, reply};
+use crate::roles::server::admit;
 use crate::workload::{KeyId, Op};
 
 /// The periodic tick: heartbeats from the leader, checks by the followers.
@@ -184,16 +184,9 @@ impl LeaderFollowerNode {
             ctx.send(self.leader, Msg::Request(request));
             return;
         }
-        match ctx.submit_work(op_kind(request.op), Msg::Request(request)) {
-            Admission::Started | Admission::Queued | Admission::Dropped => {}
-            Admission::Rejected(Msg::Request(request)) => reply(ctx, &request, Status::Busy),
-            Admission::NoService(Msg::Request(request)) => {
-                let now = ctx.now();
-                self.serve(ctx, request, now);
-            }
-            Admission::Rejected(_) | Admission::NoService(_) => {
-                unreachable!("the service model hands back what it was given")
-            }
+        if let Some(request) = admit(ctx, request) {
+            let now = ctx.now();
+            self.serve(ctx, request, now);
         }
     }
 
@@ -285,9 +278,7 @@ impl LeaderFollowerNode {
     }
 
     fn answer(&mut self, ctx: &mut Ctx<'_, Msg>, request: &Request, arrived: SimTime) {
-        let latency = ctx.now().saturating_since(arrived).as_nanos();
-        ctx.record(self.metrics().latency[op_index(request.op)], latency);
-        reply(ctx, request, Status::Ok);
+        answer_ok(ctx, &self.metrics().latency, request, arrived);
     }
 
     /// A follower's part: apply a shipped write and ack it.
@@ -338,12 +329,7 @@ impl Node for LeaderFollowerNode {
     fn on_start(&mut self, ctx: &mut Ctx<'_, Msg>) {
         if self.metrics.is_none() {
             self.metrics = Some(Metrics {
-                latency: OPS.map(|op| {
-                    ctx.histogram(
-                        &format!("store.op_latency.{}", op.name()),
-                        Unit::Nanoseconds,
-                    )
-                }),
+                latency: op_latency_histograms(ctx),
                 forwarded: ctx.counter("store.forwarded"),
                 failovers: ctx.counter("store.failovers"),
                 silence: ctx.histogram_whole_run("store.failover.silence", Unit::Nanoseconds),

@@ -240,6 +240,28 @@ pub(crate) fn op_index(op: Op) -> usize {
     }
 }
 
+/// The `store.op_latency.<op>` histograms, in [`OPS`] order.
+pub(crate) fn op_latency_histograms(ctx: &mut Ctx<'_, Msg>) -> [HistogramId; 3] {
+    OPS.map(|op| {
+        ctx.histogram(
+            &format!("store.op_latency.{}", op.name()),
+            Unit::Nanoseconds,
+        )
+    })
+}
+
+/// Answers `request` (which reached this node at `arrived`) `ok`, recording its latency.
+pub(crate) fn answer_ok(
+    ctx: &mut Ctx<'_, Msg>,
+    latency: &[HistogramId; 3],
+    request: &crate::msg::Request,
+    arrived: SimTime,
+) {
+    let waited = ctx.now().saturating_since(arrived).as_nanos();
+    ctx.record(latency[op_index(request.op)], waited);
+    crate::roles::server::reply(ctx, request, crate::msg::Status::Ok);
+}
+
 /// The service-model operation kind of a replica message.
 pub(crate) fn work_kind(kind: ReplicaKind) -> WorkKind {
     match kind {

@@ -4,10 +4,10 @@
 
 use sim_core::{
     Admission, CompletedWork, CounterId, Ctx, HistogramId, Node, NodeId, SimDuration, SimTime,
-    TimerTag, Unit,
+    TimerTag,
 };
 
-use super::{op_index, work_kind, ConsistencyMetrics, OPS};
+use super::{op_index, op_latency_histograms, work_kind, ConsistencyMetrics, OPS};
 use crate::msg::{Msg, ReplicaKind, ReplicaMsg, Request, Status};
 use crate::placement::SharedPlacement;
 use crate::replication::history::SharedHistory;
@@ -87,12 +87,7 @@ impl<T: Clone> QuorumFrontEnd<T> {
             return;
         }
         self.metrics = Some(FrontMetrics {
-            latency: OPS.map(|op| {
-                ctx.histogram(
-                    &format!("store.op_latency.{}", op.name()),
-                    Unit::Nanoseconds,
-                )
-            }),
+            latency: op_latency_histograms(ctx),
             unavailable: OPS.map(|op| ctx.counter(&format!("store.unavailable.{}", op.name()))),
             read_repairs: ctx.counter("store.read_repairs"),
             consistency: ConsistencyMetrics::register(ctx),

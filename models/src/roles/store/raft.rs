@@ -18,16 +18,16 @@ use std::collections::{BTreeMap, VecDeque};
 
 use rand::Rng;
 use sim_core::{
-    Admission, CompletedWork, CounterId, Ctx, HistogramId, Node, NodeId, SimDuration, SimTime,
-    TimerId, TimerTag, Unit,
+    CompletedWork, CounterId, Ctx, HistogramId, Node, NodeId, SimDuration, SimTime, TimerId,
+    TimerTag, Unit,
 };
 
-use super::{op_index, ConsistencyMetrics, OPS};
+use super::{answer_ok, op_latency_histograms, ConsistencyMetrics};
 use crate::msg::{Msg, RaftKind, RaftMsg, Request, Status};
 use crate::replication::history::SharedHistory;
 use crate::replication::quorum::Replica;
 use crate::replication::raft::{Entry, LogArena, RaftMonitor, RaftReads, RaftSpec};
-use crate::roles::server::{op_kind, reply};
+use crate::roles::server::{admit, reply};
 use crate::workload::Op;
 
 const TAG_ELECTION: u64 = 1;
@@ -378,19 +378,7 @@ impl RaftNode {
 
     /// A heartbeat round: every follower gets its next entry or a heartbeat.
     fn heartbeat(&mut self, ctx: &mut Ctx<'_, Msg>) {
-        self.round += 1;
-        let me = self.me(ctx);
-        self.acked_round[me] = self.round;
-        self.round_started.push_back((self.round, ctx.now()));
-        if self.round_started.len() > 64 {
-            self.round_started.pop_front();
-        }
-        for i in 0..self.members.len() {
-            if i != me {
-                self.send_append(ctx, i);
-            }
-        }
-        self.confirm_rounds(ctx);
+        self.start_round(ctx);
         if let Some(timer) = self.heartbeat_timer.take() {
             ctx.cancel(timer);
         }
@@ -435,9 +423,7 @@ impl RaftNode {
     }
 
     fn answer(&mut self, ctx: &mut Ctx<'_, Msg>, request: &Request, arrived: SimTime) {
-        let latency = ctx.now().saturating_since(arrived).as_nanos();
-        ctx.record(self.metrics().latency[op_index(request.op)], latency);
-        reply(ctx, request, Status::Ok);
+        answer_ok(ctx, &self.metrics().latency, request, arrived);
     }
 
     /// The highest heartbeat round a majority acknowledged.
@@ -503,16 +489,9 @@ impl RaftNode {
             }
             return;
         }
-        match ctx.submit_work(op_kind(request.op), Msg::Request(request)) {
-            Admission::Started | Admission::Queued | Admission::Dropped => {}
-            Admission::Rejected(Msg::Request(request)) => reply(ctx, &request, Status::Busy),
-            Admission::NoService(Msg::Request(request)) => {
-                let now = ctx.now();
-                self.serve(ctx, request, now);
-            }
-            Admission::Rejected(_) | Admission::NoService(_) => {
-                unreachable!("the service model hands back what it was given")
-            }
+        if let Some(request) = admit(ctx, request) {
+            let now = ctx.now();
+            self.serve(ctx, request, now);
         }
     }
 
@@ -555,8 +534,7 @@ impl RaftNode {
         debug_assert_eq!(appended, index);
     }
 
-    /// An extra heartbeat round, for reads waiting on one (the periodic timer keeps its own
-    /// pace).
+    /// A heartbeat round now (the periodic one, or an extra one for reads waiting on it).
     fn start_round(&mut self, ctx: &mut Ctx<'_, Msg>) {
         self.round += 1;
         let me = self.me(ctx);
@@ -729,12 +707,7 @@ impl Node for RaftNode {
     fn on_start(&mut self, ctx: &mut Ctx<'_, Msg>) {
         if self.metrics.is_none() {
             self.metrics = Some(Metrics {
-                latency: OPS.map(|op| {
-                    ctx.histogram(
-                        &format!("store.op_latency.{}", op.name()),
-                        Unit::Nanoseconds,
-                    )
-                }),
+                latency: op_latency_histograms(ctx),
                 forwarded: ctx.counter("store.forwarded"),
                 unavailable: ctx.counter("store.unavailable.no_leader"),
                 elections: ctx.counter("raft.elections"),
