@@ -35,7 +35,6 @@ use crate::roles::server::reply;
 
 /// What balancer nodes record, with each counter's good direction.
 pub const METRICS: sim_core::MetricTable = sim_core::MetricTable {
-    curves: &[],
     recorded: &[
         sim_core::MetricDecl::counter(
             "balancer.unavailable",
@@ -54,6 +53,7 @@ pub const METRICS: sim_core::MetricTable = sim_core::MetricTable {
         ),
     ],
     derived: &[],
+    curves: &[],
 };
 
 /// Everything a balancer group shares.

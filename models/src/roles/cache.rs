@@ -62,7 +62,6 @@ use crate::workload::{KeyId, Op};
 /// What cache nodes record, with each counter's good direction, and the hit ratio derived
 /// from them.
 pub const METRICS: sim_core::MetricTable = sim_core::MetricTable {
-    curves: &[],
     recorded: &[
         sim_core::MetricDecl::counter(
             "cache.hits",
@@ -95,6 +94,7 @@ pub const METRICS: sim_core::MetricTable = sim_core::MetricTable {
         direction: sim_core::metrics::Direction::LowerIsWorse,
         description: "cache.hits / (cache.hits + cache.misses)",
     }],
+    curves: &[],
 };
 
 /// What happens to writes that reach a read-through cache.

@@ -65,7 +65,6 @@ use crate::workload::{
 /// What clients record, with each metric's unit and good direction: latency of successful
 /// requests per operation, and a count for every way a request ends.
 pub const METRICS: sim_core::MetricTable = sim_core::MetricTable {
-    curves: &[],
     recorded: &[
         sim_core::MetricDecl::histogram(
             "latency.*.with_failures",
@@ -141,6 +140,7 @@ pub const METRICS: sim_core::MetricTable = sim_core::MetricTable {
         direction: sim_core::metrics::Direction::HigherIsWorse,
         description: "(client.timeouts + client.responses.busy + client.responses.unavailable) / client.requests",
     }],
+    curves: &[],
 };
 
 /// The operations in the order of the per-operation metric arrays.

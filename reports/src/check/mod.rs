@@ -348,7 +348,6 @@ pub(crate) mod tests {
     /// names no model metric): latency histograms (count: successful requests), a few client
     /// and cache counters, and the hit and error ratios.
     const TEST_FAMILY: MetricTable = MetricTable {
-        curves: &[],
         recorded: &[
             MetricDecl::histogram(
                 "latency.*",
@@ -389,6 +388,7 @@ pub(crate) mod tests {
                 description: "",
             },
         ],
+        curves: &[],
     };
 
     /// A results file of scenario `demo`: `latency.read` with 1000 samples (min 0.1 ms, mean

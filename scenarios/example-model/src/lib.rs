@@ -61,7 +61,6 @@ const LAP_TIMEOUT_DEFAULT: SimDuration = SimDuration::from_millis(20);
 
 /// What the mutex nodes record.
 pub const METRICS: MetricTable = MetricTable {
-    curves: &[],
     recorded: &[
         MetricDecl::histogram(
             "mutex.wait",
@@ -87,6 +86,7 @@ pub const METRICS: MetricTable = MetricTable {
         ),
     ],
     derived: &[],
+    curves: &[],
 };
 
 /// The `mutex` role's registry row.

@@ -216,7 +216,6 @@ pub fn pattern_matches(pattern: &str, metric: &str) -> bool {
 /// What the engine itself records: traffic, drops, lost work, faults, and every service
 /// model's wait and sojourn times.
 pub const ENGINE_METRICS: MetricTable = MetricTable {
-    curves: &[],
     recorded: &[
         MetricDecl::counter(
             "net.sent",
@@ -287,6 +286,7 @@ pub const ENGINE_METRICS: MetricTable = MetricTable {
         direction: Direction::HigherIsWorse,
         description: "the sum of every net.dropped.<cause> counter",
     }],
+    curves: &[],
 };
 
 #[cfg(test)]
