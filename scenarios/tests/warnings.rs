@@ -165,3 +165,17 @@ fn even_raft_group() {
         "{got:?}"
     );
 }
+
+// Goal: an `op_timeout` that cannot apply (the clients coordinate) loads with a warning that
+// says so.
+#[test]
+fn op_timeout_without_replica_coordination() {
+    let text = "[simulation]\nname = \"w\"\nseed = 1\nduration = \"1s\"\n\n[[group]]\nname = \"clients\"\ncount = 1\nrole = \"client\"\ntarget = \"kv\"\nworkload = { rate = \"10/s\" }\n\n[[group]]\nname = \"kv\"\ncount = 3\nrole = \"store\"\nplacement = { scheme = \"ring\" }\nreplication = { scheme = \"quorum\", coordinator = \"client\" }\nop_timeout = \"100ms\"\n";
+    let scenario = scenarios::load_text("warn.toml", text, &[]).expect("loads");
+    let got: Vec<String> = scenario.warnings.iter().map(|w| w.to_string()).collect();
+    assert_eq!(got.len(), 1, "{got:?}");
+    assert!(
+        got[0].contains("`op_timeout` applies to quorum operations a replica coordinates"),
+        "{got:?}"
+    );
+}

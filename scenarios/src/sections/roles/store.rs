@@ -10,6 +10,7 @@ use std::sync::Arc;
 
 use models::msg::Msg;
 use models::replication::leader_follower::Shipping;
+use models::replication::quorum::Coordination;
 use models::replication::ReplicationSpec;
 use models::roles::{StoreConfig, StoreNode};
 use sim_core::registry::{Param, Row};
@@ -153,6 +154,15 @@ fn parse_store(
         None => None,
         Some(text) => Some(positive_duration(source, &text, "op_timeout")?),
     };
+    let replica_coordinated = matches!(
+        replication,
+        ReplicationSpec::Quorum(spec) if spec.coordination == Coordination::Replica
+    );
+    if op_timeout.is_some() && !replica_coordinated {
+        params.warn(
+            "`op_timeout` applies to quorum operations a replica coordinates; here it has no effect (with coordinator = \"client\", the client's `timeout` ends a request)",
+        );
+    }
     Ok(Box::new(StoreBuilder {
         config: Arc::new(StoreConfig {
             replication,
