@@ -55,7 +55,7 @@ pub struct QuorumFrontEnd<T> {
     metrics: Option<FrontMetrics>,
 }
 
-/// An operation a reply completed: its host's tag, and whether it succeeded.
+/// An operation a reply completed (it reached its quorum): what its host needs to answer it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Answered<T> {
     /// The host's tag.
