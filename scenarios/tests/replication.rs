@@ -660,3 +660,32 @@ fn raft_lease_reads_are_linearizable() {
         assert_eq!(c("consistency.stale_reads"), 0, "seed {seed}");
     }
 }
+
+// Goal: a key's write-unavailability window under a partition lasts as long as the
+// partition. Method: the shipped kv-quorum-partition example (strict quorum; the writers'
+// zone cut off from 20 s to 40 s). Each key is written about every 4 s (250 writes/s over
+// 1 000 keys), so its window runs from its first write after 20 s (20 s + E1) to its first
+// after 40 s (40 s + E2), E1 and E2 independent exponentials of mean 4 s: the window is
+// 20 s + (E2 - E1), whose median is 20 s (E2 - E1 is a Laplace of scale 4 s, symmetric). The
+// median of the ~1 000 windows has a standard error of 1 / (2 f(0) sqrt(n)) = 4 s / sqrt(n)
+// with f(0) = 1/8 per s; it must be within 5 of them of 20 s, plus the 0.1% resolution.
+#[test]
+fn a_partition_makes_keys_unwritable_for_its_length() {
+    let path =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/kv-quorum-partition.toml");
+    let scenario = scenarios::load(&path, &[]).expect("valid");
+    let outcome = run(&scenario, 7, &mut |_| ControlFlow::Continue(()));
+    let windows = outcome
+        .sim
+        .metrics()
+        .histogram_by_name("store.unavailable_window.write")
+        .expect("recorded");
+    let n = windows.len() as f64;
+    assert!(n > 500.0, "{n} windows");
+    let median = windows.value_at_quantile(0.5) as f64 / 1e9;
+    let tolerance = SE_ALLOWED * 4.0 / n.sqrt() + 0.001 * 20.0;
+    assert!(
+        (median - 20.0).abs() <= tolerance,
+        "median window {median:.3} s, expected 20 s ± {tolerance:.3}"
+    );
+}

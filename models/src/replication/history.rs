@@ -60,6 +60,9 @@ struct KeyLog {
     issued: Version,
     /// Bit i: `acked[i]` was already counted lost by a failover (the window is 64 long).
     lost: u64,
+    /// Reads (0) and writes (1): the call time of the first failed operation since the last
+    /// one that succeeded, while the key is unavailable for them.
+    failing_since: [Option<u64>; 2],
 }
 
 /// A client's view of one key: the newest version it had acknowledged as written, and the
@@ -398,6 +401,29 @@ impl ConsistencyLog {
             .collect()
     }
 
+    /// An operation on `key` (a write if `write`) called at `called` (ns) failed to reach
+    /// its quorum: unless the key already was, it is unavailable for such operations from
+    /// then.
+    pub fn operation_failed(&mut self, key: Key, write: bool, called: u64) {
+        let since = &mut self.keys.entry(key).or_default().failing_since[usize::from(write)];
+        since.get_or_insert(called);
+    }
+
+    /// An operation on `key` called at `called` (ns) succeeded: if the key was unavailable
+    /// for such operations since before that call, the window ends, and its length (ns) is
+    /// returned.
+    pub fn operation_succeeded(&mut self, key: Key, write: bool, called: u64) -> Option<u64> {
+        let log = self.keys.get_mut(&key)?;
+        let since = &mut log.failing_since[usize::from(write)];
+        match *since {
+            Some(start) if start <= called => {
+                *since = None;
+                Some(called - start)
+            }
+            _ => None,
+        }
+    }
+
     /// The version a write of `key` starting now gets: one above the last one issued, so
     /// versions follow the order writes start in (a perfectly synchronised clock).
     pub fn next_version(&mut self, key: Key) -> Version {
@@ -582,6 +608,22 @@ mod tests {
             verdicts[0].verdict,
             Ok(Verdict::NotLinearizable { .. })
         ));
+    }
+
+    // Goal: an unavailability window runs from the first failed operation's call to the call
+    // of the next one that succeeds; an operation called before the window began does not end
+    // it, and reads and writes have windows of their own.
+    #[test]
+    fn unavailability_windows() {
+        let mut log = ConsistencyLog::new(BINS);
+        assert_eq!(log.operation_succeeded(1, true, 5), None);
+        log.operation_failed(1, true, 100);
+        log.operation_failed(1, true, 150);
+        log.operation_failed(1, false, 120);
+        assert_eq!(log.operation_succeeded(1, true, 90), None);
+        assert_eq!(log.operation_succeeded(1, true, 400), Some(300));
+        assert_eq!(log.operation_succeeded(1, true, 500), None);
+        assert_eq!(log.operation_succeeded(1, false, 130), Some(10));
     }
 
     // Goal: a failover loses exactly the acknowledged versions newer than what the promoted

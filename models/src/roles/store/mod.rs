@@ -59,6 +59,13 @@ pub const METRICS: MetricTable = MetricTable {
             Direction::HigherIsWorse,
             "quorum operations abandoned before reaching their quorum (the coordinator's timeout, or the client's with client-side coordination), per operation; `no_leader`: Raft requests answered `unavailable` by a member that knew no leader",
         ),
+        MetricDecl::histogram(
+            "store.unavailable_window.*",
+            Unit::Nanoseconds,
+            Direction::HigherIsWorse,
+            Direction::HigherIsWorse,
+            "quorum: per key, how long reads (or writes) of it failed: from the first operation that missed its quorum to the call of the next that reached it (windows still open at the end are not counted)",
+        ),
         MetricDecl::counter(
             "store.read_repairs",
             Direction::Neutral,

@@ -19,6 +19,7 @@ use crate::workload::{KeyId, Op};
 struct Started<T> {
     tag: T,
     op: Op,
+    key: KeyId,
     at: SimTime,
     client: NodeId,
     value_bytes: u32,
@@ -29,6 +30,8 @@ struct Started<T> {
 struct FrontMetrics {
     latency: [HistogramId; 3],
     unavailable: [CounterId; 3],
+    /// Per read and write: unavailability windows of a key.
+    windows: [HistogramId; 2],
     read_repairs: CounterId,
     consistency: ConsistencyMetrics,
 }
@@ -89,6 +92,10 @@ impl<T: Clone> QuorumFrontEnd<T> {
         self.metrics = Some(FrontMetrics {
             latency: op_latency_histograms(ctx),
             unavailable: OPS.map(|op| ctx.counter(&format!("store.unavailable.{}", op.name()))),
+            windows: ["read", "write"].map(|op| {
+                let name = format!("store.unavailable_window.{op}");
+                ctx.histogram_whole_run(&name, sim_core::Unit::Nanoseconds)
+            }),
             read_repairs: ctx.counter("store.read_repairs"),
             consistency: ConsistencyMetrics::register(ctx),
         });
@@ -123,6 +130,7 @@ impl<T: Clone> QuorumFrontEnd<T> {
         let started = Started {
             tag,
             op,
+            key,
             at: ctx.now(),
             client,
             value_bytes,
@@ -174,6 +182,14 @@ impl<T: Clone> QuorumFrontEnd<T> {
             metrics.latency[op_index(started.op)],
             now.saturating_since(started.at).as_nanos(),
         );
+        let write = done.kind == OpKind::Write;
+        let window =
+            self.history
+                .lock()
+                .operation_succeeded(done.key, write, started.at.as_nanos());
+        if let Some(window) = window {
+            ctx.record(metrics.windows[usize::from(write)], window);
+        }
         let (history, client) = (&self.history, started.client);
         match done.kind {
             OpKind::Write => {
@@ -201,6 +217,10 @@ impl<T: Clone> QuorumFrontEnd<T> {
     pub fn abandon(&mut self, ctx: &mut Ctx<'_, Msg>, id: u64) -> Option<T> {
         let started = self.coordinator.abandon(id)?;
         ctx.count(self.metrics().unavailable[op_index(started.op)], 1);
+        let write = quorum_kind(started.op) == OpKind::Write;
+        self.history
+            .lock()
+            .operation_failed(started.key.0, write, started.at.as_nanos());
         Some(started.tag)
     }
 
