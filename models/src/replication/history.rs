@@ -106,6 +106,9 @@ pub struct ConsistencyLog {
     keys: FixedHashMap<Key, KeyLog>,
     clients: FixedHashMap<(u32, Key), ClientView>,
     watched: BTreeMap<Key, Watched>,
+    /// Keys × {read, write} with an unavailability window open: while none is, a success
+    /// needs no lookup.
+    open_windows: usize,
     bins: VisibilityBins,
     report: ConsistencyReport,
 }
@@ -277,6 +280,7 @@ impl ConsistencyLog {
             keys: FixedHashMap::default(),
             clients: FixedHashMap::default(),
             watched: BTreeMap::new(),
+            open_windows: 0,
             bins,
             report: ConsistencyReport {
                 k_staleness: vec![0; WINDOW + 1],
@@ -406,18 +410,25 @@ impl ConsistencyLog {
     /// then.
     pub fn operation_failed(&mut self, key: Key, write: bool, called: u64) {
         let since = &mut self.keys.entry(key).or_default().failing_since[usize::from(write)];
-        since.get_or_insert(called);
+        if since.is_none() {
+            *since = Some(called);
+            self.open_windows += 1;
+        }
     }
 
     /// An operation on `key` called at `called` (ns) succeeded: if the key was unavailable
     /// for such operations since before that call, the window ends, and its length (ns) is
     /// returned.
     pub fn operation_succeeded(&mut self, key: Key, write: bool, called: u64) -> Option<u64> {
+        if self.open_windows == 0 {
+            return None;
+        }
         let log = self.keys.get_mut(&key)?;
         let since = &mut log.failing_since[usize::from(write)];
         match *since {
             Some(start) if start <= called => {
                 *since = None;
+                self.open_windows -= 1;
                 Some(called - start)
             }
             _ => None,
