@@ -78,13 +78,13 @@ impl SharedPlacement {
     }
 
     /// Fills `out` with `key`'s first `n` replicas (fewer if the placement has fewer
-    /// members), in preference order, the owner first; with `spread` and known zones, nodes
-    /// in zones not yet used come first. Engine node ids.
-    pub fn replicas(&self, key: KeyId, n: usize, spread: bool, out: &mut Vec<NodeId>) {
+    /// members), in preference order, the owner first; with known zones, nodes in zones not
+    /// yet used come first. Engine node ids.
+    pub fn replicas(&self, key: KeyId, n: usize, out: &mut Vec<NodeId>) {
         let placement = self.lock();
-        match (&self.zones, spread) {
-            (Some(zones), true) => placement.replicas_spread(key, n, zones, out),
-            _ => placement.replicas(key, n, out),
+        match &self.zones {
+            Some(zones) => placement.replicas_spread(key, n, zones, out),
+            None => placement.replicas(key, n, out),
         }
         for node in out.iter_mut() {
             *node = self.node(*node);

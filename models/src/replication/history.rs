@@ -215,11 +215,6 @@ impl SharedHistory {
         self
     }
 
-    /// Whether writes and reads are recorded and judged.
-    pub fn judging(&self) -> bool {
-        self.judging
-    }
-
     /// The log, locked.
     pub fn lock(&self) -> MutexGuard<'_, ConsistencyLog> {
         // Only a panic while holding the lock poisons it, and a panic already ends the run.
@@ -246,6 +241,18 @@ impl SharedHistory {
             self.lock().acknowledged_write(client, key, version, at);
         }
         self.judging
+    }
+
+    /// An operation on `key` called at `called` (ns) missed its quorum (see
+    /// [`ConsistencyLog::operation_failed`]).
+    pub fn operation_failed(&self, key: Key, write: bool, called: u64) {
+        self.lock().operation_failed(key, write, called);
+    }
+
+    /// An operation on `key` called at `called` (ns) reached its quorum: the length of the
+    /// unavailability window it ends, if any (see [`ConsistencyLog::operation_succeeded`]).
+    pub fn operation_succeeded(&self, key: Key, write: bool, called: u64) -> Option<u64> {
+        self.lock().operation_succeeded(key, write, called)
     }
 
     /// `client`'s read of `key`, called at `called` and answered at `answered` (ns) with

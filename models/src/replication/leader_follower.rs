@@ -260,11 +260,6 @@ impl Directory {
         (state.leader, state.term)
     }
 
-    /// The group's members, in id order.
-    pub fn members(&self) -> Vec<NodeId> {
-        self.lock().members.clone()
-    }
-
     /// The log position of a write the leader takes now.
     pub fn next_position(&self) -> u64 {
         let mut state = self.lock();

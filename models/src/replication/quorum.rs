@@ -2,7 +2,7 @@
 //! replicas and answers after the first R (reads) or W (writes) replies.
 //!
 //! The plain parts of the scheme, testable without the engine: [`QuorumSpec`] (N, R, W, who
-//! coordinates, read repair, zone spread), validated at construction; [`Coordinator`], the
+//! coordinates, read repair), validated at construction; [`Coordinator`], the
 //! first-k-of-n bookkeeping one coordinator keeps for its operations in flight; and
 //! [`Replica`], one replica's versions. The store role (`crate::roles::store`) and a client
 //! that coordinates for itself host them.
@@ -123,8 +123,6 @@ pub struct QuorumSpec {
     pub coordination: Coordination,
     /// Read repair.
     pub read_repair: ReadRepair,
-    /// Place a key's replicas in distinct zones first, where the group spans several.
-    pub zone_spread: bool,
 }
 
 /// Why a quorum configuration is invalid, naming the parameter at fault.
@@ -137,8 +135,7 @@ pub struct QuorumError {
 }
 
 impl QuorumSpec {
-    /// N replicas per key, reads from R, writes to W, with `coordination`; no read repair,
-    /// zone spread on.
+    /// N replicas per key, reads from R, writes to W, with `coordination`; no read repair.
     pub fn new(
         n: usize,
         r: usize,
@@ -173,7 +170,6 @@ impl QuorumSpec {
             w,
             coordination,
             read_repair: ReadRepair::Off,
-            zone_spread: true,
         })
     }
 

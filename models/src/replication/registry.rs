@@ -22,16 +22,6 @@ pub enum ReplicationSpec {
     Raft(RaftSpec),
 }
 
-impl ReplicationSpec {
-    /// Replicas per key: `None` when every node of the group holds every key.
-    pub fn replicas(&self) -> Option<usize> {
-        match self {
-            ReplicationSpec::Quorum(spec) => Some(spec.n()),
-            ReplicationSpec::LeaderFollower(_) | ReplicationSpec::Raft(_) => None,
-        }
-    }
-}
-
 /// A scheme row's constructor: reads its parameters, validates them.
 pub type ParseReplication = ParseArgs<ReplicationSpec>;
 

@@ -59,6 +59,8 @@ struct Metrics {
 pub struct LeaderFollowerNode {
     spec: LeaderFollowerSpec,
     directory: Directory,
+    /// The group, in id order.
+    members: Vec<NodeId>,
     history: SharedHistory,
     replica: Replica,
     /// Who this member believes leads, in which term.
@@ -70,8 +72,6 @@ pub struct LeaderFollowerNode {
     led_term: u64,
     /// When this member last heard from its leader (or started following it).
     heard: SimTime,
-    /// The highest log position applied.
-    applied: u64,
     /// Leader: writes waiting for acks, by log position.
     pending: BTreeMap<u64, PendingWrite>,
     /// Leader, async with a lag: writes waiting to be shipped, by log position.
@@ -80,12 +80,19 @@ pub struct LeaderFollowerNode {
 }
 
 impl LeaderFollowerNode {
-    /// A member of `spec`'s store, with the run's `directory` and `history`.
-    pub fn new(spec: LeaderFollowerSpec, directory: Directory, history: SharedHistory) -> Self {
+    /// A member of `spec`'s store of `members` (the group, in id order), with the run's
+    /// `directory` and `history`.
+    pub fn new(
+        spec: LeaderFollowerSpec,
+        members: Vec<NodeId>,
+        directory: Directory,
+        history: SharedHistory,
+    ) -> Self {
         let (leader, term) = directory.leader();
         LeaderFollowerNode {
             spec,
             directory,
+            members,
             history,
             replica: Replica::new(),
             leader,
@@ -93,7 +100,6 @@ impl LeaderFollowerNode {
             leading: false,
             led_term: 0,
             heard: SimTime::ZERO,
-            applied: 0,
             pending: BTreeMap::new(),
             unshipped: BTreeMap::new(),
             metrics: None,
@@ -104,11 +110,12 @@ impl LeaderFollowerNode {
         self.metrics.expect("registered on start")
     }
 
-    /// Every member but this one.
-    fn followers(&self, me: NodeId) -> Vec<NodeId> {
-        let mut members = self.directory.members();
-        members.retain(|m| *m != me);
-        members
+    /// Sends `msg` to every member but this one.
+    fn to_followers(&self, ctx: &mut Ctx<'_, Msg>, msg: ReplicaMsg) {
+        let me = ctx.id();
+        for follower in self.members.iter().filter(|m| **m != me) {
+            ctx.send(*follower, Msg::Replica(msg));
+        }
     }
 
     /// Takes the lead of the directory's current term; after a failover, counts it and the
@@ -160,9 +167,7 @@ impl LeaderFollowerNode {
         let me = ctx.id();
         if self.leading {
             let beat = ReplicaMsg::new(ReplicaKind::Heartbeat, 0, me, KeyId(0), self.term, 0);
-            for follower in self.followers(me) {
-                ctx.send(follower, Msg::Replica(beat));
-            }
+            self.to_followers(ctx, beat);
         } else if let Some(timeout) = self.spec.failover_timeout {
             if ctx.now().saturating_since(self.heard) >= timeout {
                 match self.directory.fail_over(me, self.term, self.spec.promote) {
@@ -217,11 +222,9 @@ impl LeaderFollowerNode {
             .start_write(request.client.0, request.key.0, called);
         self.replica.write(request.key.0, version);
         ctx.count(self.metrics().replica_writes, 1);
-        self.applied = position;
         self.directory.applied(me, position);
-        let followers = self.followers(me);
         let needed = match self.spec.shipping {
-            Shipping::Sync => followers.len(),
+            Shipping::Sync => self.members.len() - 1,
             Shipping::SemiSync(k) => k,
             Shipping::Async(_) => 0,
         };
@@ -238,11 +241,7 @@ impl LeaderFollowerNode {
                 self.unshipped.insert(position, ship);
                 ctx.set_timer(lag, TimerTag(TAG_SHIP_BASE + position));
             }
-            _ => {
-                for follower in &followers {
-                    ctx.send(*follower, Msg::Replica(ship));
-                }
-            }
+            _ => self.to_followers(ctx, ship),
         }
         if needed == 0 {
             self.acknowledge(ctx, &request, version, arrived);
@@ -285,7 +284,6 @@ impl LeaderFollowerNode {
     fn apply(&mut self, ctx: &mut Ctx<'_, Msg>, msg: ReplicaMsg) {
         ctx.count(self.metrics().replica_writes, 1);
         self.replica.write(msg.key.0, msg.version);
-        self.applied = self.applied.max(msg.op());
         self.directory.applied(ctx.id(), msg.op());
         ctx.send(
             msg.coordinator,
@@ -387,9 +385,7 @@ impl Node for LeaderFollowerNode {
             self.on_tick(ctx);
         } else if let Some(position) = tag.0.checked_sub(TAG_SHIP_BASE) {
             if let Some(ship) = self.unshipped.remove(&position) {
-                for follower in self.followers(ctx.id()) {
-                    ctx.send(follower, Msg::Replica(ship));
-                }
+                self.to_followers(ctx, ship);
             }
         }
     }

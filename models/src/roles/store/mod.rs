@@ -311,7 +311,8 @@ impl ConsistencyMetrics {
         }
     }
 
-    /// `request`'s write of `version` was acknowledged now: to the history, and counted.
+    /// `client`'s write of `version` to `key` was acknowledged now: to the history, and
+    /// counted.
     pub fn acknowledged(
         &self,
         ctx: &mut Ctx<'_, Msg>,
@@ -396,6 +397,7 @@ impl StoreNode {
             ReplicationSpec::LeaderFollower(spec) => {
                 StoreNode::LeaderFollower(LeaderFollowerNode::new(
                     spec,
+                    run.members.clone(),
                     run.directory
                         .clone()
                         .expect("a leader-follower run has a directory"),

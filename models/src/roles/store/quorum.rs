@@ -125,8 +125,7 @@ impl<T: Clone> QuorumFrontEnd<T> {
                 .start_write(client.0, key.0, ctx.now().as_nanos()),
             OpKind::Read => 0,
         };
-        self.placement
-            .replicas(key, spec.n(), spec.zone_spread, &mut self.replicas);
+        self.placement.replicas(key, spec.n(), &mut self.replicas);
         let started = Started {
             tag,
             op,
@@ -183,10 +182,8 @@ impl<T: Clone> QuorumFrontEnd<T> {
             now.saturating_since(started.at).as_nanos(),
         );
         let write = done.kind == OpKind::Write;
-        let window =
-            self.history
-                .lock()
-                .operation_succeeded(done.key, write, started.at.as_nanos());
+        let called = started.at.as_nanos();
+        let window = self.history.operation_succeeded(done.key, write, called);
         if let Some(window) = window {
             ctx.record(metrics.windows[usize::from(write)], window);
         }
@@ -219,7 +216,6 @@ impl<T: Clone> QuorumFrontEnd<T> {
         ctx.count(self.metrics().unavailable[op_index(started.op)], 1);
         let write = quorum_kind(started.op) == OpKind::Write;
         self.history
-            .lock()
             .operation_failed(started.key.0, write, started.at.as_nanos());
         Some(started.tag)
     }
@@ -227,11 +223,6 @@ impl<T: Clone> QuorumFrontEnd<T> {
     /// The host crashed: every operation in flight is forgotten.
     pub fn crash(&mut self) {
         self.coordinator.clear();
-    }
-
-    /// The configuration.
-    pub fn spec(&self) -> &QuorumSpec {
-        self.coordinator.spec()
     }
 }
 
@@ -274,11 +265,6 @@ impl QuorumNode {
             front,
             metrics: None,
         }
-    }
-
-    /// Keys this replica holds.
-    pub fn keys_held(&self) -> usize {
-        self.replica.len()
     }
 
     /// A replica's part: apply or read, and answer the coordinator (repairs are one-way).

@@ -110,6 +110,8 @@ pub struct RaftNode {
     lease_until: SimTime,
     pending_writes: BTreeMap<u64, (Request, SimTime)>,
     pending_reads: Vec<PendingRead>,
+    /// Reused by [`majority_value`], so a reply allocates nothing.
+    scratch: Vec<u64>,
     /// Replies waiting for their fsync, by number.
     outbox: BTreeMap<u64, (NodeId, Msg)>,
     next_out: u64,
@@ -154,6 +156,7 @@ impl RaftNode {
             lease_until: SimTime::ZERO,
             pending_writes: BTreeMap::new(),
             pending_reads: Vec::new(),
+            scratch: Vec::with_capacity(n),
             outbox: BTreeMap::new(),
             next_out: 0,
             metrics: None,
@@ -387,9 +390,7 @@ impl RaftNode {
 
     /// The highest index stored on a majority, of this term, becomes committed.
     fn advance_commit(&mut self, ctx: &mut Ctx<'_, Msg>) {
-        let mut sorted = self.matched.clone();
-        sorted.sort_unstable_by(|a, b| b.cmp(a));
-        let on_majority = sorted[self.majority() - 1];
+        let on_majority = majority_value(&self.matched, &mut self.scratch);
         if on_majority > self.commit && self.log[(on_majority - 1) as usize].0 == self.term {
             self.commit = on_majority;
             self.apply(ctx);
@@ -427,10 +428,8 @@ impl RaftNode {
     }
 
     /// The highest heartbeat round a majority acknowledged.
-    fn confirmed_round(&self) -> u64 {
-        let mut rounds = self.acked_round.clone();
-        rounds.sort_unstable_by(|a, b| b.cmp(a));
-        rounds[self.majority() - 1]
+    fn confirmed_round(&mut self) -> u64 {
+        majority_value(&self.acked_round, &mut self.scratch)
     }
 
     /// Rounds a majority acknowledged extend the lease and release reads.
@@ -699,6 +698,17 @@ impl RaftNode {
             self.send_append(ctx, i);
         }
     }
+}
+
+/// The largest value that a majority of `values` (one per member) reach: the majority-th
+/// largest. `scratch` is working space.
+fn majority_value(values: &[u64], scratch: &mut Vec<u64>) -> u64 {
+    scratch.clear();
+    scratch.extend_from_slice(values);
+    let majority = values.len() / 2 + 1;
+    *scratch
+        .select_nth_unstable_by(majority - 1, |a, b| b.cmp(a))
+        .1
 }
 
 impl Node for RaftNode {
