@@ -11,6 +11,7 @@
 
 pub mod balancing;
 pub mod cache;
+pub mod fixed_hash;
 pub mod msg;
 pub mod placement;
 pub mod replication;

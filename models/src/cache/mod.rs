@@ -111,7 +111,7 @@ use sim_core::error::Shown;
 use sim_core::SimTime;
 
 use crate::workload::KeyId;
-pub use table::KeyHasher;
+pub use crate::fixed_hash::KeyHasher;
 use table::{Table, NEVER};
 
 /// Largest capacity in objects: 2^30. Policies with ghost lists keep up to about twice as

@@ -8,11 +8,10 @@
 //! and ARC) are nodes too, in their own lists, so one map lookup answers "resident, ghost or
 //! absent".
 //!
-//! The map is a std `HashMap` with [`KeyHasher`], a fixed folded-multiply hash: it is only ever
+//! The map is a [`FixedHashMap`] (a fixed folded-multiply hash): it is only ever
 //! looked up, never iterated, so its order cannot reach any result.
 
-use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
+use crate::fixed_hash::FixedHashMap;
 
 /// "No node": the end of a list, an empty list's head and tail, an unset hand.
 pub(crate) const NIL: u32 = u32::MAX;
@@ -30,38 +29,6 @@ const SLOTS_MAX: usize = NIL as usize;
 /// Entries a table is pre-sized for at most: 2^20 (a 40 MiB slab). Larger caches grow past it
 /// once, while filling, and then stop allocating.
 const PRESIZE_MAX: u64 = 1 << 20;
-
-/// 2^64 / golden ratio, odd: the multiplier of [`KeyHasher`].
-const HASH_MULTIPLIER: u64 = 0x9E37_79B9_7F4A_7C15;
-
-/// The map's hash: one folded 64 × 64 → 128-bit multiply (the high half xor the low half, as
-/// in foldhash and wyhash), so both the low bits hashbrown indexes with and the top bits it
-/// tags with depend on every key bit. Fixed, unseeded: the same on every run and machine.
-/// Also used by callers that keep their own key sets (a trace's distinct objects).
-#[derive(Clone, Copy, Debug, Default)]
-pub struct KeyHasher {
-    hash: u64,
-}
-
-impl Hasher for KeyHasher {
-    fn write(&mut self, bytes: &[u8]) {
-        // Only `write_u64` is reached (keys are u64); this keeps the trait total.
-        for &byte in bytes {
-            self.write_u64(u64::from(byte));
-        }
-    }
-
-    #[inline]
-    fn write_u64(&mut self, value: u64) {
-        let product = u128::from(value ^ self.hash) * u128::from(HASH_MULTIPLIER);
-        self.hash = (product as u64) ^ ((product >> 64) as u64);
-    }
-
-    #[inline]
-    fn finish(&self) -> u64 {
-        self.hash
-    }
-}
 
 /// One object or ghost entry, 32 bytes (two per cache line). `prev` points toward its list's
 /// head (newer), `next` toward the tail (older), as in libCacheSim's `queue.prev` /
@@ -89,7 +56,7 @@ const _: () = assert!(size_of::<Node>() == 32);
 /// The slab and the key → slot map.
 #[derive(Clone, Debug)]
 pub(crate) struct Table {
-    map: HashMap<u64, u32, BuildHasherDefault<KeyHasher>>,
+    map: FixedHashMap<u64, u32>,
     /// Every slot ever used; free ones are chained from `free_head` through `next`.
     pub(crate) nodes: Vec<Node>,
     /// Each slot's last simulated time (ns) of service, parallel to `nodes`; empty (every
@@ -105,7 +72,7 @@ impl Table {
     pub(crate) fn with_expected(expected: u64) -> Self {
         let presize = expected.min(PRESIZE_MAX) as usize;
         Table {
-            map: HashMap::with_capacity_and_hasher(presize, BuildHasherDefault::default()),
+            map: FixedHashMap::with_capacity_and_hasher(presize, Default::default()),
             nodes: Vec::with_capacity(presize),
             expire_at: Vec::new(),
             free_head: NIL,
@@ -357,25 +324,4 @@ mod tests {
         table.check(3);
     }
 
-    // Goal: the hash spreads consecutive and strided keys over both the low bits (bucket
-    // index) and the top 7 bits (hashbrown's tag). Method: count distinct values.
-    #[test]
-    fn key_hash_spreads_bits() {
-        let hash = |key: u64| {
-            let mut hasher = KeyHasher::default();
-            hasher.write_u64(key);
-            hasher.finish()
-        };
-        for stride in [1u64, 2, 1 << 12, 1 << 32] {
-            let mut low: Vec<u64> = (0..1024).map(|i| hash(i * stride) & 1023).collect();
-            let mut top: Vec<u64> = (0..1024).map(|i| hash(i * stride) >> 57).collect();
-            low.sort_unstable();
-            low.dedup();
-            top.sort_unstable();
-            top.dedup();
-            // 1024 balls in 1024 bins fill about 1 - 1/e of them; 128 tags all appear.
-            assert!(low.len() > 550, "stride {stride}: {} low values", low.len());
-            assert!(top.len() > 120, "stride {stride}: {} tags", top.len());
-        }
-    }
 }

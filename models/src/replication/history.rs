@@ -5,8 +5,10 @@
 //! The log sits outside the nodes: the store reports each acknowledged write (key, version,
 //! acknowledgement time, writer) and each completed read (key, call time, version returned,
 //! reader), and the log judges the reads as they come, keeping per key only the last
-//! [`WINDOW`] acknowledged versions and per client and key the last version written and read.
-//! Memory is therefore O(keys × WINDOW + clients × keys touched), not O(operations).
+//! [`WINDOW`] acknowledged versions (with their writers) and per client and key the two
+//! newest-so-far versions it read, with when. Memory is therefore
+//! O(keys × WINDOW + client–key pairs read), not O(operations): 24 bytes per remembered
+//! version and about 45 per pair.
 //!
 //! Definitions (Bailis et al., "Probabilistically Bounded Staleness for Practical Partial
 //! Quorums", VLDB 2012): versions of a key are totally ordered (last writer wins by version); a
@@ -17,7 +19,17 @@
 //! acknowledgement time of that newest version, paired with whether the read was consistent.
 //! Read-your-writes: a client reading a key after its own write of it was acknowledged must
 //! see that version or a newer one; monotonic reads: a client never reads an older version of
-//! a key than it read before.
+//! a key than a read of it that completed before this one was called. Both are session
+//! guarantees in real time (Terry et al., "Session Guarantees for Weakly Consistent
+//! Replicated Data", 1994): a client's operations in flight together are concurrent and do
+//! not bind each other, so an open-loop client with overlapping reads of a hot key is not
+//! held to an order it never imposed.
+//!
+//! **Bounds:** a read-your-writes violation is seen while the writer's version is among the
+//! key's last [`WINDOW`] acknowledgements (a read further behind is also [`WINDOW`]-stale, and
+//! counted as such); a monotonic-read violation is seen unless two reads of the key by the
+//! same client, each returning newer than any before it, completed while this one was in
+//! flight. Both err towards missing a violation, never towards inventing one.
 
 use std::collections::{BTreeMap, VecDeque};
 
@@ -26,9 +38,7 @@ use super::linearizability::{
 };
 use std::sync::{Arc, Mutex, MutexGuard};
 
-/// A hash map with fixed hash keys (SipHash with zero keys): lookups only, deterministic.
-type FixedHashMap<K, V> =
-    std::collections::HashMap<K, V, std::hash::BuildHasherDefault<std::hash::DefaultHasher>>;
+use crate::fixed_hash::FixedHashMap;
 
 /// Acknowledged versions remembered per key: k-staleness above this is counted as this.
 /// (At most 64: a key's lost-write marks are one bit per remembered version.)
@@ -49,10 +59,18 @@ pub struct VisibilityBins {
     pub bins: usize,
 }
 
-/// One key's acknowledged versions, oldest first: (version, acknowledgement time).
+/// One acknowledged write: its version, when (ns) and by which client.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Acked {
+    version: Version,
+    at: u64,
+    writer: u32,
+}
+
+/// One key's acknowledged versions, oldest first.
 #[derive(Clone, Debug, Default)]
 struct KeyLog {
-    acked: VecDeque<(Version, u64)>,
+    acked: VecDeque<Acked>,
     /// Every version in `acked` is newer than those before it (acknowledged in version
     /// order, as usual): a read's judgement can stop early.
     ordered: bool,
@@ -65,12 +83,36 @@ struct KeyLog {
     failing_since: [Option<u64>; 2],
 }
 
-/// A client's view of one key: the newest version it had acknowledged as written, and the
-/// newest it read.
+/// A client's reads of one key, as monotonic reads need them: `newest` is the highest
+/// version it read so far and when (ns) that read completed; `before` the highest version of
+/// the reads completed before that one, and when. A read called at or after `newest.1` must
+/// not return older than `newest.0`; one called between `before.1` and `newest.1` not older
+/// than `before.0`.
 #[derive(Clone, Copy, Debug, Default)]
 struct ClientView {
-    written: Version,
-    read: Version,
+    newest: (Version, u64),
+    before: (Version, u64),
+}
+
+impl ClientView {
+    /// The version a read called at `called` must not return older than.
+    fn floor(&self, called: u64) -> Version {
+        if self.newest.1 <= called {
+            self.newest.0
+        } else if self.before.1 <= called {
+            self.before.0
+        } else {
+            0
+        }
+    }
+
+    /// A read completed at `at` returning `version` (reads come in completion order).
+    fn read(&mut self, version: Version, at: u64) {
+        if version > self.newest.0 {
+            self.before = self.newest;
+            self.newest = (version, at);
+        }
+    }
 }
 
 /// A key whose operations are kept for the linearizability check.
@@ -104,7 +146,9 @@ pub struct ConsistencyLog {
     /// Looked up per operation, never iterated into an order-dependent result (a failover
     /// sums over it): hashed with fixed keys, so runs stay deterministic.
     keys: FixedHashMap<Key, KeyLog>,
-    clients: FixedHashMap<(u32, Key), ClientView>,
+    /// Per client, per key it read: one small map per client, so a map's growth copies one
+    /// client's views, not everyone's (the peak memory of a resize stays small).
+    clients: FixedHashMap<u32, FixedHashMap<Key, ClientView>>,
     watched: BTreeMap<Key, Watched>,
     /// Keys × {read, write} with an unavailability window open: while none is, a success
     /// needs no lookup.
@@ -269,7 +313,7 @@ impl SharedHistory {
             return None;
         }
         let mut log = self.lock();
-        let verdict = log.completed_read(client, key, called, version);
+        let verdict = log.completed_read(client, key, called, answered, version);
         log.read_observed(client, key, called, answered, version);
         Some(verdict)
     }
@@ -303,7 +347,7 @@ impl ConsistencyLog {
     pub fn acknowledged_write(&mut self, client: u32, key: Key, version: Version, at: u64) {
         self.report.writes += 1;
         let log = self.keys.entry(key).or_default();
-        debug_assert!(log.acked.back().is_none_or(|&(_, t)| t <= at));
+        debug_assert!(log.acked.back().is_none_or(|a| a.at <= at));
         if log.acked.is_empty() {
             log.ordered = true;
         }
@@ -311,15 +355,17 @@ impl ConsistencyLog {
             log.acked.pop_front();
             log.lost >>= 1;
         }
-        log.ordered &= log.acked.back().is_none_or(|&(v, _)| v < version);
-        log.acked.push_back((version, at));
+        log.ordered &= log.acked.back().is_none_or(|a| a.version < version);
+        log.acked.push_back(Acked {
+            version,
+            at,
+            writer: client,
+        });
         if let Some(w) = self.watched.get_mut(&key) {
             if let Some(i) = w.open.remove(&version) {
                 w.ops[i].ret = Some(at);
             }
         }
-        let view = self.clients.entry((client, key)).or_default();
-        view.written = view.written.max(version);
     }
 
     /// Keeps every operation on `key` (up to [`MAX_OPS`]) for [`ConsistencyLog::linearizability`].
@@ -450,46 +496,47 @@ impl ConsistencyLog {
         log.issued
     }
 
-    /// `client`'s read of `key`, called at `called` (ns), returned `version` (0: nothing);
-    /// returns the judgement of this one read.
+    /// `client`'s read of `key`, called at `called` and completed at `answered` (ns), returned
+    /// `version` (0: nothing); returns the judgement of this one read. Calls come in
+    /// completion order, as the simulation makes them.
     pub fn completed_read(
         &mut self,
         client: u32,
         key: Key,
         called: u64,
+        answered: u64,
         version: Version,
     ) -> ReadVerdict {
         let report = &mut self.report;
         report.reads += 1;
         // The acknowledged versions as the read's call saw them (later ones are concurrent
         // with it): the newest, when, and how many newer than what it returned.
-        let (mut newest, mut newest_at, mut newer) = (0, None, 0usize);
+        // Read-your-writes: one of them is the reader's own.
+        let (mut newest, mut newest_at, mut newer, mut own_newer) = (0, None, 0usize, false);
         let log = self.keys.get(&key);
         let acked = log.map(|log| &log.acked);
         if log.is_some_and(|log| log.ordered) {
             // Versions rise with acknowledgement order: walk back from the newest
             // acknowledged by the call, counting those newer than the one returned.
-            let seen = acked
-                .into_iter()
-                .flatten()
-                .rev()
-                .filter(|&&(_, t)| t <= called);
-            for &(v, t) in seen {
+            let seen = acked.into_iter().flatten().rev().filter(|a| a.at <= called);
+            for a in seen {
                 if newest_at.is_none() {
-                    (newest, newest_at) = (v, Some(t));
+                    (newest, newest_at) = (a.version, Some(a.at));
                 }
-                if v <= version {
+                if a.version <= version {
                     break;
                 }
                 newer += 1;
+                own_newer |= a.writer == client;
             }
         } else {
-            for &(v, t) in acked.into_iter().flatten().filter(|&&(_, t)| t <= called) {
-                if v > newest {
-                    (newest, newest_at) = (v, Some(t));
+            for a in acked.into_iter().flatten().filter(|a| a.at <= called) {
+                if a.version > newest {
+                    (newest, newest_at) = (a.version, Some(a.at));
                 }
-                if v > version {
+                if a.version > version {
                     newer += 1;
+                    own_newer |= a.writer == client;
                 }
             }
         }
@@ -506,12 +553,17 @@ impl ConsistencyLog {
             *reads += 1;
             *ok += u64::from(consistent);
         }
-        let view = self.clients.entry((client, key)).or_default();
-        let read_your_writes_violated = version < view.written;
-        let monotonic_violated = version < view.read;
+        let view = self
+            .clients
+            .entry(client)
+            .or_default()
+            .entry(key)
+            .or_default();
+        let read_your_writes_violated = own_newer;
+        let monotonic_violated = version < view.floor(called);
         report.read_your_writes_violations += u64::from(read_your_writes_violated);
         report.monotonic_read_violations += u64::from(monotonic_violated);
-        view.read = view.read.max(version);
+        view.read(version, answered);
         ReadVerdict {
             consistent,
             behind,
@@ -526,7 +578,7 @@ impl ConsistencyLog {
     pub fn final_version(&mut self, key: Key, version: Version) {
         if let Some(log) = self.keys.get(&key) {
             self.report.lost_writes +=
-                log.acked.iter().filter(|(v, _)| *v > version).count() as u64;
+                log.acked.iter().filter(|a| a.version > version).count() as u64;
         }
     }
 
@@ -537,8 +589,8 @@ impl ConsistencyLog {
         let mut lost = 0;
         for (key, log) in &mut self.keys {
             let kept = held(*key);
-            for (i, (v, _)) in log.acked.iter().enumerate() {
-                if *v > kept && log.lost & (1 << i) == 0 {
+            for (i, a) in log.acked.iter().enumerate() {
+                if a.version > kept && log.lost & (1 << i) == 0 {
                     log.lost |= 1 << i;
                     lost += 1;
                 }
@@ -572,16 +624,16 @@ mod tests {
     #[test]
     fn definitions_on_a_small_history() {
         let mut log = ConsistencyLog::new(BINS);
-        log.completed_read(1, 7, 0, 0); // Nothing written yet: consistent.
+        log.completed_read(1, 7, 0, 1, 0); // Nothing written yet: consistent.
         log.acknowledged_write(0, 7, 1, 10);
-        log.completed_read(1, 7, 5, 0); // Called before the ack: concurrent, consistent.
-        log.completed_read(1, 7, 12, 0); // Called 2 ns after the ack: stale by 1.
+        log.completed_read(1, 7, 5, 6, 0); // Called before the ack: concurrent, consistent.
+        log.completed_read(1, 7, 12, 13, 0); // Called 2 ns after the ack: stale by 1.
         log.acknowledged_write(0, 7, 2, 20);
         log.acknowledged_write(0, 7, 3, 30);
-        log.completed_read(1, 7, 31, 1); // 2 versions behind.
-        log.completed_read(1, 7, 45, 3); // Consistent, 15 ns after.
-        log.completed_read(1, 7, 50, 2); // Stale by 1, and older than this client's last read.
-        log.completed_read(0, 7, 60, 2); // The writer reads below its own version 3.
+        log.completed_read(1, 7, 31, 32, 1); // 2 versions behind.
+        log.completed_read(1, 7, 45, 46, 3); // Consistent, 15 ns after.
+        log.completed_read(1, 7, 50, 51, 2); // Stale by 1, and older than this client's last read.
+        log.completed_read(0, 7, 60, 61, 2); // The writer reads below its own version 3.
         let r = log.report();
         assert_eq!((r.reads, r.writes, r.stale_reads), (7, 3, 4));
         assert_eq!(&r.k_staleness[..3], &[3, 3, 1]);
@@ -597,6 +649,44 @@ mod tests {
         );
         log.final_version(7, 1);
         assert_eq!(log.report().lost_writes, 2);
+    }
+
+    // Goal: the session guarantees hold in real time: a client's own write acknowledged
+    // while its read was in flight, or its earlier read that completed while this one was in
+    // flight, does not bind this read; once completed before the call, they do.
+    #[test]
+    fn session_guarantees_ignore_concurrent_operations() {
+        let mut log = ConsistencyLog::new(BINS);
+        log.acknowledged_write(0, 7, 1, 10);
+        // Client 1's reads of key 7 overlap: one called at 20 returns version 1 at 30; one
+        // called at 25 (before 30) returns 0 at 35 (stale, but not a monotonic violation).
+        let a = log.completed_read(1, 7, 20, 30, 1);
+        let b = log.completed_read(1, 7, 25, 35, 0);
+        assert!(!a.monotonic_violated && !b.monotonic_violated && !b.consistent);
+        // Called at 31, after the first completed: a violation.
+        assert!(log.completed_read(1, 7, 31, 40, 0).monotonic_violated);
+        // Client 0 writes version 2, acknowledged at 50; its read called at 45 returning 1
+        // is concurrent with the write; one called at 55 returning 1 violates.
+        log.acknowledged_write(0, 7, 2, 50);
+        assert!(!log.completed_read(0, 7, 45, 60, 1).read_your_writes_violated);
+        assert!(log.completed_read(0, 7, 55, 65, 1).read_your_writes_violated);
+        // Another client's write does not bind client 1: stale, but no violation.
+        let c = log.completed_read(1, 7, 70, 75, 1);
+        assert!(!c.consistent && !c.read_your_writes_violated);
+        // Two newer reads by client 1 complete during a long read: its floor is the older of
+        // them once it is past it; before both, it is not known (the documented bound: the
+        // read called at 76 returning 0 is older than the read completed at 30, but is not
+        // counted).
+        log.acknowledged_write(2, 7, 3, 80);
+        log.completed_read(1, 7, 81, 90, 2);
+        log.completed_read(1, 7, 82, 95, 3);
+        assert!(log.completed_read(1, 7, 92, 100, 1).monotonic_violated);
+        assert!(!log.completed_read(1, 7, 76, 101, 0).monotonic_violated);
+        let r = log.report();
+        assert_eq!(
+            (r.monotonic_read_violations, r.read_your_writes_violations),
+            (2, 1)
+        );
     }
 
     // Goal: the watched keys' histories go to the checker as clients saw them: an answered
@@ -695,7 +785,7 @@ mod tests {
                 let newest = seen.iter().map(|(v, _)| *v).max().unwrap_or(0);
                 let newest_at = seen.iter().find(|(v, _)| *v == newest).map(|(_, t)| *t);
                 let newer = seen.iter().filter(|(v, _)| *v > returned).count();
-                let verdict = log.completed_read(9, 1, called, returned);
+                let verdict = log.completed_read(9, 1, called, called, returned);
                 assert_eq!(verdict.consistent, returned >= newest, "trial {trial}");
                 assert_eq!(verdict.behind, newer, "trial {trial}");
                 assert_eq!(
@@ -715,9 +805,9 @@ mod tests {
             log.acknowledged_write(0, 1, v, v);
         }
         assert_eq!(log.keys[&1].acked.len(), WINDOW);
-        log.completed_read(1, 1, 1_000, 0);
+        log.completed_read(1, 1, 1_000, 1_001, 0);
         assert_eq!(log.report().k_staleness[WINDOW], 1);
-        log.completed_read(1, 2, 1_000, 0);
+        log.completed_read(1, 2, 1_000, 1_001, 0);
         assert_eq!(log.report().stale_reads, 1);
     }
 
@@ -741,7 +831,7 @@ mod tests {
             replicas[rng.random_range(0..N)] = version;
             log.acknowledged_write(0, 1, version, t);
             let seen = replicas[rng.random_range(0..N)];
-            log.completed_read(1, 1, t + 5, seen);
+            log.completed_read(1, 1, t + 5, t + 6, seen);
         }
         let r = log.report();
         let q = 2.0 / 3.0;

@@ -22,12 +22,11 @@
 //! not acknowledged by it), no anti-entropy, no vector clocks (siblings are never kept):
 //! last writer wins by version.
 
-use std::collections::BTreeMap;
-
 use sim_core::registry::{ArgError, Args, Param, Row};
 use sim_core::NodeId;
 
 use super::history::{Key, Version};
+use crate::fixed_hash::FixedHashMap;
 use super::registry::{ReplicationRow, ReplicationSpec};
 
 /// `quorum`'s registry row.
@@ -253,16 +252,19 @@ pub struct ReplyOutcome<T> {
     pub repair: (Key, Version),
 }
 
-/// Operations a coordinator keeps at most; beyond it the oldest is dropped (its host's
-/// timeout ends it). Bounds memory when replies never come (a crashed replica with no
-/// timeout).
+/// Operations a coordinator keeps at most; when a new one would exceed it, the oldest
+/// [`MAX_IN_FLIGHT`] / 16 are dropped at once (their hosts' timeouts end them; one scan per
+/// 4,096 operations keeps the drop cheap). Bounds memory when replies never come (a crashed
+/// replica with no timeout).
 pub const MAX_IN_FLIGHT: usize = 1 << 16;
 
 /// One coordinator's operations in flight, by operation id.
 #[derive(Clone, Debug)]
 pub struct Coordinator<T> {
     spec: QuorumSpec,
-    ops: BTreeMap<u64, Pending<T>>,
+    /// Looked up per reply; iterated only by [`Coordinator::clear`] and the drop of the
+    /// oldest, both of which sort by id first.
+    ops: FixedHashMap<u64, Pending<T>>,
     next_op: u64,
     dropped: u64,
 }
@@ -272,7 +274,7 @@ impl<T: Clone> Coordinator<T> {
     pub fn new(spec: QuorumSpec) -> Self {
         Coordinator {
             spec,
-            ops: BTreeMap::new(),
+            ops: FixedHashMap::default(),
             next_op: 0,
             dropped: 0,
         }
@@ -299,8 +301,13 @@ impl<T: Clone> Coordinator<T> {
         self.next_op += 1;
         let id = self.next_op;
         if self.ops.len() == MAX_IN_FLIGHT {
-            self.ops.pop_first();
-            self.dropped += 1;
+            let mut ids: Vec<u64> = self.ops.keys().copied().collect();
+            let oldest = MAX_IN_FLIGHT / 16;
+            ids.select_nth_unstable(oldest - 1);
+            for id in &ids[..oldest] {
+                self.ops.remove(id);
+            }
+            self.dropped += oldest as u64;
         }
         let version = if kind == OpKind::Write { version } else { 0 };
         self.ops.insert(
@@ -389,10 +396,11 @@ impl<T: Clone> Coordinator<T> {
     /// Forgets every operation (the coordinator crashed); returns the tags of those not yet
     /// answered, in operation order.
     pub fn clear(&mut self) -> Vec<T> {
-        let ops = std::mem::take(&mut self.ops);
-        ops.into_values()
-            .filter(|p| !p.answered)
-            .map(|p| p.tag)
+        let mut ops: Vec<(u64, Pending<T>)> = std::mem::take(&mut self.ops).into_iter().collect();
+        ops.sort_unstable_by_key(|(id, _)| *id);
+        ops.into_iter()
+            .filter(|(_, p)| !p.answered)
+            .map(|(_, p)| p.tag)
             .collect()
     }
 
@@ -411,7 +419,7 @@ impl<T: Clone> Coordinator<T> {
 /// One replica's data: the newest version of each key it holds (last writer wins).
 #[derive(Clone, Debug, Default)]
 pub struct Replica {
-    versions: std::collections::HashMap<Key, Version>,
+    versions: FixedHashMap<Key, Version>,
 }
 
 impl Replica {
@@ -529,10 +537,15 @@ mod tests {
         c.begin(3, OpKind::Read, 1, 0, 3);
         c.begin(4, OpKind::Read, 1, 0, 3);
         assert_eq!(c.clear(), vec![3, 4]);
-        for i in 0..MAX_IN_FLIGHT as u64 + 2 {
-            c.begin(i, OpKind::Read, 1, 0, 3);
-        }
-        assert_eq!((c.in_flight(), c.dropped()), (MAX_IN_FLIGHT, 2));
+        let ids: Vec<u64> = (0..MAX_IN_FLIGHT as u64 + 2)
+            .map(|i| c.begin(i, OpKind::Read, 1, 0, 3))
+            .collect();
+        let oldest = MAX_IN_FLIGHT / 16;
+        assert_eq!(c.dropped(), oldest as u64);
+        assert_eq!(c.in_flight(), MAX_IN_FLIGHT + 2 - oldest);
+        // The oldest went, the rest stayed.
+        assert_eq!(c.abandon(ids[oldest - 1]), None);
+        assert_eq!(c.abandon(ids[oldest]), Some(oldest as u64));
     }
 
     // Goal: last writer wins by version, whatever order writes arrive in.
