@@ -53,7 +53,6 @@ impl Hasher for KeyHasher {
     }
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;

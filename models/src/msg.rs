@@ -224,6 +224,12 @@ pub enum ReplicaKind {
     Repair,
     /// Leader to follower: I lead, in term `version` (one-way).
     Heartbeat,
+    /// Anti-entropy, initiator to peer: compare your Merkle tree with mine, session `op`
+    /// (the tree is on the run's board; `value_bytes`: the root on the wire).
+    AntiEntropyTree,
+    /// Anti-entropy, peer to initiator: the ranges that differ and my entries in them,
+    /// session `op` (`value_bytes`: the tree descent and the entries on the wire).
+    AntiEntropyDiff,
 }
 
 impl ReplicaKind {
@@ -236,6 +242,8 @@ impl ReplicaKind {
             ReplicaKind::ReadReply => "replica_read_reply",
             ReplicaKind::Repair => "replica_repair",
             ReplicaKind::Heartbeat => "replica_heartbeat",
+            ReplicaKind::AntiEntropyTree => "replica_anti_entropy_tree",
+            ReplicaKind::AntiEntropyDiff => "replica_anti_entropy_diff",
         }
     }
 }
@@ -290,7 +298,9 @@ impl ReplicaMsg {
             2 => ReplicaKind::Read,
             3 => ReplicaKind::ReadReply,
             4 => ReplicaKind::Repair,
-            _ => ReplicaKind::Heartbeat,
+            5 => ReplicaKind::Heartbeat,
+            6 => ReplicaKind::AntiEntropyTree,
+            _ => ReplicaKind::AntiEntropyDiff,
         }
     }
 
@@ -315,7 +325,10 @@ impl ReplicaMsg {
     /// Whether it carries the value on the wire.
     fn carries_value(&self) -> bool {
         match self.kind() {
-            ReplicaKind::Write | ReplicaKind::Repair => true,
+            ReplicaKind::Write
+            | ReplicaKind::Repair
+            | ReplicaKind::AntiEntropyTree
+            | ReplicaKind::AntiEntropyDiff => true,
             ReplicaKind::ReadReply => self.version > 0,
             ReplicaKind::WriteAck | ReplicaKind::Read | ReplicaKind::Heartbeat => false,
         }

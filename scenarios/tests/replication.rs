@@ -689,3 +689,119 @@ fn a_partition_makes_keys_unwritable_for_its_length() {
         "median window {median:.3} s, expected 20 s ± {tolerance:.3}"
     );
 }
+
+/// Per one-second window of `outcome`, the increments of counter `name`.
+fn counter_per_window(outcome: &scenarios::run::Outcome, name: &str) -> Vec<u64> {
+    let metrics = outcome.sim.metrics();
+    let (_, id, _) = metrics
+        .counters()
+        .find(|(n, _, _)| *n == name)
+        .unwrap_or_else(|| panic!("{name} registered"));
+    metrics.windows().iter().map(|w| w.counter(id)).collect()
+}
+
+// Goal: a sloppy quorum trades the strict quorum's unavailability for staleness, and hinted
+// handoff ends the staleness after the partition heals. Method: the shipped
+// kv-quorum-partition example (6 nodes, two per zone; writers in az1 cut off from az2 and az3
+// from 20 s to 40 s; 1 s windows) with R = W = 2, sloppy = "on" (suspect_after 200 ms,
+// handoff every 1 s).
+// - Availability: a writer's operation fails only until it suspects the far home replicas,
+//   200 ms after its first unanswered send (within a few ms of 20 s): the writers' 500
+//   operations/s give an expected 500/s × 0.2 s = 100 failures, all in the 20 s window; the
+//   count is Poisson, so within 5 SE = 5 × sqrt(100) of 100. (The strict quorum fails the
+//   whole 20 s: about 10 000.)
+// - Healing: after 40 s the suspects answer the next probe (≤ 200 ms) and each fallback's
+//   next handoff (≤ 1 s) gives the home replicas every hinted write, so from the 42 s window
+//   on no read is stale; the same partition under R = W = 1 without repair leaves stale reads
+//   after it (the missed writes stay missed).
+#[test]
+fn a_sloppy_quorum_stays_available_and_handoff_heals_it() {
+    let path =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/kv-quorum-partition.toml");
+    let with = |replication: &str| {
+        let set = format!("group.kv.replication={replication}");
+        let scenario = scenarios::load(&path, &[set]).expect("valid");
+        run(&scenario, 7, &mut |_| ControlFlow::Continue(()))
+    };
+    let sloppy =
+        with(r#"{ scheme = "quorum", r = 2, w = 2, coordinator = "client", sloppy = "on" }"#);
+    let failures: Vec<u64> = ["store.unavailable.read", "store.unavailable.write"]
+        .iter()
+        .map(|name| counter_per_window(&sloppy, name))
+        .fold(vec![0; 60], |acc, w| {
+            acc.iter()
+                .zip(w.iter().chain(std::iter::repeat(&0)))
+                .map(|(a, b)| a + b)
+                .collect()
+        });
+    let total: u64 = failures.iter().sum();
+    assert_eq!(
+        failures[20], total,
+        "failures outside the 20 s window: {failures:?}"
+    );
+    let tolerance = SE_ALLOWED * 100f64.sqrt();
+    assert!(
+        (total as f64 - 100.0).abs() <= tolerance,
+        "{total} failures, expected 100 ± {tolerance}"
+    );
+    let metrics = sloppy.sim.metrics();
+    assert!(metrics.counter_by_name("store.hinted_writes") > 1_000);
+    assert!(metrics.counter_by_name("store.handoffs") > 1_000);
+    let stale = counter_per_window(&sloppy, "consistency.stale_reads");
+    assert!(
+        stale[25] > 0,
+        "reads during the partition are stale: {stale:?}"
+    );
+    assert_eq!(
+        stale[42..].iter().sum::<u64>(),
+        0,
+        "stale after handoff: {stale:?}"
+    );
+    let partial = with(r#"{ scheme = "quorum", r = 1, w = 1, coordinator = "client" }"#);
+    let stale = counter_per_window(&partial, "consistency.stale_reads");
+    assert!(
+        stale[42..].iter().sum::<u64>() > 0,
+        "R = W = 1 keeps its misses: {stale:?}"
+    );
+}
+
+// Goal: anti-entropy repairs what a partition kept from replicas, with no read or write to
+// help it. Method: the kv-quorum-partition example under R = W = 1 (writes during the
+// partition reach only the writers' zone's home replica), with the writers crashed for good
+// when the partition heals at 40 s, so no later write supersedes a missed one and no read
+// repair runs. The readers (R = 1, answered by their own zone's replica) then read stale
+// values of every key the partition's writes touched — for the rest of the run without
+// anti-entropy. With anti_entropy = "1s", each replica starts a session with its next peer
+// (round-robin over its 5 peers) every second, so every pair has compared trees within 5 s
+// of the heal: from the 46 s window on no read may be stale.
+#[test]
+fn anti_entropy_repairs_what_the_partition_missed() {
+    let path =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/kv-quorum-partition.toml");
+    let with = |replication: &str| {
+        let overrides = [
+            format!("group.kv.replication={replication}"),
+            r#"fault=[{ at = "20s", partition = { from = "zone:az1", to = ["zone:az2", "zone:az3"] }, duration = "20s" }, { at = "40s", crash = "writers" }]"#.to_string(),
+        ];
+        let scenario = scenarios::load(&path, &overrides).expect("valid");
+        run(&scenario, 7, &mut |_| ControlFlow::Continue(()))
+    };
+    let plain = with(r#"{ scheme = "quorum", r = 1, w = 1, coordinator = "client" }"#);
+    let stale = counter_per_window(&plain, "consistency.stale_reads");
+    assert!(
+        stale[50..].iter().all(|&s| s > 0),
+        "without anti-entropy the misses stay: {stale:?}"
+    );
+    let healed =
+        with(r#"{ scheme = "quorum", r = 1, w = 1, coordinator = "client", anti_entropy = "1s" }"#);
+    let stale = counter_per_window(&healed, "consistency.stale_reads");
+    assert!(stale[25] > 0, "stale during the partition: {stale:?}");
+    assert_eq!(
+        stale[46..].iter().sum::<u64>(),
+        0,
+        "stale after anti-entropy: {stale:?}"
+    );
+    let metrics = healed.sim.metrics();
+    assert!(metrics.counter_by_name("store.anti_entropy.repaired") > 100);
+    assert!(metrics.counter_by_name("store.anti_entropy.sessions") > 5 * 55);
+}

@@ -110,8 +110,8 @@ pub use twoq::{TwoQ, TwoQParams};
 use sim_core::error::Shown;
 use sim_core::SimTime;
 
-use crate::workload::KeyId;
 pub use crate::fixed_hash::KeyHasher;
+use crate::workload::KeyId;
 use table::{Table, NEVER};
 
 /// Largest capacity in objects: 2^30. Policies with ghost lists keep up to about twice as

@@ -323,5 +323,4 @@ mod tests {
         assert_eq!(keys(&table, &list), [4, 1, 2]);
         table.check(3);
     }
-
 }

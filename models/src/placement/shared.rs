@@ -126,6 +126,16 @@ impl SharedPlacement {
             .collect()
     }
 
+    /// How many live members it has.
+    pub fn len(&self) -> usize {
+        self.lock().members().len()
+    }
+
+    /// Whether it has no live member.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
     /// The node a request for `key` goes to: its owner, recording the key with stateful
     /// schemes (a bounded-load ring places a key when it is first requested). `None` only when
     /// the placement has no members.

@@ -668,8 +668,14 @@ mod tests {
         // Client 0 writes version 2, acknowledged at 50; its read called at 45 returning 1
         // is concurrent with the write; one called at 55 returning 1 violates.
         log.acknowledged_write(0, 7, 2, 50);
-        assert!(!log.completed_read(0, 7, 45, 60, 1).read_your_writes_violated);
-        assert!(log.completed_read(0, 7, 55, 65, 1).read_your_writes_violated);
+        assert!(
+            !log.completed_read(0, 7, 45, 60, 1)
+                .read_your_writes_violated
+        );
+        assert!(
+            log.completed_read(0, 7, 55, 65, 1)
+                .read_your_writes_violated
+        );
         // Another client's write does not bind client 1: stale, but no violation.
         let c = log.completed_read(1, 7, 70, 75, 1);
         assert!(!c.consistent && !c.read_your_writes_violated);

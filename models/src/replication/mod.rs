@@ -23,6 +23,7 @@
 //! - [`raft`]: Raft's configuration, the run's log arena (entries by id, so messages stay
 //!   plain data) and the monitor that checks election and state machine safety on every run.
 //! - [`registry`]: the schemes a store's `replication = { scheme = ... }` names.
+pub mod anti_entropy;
 pub mod history;
 pub mod leader_follower;
 pub mod linearizability;

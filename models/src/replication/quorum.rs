@@ -18,16 +18,29 @@
 //!   replies later, with an older version than the newest seen is sent that version (a late
 //!   reply newer than the answer repairs the earlier repliers, the answer's among them).
 //!
-//! **Limitations:** no sloppy quorum or hinted handoff (a write to a down replica is simply
-//! not acknowledged by it), no anti-entropy, no vector clocks (siblings are never kept):
-//! last writer wins by version.
+//! - Sloppy quorum with hinted handoff (`sloppy = "on"`, after DeCandia et al., "Dynamo",
+//!   SOSP 2007, section 4.6): a coordinator that has had no reply from a replica for
+//!   `suspect_after` since it first sent it something takes the next healthy node of the key's
+//!   preference list instead (a *fallback*), and still sends the suspect one copy of an
+//!   operation every `suspect_after` (its reply ends the suspicion). A fallback that accepts
+//!   a write for a key it is not a home replica of keeps a hint, and every `handoff_interval`
+//!   sends the hinted version to each of the key's N home replicas until each has acked it;
+//!   then it forgets the key. Its reads are served from what it holds, hints included.
+//!
+//! - Anti-entropy (`anti_entropy = "<interval>"`): replicas compare Merkle trees with their
+//!   peers in turn and exchange the keys of the ranges that differ
+//!   ([`super::anti_entropy`]).
+//!
+//! **Limitations:** no vector clocks (siblings are never kept): last writer wins by version. A fallback hands a hint to all N home replicas, not only the one it
+//! stood in for (the write's message does not name it): healthy ones just ack.
 
 use sim_core::registry::{ArgError, Args, Param, Row};
-use sim_core::NodeId;
+use sim_core::{NodeId, SimDuration};
 
+use super::anti_entropy::AntiEntropy;
 use super::history::{Key, Version};
-use crate::fixed_hash::FixedHashMap;
 use super::registry::{ReplicationRow, ReplicationSpec};
+use crate::fixed_hash::FixedHashMap;
 
 /// `quorum`'s registry row.
 pub(super) const ROW: ReplicationRow = Row {
@@ -47,6 +60,31 @@ pub(super) const ROW: ReplicationRow = Row {
             "read_repair",
             "\"off\"",
             "\"async\": after a read, send its version to the replicas that answered older",
+        ),
+        Param::optional(
+            "sloppy",
+            "\"off\"",
+            "\"on\": a sloppy quorum with hinted handoff (suspected replicas are replaced by the next healthy nodes of the key's preference list)",
+        ),
+        Param::optional(
+            "suspect_after",
+            "\"200ms\"",
+            "sloppy: a replica that has not replied for this long since it was sent something is suspected",
+        ),
+        Param::optional(
+            "anti_entropy",
+            "\"off\"",
+            "an interval: each replica compares its Merkle tree with its next peer's this often and exchanges the keys of the ranges that differ",
+        ),
+        Param::optional(
+            "ranges",
+            "1024",
+            "anti_entropy: leaves of the Merkle tree (a power of two up to 2^20)",
+        ),
+        Param::optional(
+            "handoff_interval",
+            "\"1s\"",
+            "sloppy: how often a fallback sends its hinted writes to their home replicas",
         ),
     ],
     value: parse_row,
@@ -82,9 +120,69 @@ fn parse_row(args: &mut dyn Args) -> Result<ReplicationSpec, ArgError> {
             ))
         }
     };
+    let suspect_after = args.text("suspect_after")?;
+    let handoff_interval = args.text("handoff_interval")?;
+    let sloppy = match args.text("sloppy")?.as_deref() {
+        None | Some("off") => {
+            if let Some(name) = [
+                ("suspect_after", &suspect_after),
+                ("handoff_interval", &handoff_interval),
+            ]
+            .into_iter()
+            .find_map(|(name, given)| given.is_some().then_some(name))
+            {
+                return Err(ArgError::at(
+                    name,
+                    format!("`{name}` goes with sloppy = \"on\""),
+                ));
+            }
+            None
+        }
+        Some("on") => {
+            let positive = |name: &'static str, text: Option<String>, default: &str| {
+                let text = text.unwrap_or_else(|| default.to_string());
+                let d = SimDuration::parse(&text)
+                    .map_err(|e| ArgError::at(name, format!("{name}: {e}")))?;
+                if d == SimDuration::ZERO {
+                    return Err(ArgError::at(name, format!("{name} must be longer than 0")));
+                }
+                Ok(d)
+            };
+            Some(Sloppy {
+                suspect_after: positive("suspect_after", suspect_after, "200ms")?,
+                handoff_interval: positive("handoff_interval", handoff_interval, "1s")?,
+            })
+        }
+        Some(other) => {
+            return Err(ArgError::at(
+                "sloppy",
+                format!("sloppy must be \"off\" or \"on\", got {other:?}"),
+            ))
+        }
+    };
+    let ranges = args.integer("ranges")?;
+    let anti_entropy = match args.text("anti_entropy")?.as_deref() {
+        None | Some("off") => {
+            if ranges.is_some() {
+                return Err(ArgError::at(
+                    "ranges",
+                    "`ranges` goes with anti_entropy = \"<interval>\"",
+                ));
+            }
+            None
+        }
+        Some(text) => {
+            let interval = SimDuration::parse(text).map_err(|e| {
+                ArgError::at("anti_entropy", format!("anti_entropy: {e} (or \"off\")"))
+            })?;
+            Some(AntiEntropy::new(interval, ranges.unwrap_or(1024))?)
+        }
+    };
     let mut spec =
         QuorumSpec::new(n, r, w, coordination).map_err(|e| ArgError::at(e.field, e.message))?;
     spec.read_repair = read_repair;
+    spec.sloppy = sloppy;
+    spec.anti_entropy = anti_entropy;
     Ok(ReplicationSpec::Quorum(spec))
 }
 
@@ -109,6 +207,15 @@ pub enum ReadRepair {
     Async,
 }
 
+/// Sloppy quorum with hinted handoff (see the module documentation).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Sloppy {
+    /// A replica with no reply for this long since it was first sent something is suspected.
+    pub suspect_after: SimDuration,
+    /// How often a fallback sends its hints home.
+    pub handoff_interval: SimDuration,
+}
+
 /// The largest replication factor: a coordinator keeps its replies per operation inline.
 pub const MAX_N: usize = 16;
 
@@ -122,6 +229,10 @@ pub struct QuorumSpec {
     pub coordination: Coordination,
     /// Read repair.
     pub read_repair: ReadRepair,
+    /// Sloppy quorum with hinted handoff, or `None` (strict membership: N home replicas).
+    pub sloppy: Option<Sloppy>,
+    /// Periodic anti-entropy, or `None`.
+    pub anti_entropy: Option<AntiEntropy>,
 }
 
 /// Why a quorum configuration is invalid, naming the parameter at fault.
@@ -169,6 +280,8 @@ impl QuorumSpec {
             w,
             coordination,
             read_repair: ReadRepair::Off,
+            sloppy: None,
+            anti_entropy: None,
         })
     }
 
@@ -435,9 +548,25 @@ impl Replica {
         *held
     }
 
+    /// Forgets `key` if it holds no newer version than `up_to` (a fallback whose hints of
+    /// it all went home); returns whether it did.
+    pub fn forget(&mut self, key: Key, up_to: Version) -> bool {
+        let forget = self.versions.get(&key).is_some_and(|held| *held <= up_to);
+        if forget {
+            self.versions.remove(&key);
+        }
+        forget
+    }
+
     /// The version of `key` held (0: none).
     pub fn read(&self, key: Key) -> Version {
         self.versions.get(&key).copied().unwrap_or(0)
+    }
+
+    /// Every (key, version) held, in no particular order (the map's): callers sort or
+    /// combine order-independently.
+    pub fn entries(&self) -> impl Iterator<Item = (Key, Version)> + '_ {
+        self.versions.iter().map(|(k, v)| (*k, *v))
     }
 
     /// Keys held.

@@ -360,7 +360,11 @@ impl Node for LeaderFollowerNode {
                         self.apply(ctx, m);
                     }
                 }
-                ReplicaKind::Read | ReplicaKind::ReadReply | ReplicaKind::Repair => {}
+                ReplicaKind::Read
+                | ReplicaKind::ReadReply
+                | ReplicaKind::Repair
+                | ReplicaKind::AntiEntropyTree
+                | ReplicaKind::AntiEntropyDiff => {}
             },
             Msg::Probe { seq } => ctx.send(from, Msg::ProbeAck { seq }),
             Msg::Response(_)

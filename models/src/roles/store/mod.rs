@@ -33,6 +33,7 @@ use sim_core::{
 };
 
 use crate::msg::{Msg, ReplicaKind};
+use crate::replication::anti_entropy::MerkleBoard;
 use crate::replication::history::SharedHistory;
 use crate::replication::leader_follower::Directory;
 use crate::replication::raft::{LogArena, RaftMonitor};
@@ -70,6 +71,38 @@ pub const METRICS: MetricTable = MetricTable {
             "store.read_repairs",
             Direction::Neutral,
             "stale replicas a read's coordinator sent the newer version it returned (read repair)",
+        ),
+        MetricDecl::counter(
+            "store.hinted_writes",
+            Direction::Neutral,
+            "sloppy quorum: writes a fallback accepted for a key it is not a home replica of (each keeps a hint)",
+        ),
+        MetricDecl::counter(
+            "store.handoffs",
+            Direction::Neutral,
+            "sloppy quorum: hints settled, a home replica having acked the hinted version (hinted handoff)",
+        ),
+        MetricDecl::counter(
+            "store.hints_dropped",
+            Direction::HigherIsWorse,
+            "sloppy quorum: hints a fallback could not keep (it already held 2^20)",
+        ),
+        MetricDecl::counter(
+            "store.anti_entropy.sessions",
+            Direction::Neutral,
+            "anti-entropy sessions completed (a replica compared its Merkle tree with a peer's and exchanged the differing ranges)",
+        ),
+        MetricDecl::counter(
+            "store.anti_entropy.repaired",
+            Direction::Neutral,
+            "keys anti-entropy brought up to date, on either side of a session",
+        ),
+        MetricDecl::histogram(
+            "store.anti_entropy.differing_ranges",
+            Unit::Count,
+            Direction::Neutral,
+            Direction::Neutral,
+            "per anti-entropy session, the Merkle tree's ranges that differed (what the comparison costs: two hashes per differing node per level)",
         ),
         MetricDecl::counter(
             "store.replica.reads",
@@ -217,6 +250,8 @@ pub struct StoreRun {
     pub directory: Option<Directory>,
     /// Raft: the log entries, and the safety monitor.
     pub raft: Option<(LogArena, RaftMonitor)>,
+    /// Quorum with anti-entropy: the board its Merkle trees travel through.
+    pub merkle: Option<MerkleBoard>,
 }
 
 impl StoreRun {
@@ -226,11 +261,14 @@ impl StoreRun {
             .then(|| Directory::new(members.clone()));
         let raft = matches!(replication, ReplicationSpec::Raft(_))
             .then(|| (LogArena::new(), RaftMonitor::new()));
+        let merkle = matches!(replication, ReplicationSpec::Quorum(q) if q.anti_entropy.is_some())
+            .then(MerkleBoard::new);
         StoreRun {
             replication,
             members,
             directory,
             raft,
+            merkle,
         }
     }
 }
@@ -276,7 +314,9 @@ pub(crate) fn work_kind(kind: ReplicaKind) -> WorkKind {
         ReplicaKind::Write
         | ReplicaKind::WriteAck
         | ReplicaKind::Repair
-        | ReplicaKind::Heartbeat => WorkKind(1),
+        | ReplicaKind::Heartbeat
+        | ReplicaKind::AntiEntropyTree
+        | ReplicaKind::AntiEntropyDiff => WorkKind(1),
     }
 }
 
@@ -393,6 +433,7 @@ impl StoreNode {
                 config.op_timeout,
                 placement.expect("a quorum store has a placement"),
                 history,
+                run.merkle.clone(),
             )),
             ReplicationSpec::LeaderFollower(spec) => {
                 StoreNode::LeaderFollower(LeaderFollowerNode::new(

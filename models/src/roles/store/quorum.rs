@@ -8,11 +8,15 @@ use sim_core::{
 };
 
 use super::{op_index, op_latency_histograms, work_kind, ConsistencyMetrics, OPS};
+use crate::fixed_hash::FixedHashMap;
 use crate::msg::{Msg, ReplicaKind, ReplicaMsg, Request, Status};
 use crate::placement::SharedPlacement;
+use crate::replication::anti_entropy::{self, AntiEntropy, MerkleBoard, Session};
 use crate::replication::history::SharedHistory;
-use crate::replication::quorum::{Coordination, Coordinator, OpKind, QuorumSpec, Replica};
+use crate::replication::history::{Key, Version};
+use crate::replication::quorum::{Coordination, Coordinator, OpKind, QuorumSpec, Replica, Sloppy};
 use crate::workload::{KeyId, Op};
+use std::collections::BTreeMap;
 
 /// What a coordinator remembers of an operation besides the quorum count.
 #[derive(Clone, Copy, Debug)]
@@ -55,7 +59,22 @@ pub struct QuorumFrontEnd<T> {
     placement: SharedPlacement,
     history: SharedHistory,
     replicas: Vec<NodeId>,
+    /// Sloppy quorum: what this coordinator knows of each replica's health (looked up per
+    /// send; never iterated).
+    liveness: FixedHashMap<NodeId, Liveness>,
+    /// Sloppy quorum: the nodes an operation goes to, chosen from `replicas`.
+    targets: Vec<NodeId>,
     metrics: Option<FrontMetrics>,
+}
+
+/// A sloppy coordinator's view of one replica.
+#[derive(Clone, Copy, Debug, Default)]
+struct Liveness {
+    /// When it was first sent something it has not replied to since: suspected once this is
+    /// `suspect_after` old.
+    silent_since: Option<SimTime>,
+    /// When a suspected replica next gets a copy of an operation (a probe).
+    probe_at: SimTime,
 }
 
 /// An operation a reply completed (it reached its quorum): what its host needs to answer it.
@@ -80,8 +99,48 @@ impl<T: Clone> QuorumFrontEnd<T> {
             placement,
             history,
             replicas: Vec::with_capacity(spec.n()),
+            liveness: FixedHashMap::default(),
+            targets: Vec::with_capacity(spec.n()),
             metrics: None,
         }
+    }
+
+    /// Whether this coordinator suspects `node` at `now`.
+    fn suspects(&self, node: NodeId, now: SimTime, sloppy: Sloppy) -> bool {
+        self.liveness.get(&node).is_some_and(|l| {
+            l.silent_since
+                .is_some_and(|since| now.saturating_since(since) >= sloppy.suspect_after)
+        })
+    }
+
+    /// Sloppy quorum: replaces `replicas` (the key's N home replicas) by the first N nodes of
+    /// the key's preference list this coordinator does not suspect, plus the suspected home
+    /// replicas due a probe. Costs nothing while it suspects none of the home replicas.
+    fn choose_sloppy(&mut self, key: KeyId, n: usize, now: SimTime, sloppy: Sloppy) {
+        if !self.replicas.iter().any(|&r| self.suspects(r, now, sloppy)) {
+            return;
+        }
+        let members = self.placement.len();
+        self.placement.replicas(key, members, &mut self.replicas);
+        self.targets.clear();
+        let mut healthy = 0;
+        for i in 0..self.replicas.len() {
+            let node = self.replicas[i];
+            if !self.suspects(node, now, sloppy) {
+                if healthy < n {
+                    self.targets.push(node);
+                    healthy += 1;
+                }
+            } else if i < n {
+                // A suspected home replica: a copy now and then, so it can answer again.
+                let seen = self.liveness.entry(node).or_default();
+                if seen.probe_at <= now {
+                    seen.probe_at = now + sloppy.suspect_after;
+                    self.targets.push(node);
+                }
+            }
+        }
+        std::mem::swap(&mut self.replicas, &mut self.targets);
     }
 
     /// Registers the metrics (on the host's start; again after a restart is harmless).
@@ -126,6 +185,14 @@ impl<T: Clone> QuorumFrontEnd<T> {
             OpKind::Read => 0,
         };
         self.placement.replicas(key, spec.n(), &mut self.replicas);
+        if let Some(sloppy) = spec.sloppy {
+            let now = ctx.now();
+            self.choose_sloppy(key, spec.n(), now, sloppy);
+            for &node in &self.replicas {
+                let seen = self.liveness.entry(node).or_default();
+                seen.silent_since.get_or_insert(now);
+            }
+        }
         let started = Started {
             tag,
             op,
@@ -157,6 +224,9 @@ impl<T: Clone> QuorumFrontEnd<T> {
         from: NodeId,
         reply: ReplicaMsg,
     ) -> Option<Answered<T>> {
+        if let Some(seen) = self.liveness.get_mut(&from) {
+            seen.silent_since = None;
+        }
         let outcome = self.coordinator.reply(reply.op(), from, reply.version);
         let metrics = self.metrics();
         if !outcome.repairs.is_empty() {
@@ -229,11 +299,114 @@ impl<T: Clone> QuorumFrontEnd<T> {
 /// Timer tags of a coordinating store node: `TAG_OP_TIMEOUT_BASE + operation id`.
 const TAG_OP_TIMEOUT_BASE: u64 = 1 << 62;
 
+/// Timer tag of a sloppy replica's periodic handoff of its hints.
+const TAG_HANDOFF: u64 = 1;
+
+/// Timer tag of a replica's periodic anti-entropy session.
+const TAG_ANTI_ENTROPY: u64 = 2;
+
+/// The operation id of a handoff write and its ack: coordinators number theirs from 1.
+const HANDOFF_OP: u64 = 0;
+
+/// Hints a fallback keeps at most (key × home replica); beyond, new ones are dropped and
+/// counted (`store.hints_dropped`).
+pub const MAX_HINTS: usize = 1 << 20;
+
 /// Metric ids of a replica.
 #[derive(Clone, Copy, Debug)]
 struct ReplicaMetrics {
     reads: CounterId,
     writes: CounterId,
+    hinted_writes: CounterId,
+    handoffs: CounterId,
+    hints_dropped: CounterId,
+    sessions: CounterId,
+    repaired: CounterId,
+    differing: HistogramId,
+}
+
+/// A replica's anti-entropy: whom it compares with next, and the run's board the trees go
+/// through.
+#[derive(Debug)]
+struct AntiEntropyState {
+    spec: AntiEntropy,
+    n: usize,
+    placement: SharedPlacement,
+    board: MerkleBoard,
+    /// Sessions started: the next peer is the members' `next_peer`-th other than this node.
+    next_peer: usize,
+    home: Vec<NodeId>,
+}
+
+impl AntiEntropyState {
+    /// What `me` holds of the keys it shares with `peer` (both among the key's home
+    /// replicas), sorted by key.
+    fn shared(&mut self, replica: &Replica, me: NodeId, peer: NodeId) -> Vec<(Key, Version)> {
+        let mut shared: Vec<(Key, Version)> = replica
+            .entries()
+            .filter(|&(key, _)| {
+                self.placement.replicas(KeyId(key), self.n, &mut self.home);
+                self.home.contains(&me) && self.home.contains(&peer)
+            })
+            .collect();
+        shared.sort_unstable();
+        shared
+    }
+}
+
+/// A sloppy replica's hints: writes it accepted as a fallback, owed to the key's home
+/// replicas. Durable (a fallback that crashes keeps them, as Dynamo's local store does).
+#[derive(Debug)]
+struct Hints {
+    sloppy: Sloppy,
+    n: usize,
+    placement: SharedPlacement,
+    /// (key, home replica) → the newest version owed to it and its value size; iterated in
+    /// order per handoff.
+    owed: BTreeMap<(Key, NodeId), (Version, u32)>,
+    home: Vec<NodeId>,
+}
+
+impl Hints {
+    /// A write of `version` to `key` arrived at `me`: hinted for each home replica if `me`
+    /// is not one. Returns (hinted, dropped).
+    fn accepted(&mut self, me: NodeId, msg: &ReplicaMsg) -> (bool, u64) {
+        let (key, version) = (msg.key, msg.version);
+        self.placement.replicas(key, self.n, &mut self.home);
+        if self.home.contains(&me) {
+            return (false, 0);
+        }
+        let mut dropped = 0;
+        for &home in &self.home {
+            if self.owed.len() >= MAX_HINTS && !self.owed.contains_key(&(key.0, home)) {
+                dropped += 1;
+                continue;
+            }
+            let owed = self.owed.entry((key.0, home)).or_insert((0, 0));
+            if version > owed.0 {
+                *owed = (version, msg.value_bytes);
+            }
+        }
+        (true, dropped)
+    }
+
+    /// `home` acked `version` of `key`: the hint is settled if that covers it. Returns
+    /// whether it was, and whether `key` now has no hint left.
+    fn acked(&mut self, home: NodeId, key: Key, version: Version) -> (bool, bool) {
+        let settled = self
+            .owed
+            .get(&(key, home))
+            .is_some_and(|owed| owed.0 <= version);
+        if settled {
+            self.owed.remove(&(key, home));
+        }
+        let none_left = self
+            .owed
+            .range((key, NodeId(0))..=(key, NodeId(u32::MAX)))
+            .next()
+            .is_none();
+        (settled, none_left)
+    }
 }
 
 /// A node of a quorum store: a replica, and (with replica-side coordination) the coordinator
@@ -242,6 +415,10 @@ struct ReplicaMetrics {
 pub struct QuorumNode {
     op_timeout: Option<SimDuration>,
     replica: Replica,
+    /// Sloppy quorum: the hints this node holds as a fallback.
+    hints: Option<Box<Hints>>,
+    /// Periodic anti-entropy.
+    anti_entropy: Option<Box<AntiEntropyState>>,
     /// Replica-side coordination: the client requests this node coordinates.
     front: Option<QuorumFrontEnd<Request>>,
     metrics: Option<ReplicaMetrics>,
@@ -256,12 +433,30 @@ impl QuorumNode {
         op_timeout: Option<SimDuration>,
         placement: SharedPlacement,
         history: SharedHistory,
+        board: Option<MerkleBoard>,
     ) -> Self {
+        let anti_entropy = spec.anti_entropy.map(|ae| Box::new(AntiEntropyState {
+            spec: ae,
+            n: spec.n(),
+            placement: placement.clone(),
+            board: board.expect("a store with anti-entropy has a board in its run"),
+            next_peer: 0,
+            home: Vec::with_capacity(spec.n()),
+        }));
+        let hints = spec.sloppy.map(|sloppy| Box::new(Hints {
+            sloppy,
+            n: spec.n(),
+            placement: placement.clone(),
+            owed: BTreeMap::new(),
+            home: Vec::with_capacity(spec.n()),
+        }));
         let front = (spec.coordination == Coordination::Replica)
             .then(|| QuorumFrontEnd::new(spec, placement, history));
         QuorumNode {
             op_timeout,
             replica: Replica::new(),
+            hints,
+            anti_entropy,
             front,
             metrics: None,
         }
@@ -271,25 +466,183 @@ impl QuorumNode {
     fn serve(&mut self, ctx: &mut Ctx<'_, Msg>, msg: ReplicaMsg) {
         let metrics = self.metrics.expect("registered on start");
         let (kind, version) = match msg.kind() {
-            ReplicaKind::Write => {
+            kind @ (ReplicaKind::Write | ReplicaKind::Repair) => {
                 ctx.count(metrics.writes, 1);
-                (
-                    ReplicaKind::WriteAck,
-                    self.replica.write(msg.key.0, msg.version),
-                )
-            }
-            ReplicaKind::Repair => {
-                ctx.count(metrics.writes, 1);
-                self.replica.write(msg.key.0, msg.version);
-                return;
+                let held = self.replica.write(msg.key.0, msg.version);
+                if let Some(hints) = self.hints.as_mut() {
+                    let (hinted, dropped) = hints.accepted(ctx.id(), &msg);
+                    if hinted {
+                        ctx.count(metrics.hinted_writes, 1);
+                    }
+                    if dropped > 0 {
+                        ctx.count(metrics.hints_dropped, dropped);
+                    }
+                }
+                if kind == ReplicaKind::Repair {
+                    return;
+                }
+                (ReplicaKind::WriteAck, held)
             }
             ReplicaKind::Read => {
                 ctx.count(metrics.reads, 1);
                 (ReplicaKind::ReadReply, self.replica.read(msg.key.0))
             }
-            ReplicaKind::WriteAck | ReplicaKind::ReadReply | ReplicaKind::Heartbeat => return,
+            ReplicaKind::WriteAck
+            | ReplicaKind::ReadReply
+            | ReplicaKind::Heartbeat
+            | ReplicaKind::AntiEntropyTree
+            | ReplicaKind::AntiEntropyDiff => return,
         };
         ctx.send(msg.coordinator, Msg::Replica(msg.reply(kind, version)));
+    }
+
+    /// Sends every hint home (the handoff timer); a home replica that is still unreachable
+    /// gets it again next time.
+    fn hand_off(&mut self, ctx: &mut Ctx<'_, Msg>) {
+        let Some(hints) = self.hints.as_ref() else {
+            return;
+        };
+        let me = ctx.id();
+        for (&(key, home), &(version, value_bytes)) in &hints.owed {
+            let write = ReplicaMsg::new(
+                ReplicaKind::Write,
+                HANDOFF_OP,
+                me,
+                KeyId(key),
+                version,
+                value_bytes,
+            );
+            ctx.send(home, Msg::Replica(write));
+        }
+        ctx.set_timer(hints.sloppy.handoff_interval, TimerTag(TAG_HANDOFF));
+    }
+
+    /// A home replica acked a handoff write: the hint is settled, and once a key has no
+    /// hint left this fallback forgets it.
+    fn on_handoff_ack(&mut self, ctx: &mut Ctx<'_, Msg>, from: NodeId, ack: ReplicaMsg) {
+        let Some(hints) = self.hints.as_mut() else {
+            return;
+        };
+        let (settled, none_left) = hints.acked(from, ack.key.0, ack.version);
+        if settled {
+            ctx.count(self.metrics.expect("registered on start").handoffs, 1);
+            if none_left {
+                self.replica.forget(ack.key.0, ack.version);
+            }
+        }
+    }
+
+    /// The anti-entropy timer: sends this node's tree of the keys it shares with its next
+    /// peer.
+    fn start_session(&mut self, ctx: &mut Ctx<'_, Msg>) {
+        let Some(ae) = self.anti_entropy.as_mut() else {
+            return;
+        };
+        ctx.set_timer(ae.spec.interval, TimerTag(TAG_ANTI_ENTROPY));
+        let me = ctx.id();
+        let peers: Vec<NodeId> = ae
+            .placement
+            .members()
+            .into_iter()
+            .filter(|&m| m != me)
+            .collect();
+        let Some(&peer) = peers.get(ae.next_peer % peers.len().max(1)) else {
+            return;
+        };
+        ae.next_peer += 1;
+        let shared = ae.shared(&self.replica, me, peer);
+        let leaves = anti_entropy::leaves(&ae.spec, shared);
+        ae.board.lock().insert(
+            (me, peer),
+            Session {
+                leaves,
+                ..Session::default()
+            },
+        );
+        let tree = ReplicaMsg::new(
+            ReplicaKind::AntiEntropyTree,
+            0,
+            me,
+            KeyId(0),
+            0,
+            anti_entropy::HASH_BYTES as u32,
+        );
+        ctx.send(peer, Msg::Replica(tree));
+    }
+
+    /// A peer's tree came: find the differing ranges and send back this node's entries in
+    /// them.
+    fn on_tree(&mut self, ctx: &mut Ctx<'_, Msg>, from: NodeId) {
+        let Some(ae) = self.anti_entropy.as_mut() else {
+            return;
+        };
+        let me = ctx.id();
+        let shared = ae.shared(&self.replica, me, from);
+        let mine = anti_entropy::leaves(&ae.spec, shared.iter().copied());
+        let mut board = ae.board.lock();
+        let Some(session) = board.get_mut(&(from, me)) else {
+            return;
+        };
+        session.differing = anti_entropy::differing(&session.leaves, &mine);
+        let differing = &session.differing;
+        session.entries = shared
+            .into_iter()
+            .filter(|(key, _)| differing.binary_search(&ae.spec.range(*key)).is_ok())
+            .collect();
+        let bytes = anti_entropy::descent_bytes(ae.spec.ranges, differing.len())
+            + anti_entropy::ENTRY_BYTES * session.entries.len() as u64;
+        drop(board);
+        let diff = ReplicaMsg::new(
+            ReplicaKind::AntiEntropyDiff,
+            0,
+            me,
+            KeyId(0),
+            0,
+            u32::try_from(bytes).unwrap_or(u32::MAX),
+        );
+        ctx.send(from, Msg::Replica(diff));
+    }
+
+    /// The peer's differing ranges and entries came: take what is newer there, and repair
+    /// the peer with what is newer here.
+    fn on_diff(&mut self, ctx: &mut Ctx<'_, Msg>, from: NodeId) {
+        let Some(ae) = self.anti_entropy.as_mut() else {
+            return;
+        };
+        let me = ctx.id();
+        let Some(session) = ae.board.lock().remove(&(me, from)) else {
+            return;
+        };
+        let metrics = self.metrics.expect("registered on start");
+        let mut repaired = 0;
+        for &(key, version) in &session.entries {
+            if version > self.replica.read(key) {
+                self.replica.write(key, version);
+                repaired += 1;
+            }
+        }
+        let shared = ae.shared(&self.replica, me, from);
+        for (key, version) in shared {
+            if session
+                .differing
+                .binary_search(&ae.spec.range(key))
+                .is_err()
+            {
+                continue;
+            }
+            let theirs = session
+                .entries
+                .binary_search_by_key(&key, |(k, _)| *k)
+                .map_or(0, |i| session.entries[i].1);
+            if version > theirs {
+                let repair = ReplicaMsg::new(ReplicaKind::Repair, 0, me, KeyId(key), version, 0);
+                ctx.send(from, Msg::Replica(repair));
+                repaired += 1;
+            }
+        }
+        ctx.count(metrics.sessions, 1);
+        ctx.count(metrics.repaired, repaired);
+        ctx.record(metrics.differing, session.differing.len() as u64);
     }
 
     fn on_client_request(&mut self, ctx: &mut Ctx<'_, Msg>, request: Request) {
@@ -315,7 +668,22 @@ impl Node for QuorumNode {
             self.metrics = Some(ReplicaMetrics {
                 reads: ctx.counter("store.replica.reads"),
                 writes: ctx.counter("store.replica.writes"),
+                hinted_writes: ctx.counter("store.hinted_writes"),
+                handoffs: ctx.counter("store.handoffs"),
+                hints_dropped: ctx.counter("store.hints_dropped"),
+                sessions: ctx.counter("store.anti_entropy.sessions"),
+                repaired: ctx.counter("store.anti_entropy.repaired"),
+                differing: ctx.histogram_whole_run(
+                    "store.anti_entropy.differing_ranges",
+                    sim_core::Unit::Count,
+                ),
             });
+        }
+        if let Some(ae) = &self.anti_entropy {
+            ctx.set_timer(ae.spec.interval, TimerTag(TAG_ANTI_ENTROPY));
+        }
+        if let Some(hints) = &self.hints {
+            ctx.set_timer(hints.sloppy.handoff_interval, TimerTag(TAG_HANDOFF));
         }
         if let Some(front) = self.front.as_mut() {
             front.register(ctx);
@@ -325,6 +693,11 @@ impl Node for QuorumNode {
     fn on_message(&mut self, ctx: &mut Ctx<'_, Msg>, from: NodeId, msg: Msg) {
         match msg {
             Msg::Request(request) => self.on_client_request(ctx, request),
+            Msg::Replica(m) if m.kind() == ReplicaKind::WriteAck && m.op() == HANDOFF_OP => {
+                self.on_handoff_ack(ctx, from, m)
+            }
+            Msg::Replica(m) if m.kind() == ReplicaKind::AntiEntropyTree => self.on_tree(ctx, from),
+            Msg::Replica(m) if m.kind() == ReplicaKind::AntiEntropyDiff => self.on_diff(ctx, from),
             Msg::Replica(m)
                 if matches!(m.kind(), ReplicaKind::WriteAck | ReplicaKind::ReadReply) =>
             {
@@ -361,6 +734,14 @@ impl Node for QuorumNode {
     }
 
     fn on_timer(&mut self, ctx: &mut Ctx<'_, Msg>, tag: TimerTag) {
+        if tag.0 == TAG_HANDOFF {
+            self.hand_off(ctx);
+            return;
+        }
+        if tag.0 == TAG_ANTI_ENTROPY {
+            self.start_session(ctx);
+            return;
+        }
         let Some(id) = tag.0.checked_sub(TAG_OP_TIMEOUT_BASE) else {
             return;
         };

@@ -105,6 +105,12 @@ fn parse_store(
                     "n can be at most {members}; or raise the group's `count`"
                 )));
             }
+            if spec.sloppy.is_some() && spec.n() == members {
+                params.warn(format!(
+                    "sloppy = \"on\" with n = {} replicas on a group of {members}: every node is a home replica of every key, so there is no fallback to take a suspected replica's place (raise the group's `count` above n)",
+                    spec.n()
+                ));
+            }
         }
         ReplicationSpec::Raft(_) => {
             if members % 2 == 0 {
