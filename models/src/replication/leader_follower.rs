@@ -21,7 +21,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use sim_core::registry::{ArgError, Args, Param, Row};
 use sim_core::{NodeId, SimDuration};
 
-use super::registry::{ReplicationRow, ReplicationSpec};
+use super::registry::{duration_param, ReplicationRow, ReplicationSpec};
 
 /// How the leader ships writes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -107,7 +107,7 @@ fn duration(
     default: &str,
 ) -> Result<SimDuration, ArgError> {
     let text = args.text(name)?.unwrap_or_else(|| default.to_string());
-    SimDuration::parse(&text).map_err(|e| ArgError::at(name, format!("{name}: {e}")))
+    duration_param(name, &text)
 }
 
 fn parse_row(args: &mut dyn Args) -> Result<ReplicationSpec, ArgError> {
@@ -123,8 +123,7 @@ fn parse_row(args: &mut dyn Args) -> Result<ReplicationSpec, ArgError> {
             }
             let lag = match lag {
                 None => SimDuration::ZERO,
-                Some(text) => SimDuration::parse(&text)
-                    .map_err(|e| ArgError::at("lag", format!("lag: {e}")))?,
+                Some(text) => duration_param("lag", &text)?,
             };
             Shipping::Async(lag)
         }
@@ -175,8 +174,7 @@ fn parse_row(args: &mut dyn Args) -> Result<ReplicationSpec, ArgError> {
     let failover_timeout = match args.text("failover_timeout")?.as_deref() {
         Some("off") => None,
         text => {
-            let timeout = SimDuration::parse(text.unwrap_or("1s"))
-                .map_err(|e| ArgError::at("failover_timeout", format!("failover_timeout: {e}")))?;
+            let timeout = duration_param("failover_timeout", text.unwrap_or("1s"))?;
             if timeout <= heartbeat {
                 return Err(ArgError::at(
                     "failover_timeout",

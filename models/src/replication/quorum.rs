@@ -39,7 +39,7 @@ use sim_core::{NodeId, SimDuration};
 
 use super::anti_entropy::AntiEntropy;
 use super::history::{Key, Version};
-use super::registry::{ReplicationRow, ReplicationSpec};
+use super::registry::{duration_param, ReplicationRow, ReplicationSpec};
 use crate::fixed_hash::FixedHashMap;
 
 /// `quorum`'s registry row.
@@ -141,8 +141,7 @@ fn parse_row(args: &mut dyn Args) -> Result<ReplicationSpec, ArgError> {
         Some("on") => {
             let positive = |name: &'static str, text: Option<String>, default: &str| {
                 let text = text.unwrap_or_else(|| default.to_string());
-                let d = SimDuration::parse(&text)
-                    .map_err(|e| ArgError::at(name, format!("{name}: {e}")))?;
+                let d = duration_param(name, &text)?;
                 if d == SimDuration::ZERO {
                     return Err(ArgError::at(name, format!("{name} must be longer than 0")));
                 }
@@ -172,9 +171,7 @@ fn parse_row(args: &mut dyn Args) -> Result<ReplicationSpec, ArgError> {
             None
         }
         Some(text) => {
-            let interval = SimDuration::parse(text).map_err(|e| {
-                ArgError::at("anti_entropy", format!("anti_entropy: {e} (or \"off\")"))
-            })?;
+            let interval = duration_param("anti_entropy", text)?;
             Some(AntiEntropy::new(interval, ranges.unwrap_or(1024))?)
         }
     };

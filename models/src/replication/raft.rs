@@ -26,7 +26,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use sim_core::registry::{ArgError, Args, Param, Row};
 use sim_core::{NodeId, SimDuration, SimTime};
 
-use super::registry::{ReplicationRow, ReplicationSpec};
+use super::registry::{duration_param, ReplicationRow, ReplicationSpec};
 
 /// How a Raft leader serves reads.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -84,10 +84,6 @@ pub(super) const ROW: ReplicationRow = Row {
     value: parse_row,
 };
 
-fn duration(name: &'static str, text: &str) -> Result<SimDuration, ArgError> {
-    SimDuration::parse(text).map_err(|e| ArgError::at(name, format!("{name}: {e}")))
-}
-
 fn parse_row(args: &mut dyn Args) -> Result<ReplicationSpec, ArgError> {
     let (election_min, election_max) = match args.text("election_timeout")? {
         None => (SimDuration::from_millis(150), SimDuration::from_millis(300)),
@@ -95,11 +91,11 @@ fn parse_row(args: &mut dyn Args) -> Result<ReplicationSpec, ArgError> {
             // A range is written "150ms..300ms"; one duration means no randomisation.
             match text.split_once("..") {
                 Some((lo, hi)) => (
-                    duration("election_timeout", lo.trim())?,
-                    duration("election_timeout", hi.trim())?,
+                    duration_param("election_timeout", lo.trim())?,
+                    duration_param("election_timeout", hi.trim())?,
                 ),
                 None => {
-                    let fixed = duration("election_timeout", text.trim())?;
+                    let fixed = duration_param("election_timeout", text.trim())?;
                     (fixed, fixed)
                 }
             }
@@ -113,7 +109,7 @@ fn parse_row(args: &mut dyn Args) -> Result<ReplicationSpec, ArgError> {
             ),
         ));
     }
-    let heartbeat = duration(
+    let heartbeat = duration_param(
         "heartbeat",
         &args.text("heartbeat")?.unwrap_or_else(|| "50ms".into()),
     )?;
@@ -125,7 +121,7 @@ fn parse_row(args: &mut dyn Args) -> Result<ReplicationSpec, ArgError> {
             ),
         ));
     }
-    let fsync = duration(
+    let fsync = duration_param(
         "fsync",
         &args.text("fsync")?.unwrap_or_else(|| "0ms".into()),
     )?;

@@ -5,7 +5,8 @@
 //! `pub(super) const ROW` beside them, a [`ReplicationSpec`] variant, that row added to
 //! [`SCHEMES`], and the store role's handling of the variant (`crate::roles::store`).
 
-use sim_core::registry::{ParseArgs, Registry, Row};
+use sim_core::registry::{ArgError, ParseArgs, Registry, Row};
+use sim_core::SimDuration;
 
 use super::leader_follower::LeaderFollowerSpec;
 use super::quorum::QuorumSpec;
@@ -38,6 +39,11 @@ pub const SCHEMES: &[ReplicationRow] = &[
 /// The built-in replication schemes as a registry.
 pub fn schemes() -> Registry<ParseReplication> {
     Registry::new("replication scheme", SCHEMES)
+}
+
+/// A scheme's duration parameter `name` given as `text`: the error names the parameter.
+pub(super) fn duration_param(name: &'static str, text: &str) -> Result<SimDuration, ArgError> {
+    SimDuration::parse(text).map_err(|e| ArgError::at(name, format!("{name}: {e}")))
 }
 
 #[cfg(test)]

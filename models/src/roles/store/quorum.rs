@@ -435,21 +435,25 @@ impl QuorumNode {
         history: SharedHistory,
         board: Option<MerkleBoard>,
     ) -> Self {
-        let anti_entropy = spec.anti_entropy.map(|ae| Box::new(AntiEntropyState {
-            spec: ae,
-            n: spec.n(),
-            placement: placement.clone(),
-            board: board.expect("a store with anti-entropy has a board in its run"),
-            next_peer: 0,
-            home: Vec::with_capacity(spec.n()),
-        }));
-        let hints = spec.sloppy.map(|sloppy| Box::new(Hints {
-            sloppy,
-            n: spec.n(),
-            placement: placement.clone(),
-            owed: BTreeMap::new(),
-            home: Vec::with_capacity(spec.n()),
-        }));
+        let anti_entropy = spec.anti_entropy.map(|ae| {
+            Box::new(AntiEntropyState {
+                spec: ae,
+                n: spec.n(),
+                placement: placement.clone(),
+                board: board.expect("a store with anti-entropy has a board in its run"),
+                next_peer: 0,
+                home: Vec::with_capacity(spec.n()),
+            })
+        });
+        let hints = spec.sloppy.map(|sloppy| {
+            Box::new(Hints {
+                sloppy,
+                n: spec.n(),
+                placement: placement.clone(),
+                owed: BTreeMap::new(),
+                home: Vec::with_capacity(spec.n()),
+            })
+        });
         let front = (spec.coordination == Coordination::Replica)
             .then(|| QuorumFrontEnd::new(spec, placement, history));
         QuorumNode {
