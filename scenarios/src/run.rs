@@ -18,12 +18,14 @@ use models::msg::Msg;
 use models::placement::{MemberChange, SharedPlacement};
 use models::replication::history::SharedHistory;
 use models::replication::linearizability::{Operation, RegisterOp, Verdict};
+use models::roles::StoreRun;
 use models::workload::replay::TraceFailure;
 use models::workload::KeyId;
 use reports::{MembershipEntry, NodeKeys, NodeLoad, RunData};
 use sim_core::trace::TraceSink;
 use sim_core::{Node, NodeId, NodeStats, Progress, SimTime, Simulation};
 
+use crate::scenario::TimedPromotion;
 use crate::sections::faults::MembershipKind;
 use crate::sections::placement::TimedChange;
 use crate::{Instance, Scenario, VERSION};
@@ -91,6 +93,7 @@ pub fn run_with(
         placements,
         trace_errors,
         history,
+        stores,
     } = scenario.build(seed);
     if let Some(trace) = options.trace {
         sim.set_trace(trace);
@@ -99,15 +102,19 @@ pub fn run_with(
     let end = SimTime::ZERO + scenario.duration;
     sim.metrics_mut().set_end(end);
     let warmup_end = SimTime::ZERO + scenario.warmup;
-    // Where the run pauses: the warm-up's end (first at its time), each membership change,
-    // and the end. Changes apply after every engine event at their time.
-    let mut stops: Vec<(SimTime, Option<&TimedChange>)> = Vec::new();
+    // Where the run pauses: the warm-up's end (first at its time), each membership change
+    // and manual failover, and the end. Changes apply after every engine event at their
+    // time.
+    let mut stops: Vec<(SimTime, Stop<'_>)> = Vec::new();
     if warmup_end > SimTime::ZERO {
-        stops.push((warmup_end.min(end), None));
+        stops.push((warmup_end.min(end), Stop::WarmupEnd));
     }
     let changes = scenario.membership.iter().filter(|c| c.at <= end);
-    stops.extend(changes.map(|change| (change.at, Some(change))));
-    stops.sort_by_key(|(at, change)| (*at, change.is_some())); // Stable: file order kept.
+    stops.extend(changes.map(|change| (change.at, Stop::Change(change))));
+    let promotions = scenario.promotions.iter().filter(|p| p.at <= end);
+    stops.extend(promotions.map(|promotion| (promotion.at, Stop::Promote(promotion))));
+    // Stable: the warm-up's end first at its time, then file order.
+    stops.sort_by_key(|(at, stop)| (*at, !matches!(stop, Stop::WarmupEnd)));
     let mut partial = None;
     let mut warmup_loads = None;
     let mut membership = Vec::new();
@@ -117,14 +124,17 @@ pub fn run_with(
             break;
         }
         match change {
-            None => {
+            Stop::WarmupEnd => {
                 sim.metrics_mut().reset_totals();
                 let loads = (0..sim.n_nodes())
                     .map(|n| sim.node_stats(NodeId(n)))
                     .collect();
                 warmup_loads = Some(loads);
             }
-            Some(change) => membership.push(apply_change(scenario, &placements, &mut sim, change)),
+            Stop::Change(change) => {
+                membership.push(apply_change(scenario, &placements, &mut sim, change))
+            }
+            Stop::Promote(promotion) => promote(scenario, &stores, &mut sim, promotion),
         }
     }
     if partial.is_none() {
@@ -248,6 +258,39 @@ fn trace_failure_reason(scenario: &Scenario, failures: &[TraceFailure]) -> Optio
         ));
     }
     Some(reason)
+}
+
+/// Why a run pauses before its end.
+enum Stop<'a> {
+    /// The warm-up ends: the totals restart.
+    WarmupEnd,
+    /// A placement membership change.
+    Change(&'a TimedChange),
+    /// A manual failover.
+    Promote(&'a TimedPromotion),
+}
+
+/// Applies a manual failover to this run's directory of its store group, and logs it as a
+/// fault.
+fn promote(
+    scenario: &Scenario,
+    stores: &BTreeMap<String, StoreRun>,
+    sim: &mut Simulation<Box<dyn Node<Msg = Msg>>>,
+    promotion: &TimedPromotion,
+) {
+    let directory = stores
+        .get(&promotion.group)
+        .and_then(|store| store.directory.as_ref())
+        .expect("promotions name leader-follower stores only");
+    let node = scenario.directory.name_of(promotion.node);
+    let what = match directory.promote(promotion.node) {
+        Some(p) => format!(
+            "{node} promoted to lead `{}` in term {}",
+            promotion.group, p.term
+        ),
+        None => format!("{node} already leads `{}`: nothing to do", promotion.group),
+    };
+    sim.log_external_fault("promote", what);
 }
 
 /// Applies one membership change to this run's placement of its group, logs it as a fault,

@@ -28,7 +28,7 @@ use crate::format::select::NodeDirectory;
 use crate::registry::Registries;
 use crate::sections::budget::MemoryEstimate;
 use crate::sections::checks::{build_checks, Check, Recorded};
-use crate::sections::faults::parse_timeline;
+use crate::sections::faults::{parse_timeline, Promotion};
 use crate::sections::network::build_network;
 use crate::sections::placement::{
     build_all, membership_timeline, PlacementPlan, TimedChange, SAMPLE_KEYS_DEFAULT,
@@ -57,6 +57,59 @@ pub struct Instance {
     /// This run's consistency log, kept by its replicated stores (watching the keys of
     /// `[report] linearizability`).
     pub history: SharedHistory,
+    /// This run of every store group, by group name (the runner applies `promote` to its
+    /// directory).
+    pub stores: BTreeMap<String, StoreRun>,
+}
+
+/// A manual failover the runner applies: `node` of store group `group` leads from `at`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TimedPromotion {
+    /// When (after every engine event at that time).
+    pub at: SimTime,
+    /// The store group.
+    pub group: String,
+    /// The member promoted.
+    pub node: NodeId,
+}
+
+/// Checks that every `promote` names a member of a leader-follower store group.
+fn promotion_timeline(
+    source: &Source,
+    groups: &[GroupPlan],
+    promotions: &[(SimTime, Promotion)],
+) -> Result<Vec<TimedPromotion>, Diagnostic> {
+    promotions
+        .iter()
+        .map(|(at, promotion)| {
+            let node = promotion.node;
+            let group = groups
+                .iter()
+                .find(|g| (g.first..g.first + g.count).contains(&node.0));
+            match group {
+                Some(g) if matches!(g.builder.replication(), Some(ReplicationSpec::LeaderFollower(_))) => {
+                    Ok(TimedPromotion {
+                        at: *at,
+                        group: g.name.clone(),
+                        node,
+                    })
+                }
+                _ => {
+                    let name = group.map_or("?", |g| g.name.as_str());
+                    Err(Diagnostic::error(
+                        source,
+                        promotion.span.clone(),
+                        format!(
+                            "`promote` names a node of group {name:?}, which is not a leader_follower store: only a leader-follower store has a leader to replace by hand"
+                        ),
+                    )
+                    .with_help(
+                        "name a member of a group with role = \"store\" and replication = { scheme = \"leader_follower\" } (Raft elects its own leaders)",
+                    ))
+                }
+            }
+        })
+        .collect()
 }
 
 /// A validated scenario. It holds no per-run mutable state, so one `Scenario` can be run many
@@ -96,6 +149,8 @@ pub struct Scenario {
     pub placements: BTreeMap<String, PlacementPlan>,
     /// Placement membership changes, in the order the runner applies them.
     pub membership: Vec<TimedChange>,
+    /// Manual failovers (`promote`), in file order.
+    pub promotions: Vec<TimedPromotion>,
     /// `[sweep]`: variants and replications (one variant, one replication without it).
     pub sweep: SweepPlan,
     /// Random crash processes.
@@ -216,6 +271,7 @@ impl Scenario {
         for plan in placements.values_mut().filter(|p| p.sample_keys == 0) {
             plan.sample_keys = SAMPLE_KEYS_DEFAULT;
         }
+        let promotions = promotion_timeline(source, &groups, &timeline.promotions)?;
         let histograms = recorded_histograms(&groups, &registries.roles);
         let stores: Vec<ReplicationSpec> = groups
             .iter()
@@ -264,6 +320,7 @@ impl Scenario {
             processes: timeline.processes,
             placements,
             membership,
+            promotions,
             sweep,
             report,
             checks,
@@ -369,6 +426,7 @@ impl Scenario {
                 .expect("processes validated");
         }
         Instance {
+            stores,
             sim,
             placements,
             trace_errors,
@@ -400,6 +458,7 @@ struct Parts {
     processes: Vec<CrashProcess>,
     placements: BTreeMap<String, PlacementPlan>,
     membership: Vec<TimedChange>,
+    promotions: Vec<TimedPromotion>,
     sweep: SweepPlan,
     report: ReportConfig,
     checks: Vec<Check>,
@@ -429,6 +488,7 @@ impl Parts {
             faults: self.faults,
             placements: self.placements,
             membership: self.membership,
+            promotions: self.promotions,
             sweep: self.sweep,
             processes: self.processes,
             report: self.report,

@@ -43,6 +43,12 @@ count = 3
 role = "server"
 region = "us-east"
 placement = { scheme = "ring", initial_members = 2 }
+
+[[group]]
+name = "kv"
+count = 3
+role = "store"
+replication = { scheme = "leader_follower" }
 "#;
 
 /// One `[[fault]]` per kind (a kind needing another first, as `restart` or `heal`, has both).
@@ -71,6 +77,7 @@ const ONE_OF_EACH: &[(&str, &str)] = &[
     ("join", "at = \"1s\"\njoin = \"shards[2]\""),
     ("leave", "at = \"1s\"\nleave = \"shards[0]\""),
     ("fail", "at = \"1s\"\nfail = \"shards[1]\"\ndetect_after = \"500ms\""),
+    ("promote", "at = \"1s\"\npromote = \"kv[2]\""),
 ];
 
 #[test]

@@ -295,6 +295,11 @@ impl std::io::Write for Shared {
 /// 3-node leader-follower store replicating by `replication`, over a 1 ms network that keeps
 /// each link in order; the leader crashes at 10.0005 s (between two shipments) for good.
 fn failover_scenario(replication: &str) -> String {
+    failover_scenario_with(replication, r#"crash = "kv[0]""#)
+}
+
+/// [`failover_scenario`] with `fault` at 10.0005 s instead of kv[0]'s crash.
+fn failover_scenario_with(replication: &str, fault: &str) -> String {
     format!(
         r#"
 [simulation]
@@ -322,9 +327,60 @@ replication = {replication}
 
 [[fault]]
 at = "10000500us"
-crash = "kv[0]"
+{fault}
 "#
     )
+}
+
+/// A traced failover run, and the keys (one per write) acknowledged by kv[0] and delivered
+/// from it to kv[1] and to kv[2].
+type Delivered = (
+    scenarios::run::Outcome,
+    std::collections::BTreeSet<u64>,
+    [std::collections::BTreeSet<u64>; 2],
+);
+
+/// Runs failover scenario `text` traced, and reads from the trace alone which keys kv[0]
+/// acknowledged and which of its shipped writes reached each follower.
+fn traced_failover(text: &str) -> Delivered {
+    let scenario = scenarios::load_text("failover.toml", text, &[]).expect("valid");
+    let buffer = Shared::default();
+    let sink =
+        sim_core::trace::JsonLinesTrace::with_names(buffer.clone(), scenario.directory.names());
+    let outcome = scenarios::run::run_traced(&scenario, 1, Some(Box::new(sink)), &mut |_| {
+        ControlFlow::Continue(())
+    });
+    let text = String::from_utf8(buffer.0.borrow().clone()).expect("UTF-8");
+    let mut acked = std::collections::BTreeSet::new();
+    let mut delivered = [
+        std::collections::BTreeSet::new(),
+        std::collections::BTreeSet::new(),
+    ];
+    for line in text.lines() {
+        let r: serde_json::Value = serde_json::from_str(line).expect("JSON");
+        let field = |k: &str| r.get(k).and_then(|v| v.as_str()).unwrap_or("");
+        let message = |k: &str| r["msg"].get(k).and_then(|v| v.as_str()).unwrap_or("");
+        let key = r["msg"]["key"].as_u64();
+        match (field("kind"), message("type")) {
+            ("send", "response")
+                if field("from") == "kv[0]"
+                    && message("op") == "write"
+                    && message("status") == "ok" =>
+            {
+                acked.insert(key.expect("a response names its key"));
+            }
+            ("deliver", "replica_write") if field("from") == "kv[0]" => {
+                let key = key.expect("a replica write names its key");
+                match field("to") {
+                    "kv[1]" => delivered[0].insert(key),
+                    "kv[2]" => delivered[1].insert(key),
+                    _ => false,
+                };
+            }
+            _ => {}
+        }
+    }
+    (outcome, acked, delivered)
 }
 
 // Goal: the acknowledged writes a failover loses are exactly those the promoted follower
@@ -349,44 +405,7 @@ fn a_failover_loses_exactly_the_writes_the_new_leader_missed() {
         ),
     ] {
         let text = failover_scenario(replication);
-        let scenario = scenarios::load_text("failover.toml", &text, &[]).expect("valid");
-        let buffer = Shared::default();
-        let sink =
-            sim_core::trace::JsonLinesTrace::with_names(buffer.clone(), scenario.directory.names());
-        let outcome = scenarios::run::run_traced(&scenario, 1, Some(Box::new(sink)), &mut |_| {
-            ControlFlow::Continue(())
-        });
-        let text = String::from_utf8(buffer.0.borrow().clone()).expect("UTF-8");
-        // Keys (one per write) acknowledged by kv[0], and delivered to each follower.
-        let mut acked = std::collections::BTreeSet::new();
-        let mut delivered = [
-            std::collections::BTreeSet::new(),
-            std::collections::BTreeSet::new(),
-        ];
-        for line in text.lines() {
-            let r: serde_json::Value = serde_json::from_str(line).expect("JSON");
-            let field = |k: &str| r.get(k).and_then(|v| v.as_str()).unwrap_or("");
-            let message = |k: &str| r["msg"].get(k).and_then(|v| v.as_str()).unwrap_or("");
-            let key = r["msg"]["key"].as_u64();
-            match (field("kind"), message("type")) {
-                ("send", "response")
-                    if field("from") == "kv[0]"
-                        && message("op") == "write"
-                        && message("status") == "ok" =>
-                {
-                    acked.insert(key.expect("a response names its key"));
-                }
-                ("deliver", "replica_write") if field("from") == "kv[0]" => {
-                    let key = key.expect("a replica write names its key");
-                    match field("to") {
-                        "kv[1]" => delivered[0].insert(key),
-                        "kv[2]" => delivered[1].insert(key),
-                        _ => false,
-                    };
-                }
-                _ => {}
-            }
-        }
+        let (outcome, acked, delivered) = traced_failover(&text);
         assert_eq!(
             delivered[0], delivered[1],
             "{replication}: followers got the same writes"
@@ -804,4 +823,65 @@ fn anti_entropy_repairs_what_the_partition_missed() {
     let metrics = healed.sim.metrics();
     assert!(metrics.counter_by_name("store.anti_entropy.repaired") > 100);
     assert!(metrics.counter_by_name("store.anti_entropy.sessions") > 5 * 55);
+}
+
+// Goal: a manual failover (`promote`) fences the old leader at once and loses exactly the
+// acknowledged writes the promoted member never received. Method: the failover scenario with
+// `promote = "kv[2]"` at 10.0005 s instead of a crash, traced as above. kv[0] steps down at
+// its next request (it is fenced: it acknowledges and ships nothing more, and drops what it
+// had not shipped); kv[2] takes the lead at its next heartbeat tick (within 100 ms). With
+// async shipping 100 ms late, the writes of kv[0]'s last 100 ms were never shipped: about
+// 100 lost, and `consistency.lost_writes` must equal the acknowledged keys kv[2] never got,
+// exactly; with sync shipping (every follower acks first) none.
+#[test]
+fn a_manual_failover_fences_the_old_leader_and_counts_what_it_loses() {
+    for (replication, lost_about) in [
+        (
+            r#"{ scheme = "leader_follower", mode = "async", lag = "100ms" }"#,
+            100,
+        ),
+        (r#"{ scheme = "leader_follower", mode = "sync" }"#, 0),
+    ] {
+        let text = failover_scenario_with(replication, r#"promote = "kv[2]""#);
+        let (outcome, acked, delivered) = traced_failover(&text);
+        let missed = acked.difference(&delivered[1]).count() as u64;
+        let metrics = outcome.sim.metrics();
+        assert_eq!(
+            metrics.counter_by_name("store.failovers"),
+            1,
+            "{replication}"
+        );
+        assert_eq!(metrics.counter_by_name("faults.fired.promote"), 1);
+        let lost = metrics.counter_by_name("consistency.lost_writes");
+        assert_eq!(lost, missed, "{replication}: {} acknowledged", acked.len());
+        assert!(lost.abs_diff(lost_about) <= 2, "{replication}: {lost} lost");
+        // The leader lane: kv[0]; nobody from its step-down (at its first request after
+        // 10.0005 s, within 1 ms); kv[2] in term 2 within one 100 ms tick.
+        let (marks, _) = metrics.annotations();
+        let lane: Vec<(u64, Option<u32>, &str)> = marks
+            .iter()
+            .map(|a| (a.at.as_nanos(), a.node.map(|n| n.0), a.label.as_str()))
+            .collect();
+        assert_eq!(lane.len(), 3, "{lane:?}");
+        assert_eq!((lane[0].1, lane[0].2), (Some(1), "term 1"), "{lane:?}");
+        assert_eq!(lane[1].1, None, "{lane:?}");
+        assert!(
+            (10_000_500_000..10_001_600_000).contains(&lane[1].0),
+            "{lane:?}"
+        );
+        assert_eq!((lane[2].1, lane[2].2), (Some(3), "term 2"), "{lane:?}");
+        assert!(
+            (10_000_500_000..10_100_600_000).contains(&lane[2].0),
+            "{lane:?}"
+        );
+        // kv[0] acknowledged the first 10 s of writes (1 000/s), and nothing after; it
+        // forwarded the rest to kv[2].
+        assert!(
+            acked.len() > 9_900,
+            "{replication}: {} acknowledged",
+            acked.len()
+        );
+        let forwarded = metrics.counter_by_name("store.forwarded");
+        assert!(forwarded > 2_000, "{replication}: {forwarded} forwarded");
+    }
 }

@@ -303,6 +303,22 @@ impl Directory {
             term: state.term,
         })
     }
+
+    /// A manual failover: `node` leads from a new term, whatever the old leader's state (an
+    /// operator's switchover; the members learn it at their next tick, or from the new
+    /// leader's heartbeat). `None` if `node` is not a member or already leads.
+    pub fn promote(&self, node: NodeId) -> Option<Promotion> {
+        let mut state = self.lock();
+        if state.leader == node || !state.members.contains(&node) {
+            return None;
+        }
+        state.leader = node;
+        state.term += 1;
+        Some(Promotion {
+            leader: node,
+            term: state.term,
+        })
+    }
 }
 
 #[cfg(test)]

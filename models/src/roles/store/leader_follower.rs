@@ -152,6 +152,21 @@ impl LeaderFollowerNode {
         self.unshipped.clear();
     }
 
+    /// A leader that the directory no longer names (a manual failover promoted another
+    /// member) steps down at once: it is fenced, so it acknowledges and ships nothing more;
+    /// the writes it had not shipped are dropped. Returns whether it still leads.
+    fn still_leads(&mut self, ctx: &mut Ctx<'_, Msg>) -> bool {
+        if !self.leading {
+            return false;
+        }
+        let (leader, term) = self.directory.leader();
+        if leader != ctx.id() {
+            ctx.annotate("leader", None, String::new());
+            self.follow(ctx.now(), leader, term);
+        }
+        self.leading
+    }
+
     /// Adopts a newer term from the directory, if there is one.
     fn sync_with_directory(&mut self, ctx: &mut Ctx<'_, Msg>) {
         let (leader, term) = self.directory.leader();
@@ -197,6 +212,14 @@ impl LeaderFollowerNode {
 
     /// A request's service is done (it arrived at `arrived`).
     fn serve(&mut self, ctx: &mut Ctx<'_, Msg>, request: Request, arrived: SimTime) {
+        let leader_only = request.op != Op::Read || self.spec.reads == Reads::Leader;
+        if leader_only && !self.still_leads(ctx) {
+            // It lost the lead (before or while the request was in service): the new leader
+            // takes it.
+            ctx.count(self.metrics().forwarded, 1);
+            ctx.send(self.leader, Msg::Request(request));
+            return;
+        }
         if request.op == Op::Read {
             let metrics = self.metrics();
             ctx.count(metrics.replica_reads, 1);
@@ -206,12 +229,6 @@ impl LeaderFollowerNode {
                 .consistency
                 .read(ctx, &self.history, client, key, request.sent_at, version);
             self.answer(ctx, &request, arrived);
-            return;
-        }
-        if !self.leading {
-            // It lost the lead while the write was in service: the new leader takes it.
-            ctx.count(self.metrics().forwarded, 1);
-            ctx.send(self.leader, Msg::Request(request));
             return;
         }
         let me = ctx.id();
@@ -388,6 +405,9 @@ impl Node for LeaderFollowerNode {
         if tag.0 == TAG_TICK {
             self.on_tick(ctx);
         } else if let Some(position) = tag.0.checked_sub(TAG_SHIP_BASE) {
+            if !self.still_leads(ctx) {
+                return;
+            }
             if let Some(ship) = self.unshipped.remove(&position) {
                 self.to_followers(ctx, ship);
             }

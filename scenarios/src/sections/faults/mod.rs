@@ -16,6 +16,7 @@ mod crash;
 mod membership;
 mod network;
 mod node;
+mod store;
 
 use std::ops::Range;
 
@@ -30,6 +31,7 @@ use crate::format::select::NodeDirectory;
 use crate::format::units::parse_duration;
 
 pub use membership::{MembershipChange, MembershipKind};
+pub use store::Promotion;
 
 /// What one `[[fault]]` entry does.
 #[derive(Clone, Debug, PartialEq)]
@@ -47,6 +49,8 @@ pub enum FaultAction {
         /// The leave.
         leave: MembershipChange,
     },
+    /// A manual failover of a leader-follower store, applied by the runner.
+    Promote(Promotion),
 }
 
 /// Parses one kind's value and parameters.
@@ -81,6 +85,7 @@ pub const FAULT_KINDS: &[FaultRow] = &[
     membership::JOIN,
     membership::LEAVE,
     membership::FAIL,
+    store::PROMOTE,
 ];
 
 /// The built-in fault kinds as a registry.
@@ -316,6 +321,8 @@ pub struct Timeline {
     pub faults: Vec<(SimTime, Fault)>,
     /// Membership changes, in file order.
     pub changes: Vec<(SimTime, MembershipChange)>,
+    /// Manual failovers of leader-follower stores, in file order.
+    pub promotions: Vec<(SimTime, Promotion)>,
     /// `[[fault_process]]` crash processes.
     pub processes: Vec<CrashProcess>,
 }
@@ -368,6 +375,7 @@ pub fn parse_timeline(
                 timeline.faults.push((at, crash));
                 timeline.changes.push((at + detect_after, leave));
             }
+            FaultAction::Promote(promotion) => timeline.promotions.push((at, promotion)),
         }
     }
     let context = FaultContext {
