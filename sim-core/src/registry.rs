@@ -378,6 +378,22 @@ pub trait Args {
     fn integers(&mut self, name: &'static str) -> Result<Option<Vec<u64>>, ArgError>;
     /// A string.
     fn text(&mut self, name: &'static str) -> Result<Option<String>, ArgError>;
+    /// A distribution of durations, in nanoseconds: a duration string (`"50ms"`, a constant)
+    /// or, where the reader knows the distribution kinds, a table (`{ dist = "exp", mean =
+    /// "50ms" }`). This default reads the string form only.
+    fn duration_distribution(
+        &mut self,
+        name: &'static str,
+    ) -> Result<Option<crate::dist::Distribution>, ArgError> {
+        let Some(text) = self.text(name)? else {
+            return Ok(None);
+        };
+        let duration = crate::SimDuration::parse(&text)
+            .map_err(|e| ArgError::at(name, format!("{name}: {e}")))?;
+        crate::dist::Distribution::constant(duration.as_nanos() as f64)
+            .map(Some)
+            .map_err(|e| ArgError::at(name, format!("{name}: {e}")))
+    }
     /// The first parameter given that no getter has read, if any: after the row's parser has
     /// run, a key it does not take.
     fn unread(&self) -> Option<&str>;

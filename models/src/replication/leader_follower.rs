@@ -18,20 +18,45 @@
 
 use std::sync::{Arc, Mutex, MutexGuard};
 
+use sim_core::dist::Distribution;
 use sim_core::registry::{ArgError, Args, Param, Row};
 use sim_core::{NodeId, SimDuration};
 
 use super::registry::{duration_param, ReplicationRow, ReplicationSpec};
 
 /// How the leader ships writes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug)]
 pub enum Shipping {
     /// Every follower acks before the client is answered.
     Sync,
     /// This many followers ack before the client is answered.
     SemiSync(usize),
-    /// The client is answered at once; each write is shipped this long after.
-    Async(SimDuration),
+    /// The client is answered at once; each write is shipped after its lag.
+    Async(Lag),
+}
+
+/// The replication lag of async shipping: a process, not a constant. Each write draws a delay
+/// (ns) from `delay` at its acknowledgement, and ships then or when the write before it ships,
+/// whichever is later: the log stays in order, so a long draw holds back the writes behind
+/// it (as a replica's apply thread or a congested link does).
+#[derive(Clone, Debug)]
+pub struct Lag {
+    /// Per write, the delay from its acknowledgement to its shipping, in nanoseconds.
+    pub delay: Distribution,
+}
+
+impl Lag {
+    /// No lag: every write ships at its acknowledgement.
+    pub fn none() -> Self {
+        Lag {
+            delay: Distribution::constant(0.0).expect("0 is a valid constant"),
+        }
+    }
+
+    /// Whether every draw is 0 (a distribution of values >= 0 with mean 0).
+    pub fn is_zero(&self) -> bool {
+        self.delay.mean() == Some(0.0)
+    }
 }
 
 /// Where reads are served.
@@ -53,7 +78,7 @@ pub enum Promote {
 }
 
 /// A leader-follower configuration.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug)]
 pub struct LeaderFollowerSpec {
     /// How writes are shipped.
     pub shipping: Shipping,
@@ -80,7 +105,11 @@ pub(super) const ROW: ReplicationRow = Row {
             "\"sync\" (every follower acks first), \"semi_sync\" (`acks` followers do) or \"async\" (answer at once, ship after `lag`)",
         ),
         Param::optional("acks", "1", "semi_sync: followers that must ack a write"),
-        Param::optional("lag", "\"0ms\"", "async: how long after its ack a write is shipped"),
+        Param::optional(
+            "lag",
+            "\"0ms\"",
+            "async: how long after its ack a write is shipped: a duration, or a distribution of durations ({ dist = \"exp\", mean = \"50ms\" }), drawn per write, the log kept in order",
+        ),
         Param::optional(
             "reads",
             "\"leader\"",
@@ -112,7 +141,7 @@ fn duration(
 
 fn parse_row(args: &mut dyn Args) -> Result<ReplicationSpec, ArgError> {
     let acks = args.integer("acks")?;
-    let lag = args.text("lag")?;
+    let lag = args.duration_distribution("lag")?;
     let shipping = match args.text("mode")?.as_deref() {
         None | Some("async") => {
             if acks.is_some() {
@@ -121,11 +150,7 @@ fn parse_row(args: &mut dyn Args) -> Result<ReplicationSpec, ArgError> {
                     "`acks` goes with mode = \"semi_sync\"",
                 ));
             }
-            let lag = match lag {
-                None => SimDuration::ZERO,
-                Some(text) => duration_param("lag", &text)?,
-            };
-            Shipping::Async(lag)
+            Shipping::Async(lag.map_or_else(Lag::none, |delay| Lag { delay }))
         }
         Some(mode @ ("sync" | "semi_sync")) => {
             if lag.is_some() {
@@ -337,7 +362,7 @@ mod tests {
         let ReplicationSpec::LeaderFollower(spec) = parse(ArgMap::new()).expect("defaults") else {
             panic!("a leader-follower spec");
         };
-        assert_eq!(spec.shipping, Shipping::Async(SimDuration::ZERO));
+        assert!(matches!(&spec.shipping, Shipping::Async(lag) if lag.is_zero()));
         assert_eq!(spec.failover_timeout, Some(SimDuration::from_secs(1)));
         let text = |s: &str| ArgValue::Text(s.to_string());
         let err = |args: ArgMap| parse(args).unwrap_err().param;

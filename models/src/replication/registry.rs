@@ -13,7 +13,7 @@ use super::quorum::QuorumSpec;
 use super::raft::RaftSpec;
 
 /// A validated replication scheme with its parameters.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug)]
 pub enum ReplicationSpec {
     /// Leaderless quorums ([`super::quorum`]).
     Quorum(QuorumSpec),

@@ -242,7 +242,12 @@ pub fn reparse<T: DeserializeOwned>(source: &Source, span: Range<usize>) -> Resu
 pub struct TomlArgs {
     entries: Vec<Entry>,
     taken: Vec<(&'static str, Range<usize>)>,
+    tables: Option<DistTables>,
 }
+
+/// Builds a distribution of durations from a table (`{ dist = "exp", mean = "50ms" }`): the
+/// scenario's distribution kinds, handed down by the layer that knows them.
+pub type DistTables = Box<dyn Fn(&toml::Table) -> Result<sim_core::dist::Distribution, String>>;
 
 impl TomlArgs {
     /// The parameters `entries`.
@@ -250,7 +255,14 @@ impl TomlArgs {
         TomlArgs {
             entries,
             taken: Vec::new(),
+            tables: None,
         }
+    }
+
+    /// Reads distribution tables with `tables` ([`Args::duration_distribution`]).
+    pub fn with_distributions(mut self, tables: Option<DistTables>) -> Self {
+        self.tables = tables;
+        self
     }
 
     /// Adds one more entry (a role-level shorthand for a row parameter).
@@ -337,6 +349,36 @@ impl Args for TomlArgs {
         }
     }
 
+    fn duration_distribution(
+        &mut self,
+        name: &'static str,
+    ) -> Result<Option<sim_core::dist::Distribution>, ArgError> {
+        match self.take(name) {
+            None => Ok(None),
+            Some(toml::Value::String(text)) => {
+                let duration = parse_duration(&text)
+                    .map_err(|e| ArgError::at(name, format!("{name}: {}", e.message)))?;
+                sim_core::dist::Distribution::constant(duration.as_nanos() as f64)
+                    .map(Some)
+                    .map_err(|e| ArgError::at(name, format!("{name}: {e}")))
+            }
+            Some(toml::Value::Table(table)) => match &self.tables {
+                Some(build) => build(&table)
+                    .map(Some)
+                    .map_err(|e| ArgError::at(name, format!("{name}: {e}"))),
+                None => Err(ArgError::at(
+                    name,
+                    format!("`{name}` must be a duration here"),
+                )),
+            },
+            Some(other) => Err(wrong(
+                name,
+                "a duration or a distribution table { dist = ..., ... }",
+                &other,
+            )),
+        }
+    }
+
     fn unread(&self) -> Option<&str> {
         self.entries.first().map(|(key, _)| key.get_ref().as_str())
     }
@@ -389,6 +431,7 @@ pub fn choose<'r, T, B>(
     value: &Spanned<toml::Value>,
     selector: &str,
     extra: Vec<Entry>,
+    tables: Option<DistTables>,
     parse: impl FnOnce(&T, &mut TomlArgs) -> Result<B, ArgError>,
 ) -> Result<(B, &'r Row<T>), ChoiceError> {
     let whole = value.span();
@@ -422,7 +465,7 @@ pub fn choose<'r, T, B>(
             unknown: registry.unknown(name.get_ref()),
             span: name.span(),
         })?;
-    let mut args = TomlArgs::new(entries);
+    let mut args = TomlArgs::new(entries).with_distributions(tables);
     for entry in extra {
         args.push(entry);
     }

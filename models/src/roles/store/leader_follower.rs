@@ -13,9 +13,9 @@
 
 use std::collections::BTreeMap;
 
+use sim_core::rng::SimRng;
 use sim_core::{
-    Admission, CompletedWork, CounterId, Ctx, HistogramId, Node, NodeId, SimDuration, SimTime,
-    TimerTag, Unit,
+    Admission, CompletedWork, CounterId, Ctx, HistogramId, Node, NodeId, SimTime, TimerTag, Unit,
 };
 
 use super::{answer_ok, op_latency_histograms, work_kind, ConsistencyMetrics};
@@ -76,6 +76,11 @@ pub struct LeaderFollowerNode {
     pending: BTreeMap<u64, PendingWrite>,
     /// Leader, async with a lag: writes waiting to be shipped, by log position.
     unshipped: BTreeMap<u64, ReplicaMsg>,
+    /// Async with a lag that varies: the stream its draws come from (its own, so the lag
+    /// shifts no other draw of the node).
+    lag_rng: Option<SimRng>,
+    /// When the last write taken ships: the next one ships no earlier.
+    ship_after: SimTime,
     metrics: Option<Metrics>,
 }
 
@@ -102,6 +107,8 @@ impl LeaderFollowerNode {
             heard: SimTime::ZERO,
             pending: BTreeMap::new(),
             unshipped: BTreeMap::new(),
+            lag_rng: None,
+            ship_after: SimTime::ZERO,
             metrics: None,
         }
     }
@@ -253,10 +260,14 @@ impl LeaderFollowerNode {
             version,
             request.value_bytes,
         );
-        match self.spec.shipping {
-            Shipping::Async(lag) if lag > SimDuration::ZERO => {
+        match &self.spec.shipping {
+            Shipping::Async(lag) if !lag.is_zero() => {
+                let rng = self.lag_rng.as_mut().expect("drawn from since the start");
+                let now = ctx.now();
+                let at = (now + lag.delay.sample_duration(rng)).max(self.ship_after);
+                self.ship_after = at;
                 self.unshipped.insert(position, ship);
-                ctx.set_timer(lag, TimerTag(TAG_SHIP_BASE + position));
+                ctx.set_timer(at.saturating_since(now), TimerTag(TAG_SHIP_BASE + position));
             }
             _ => self.to_followers(ctx, ship),
         }
@@ -352,6 +363,9 @@ impl Node for LeaderFollowerNode {
                 replica_writes: ctx.counter("store.replica.writes"),
                 consistency: ConsistencyMetrics::register(ctx),
             });
+        }
+        if self.lag_rng.is_none() {
+            self.lag_rng = Some(ctx.model_rng(0));
         }
         self.heard = ctx.now();
         let (leader, term) = self.directory.leader();

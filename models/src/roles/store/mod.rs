@@ -427,9 +427,9 @@ impl StoreNode {
         placement: Option<crate::placement::SharedPlacement>,
         history: crate::replication::history::SharedHistory,
     ) -> Self {
-        match config.replication {
+        match &config.replication {
             ReplicationSpec::Quorum(spec) => StoreNode::Quorum(QuorumNode::new(
-                spec,
+                *spec,
                 config.op_timeout,
                 placement.expect("a quorum store has a placement"),
                 history,
@@ -437,7 +437,7 @@ impl StoreNode {
             )),
             ReplicationSpec::LeaderFollower(spec) => {
                 StoreNode::LeaderFollower(LeaderFollowerNode::new(
-                    spec,
+                    spec.clone(),
                     run.members.clone(),
                     run.directory
                         .clone()
@@ -448,7 +448,7 @@ impl StoreNode {
             ReplicationSpec::Raft(spec) => {
                 let (arena, monitor) = run.raft.clone().expect("a Raft run has its arena");
                 StoreNode::Raft(Box::new(RaftNode::new(
-                    spec,
+                    *spec,
                     run.members.clone(),
                     arena,
                     monitor,

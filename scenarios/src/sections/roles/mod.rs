@@ -332,11 +332,25 @@ pub(super) fn model_choice<B>(
     value: &Spanned<toml::Value>,
     extra: Vec<Entry>,
 ) -> Result<B, Diagnostic> {
-    model_choice_by(source, what, key, "name", registry, value, extra)
+    let extras = Extras {
+        entries: extra,
+        tables: None,
+    };
+    model_choice_by(source, what, key, "name", registry, value, extras)
+}
+
+/// What a row's parameters get besides the table's own: role-level shorthands for row
+/// parameters, and a reader of distribution tables.
+#[derive(Default)]
+pub(super) struct Extras {
+    /// Extra entries.
+    pub entries: Vec<Entry>,
+    /// Reads distribution tables, if the row takes any.
+    pub tables: Option<crate::format::params::DistTables>,
 }
 
 /// [`model_choice`] with the row named by `selector` in a table (`{ scheme = "quorum", ... }`)
-/// instead of `name`.
+/// instead of `name`, reading distribution tables with `tables` if given.
 pub(super) fn model_choice_by<B>(
     source: &Source,
     what: &str,
@@ -344,11 +358,17 @@ pub(super) fn model_choice_by<B>(
     selector: &str,
     registry: &Registry<ParseArgs<B>>,
     value: &Spanned<toml::Value>,
-    extra: Vec<Entry>,
+    extras: Extras,
 ) -> Result<B, Diagnostic> {
-    let chosen = choose(source, registry, value, selector, extra, |parse, args| {
-        parse(args)
-    });
+    let chosen = choose(
+        source,
+        registry,
+        value,
+        selector,
+        extras.entries,
+        extras.tables,
+        |parse, args| parse(args),
+    );
     match chosen {
         Ok((built, _)) => Ok(built),
         Err(ChoiceError::Shape { span }) => Err(Diagnostic::error(

@@ -13,7 +13,7 @@ use models::replication::leader_follower::Shipping;
 use models::replication::quorum::Coordination;
 use models::replication::ReplicationSpec;
 use models::roles::{StoreConfig, StoreNode};
-use sim_core::registry::{Param, Row};
+use sim_core::registry::{Param, Registry, Row};
 use sim_core::Node;
 
 use super::{
@@ -72,14 +72,17 @@ fn parse_store(
                 "scheme",
                 schemes,
                 &value,
-                Vec::new(),
+                super::Extras {
+                    entries: Vec::new(),
+                    tables: Some(duration_tables(&context.vocabulary.distributions)),
+                },
             )?;
             (spec, span)
         }
     };
     let members = context.directory.groups[name].count as usize;
     let plural = |n: usize| if n == 1 { "" } else { "s" };
-    match replication {
+    match &replication {
         ReplicationSpec::Quorum(spec) => {
             if !context.placements.contains_key(name) {
                 return Err(Diagnostic::error(
@@ -198,7 +201,7 @@ impl RoleBuilder for StoreBuilder {
     }
 
     fn replication(&self) -> Option<ReplicationSpec> {
-        Some(self.config.replication)
+        Some(self.config.replication.clone())
     }
 
     fn recording(&self) -> Recording {
@@ -211,4 +214,24 @@ impl RoleBuilder for StoreBuilder {
             ..Recording::default()
         }
     }
+}
+
+/// Reads a scheme's distribution tables (a leader-follower `lag`) with the scenario's
+/// distribution kinds, in durations.
+fn duration_tables(
+    kinds: &Registry<crate::sections::distributions::ParseDist>,
+) -> crate::format::params::DistTables {
+    let kinds = kinds.clone();
+    Box::new(move |table| {
+        let spec = crate::format::schema::DistSpec(table.clone());
+        crate::sections::distributions::distribution(
+            &spec,
+            crate::format::quantity::Dimension::Duration,
+            &kinds,
+        )
+        .map_err(|e| match e.help {
+            Some(help) => format!("{} ({help})", e.message),
+            None => e.message,
+        })
+    })
 }
