@@ -18,6 +18,8 @@
 //! - Replicas are the next distinct nodes clockwise (Dynamo's preference list), found by a walk
 //!   that visits up to every vnode in the worst case.
 
+use std::sync::OnceLock;
+
 use sim_core::NodeId;
 
 use super::hash::{key_hash, vnode_hash};
@@ -38,7 +40,16 @@ pub struct ConsistentHashRing {
     points: Vec<(u64, NodeId)>,
     vnodes: u32,
     seed: u64,
+    /// Per point, the first `n` distinct nodes clockwise from it — the replica set of every
+    /// key the point owns — for the `n` of the first [`Placement::replicas`] call: built
+    /// then (if at most [`PREFERENCE_TABLE_MAX`] entries) and again after a membership
+    /// change, so a replica lookup is a binary search and a copy.
+    preferences: OnceLock<(usize, Vec<NodeId>)>,
 }
+
+/// Entries (points × n) a ring's preference table holds at most (16 MiB); a larger ring
+/// walks for every lookup instead.
+pub const PREFERENCE_TABLE_MAX: usize = 1 << 22;
 
 impl ConsistentHashRing {
     /// A ring over `members` with `vnodes` virtual nodes per unit of weight.
@@ -77,6 +88,7 @@ impl ConsistentHashRing {
             points: Vec::new(),
             vnodes,
             seed,
+            preferences: OnceLock::new(),
         };
         for (&node, &weight) in membership.nodes.iter().zip(&membership.weights) {
             ring.add_node(node, weight);
@@ -154,6 +166,25 @@ impl ConsistentHashRing {
         }
     }
 
+    /// Per point, its first `n` distinct nodes clockwise (n = want, at most the members).
+    fn preference_table(&self, n: usize) -> Vec<NodeId> {
+        let n_points = self.points.len();
+        let mut table = Vec::with_capacity(n_points * n);
+        for start in 0..n_points {
+            let first = table.len();
+            for offset in 0..n_points {
+                let node = self.points[(start + offset) % n_points].1;
+                if !table[first..].contains(&node) {
+                    table.push(node);
+                    if table.len() - first == n {
+                        break;
+                    }
+                }
+            }
+        }
+        table
+    }
+
     /// Weight of `node` (a member).
     pub(super) fn weight(&self, node: NodeId) -> f64 {
         let index = self
@@ -184,6 +215,21 @@ impl Placement for ConsistentHashRing {
     fn candidates(&self, key: KeyId, visit: &mut dyn FnMut(NodeId) -> bool) {
         self.walk(key, visit);
     }
+    fn replicas(&self, key: KeyId, n: usize, out: &mut Vec<NodeId>) {
+        let want = n.min(self.membership.nodes.len());
+        let fits = want > 0 && self.points.len().saturating_mul(want) <= PREFERENCE_TABLE_MAX;
+        if fits {
+            let (len, table) = self
+                .preferences
+                .get_or_init(|| (want, self.preference_table(want)));
+            if let (true, Some(start)) = (*len == want, self.point_index(key)) {
+                out.clear();
+                out.extend_from_slice(&table[start * want..(start + 1) * want]);
+                return;
+            }
+        }
+        super::fill_replicas(self, key, n, None, out);
+    }
     fn add_node(&mut self, node: NodeId, weight: f64) {
         let count = weighted_vnodes(self.vnodes, weight).expect("vnodes x weight <= VNODES_MAX");
         self.membership.insert(node, weight);
@@ -192,12 +238,14 @@ impl Placement for ConsistentHashRing {
             .extend((0..count).map(|vnode| (vnode_hash(node, vnode, self.seed), node)));
         self.points.sort_unstable();
         assert_eq!(self.points.len(), before + count as usize);
+        self.preferences = OnceLock::new();
     }
     fn remove_node(&mut self, node: NodeId) {
         self.membership.remove(node);
         let before = self.points.len();
         self.points.retain(|&(_, owner)| owner != node);
         assert!(self.points.len() < before, "{node} had no points");
+        self.preferences = OnceLock::new();
     }
     fn memory_bytes(&self) -> usize {
         self.membership.memory_bytes() + self.points.capacity() * size_of::<(u64, NodeId)>()
@@ -237,6 +285,31 @@ mod tests {
             .map(|i| Member::new(NodeId(i), 1.0, ZoneId(0)))
             .collect();
         ConsistentHashRing::new(&members, vnodes, 0).unwrap()
+    }
+
+    // Goal: the preference table gives exactly the replica sets of the walk, for the n it
+    // was built for, for another n (which walks), and after membership changes rebuild it.
+    #[test]
+    fn preference_table_matches_the_walk() {
+        let mut ring = ring(7, 10);
+        let walked = |ring: &ConsistentHashRing, key: u64, n: usize| {
+            let mut out = Vec::new();
+            super::super::fill_replicas(ring, KeyId(key), n, None, &mut out);
+            out
+        };
+        let mut out = Vec::new();
+        for round in 0..3 {
+            for n in [3, 1, 7, 9] {
+                for key in 0..500 {
+                    ring.replicas(KeyId(key), n, &mut out);
+                    assert_eq!(out, walked(&ring, key, n), "round {round}, n {n}, key {key}");
+                }
+            }
+            match round {
+                0 => ring.remove_node(NodeId(2)),
+                _ => ring.add_node(NodeId(8 + round), 2.0),
+            }
+        }
     }
 
     // Goal: lookups agree with a linear scan for the successor point, and the exact shares sum

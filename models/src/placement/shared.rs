@@ -83,8 +83,10 @@ impl SharedPlacement {
     pub fn replicas(&self, key: KeyId, n: usize, out: &mut Vec<NodeId>) {
         let placement = self.lock();
         match &self.zones {
-            Some(zones) => placement.replicas_spread(key, n, zones, out),
-            None => placement.replicas(key, n, out),
+            // With one zone, spreading is plain preference order: take the scheme's own
+            // (a ring's preference table).
+            Some(zones) if zones.zone_count() > 1 => placement.replicas_spread(key, n, zones, out),
+            _ => placement.replicas(key, n, out),
         }
         for node in out.iter_mut() {
             *node = self.node(*node);

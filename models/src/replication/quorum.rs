@@ -526,10 +526,23 @@ impl<T: Clone> Coordinator<T> {
     }
 }
 
+/// Keys a replica keeps in a plain table indexed by key (below 2^18: at most 2 MiB); larger
+/// keys go to a hash map.
+pub const DENSE_KEYS: u64 = 1 << 18;
+
 /// One replica's data: the newest version of each key it holds (last writer wins).
+///
+/// Looked up on every replica read and write: keys below [`DENSE_KEYS`] (the usual workload
+/// key spaces, `0..n`) are a direct index into a table that grows to the largest such key
+/// held, which costs no hashing and half the memory of a map; other keys are hashed.
 #[derive(Clone, Debug, Default)]
 pub struct Replica {
-    versions: FixedHashMap<Key, Version>,
+    /// Version by key for keys below [`DENSE_KEYS`] (0: not held).
+    dense: Vec<Version>,
+    /// Keys held in `dense`.
+    dense_held: usize,
+    /// Keys at or above [`DENSE_KEYS`].
+    sparse: FixedHashMap<Key, Version>,
 }
 
 impl Replica {
@@ -540,7 +553,20 @@ impl Replica {
 
     /// Applies a write of `version`; returns the version now held (the newer of the two).
     pub fn write(&mut self, key: Key, version: Version) -> Version {
-        let held = self.versions.entry(key).or_insert(0);
+        if key < DENSE_KEYS {
+            let index = key as usize;
+            if index >= self.dense.len() {
+                let len = (index + 1).next_power_of_two().max(1024) as u64;
+                self.dense.resize(len.min(DENSE_KEYS) as usize, 0);
+            }
+            let held = &mut self.dense[index];
+            if *held == 0 && version > 0 {
+                self.dense_held += 1;
+            }
+            *held = (*held).max(version);
+            return *held;
+        }
+        let held = self.sparse.entry(key).or_insert(0);
         *held = (*held).max(version);
         *held
     }
@@ -548,32 +574,53 @@ impl Replica {
     /// Forgets `key` if it holds no newer version than `up_to` (a fallback whose hints of
     /// it all went home); returns whether it did.
     pub fn forget(&mut self, key: Key, up_to: Version) -> bool {
-        let forget = self.versions.get(&key).is_some_and(|held| *held <= up_to);
+        if key < DENSE_KEYS {
+            let Some(held) = self.dense.get_mut(key as usize) else {
+                return false;
+            };
+            let forget = *held > 0 && *held <= up_to;
+            if forget {
+                *held = 0;
+                self.dense_held -= 1;
+            }
+            return forget;
+        }
+        let forget = self.sparse.get(&key).is_some_and(|held| *held <= up_to);
         if forget {
-            self.versions.remove(&key);
+            self.sparse.remove(&key);
         }
         forget
     }
 
     /// The version of `key` held (0: none).
+    #[inline]
     pub fn read(&self, key: Key) -> Version {
-        self.versions.get(&key).copied().unwrap_or(0)
+        if key < DENSE_KEYS {
+            return self.dense.get(key as usize).copied().unwrap_or(0);
+        }
+        self.sparse.get(&key).copied().unwrap_or(0)
     }
 
-    /// Every (key, version) held, in no particular order (the map's): callers sort or
-    /// combine order-independently.
+    /// Every (key, version) held, in no particular order: callers sort or combine
+    /// order-independently.
     pub fn entries(&self) -> impl Iterator<Item = (Key, Version)> + '_ {
-        self.versions.iter().map(|(k, v)| (*k, *v))
+        let dense = self
+            .dense
+            .iter()
+            .enumerate()
+            .filter(|(_, v)| **v > 0)
+            .map(|(k, v)| (k as Key, *v));
+        dense.chain(self.sparse.iter().map(|(k, v)| (*k, *v)))
     }
 
     /// Keys held.
     pub fn len(&self) -> usize {
-        self.versions.len()
+        self.dense_held + self.sparse.len()
     }
 
     /// Whether it holds nothing.
     pub fn is_empty(&self) -> bool {
-        self.versions.is_empty()
+        self.len() == 0
     }
 }
 
@@ -682,5 +729,15 @@ mod tests {
         assert_eq!(r.write(4, 3), 3);
         assert_eq!(r.write(4, 2), 3);
         assert_eq!((r.read(4), r.len()), (3, 1));
+        // A key beyond the table goes to the map; both are listed and forgotten alike.
+        let big = DENSE_KEYS + 7;
+        assert_eq!(r.write(big, 5), 5);
+        let mut all: Vec<(Key, Version)> = r.entries().collect();
+        all.sort_unstable();
+        assert_eq!(all, vec![(4, 3), (big, 5)]);
+        assert!(!r.forget(4, 2));
+        assert!(r.forget(4, 3) && r.forget(big, 9));
+        assert!(r.is_empty());
+        assert_eq!((r.read(4), r.read(big), r.read(DENSE_KEYS - 1)), (0, 0, 0));
     }
 }

@@ -162,6 +162,9 @@ pub struct Metrics {
     /// The index of the run's last window, once its end is known: samples stamped at the end
     /// itself (or later) count in it instead of opening a window of zero length.
     last_window: Option<usize>,
+    /// The window the last sample fell in: `[start, end)` in ns and its index, so samples in
+    /// the same window (nearly all of them) skip the division.
+    cursor: (u64, u64, usize),
     /// The meaning of metrics, by family, in declaration order (first match wins).
     declared: Vec<MetricTable>,
     /// Annotations, in time order (at most [`ANNOTATIONS_MAX`]), and how many more came.
@@ -206,6 +209,7 @@ impl Metrics {
             window: None,
             windows: Vec::new(),
             last_window: None,
+            cursor: (0, 0, 0),
             declared: vec![ENGINE_METRICS],
             annotations: Vec::new(),
             annotations_dropped: 0,
@@ -263,6 +267,7 @@ impl Metrics {
     pub fn set_window(&mut self, window: SimDuration) {
         assert!(window > SimDuration::ZERO, "a window must be longer than 0");
         self.window = Some(window);
+        self.cursor = (0, 0, 0);
     }
 
     /// Says the run ends at `end`: a sample at `end` exactly (a timer or delivery due at the
@@ -273,6 +278,7 @@ impl Metrics {
             Some(window) if end.0 > 0 => Some(((end.0 - 1) / window.0) as usize),
             _ => None,
         };
+        self.cursor = (0, 0, 0);
     }
 
     /// The window length, if windows are recorded.
@@ -449,8 +455,20 @@ impl Metrics {
 
     /// The window `now` falls in, creating it (and any before it) if needed.
     fn window_at(&mut self, now: SimTime) -> &mut Window {
-        let window = self.window.expect("called only when windows are recorded");
-        let idx = ((now.0 / window.0) as usize).min(self.last_window.unwrap_or(usize::MAX));
+        let (start, end, cached) = self.cursor;
+        let idx = if (start..end).contains(&now.0) {
+            cached
+        } else {
+            let window = self.window.expect("called only when windows are recorded").0;
+            let unclamped = now.0 / window;
+            let last = self.last_window.unwrap_or(usize::MAX);
+            let idx = (unclamped as usize).min(last);
+            // The last window also takes every later instant.
+            let start = idx as u64 * window;
+            let end = if idx == last { u64::MAX } else { start.saturating_add(window) };
+            self.cursor = (start, end, idx);
+            idx
+        };
         if idx >= self.windows.len() {
             self.windows.resize_with(idx + 1, Window::default);
         }
