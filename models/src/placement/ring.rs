@@ -302,7 +302,11 @@ mod tests {
             for n in [3, 1, 7, 9] {
                 for key in 0..500 {
                     ring.replicas(KeyId(key), n, &mut out);
-                    assert_eq!(out, walked(&ring, key, n), "round {round}, n {n}, key {key}");
+                    assert_eq!(
+                        out,
+                        walked(&ring, key, n),
+                        "round {round}, n {n}, key {key}"
+                    );
                 }
             }
             match round {

@@ -71,6 +71,9 @@ struct Acked {
 #[derive(Clone, Debug, Default)]
 struct KeyLog {
     acked: VecDeque<Acked>,
+    /// The last of `acked`, kept inline: most reads are judged by it alone, without
+    /// touching the window's own memory.
+    last: Option<Acked>,
     /// Every version in `acked` is newer than those before it (acknowledged in version
     /// order, as usual): a read's judgement can stop early.
     ordered: bool,
@@ -232,6 +235,9 @@ pub struct ReadVerdict {
 #[derive(Clone, Debug)]
 pub struct SharedHistory {
     log: Arc<Mutex<ConsistencyLog>>,
+    /// The log's count of open unavailability windows, mirrored (written under the lock):
+    /// a success checks it without locking.
+    open_windows: Arc<std::sync::atomic::AtomicUsize>,
     judging: bool,
 }
 
@@ -240,6 +246,7 @@ impl SharedHistory {
     pub fn new(bins: VisibilityBins) -> Self {
         SharedHistory {
             log: Arc::new(Mutex::new(ConsistencyLog::new(bins))),
+            open_windows: Arc::default(),
             judging: true,
         }
     }
@@ -290,13 +297,24 @@ impl SharedHistory {
     /// An operation on `key` called at `called` (ns) missed its quorum (see
     /// [`ConsistencyLog::operation_failed`]).
     pub fn operation_failed(&self, key: Key, write: bool, called: u64) {
-        self.lock().operation_failed(key, write, called);
+        let mut log = self.lock();
+        log.operation_failed(key, write, called);
+        self.open_windows
+            .store(log.open_windows, std::sync::atomic::Ordering::Relaxed);
     }
 
     /// An operation on `key` called at `called` (ns) reached its quorum: the length of the
     /// unavailability window it ends, if any (see [`ConsistencyLog::operation_succeeded`]).
     pub fn operation_succeeded(&self, key: Key, write: bool, called: u64) -> Option<u64> {
-        self.lock().operation_succeeded(key, write, called)
+        // Nearly always no window is open: answered without taking the lock.
+        if self.open_windows.load(std::sync::atomic::Ordering::Relaxed) == 0 {
+            return None;
+        }
+        let mut log = self.lock();
+        let window = log.operation_succeeded(key, write, called);
+        self.open_windows
+            .store(log.open_windows, std::sync::atomic::Ordering::Relaxed);
+        window
     }
 
     /// `client`'s read of `key`, called at `called` and answered at `answered` (ns) with
@@ -356,11 +374,13 @@ impl ConsistencyLog {
             log.lost >>= 1;
         }
         log.ordered &= log.acked.back().is_none_or(|a| a.version < version);
-        log.acked.push_back(Acked {
+        let acked = Acked {
             version,
             at,
             writer: client,
-        });
+        };
+        log.acked.push_back(acked);
+        log.last = Some(acked);
         if let Some(w) = self.watched.get_mut(&key) {
             if let Some(i) = w.open.remove(&version) {
                 w.ops[i].ret = Some(at);
@@ -515,7 +535,17 @@ impl ConsistencyLog {
         let (mut newest, mut newest_at, mut newer, mut own_newer) = (0, None, 0usize, false);
         let log = self.keys.get(&key);
         let acked = log.map(|log| &log.acked);
-        if log.is_some_and(|log| log.ordered) {
+        let newest_entry = log.and_then(|log| log.last);
+        if let (true, Some(last)) = (log.is_some_and(|log| log.ordered), newest_entry) {
+            if last.at <= called && last.version <= version {
+                // The common case, without walking the window: the read returned the newest
+                // version acknowledged by its call (or a newer one).
+                (newest, newest_at) = (last.version, Some(last.at));
+            }
+        }
+        if newest_at.is_some() {
+            // Judged above.
+        } else if log.is_some_and(|log| log.ordered) {
             // Versions rise with acknowledgement order: walk back from the newest
             // acknowledged by the call, counting those newer than the one returned.
             let seen = acked.into_iter().flatten().rev().filter(|a| a.at <= called);

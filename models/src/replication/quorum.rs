@@ -329,13 +329,23 @@ struct Pending<T> {
     key: Key,
     needed: u8,
     sent: u8,
-    /// Replies so far, in arrival order: (replica, version it holds or wrote).
-    replies: [(NodeId, Version); MAX_N],
+    /// A read under read repair: its replies so far, in arrival order (replica, version it
+    /// holds). Only read repair needs them, so other operations keep none (and stay small:
+    /// a coordinator's operations are looked up on every reply).
+    replies: Option<Box<[(NodeId, Version); MAX_N]>>,
+    /// Replies so far.
     n_replies: u8,
     /// The operation's version: the write's, or the newest a read has seen.
     version: Version,
     /// Answered (the quorum was reached); kept only while late replies may need repair.
     answered: bool,
+}
+
+/// The first `n` replies kept (at most [`MAX_N`]; none when none are kept).
+fn stored(replies: &Option<Box<[(NodeId, Version); MAX_N]>>, n: u8) -> &[(NodeId, Version)] {
+    replies
+        .as_deref()
+        .map_or(&[], |all| &all[..usize::from(n).min(MAX_N)])
 }
 
 /// The operation a reply completed: what its host answers with.
@@ -428,7 +438,8 @@ impl<T: Clone> Coordinator<T> {
                 key,
                 needed: self.spec.needed(kind) as u8,
                 sent: replicas as u8,
-                replies: [(NodeId(0), 0); MAX_N],
+                replies: (kind == OpKind::Read && self.spec.read_repair == ReadRepair::Async)
+                    .then(|| Box::new([(NodeId(0), 0); MAX_N])),
                 n_replies: 0,
                 version,
                 answered: false,
@@ -450,10 +461,12 @@ impl<T: Clone> Coordinator<T> {
         let Some(pending) = self.ops.get_mut(&op) else {
             return outcome;
         };
-        if usize::from(pending.n_replies) < MAX_N {
-            pending.replies[usize::from(pending.n_replies)] = (replica, version);
-            pending.n_replies += 1;
+        if let Some(replies) = pending.replies.as_mut() {
+            if let Some(slot) = replies.get_mut(usize::from(pending.n_replies)) {
+                *slot = (replica, version);
+            }
         }
+        pending.n_replies = pending.n_replies.saturating_add(1);
         if pending.kind == OpKind::Read && !pending.answered {
             pending.version = pending.version.max(version);
         }
@@ -467,7 +480,7 @@ impl<T: Clone> Coordinator<T> {
             });
             if repair && pending.kind == OpKind::Read {
                 // Every replier so far that is behind the answer.
-                outcome.repairs = pending.replies[..usize::from(pending.n_replies)]
+                outcome.repairs = stored(&pending.replies, pending.n_replies)
                     .iter()
                     .filter(|(_, v)| *v < pending.version)
                     .map(|(node, _)| *node)
@@ -480,7 +493,7 @@ impl<T: Clone> Coordinator<T> {
                 // A late replier is newer than the answer: the earlier repliers (the answer's
                 // among them) are repaired to it.
                 pending.version = version;
-                outcome.repairs = pending.replies[..usize::from(pending.n_replies)]
+                outcome.repairs = stored(&pending.replies, pending.n_replies)
                     .iter()
                     .filter(|(_, v)| *v < version)
                     .map(|(node, _)| *node)

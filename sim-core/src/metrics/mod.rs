@@ -459,13 +459,20 @@ impl Metrics {
         let idx = if (start..end).contains(&now.0) {
             cached
         } else {
-            let window = self.window.expect("called only when windows are recorded").0;
+            let window = self
+                .window
+                .expect("called only when windows are recorded")
+                .0;
             let unclamped = now.0 / window;
             let last = self.last_window.unwrap_or(usize::MAX);
             let idx = (unclamped as usize).min(last);
             // The last window also takes every later instant.
             let start = idx as u64 * window;
-            let end = if idx == last { u64::MAX } else { start.saturating_add(window) };
+            let end = if idx == last {
+                u64::MAX
+            } else {
+                start.saturating_add(window)
+            };
             self.cursor = (start, end, idx);
             idx
         };
