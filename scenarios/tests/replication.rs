@@ -927,3 +927,115 @@ fn a_lag_process_keeps_order_and_loses_what_its_law_says() {
         assert_eq!(got.len(), i, "a later write shipped before an earlier one");
     }
 }
+
+/// 20 clients offering 1 000 requests/s (half writes) to 10 keys of store `kv`
+/// (`members` nodes, `replication`), 200 ms timeouts, with `fault`.
+fn busy_store(members: u32, replication: &str, fault: &str) -> String {
+    format!(
+        r#"
+[simulation]
+name = "store-windows"
+seed = 5
+duration = "14s"
+
+[network]
+latency = {{ dist = "lognormal", median = "1ms", sigma = 0.2 }}
+
+[[group]]
+name = "clients"
+count = 20
+role = "client"
+target = "kv"
+timeout = "200ms"
+workload = {{ arrivals = "poisson", rate = "50/s", keys = {{ dist = "uniform", n = 10 }}, read = 0.5, write = 0.5 }}
+
+[[group]]
+name = "kv"
+count = {members}
+role = "store"
+replication = {replication}
+
+{fault}
+"#
+    )
+}
+
+// Goal: a leader-based store's keys are unavailable for as long as the group has no leader,
+// measured at its clients like a quorum's windows. Method: 10 keys read and written 50 times
+// a second each, so a key's window (its first failed call to its next successful one) is the
+// leaderless time give or take the calls' gaps (exponential, mean 20 ms: under 100 ms for
+// all 20 windows but with probability ~1e-2 at most each bound). leader_follower (failover
+// after 1 s without heartbeats, checked every 100 ms; the last heartbeat came up to 100 ms
+// before the crash): the promotion comes 0.9 to 1.1 s after the crash, so each key's read
+// and write windows of the outage lie in 0.9 - 0.05 .. 1.1 + 0.15 s. Raft (5 members,
+// 150-300 ms election timeouts): within -50..+150 ms of the run's leaderless time (the
+// crash to the new leader's mark on the leader lane). Besides those 20, a key may fail again
+// briefly after the new leader is up: a member that has not yet heard of it forwards to the
+// dead leader for up to one heartbeat (100 ms; Raft: until the new leader's first append),
+// and such a request fails at its 200 ms timeout, so those windows stay under
+// 0.1 + 0.2 + 0.05 s. The check: the 20 longest windows are the outage's, the rest short.
+#[test]
+fn leader_stores_report_unavailability_windows() {
+    // The 20 longest windows (one per key and operation: the outage's), and the rest.
+    let split = |mut w: Vec<f64>| -> (Vec<f64>, Vec<f64>) {
+        w.sort_by(|a, b| b.total_cmp(a));
+        let rest = w.split_off(20.min(w.len()));
+        (w, rest)
+    };
+    let windows = |outcome: &scenarios::run::Outcome| -> Vec<f64> {
+        let m = outcome.sim.metrics();
+        [
+            "store.unavailable_window.read",
+            "store.unavailable_window.write",
+        ]
+        .iter()
+        .flat_map(|name| {
+            let h = m.histogram_by_name(name).expect("recorded");
+            h.iter_recorded()
+                .flat_map(|v| {
+                    std::iter::repeat_n(
+                        v.value_iterated_to() as f64 / 1e9,
+                        v.count_at_value() as usize,
+                    )
+                })
+                .collect::<Vec<f64>>()
+        })
+        .collect()
+    };
+    let lf = run_text(&busy_store(
+        3,
+        r#"{ scheme = "leader_follower", mode = "semi_sync", acks = 1, heartbeat = "100ms", failover_timeout = "1s" }"#,
+        "[[fault]]\nat = \"10s\"\ncrash = \"kv[0]\"",
+    ));
+    let (outage, rest) = split(windows(&lf));
+    assert_eq!(outage.len(), 20, "{outage:?}");
+    assert!(
+        outage.iter().all(|s| (0.85..=1.25).contains(s)),
+        "{outage:?}"
+    );
+    assert!(rest.iter().all(|s| *s <= 0.35), "{rest:?}");
+
+    let text = busy_store(5, r#"{ scheme = "raft" }"#, "");
+    let first = run_text(&text);
+    let (marks, _) = first.sim.metrics().annotations();
+    // Clients are nodes 0..20; kv[i] is node 20 + i.
+    let leader = marks.first().and_then(|a| a.node).expect("a leader").0 - 20;
+    let crash = format!("[[fault]]\nat = \"10s\"\ncrash = \"kv[{leader}]\"");
+    let raft = run_text(&busy_store(5, r#"{ scheme = "raft" }"#, &crash));
+    // The leader lane: the new leader's mark after the crash.
+    let (marks, _) = raft.sim.metrics().annotations();
+    let elected = marks
+        .iter()
+        .find(|a| a.at.as_nanos() > 10_000_000_000 && a.node.is_some())
+        .expect("a new leader");
+    let leaderless = (elected.at.as_nanos() - 10_000_000_000) as f64 / 1e9;
+    let (outage, rest) = split(windows(&raft));
+    assert_eq!(outage.len(), 20, "{outage:?}");
+    assert!(
+        outage
+            .iter()
+            .all(|s| (leaderless - 0.05..=leaderless + 0.15).contains(s)),
+        "leaderless {leaderless:.3} s, windows {outage:?}"
+    );
+    assert!(rest.iter().all(|s| *s <= 0.35), "{rest:?}");
+}

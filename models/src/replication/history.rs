@@ -84,6 +84,8 @@ struct KeyLog {
     /// Reads (0) and writes (1): the call time of the first failed operation since the last
     /// one that succeeded, while the key is unavailable for them.
     failing_since: [Option<u64>; 2],
+    /// Reads (0) and writes (1): the latest call time of one that succeeded.
+    succeeded_at: [Option<u64>; 2],
 }
 
 /// A client's reads of one key, as monotonic reads need them: `newest` is the highest
@@ -154,7 +156,7 @@ pub struct ConsistencyLog {
     clients: FixedHashMap<u32, FixedHashMap<Key, ClientView>>,
     watched: BTreeMap<Key, Watched>,
     /// Keys × {read, write} with an unavailability window open: while none is, a success
-    /// needs no lookup.
+    /// closes nothing.
     open_windows: usize,
     bins: VisibilityBins,
     report: ConsistencyReport,
@@ -235,9 +237,6 @@ pub struct ReadVerdict {
 #[derive(Clone, Debug)]
 pub struct SharedHistory {
     log: Arc<Mutex<ConsistencyLog>>,
-    /// The log's count of open unavailability windows, mirrored (written under the lock):
-    /// a success checks it without locking.
-    open_windows: Arc<std::sync::atomic::AtomicUsize>,
     judging: bool,
 }
 
@@ -246,7 +245,6 @@ impl SharedHistory {
     pub fn new(bins: VisibilityBins) -> Self {
         SharedHistory {
             log: Arc::new(Mutex::new(ConsistencyLog::new(bins))),
-            open_windows: Arc::default(),
             judging: true,
         }
     }
@@ -297,24 +295,13 @@ impl SharedHistory {
     /// An operation on `key` called at `called` (ns) missed its quorum (see
     /// [`ConsistencyLog::operation_failed`]).
     pub fn operation_failed(&self, key: Key, write: bool, called: u64) {
-        let mut log = self.lock();
-        log.operation_failed(key, write, called);
-        self.open_windows
-            .store(log.open_windows, std::sync::atomic::Ordering::Relaxed);
+        self.lock().operation_failed(key, write, called);
     }
 
     /// An operation on `key` called at `called` (ns) reached its quorum: the length of the
     /// unavailability window it ends, if any (see [`ConsistencyLog::operation_succeeded`]).
     pub fn operation_succeeded(&self, key: Key, write: bool, called: u64) -> Option<u64> {
-        // Nearly always no window is open: answered without taking the lock.
-        if self.open_windows.load(std::sync::atomic::Ordering::Relaxed) == 0 {
-            return None;
-        }
-        let mut log = self.lock();
-        let window = log.operation_succeeded(key, write, called);
-        self.open_windows
-            .store(log.open_windows, std::sync::atomic::Ordering::Relaxed);
-        window
+        self.lock().operation_succeeded(key, write, called)
     }
 
     /// `client`'s read of `key`, called at `called` and answered at `answered` (ns) with
@@ -480,9 +467,15 @@ impl ConsistencyLog {
 
     /// An operation on `key` (a write if `write`) called at `called` (ns) failed to reach
     /// its quorum: unless the key already was, it is unavailable for such operations from
-    /// then.
+    /// then — unless an operation called later already succeeded (a failure learnt late, at
+    /// a timeout, after the key was available again, opens no window).
     pub fn operation_failed(&mut self, key: Key, write: bool, called: u64) {
-        let since = &mut self.keys.entry(key).or_default().failing_since[usize::from(write)];
+        let log = self.keys.entry(key).or_default();
+        let op = usize::from(write);
+        if log.succeeded_at[op].is_some_and(|at| at > called) {
+            return;
+        }
+        let since = &mut log.failing_since[op];
         if since.is_none() {
             *since = Some(called);
             self.open_windows += 1;
@@ -493,11 +486,13 @@ impl ConsistencyLog {
     /// for such operations since before that call, the window ends, and its length (ns) is
     /// returned.
     pub fn operation_succeeded(&mut self, key: Key, write: bool, called: u64) -> Option<u64> {
+        let log = self.keys.entry(key).or_default();
+        let op = usize::from(write);
+        log.succeeded_at[op] = log.succeeded_at[op].max(Some(called));
         if self.open_windows == 0 {
             return None;
         }
-        let log = self.keys.get_mut(&key)?;
-        let since = &mut log.failing_since[usize::from(write)];
+        let since = &mut log.failing_since[op];
         match *since {
             Some(start) if start <= called => {
                 *since = None;
@@ -768,6 +763,12 @@ mod tests {
         assert_eq!(log.operation_succeeded(1, true, 400), Some(300));
         assert_eq!(log.operation_succeeded(1, true, 500), None);
         assert_eq!(log.operation_succeeded(1, false, 130), Some(10));
+        // A failure learnt late (at a timeout) of a call before the last success opens no
+        // window; one of a later call does.
+        log.operation_failed(1, true, 450);
+        assert_eq!(log.operation_succeeded(1, true, 600), None);
+        log.operation_failed(1, true, 650);
+        assert_eq!(log.operation_succeeded(1, true, 700), Some(50));
     }
 
     // Goal: a failover loses exactly the acknowledged versions newer than what the promoted

@@ -43,7 +43,7 @@
 //! keeps its place in the trace; at its restart a timed replay skips the records that fell due
 //! while it was down (the trace's clock kept running), and a fast replay carries on.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use rand::Rng;
@@ -53,8 +53,10 @@ use sim_core::{
 };
 
 use crate::balancing::{Backends, Balancer, BalancerSpec, EwmaDecay};
+use crate::fixed_hash::FixedHashMap;
 use crate::msg::{Msg, ReplicaMsg, Request, Response, Status};
 use crate::placement::SharedPlacement;
+use crate::replication::history::SharedHistory;
 use crate::roles::store::QuorumFrontEnd;
 use crate::workload::replay::{FeedItem, TraceFeed, TracePace};
 use crate::workload::trace::TraceRecord;
@@ -327,6 +329,20 @@ struct Outstanding {
     cache: Option<NodeId>,
     /// Client-side quorum coordination: the operation's id at this client's coordinator.
     quorum_op: Option<u64>,
+    /// Its key and when it was sent, for a store's unavailability windows.
+    key: KeyId,
+    sent_at: SimTime,
+}
+
+/// A client of a leader-follower or Raft store: it tells the run's history which of its
+/// requests failed (timed out, or answered `unavailable`) and which succeeded, and records
+/// the keys' unavailability windows (`store.unavailable_window.*`), as a quorum coordinator
+/// does for its own operations.
+#[derive(Debug)]
+struct StoreWindows {
+    history: SharedHistory,
+    /// Per read and write, once registered.
+    windows: Option<[HistogramId; 2]>,
 }
 
 /// Timer tags: the next open-loop arrival, a closed-loop slot's think time, or a timeout.
@@ -349,7 +365,8 @@ pub struct Client {
     next_target: usize,
     /// Outstanding requests by id (looked up, and iterated only to count them lost in a
     /// crash, where order does not matter).
-    outstanding: HashMap<u64, Outstanding>,
+    /// Looked up per response; iterated only to count each lost at a crash.
+    outstanding: FixedHashMap<u64, Outstanding>,
     /// Requests this client issued and that ended, for the paranoid check that every issued
     /// request ends exactly once: `issued == ended + outstanding`.
     issued: u64,
@@ -370,6 +387,8 @@ pub struct Client {
     replay: Option<Replay>,
     /// Client-side coordination of a replicated store's quorums ([`Client::coordinating`]).
     quorum: Option<QuorumFrontEnd<u64>>,
+    /// A leader-follower or Raft store's unavailability windows ([`Client::watching_store`]).
+    store_windows: Option<StoreWindows>,
     metrics: Option<Metrics>,
 }
 
@@ -429,7 +448,7 @@ impl Client {
             index,
             next_id: 0,
             next_target: index as usize % n_targets,
-            outstanding: HashMap::new(),
+            outstanding: FixedHashMap::default(),
             issued: 0,
             ended: 0,
             failure_latency: false,
@@ -438,6 +457,7 @@ impl Client {
             placement,
             replay,
             quorum: None,
+            store_windows: None,
             metrics: None,
             config,
         }
@@ -449,6 +469,41 @@ impl Client {
     pub fn coordinating(mut self, front: QuorumFrontEnd<u64>) -> Self {
         self.quorum = Some(front);
         self
+    }
+
+    /// Reports to `history` (the run's) which of its requests to a leader-follower or Raft
+    /// store failed and succeeded, and records the keys' unavailability windows: from the
+    /// call of the first request of a key that failed to the call of the next that succeeded,
+    /// by any client.
+    pub fn watching_store(mut self, history: SharedHistory) -> Self {
+        self.store_windows = Some(StoreWindows {
+            history,
+            windows: None,
+        });
+        self
+    }
+
+    /// A request of `op` on `key` sent at `sent_at` ended, successfully or not: to the
+    /// history, and a window it closes recorded.
+    fn store_outcome(
+        &mut self,
+        ctx: &mut Ctx<'_, Msg>,
+        op: Op,
+        key: KeyId,
+        sent_at: SimTime,
+        ok: bool,
+    ) {
+        let Some(watch) = self.store_windows.as_ref() else {
+            return;
+        };
+        let write = op != Op::Read;
+        let called = sent_at.as_nanos();
+        if !ok {
+            watch.history.operation_failed(key.0, write, called);
+        } else if let Some(window) = watch.history.operation_succeeded(key.0, write, called) {
+            let ids = watch.windows.expect("registered on start");
+            ctx.record(ids[usize::from(write)], window);
+        }
     }
 
     /// Also records `latency.<op>.with_failures` and `latency.all.with_failures`: every
@@ -861,6 +916,8 @@ impl Client {
                 target: target_index,
                 cache,
                 quorum_op: None,
+                key,
+                sent_at: ctx.now(),
             },
         );
         let request = Request {
@@ -889,6 +946,8 @@ impl Client {
                 target: None,
                 cache: None,
                 quorum_op: Some(quorum_op),
+                key,
+                sent_at: ctx.now(),
             },
         );
     }
@@ -977,6 +1036,16 @@ impl Client {
         if outcome == Outcome::Error {
             self.distrust(ctx, outstanding.target);
         }
+        if matches!(response.status, Status::Ok | Status::Unavailable) {
+            let ok = response.status == Status::Ok;
+            self.store_outcome(
+                ctx,
+                outstanding.op,
+                outstanding.key,
+                outstanding.sent_at,
+                ok,
+            );
+        }
         let latency = ctx.now().saturating_since(response.sent_at).as_nanos();
         self.tally_end(ctx, outstanding.op, outcome, latency);
         self.think_then_send(ctx);
@@ -995,6 +1064,11 @@ impl Node for Client {
         }
         if let Some(front) = self.quorum.as_mut() {
             front.register(ctx);
+        }
+        if let Some(watch) = self.store_windows.as_mut() {
+            if watch.windows.is_none() {
+                watch.windows = Some(crate::roles::store::unavailable_window_histograms(ctx));
+            }
         }
         if self.config.targets.is_empty() {
             return;
@@ -1033,6 +1107,13 @@ impl Node for Client {
                         front.abandon(ctx, op);
                     }
                     ctx.count(self.metrics().timeouts, 1);
+                    self.store_outcome(
+                        ctx,
+                        outstanding.op,
+                        outstanding.key,
+                        outstanding.sent_at,
+                        false,
+                    );
                     // A timed-out request waited exactly its timeout.
                     let waited = self.config.timeout.map_or(0, SimDuration::as_nanos);
                     self.tally_end(ctx, outstanding.op, Outcome::Timeout, waited);

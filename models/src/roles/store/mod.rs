@@ -65,7 +65,7 @@ pub const METRICS: MetricTable = MetricTable {
             Unit::Nanoseconds,
             Direction::HigherIsWorse,
             Direction::HigherIsWorse,
-            "quorum: per key, how long reads (or writes) of it failed: from the first operation that missed its quorum to the call of the next that reached it (windows still open at the end are not counted)",
+            "per key, how long reads (or writes) of it failed: from the call of the first operation that failed (missed its quorum; leader_follower and raft: timed out or answered unavailable, at the clients) to the call of the next that succeeded (windows still open at the end are not counted)",
         ),
         MetricDecl::counter(
             "store.read_repairs",
@@ -271,6 +271,14 @@ impl StoreRun {
             merkle,
         }
     }
+}
+
+/// The `store.unavailable_window.read` and `.write` histograms, in that order.
+pub(crate) fn unavailable_window_histograms(ctx: &mut Ctx<'_, Msg>) -> [HistogramId; 2] {
+    ["read", "write"].map(|op| {
+        let name = format!("store.unavailable_window.{op}");
+        ctx.histogram_whole_run(&name, Unit::Nanoseconds)
+    })
 }
 
 /// The operations in the order of the per-operation metric arrays.

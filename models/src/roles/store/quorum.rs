@@ -151,10 +151,7 @@ impl<T: Clone> QuorumFrontEnd<T> {
         self.metrics = Some(FrontMetrics {
             latency: op_latency_histograms(ctx),
             unavailable: OPS.map(|op| ctx.counter(&format!("store.unavailable.{}", op.name()))),
-            windows: ["read", "write"].map(|op| {
-                let name = format!("store.unavailable_window.{op}");
-                ctx.histogram_whole_run(&name, sim_core::Unit::Nanoseconds)
-            }),
+            windows: super::unavailable_window_histograms(ctx),
             read_repairs: ctx.counter("store.read_repairs"),
             consistency: ConsistencyMetrics::register(ctx),
         });

@@ -245,12 +245,24 @@ fn parse_client(
         .groups
         .contains_key(target.get_ref())
         .then(|| target.get_ref().clone());
+    // The group every target belongs to, if one: a leader-follower or Raft store among them
+    // has its clients report unavailability windows.
+    let targets_group = context
+        .directory
+        .groups
+        .iter()
+        .find(|(_, range)| {
+            let nodes = range.first..range.first + range.count;
+            !config.targets.is_empty() && config.targets.iter().all(|n| nodes.contains(&n.0))
+        })
+        .map(|(name, _)| name.clone());
     let placement = placement.filter(|_| routing == Routing::Placement);
     Ok(Box::new(ClientBuilder {
         config: Arc::new(config),
         count: context.directory.groups[context.group.name.get_ref()].count,
         placement,
         target_group,
+        targets_group,
         trace,
     }))
 }
@@ -541,6 +553,8 @@ struct ClientBuilder {
     placement: Option<String>,
     /// The target, when it is exactly one group.
     target_group: Option<String>,
+    /// The group all targets belong to, if one.
+    targets_group: Option<String>,
     /// The trace the group's clients replay, with a trace workload.
     trace: Option<TracePlan>,
 }
@@ -575,8 +589,22 @@ impl RoleBuilder for ClientBuilder {
         let config = Arc::clone(&self.config);
         let with_failures = run.failures_in_latency;
         let coordinator = self.coordinator(run);
+        let leader_store = self
+            .targets_group
+            .as_ref()
+            .and_then(|group| run.stores.get(group))
+            .is_some_and(|store| {
+                matches!(
+                    store.replication,
+                    ReplicationSpec::LeaderFollower(_) | ReplicationSpec::Raft(_)
+                )
+            });
+        let history = run.history.clone();
         let finish = |client: Client| -> Box<dyn Node<Msg = Msg>> {
-            let client = client.with_failure_latency(with_failures);
+            let mut client = client.with_failure_latency(with_failures);
+            if leader_store {
+                client = client.watching_store(history);
+            }
             match coordinator {
                 Some(front) => Box::new(client.coordinating(front)),
                 None => Box::new(client),
