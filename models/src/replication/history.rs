@@ -84,8 +84,6 @@ struct KeyLog {
     /// Reads (0) and writes (1): the call time of the first failed operation since the last
     /// one that succeeded, while the key is unavailable for them.
     failing_since: [Option<u64>; 2],
-    /// Reads (0) and writes (1): the latest call time of one that succeeded.
-    succeeded_at: [Option<u64>; 2],
 }
 
 /// A client's reads of one key, as monotonic reads need them: `newest` is the highest
@@ -155,6 +153,10 @@ pub struct ConsistencyLog {
     /// client's views, not everyone's (the peak memory of a resize stays small).
     clients: FixedHashMap<u32, FixedHashMap<Key, ClientView>>,
     watched: BTreeMap<Key, Watched>,
+    /// Per key, reads (0) and writes (1): 1 + the latest call time (ns) of one that
+    /// succeeded (0: none). Apart from the key logs: every operation updates it, and its
+    /// small entries keep that cheap.
+    succeeded: FixedHashMap<Key, [u64; 2]>,
     /// Keys × {read, write} with an unavailability window open: while none is, a success
     /// closes nothing.
     open_windows: usize,
@@ -336,6 +338,7 @@ impl ConsistencyLog {
             keys: FixedHashMap::default(),
             clients: FixedHashMap::default(),
             watched: BTreeMap::new(),
+            succeeded: FixedHashMap::default(),
             open_windows: 0,
             bins,
             report: ConsistencyReport {
@@ -470,12 +473,15 @@ impl ConsistencyLog {
     /// then — unless an operation called later already succeeded (a failure learnt late, at
     /// a timeout, after the key was available again, opens no window).
     pub fn operation_failed(&mut self, key: Key, write: bool, called: u64) {
-        let log = self.keys.entry(key).or_default();
         let op = usize::from(write);
-        if log.succeeded_at[op].is_some_and(|at| at > called) {
+        if self
+            .succeeded
+            .get(&key)
+            .is_some_and(|at| at[op] > called + 1)
+        {
             return;
         }
-        let since = &mut log.failing_since[op];
+        let since = &mut self.keys.entry(key).or_default().failing_since[op];
         if since.is_none() {
             *since = Some(called);
             self.open_windows += 1;
@@ -486,13 +492,13 @@ impl ConsistencyLog {
     /// for such operations since before that call, the window ends, and its length (ns) is
     /// returned.
     pub fn operation_succeeded(&mut self, key: Key, write: bool, called: u64) -> Option<u64> {
-        let log = self.keys.entry(key).or_default();
         let op = usize::from(write);
-        log.succeeded_at[op] = log.succeeded_at[op].max(Some(called));
+        let at = &mut self.succeeded.entry(key).or_default()[op];
+        *at = (*at).max(called + 1);
         if self.open_windows == 0 {
             return None;
         }
-        let since = &mut log.failing_since[op];
+        let since = &mut self.keys.get_mut(&key)?.failing_since[op];
         match *since {
             Some(start) if start <= called => {
                 *since = None;
