@@ -585,34 +585,67 @@ fn randomised_election_timeouts_avoid_split_votes() {
     assert!(split < leaders && median < 0.5, "150-300 ms: {medians:?}");
 }
 
-/// A 5-server Raft store with light traffic, `extra` appended (faults), for `duration`.
-fn raft_scenario(replication: &str, duration: &str, extra: &str) -> String {
+/// Clients reading and writing 10 keys of a store group `kv`: how many clients, each one's
+/// rate, their timeout, the network's median one-way latency, the seed and the duration.
+struct Traffic {
+    clients: u32,
+    rate: &'static str,
+    timeout: &'static str,
+    latency: &'static str,
+    seed: u64,
+    duration: &'static str,
+}
+
+/// A store `kv` of `members` nodes replicating by `replication` under `traffic` (half reads,
+/// half writes, uniform over 10 keys), `extra` appended (faults).
+fn keyed_store(traffic: &Traffic, members: u32, replication: &str, extra: &str) -> String {
+    let Traffic {
+        clients,
+        rate,
+        timeout,
+        latency,
+        seed,
+        duration,
+    } = traffic;
     format!(
         r#"
 [simulation]
-name = "raft-pre-vote"
-seed = 3
+name = "keyed-store"
+seed = {seed}
 duration = "{duration}"
 
 [network]
-latency = {{ dist = "lognormal", median = "2ms", sigma = 0.2 }}
+latency = {{ dist = "lognormal", median = "{latency}", sigma = 0.2 }}
 
 [[group]]
 name = "clients"
-count = 2
+count = {clients}
 role = "client"
 target = "kv"
-timeout = "500ms"
-workload = {{ arrivals = "poisson", rate = "20/s", keys = {{ dist = "uniform", n = 10 }}, read = 0.5, write = 0.5 }}
+timeout = "{timeout}"
+workload = {{ arrivals = "poisson", rate = "{rate}", keys = {{ dist = "uniform", n = 10 }}, read = 0.5, write = 0.5 }}
 
 [[group]]
 name = "kv"
-count = 5
+count = {members}
 role = "store"
 replication = {replication}
 {extra}
 "#
     )
+}
+
+/// A 5-server Raft store with light traffic, `extra` appended (faults), for `duration`.
+fn raft_scenario(replication: &str, duration: &'static str, extra: &str) -> String {
+    let light = Traffic {
+        clients: 2,
+        rate: "20/s",
+        timeout: "500ms",
+        latency: "2ms",
+        seed: 3,
+        duration,
+    };
+    keyed_store(&light, 5, replication, extra)
 }
 
 // Goal: pre-vote keeps a member that was cut off from disrupting the leader when it comes
@@ -931,33 +964,15 @@ fn a_lag_process_keeps_order_and_loses_what_its_law_says() {
 /// 20 clients offering 1 000 requests/s (half writes) to 10 keys of store `kv`
 /// (`members` nodes, `replication`), 200 ms timeouts, with `fault`.
 fn busy_store(members: u32, replication: &str, fault: &str) -> String {
-    format!(
-        r#"
-[simulation]
-name = "store-windows"
-seed = 5
-duration = "14s"
-
-[network]
-latency = {{ dist = "lognormal", median = "1ms", sigma = 0.2 }}
-
-[[group]]
-name = "clients"
-count = 20
-role = "client"
-target = "kv"
-timeout = "200ms"
-workload = {{ arrivals = "poisson", rate = "50/s", keys = {{ dist = "uniform", n = 10 }}, read = 0.5, write = 0.5 }}
-
-[[group]]
-name = "kv"
-count = {members}
-role = "store"
-replication = {replication}
-
-{fault}
-"#
-    )
+    let busy = Traffic {
+        clients: 20,
+        rate: "50/s",
+        timeout: "200ms",
+        latency: "1ms",
+        seed: 5,
+        duration: "14s",
+    };
+    keyed_store(&busy, members, replication, fault)
 }
 
 // Goal: a leader-based store's keys are unavailable for as long as the group has no leader,
