@@ -12,6 +12,7 @@
 pub mod balancing;
 pub mod cache;
 pub mod fixed_hash;
+pub mod gossip;
 pub mod msg;
 pub mod placement;
 pub mod replication;

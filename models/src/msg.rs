@@ -124,8 +124,66 @@ pub enum Msg {
     Replica(ReplicaMsg),
     /// Between Raft members (see [`RaftMsg`]).
     Raft(RaftMsg),
+    /// Between gossip members (see [`GossipMsg`]).
+    Gossip(GossipMsg),
     /// A message of a protocol defined outside this crate (see [`CustomMsg`]).
     Custom(CustomMsg),
+}
+
+/// What a [`GossipMsg`] is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub enum GossipKind {
+    /// The sender's rumours (`mask` over ids from `base`).
+    Push,
+    /// "Send me your hot rumours from `base` that I lack": `mask` is what the sender knows
+    /// there.
+    PullRequest,
+    /// The answer to a pull: the callee's rumours the caller lacked.
+    PullReply,
+    /// Feedback to a push: of its rumours, these (`mask`) the receiver already knew.
+    Feedback,
+}
+
+impl GossipKind {
+    /// Its name in traces.
+    pub fn name(self) -> &'static str {
+        match self {
+            GossipKind::Push => "gossip_push",
+            GossipKind::PullRequest => "gossip_pull",
+            GossipKind::PullReply => "gossip_pull_reply",
+            GossipKind::Feedback => "gossip_feedback",
+        }
+    }
+}
+
+/// A gossip message: a set of rumour ids as a 64-bit mask over `base..base + 64`, so a
+/// message names up to 64 rumours without allocating (a node sends one per block of ids).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct GossipMsg {
+    /// What it is.
+    pub kind: GossipKind,
+    /// Hops the rumours' copies travelled to the sender (pushes and replies).
+    pub hops: u16,
+    /// The first rumour id the mask covers.
+    pub base: u32,
+    /// Bit i: rumour `base + i`.
+    pub mask: u64,
+    /// Bytes per rumour carried (pushes and replies); a pull or feedback carries its mask.
+    pub rumour_bytes: u32,
+}
+
+impl GossipMsg {
+    /// Payload bytes on the wire: the rumours it carries, or the 12-byte digest of a pull or
+    /// feedback.
+    pub fn payload_bytes(&self) -> u64 {
+        match self.kind {
+            GossipKind::Push | GossipKind::PullReply => {
+                u64::from(self.mask.count_ones()) * u64::from(self.rumour_bytes)
+            }
+            GossipKind::PullRequest | GossipKind::Feedback => 12,
+        }
+    }
 }
 
 /// What a [`RaftMsg`] is.
@@ -360,6 +418,7 @@ impl Message for Msg {
             }
             Msg::Set { value_bytes, .. } => HEADER_BYTES + u64::from(*value_bytes),
             Msg::Custom(custom) => HEADER_BYTES + u64::from(custom.payload_bytes),
+            Msg::Gossip(g) => HEADER_BYTES + g.payload_bytes(),
             Msg::Replica(r) if r.carries_value() => HEADER_BYTES + u64::from(r.value_bytes),
             Msg::Replica(_)
             | Msg::Raft(_)
@@ -426,6 +485,12 @@ impl Message for Msg {
                 for (name, word) in ["a", "b", "c"].iter().zip([r.a, r.b, r.c]) {
                     out.u64(name, word);
                 }
+            }
+            Msg::Gossip(g) => {
+                out.str("type", g.kind.name());
+                out.u64("base", u64::from(g.base));
+                out.u64("mask", g.mask);
+                out.u64("hops", u64::from(g.hops));
             }
             Msg::Custom(custom) => {
                 out.str("type", "custom");

@@ -56,6 +56,13 @@ pub const METRIC_TABLES: &[Row<MetricTable>] = &[
         value: models::roles::store::METRICS,
     },
     Row {
+        name: "gossip",
+        aliases: &[],
+        description: "rumour dissemination: time to 50/99/100 % of the group, periods to all, first and redundant deliveries, messages, and the residue after the run",
+        params: &[],
+        value: models::roles::gossip::METRICS,
+    },
+    Row {
         name: "linearizability",
         aliases: &[],
         description: "the after-run linearizability check of [report] linearizability: keys checked, violations, undecided",

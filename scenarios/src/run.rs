@@ -94,6 +94,7 @@ pub fn run_with(
         trace_errors,
         history,
         stores,
+        group_runs,
     } = scenario.build(seed);
     if let Some(trace) = options.trace {
         sim.set_trace(trace);
@@ -149,7 +150,12 @@ pub fn run_with(
             Some(stopped) => format!("{stopped}; {reason}"),
         });
     }
-    let findings = check_linearizability(scenario, &history, &mut sim);
+    let mut findings = Vec::new();
+    for group_run in &group_runs {
+        let now = sim.now();
+        findings.extend(group_run.finish(sim.metrics_mut(), now));
+    }
+    findings.extend(check_linearizability(scenario, &history, &mut sim));
     Outcome {
         sim,
         seed,

@@ -36,7 +36,7 @@ use crate::sections::placement::{
 };
 use crate::sections::report::{build_report, ReportConfig};
 use crate::sections::roles::{
-    build_groups, failure_histograms, recorded_histograms, recorded_tallies, GroupPlan,
+    build_groups, failure_histograms, recorded_histograms, recorded_tallies, GroupPlan, GroupRun,
     GroupsInput, RunContext,
 };
 use crate::sections::sweep_plan::{plan_from_file, SweepPlan};
@@ -60,6 +60,9 @@ pub struct Instance {
     /// This run of every store group, by group name (the runner applies `promote` to its
     /// directory).
     pub stores: BTreeMap<String, StoreRun>,
+    /// This run's state of every group whose role keeps one, in group order (the runner
+    /// finishes each after the run).
+    pub group_runs: Vec<Box<dyn GroupRun>>,
 }
 
 /// A manual failover the runner applies: `node` of store group `group` leads from `at`.
@@ -383,7 +386,13 @@ impl Scenario {
             failures_in_latency: self.report.failures_in_latency,
             history: &history,
             stores: &stores,
+            group_run: None,
         };
+        let group_runs: Vec<Option<Box<dyn GroupRun>>> = self
+            .groups
+            .iter()
+            .map(|g| g.builder.new_run(seed))
+            .collect();
         let mut sim = Simulation::new(SimConfig {
             seed,
             limits: self.limits,
@@ -395,7 +404,11 @@ impl Scenario {
         *sim.topology_mut() = self.topology.clone();
         sim.set_node_names(self.directory.names());
         sim.reserve_nodes(self.groups.iter().map(|g| g.count as usize).sum());
-        for group in &self.groups {
+        for (group, group_run) in self.groups.iter().zip(&group_runs) {
+            let run = RunContext {
+                group_run: group_run.as_deref(),
+                ..run
+            };
             let model = group.service.clone().map(|m| sim.add_service_model(m));
             for index in 0..group.count {
                 let label = NodeLabel::of_group(&group.name, index);
@@ -426,6 +439,7 @@ impl Scenario {
                 .expect("processes validated");
         }
         Instance {
+            group_runs: group_runs.into_iter().flatten().collect(),
             stores,
             sim,
             placements,

@@ -254,6 +254,7 @@ impl Node for BalancerNode {
             | Msg::Invalidate { .. }
             | Msg::Replica(_)
             | Msg::Raft(_)
+            | Msg::Gossip(_)
             | Msg::Custom(_) => {}
         }
     }

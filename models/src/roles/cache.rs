@@ -477,7 +477,11 @@ impl Node for CacheNode {
             Msg::Invalidate { key } => self.invalidate(ctx, key),
             Msg::Probe { seq } => ctx.send(from, Msg::ProbeAck { seq }),
             // An out-of-tree protocol's messages are for that protocol's nodes.
-            Msg::ProbeAck { .. } | Msg::Replica(_) | Msg::Raft(_) | Msg::Custom(_) => {}
+            Msg::ProbeAck { .. }
+            | Msg::Replica(_)
+            | Msg::Raft(_)
+            | Msg::Gossip(_)
+            | Msg::Custom(_) => {}
         }
     }
 

@@ -68,6 +68,7 @@ impl Node for Server {
             | Msg::Invalidate { .. }
             | Msg::Replica(_)
             | Msg::Raft(_)
+            | Msg::Gossip(_)
             | Msg::Custom(_) => return,
         };
         if let Some(request) = admit(ctx, request) {

@@ -11,6 +11,7 @@
 mod cdf;
 mod counts;
 mod curves;
+mod dissemination;
 mod load;
 pub(crate) mod mrc;
 pub(crate) mod placement;
@@ -57,6 +58,7 @@ pub const PLOTS: &[PlotRow] = &[
     load::ROW,
     curves::ROW,
     counts::ROW,
+    dissemination::ROW,
 ];
 
 /// The run plots as a registry.

@@ -95,10 +95,13 @@ pub fn build_report(
                     metric.get_ref()
                 ),
             )
-            .with_help(suggest(
-                metric.get_ref(),
-                histograms.iter().map(String::as_str),
-            )));
+            .with_help(if histograms.is_empty() {
+                "this scenario records no latency histogram a timeline can show: leave \
+                 timeline_metric out"
+                    .to_string()
+            } else {
+                suggest(metric.get_ref(), histograms.iter().map(String::as_str))
+            }));
         }
         report.timeline_metric = Some(metric.get_ref().clone());
     }

@@ -403,6 +403,7 @@ impl Node for LeaderFollowerNode {
             | Msg::Set { .. }
             | Msg::Invalidate { .. }
             | Msg::Raft(_)
+            | Msg::Gossip(_)
             | Msg::Custom(_) => {}
         }
     }

@@ -724,6 +724,7 @@ impl Node for QuorumNode {
             | Msg::Set { .. }
             | Msg::Invalidate { .. }
             | Msg::Raft(_)
+            | Msg::Gossip(_)
             | Msg::Custom(_) => {}
         }
     }

@@ -742,6 +742,7 @@ impl Node for RaftNode {
             | Msg::Set { .. }
             | Msg::Invalidate { .. }
             | Msg::Replica(_)
+            | Msg::Gossip(_)
             | Msg::Custom(_) => {}
         }
     }

@@ -10,6 +10,7 @@
 mod balancer;
 mod cache;
 mod client;
+mod gossip;
 mod server;
 mod store;
 
@@ -59,6 +60,7 @@ pub struct OfferedLoad {
 
 /// What one run's nodes share across groups, built afresh for every run (a parsed scenario
 /// holds no per-run mutable state).
+#[derive(Clone, Copy)]
 pub struct RunContext<'a> {
     /// This run's live placement of every placed group, by group name.
     pub placements: &'a BTreeMap<String, SharedPlacement>,
@@ -71,6 +73,22 @@ pub struct RunContext<'a> {
     /// Every replicated group's (a `store`'s) run: its scheme, what a client coordinating
     /// for itself needs to know of its target, and what its members share, by group name.
     pub stores: &'a BTreeMap<String, StoreRun>,
+    /// The run state of the group being built, if its role keeps one
+    /// ([`RoleBuilder::new_run`]).
+    pub group_run: Option<&'a dyn GroupRun>,
+}
+
+/// A group's state for one run, outside its nodes and shared by them (a gossip group's
+/// dissemination log), made fresh for every run by [`RoleBuilder::new_run`]. After the run
+/// the runner calls [`GroupRun::finish`], which adds what only the whole run shows (a
+/// rumour's residue) to the metrics. **A family with run-level state** implements this for
+/// its builder; nothing else in the tree changes.
+pub trait GroupRun: Send + Sync {
+    /// The run ended at `end`: adds end-of-run metrics and returns lines for the run's
+    /// findings (printed, and kept in `results.json` and the report).
+    fn finish(&self, metrics: &mut sim_core::Metrics, end: sim_core::SimTime) -> Vec<String>;
+    /// Itself, for its own role's nodes to downcast to.
+    fn as_any(&self) -> &dyn std::any::Any;
 }
 
 /// The keys a client group requests: what a cache in front of its targets could hold.
@@ -89,6 +107,12 @@ pub struct Catalogue {
 pub trait RoleBuilder: Send + Sync {
     /// Node `index` of the group, for the run `run` describes.
     fn build_node(&self, index: u32, run: &RunContext<'_>) -> Box<dyn Node<Msg = Msg>>;
+    /// The group's state for a run with `seed`, made before its nodes are built (they find
+    /// it in [`RunContext::group_run`]); `None` for roles that keep none.
+    fn new_run(&self, seed: u64) -> Option<Box<dyn GroupRun>> {
+        let _ = seed;
+        None
+    }
     /// The placed group this role routes to by key, and how many keys it uses (keys
     /// `0..n`), so membership changes are measured on the keys it really requests.
     fn routes_by_placement(&self) -> Option<(&str, u64)> {
@@ -182,6 +206,7 @@ pub const ROLES: &[RoleRow] = &[
     balancer::ROW,
     server::ROW,
     store::ROW,
+    gossip::ROW,
 ];
 
 /// The built-in roles as a registry.
@@ -523,11 +548,11 @@ mod tests {
     use crate::Scenario;
 
     // Goal: every histogram a role declares (what `timeline_metric` is checked against) is
-    // one its nodes really record. Method: run a tiny client/server scenario and look each
-    // declared name up in the metrics.
+    // one its nodes really record. Method: run a tiny client/server scenario with a gossip
+    // group beside it and look each declared name up in the metrics.
     #[test]
     fn declared_histograms_are_recorded() {
-        let text = "[simulation]\nname = \"h\"\nseed = 1\nduration = \"50ms\"\n\n[[group]]\nname = \"clients\"\ncount = 1\nrole = \"client\"\ntarget = \"servers\"\nworkload = { rate = \"100/s\" }\n\n[[group]]\nname = \"servers\"\ncount = 1\nrole = \"server\"\n";
+        let text = "[simulation]\nname = \"h\"\nseed = 1\nduration = \"50ms\"\n\n[[group]]\nname = \"clients\"\ncount = 1\nrole = \"client\"\ntarget = \"servers\"\nworkload = { rate = \"100/s\" }\n\n[[group]]\nname = \"servers\"\ncount = 1\nrole = \"server\"\n\n[[group]]\nname = \"peers\"\ncount = 2\nrole = \"gossip\"\nperiod = \"10ms\"\n";
         let scenario = Scenario::parse(Source {
             name: "h.toml".into(),
             text: text.into(),
