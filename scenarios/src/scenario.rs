@@ -41,7 +41,7 @@ use crate::sections::roles::{
 };
 use crate::sections::sweep_plan::{plan_from_file, SweepPlan};
 use crate::sections::topology::{build_topology, place_groups};
-use crate::sections::warnings::{catalogue_warnings, utilisation_warnings};
+use crate::sections::warnings::{catalogue_warnings, period_warnings, utilisation_warnings};
 use crate::sections::{simulation, vocabulary::Vocabulary};
 use crate::ScenarioError;
 
@@ -263,6 +263,7 @@ impl Scenario {
         )?;
         utilisation_warnings(source, &file, &groups, &mut warnings);
         catalogue_warnings(source, &file, &groups, &mut warnings);
+        period_warnings(source, &file, &groups, &network, &mut warnings);
         for group in &groups {
             if let Some((target, n_keys)) = group.builder.routes_by_placement() {
                 let plan = placements

@@ -179,3 +179,25 @@ fn op_timeout_without_replica_coordination() {
         "{got:?}"
     );
 }
+
+// Goal: a gossip period shorter than the network's round trip is reported at the period (a
+// 10 ms round over 100 ms one-way links: every pull's answer arrives 19 rounds late); one
+// longer than it is not.
+#[test]
+fn gossip_period_shorter_than_the_round_trip() {
+    let text = |period: &str| {
+        format!(
+            "[simulation]\nname = \"w\"\nseed = 1\nduration = \"1s\"\n\n[network]\nlatency = {{ dist = \"constant\", value = \"100ms\" }}\n\n[[group]]\nname = \"peers\"\ncount = 10\nrole = \"gossip\"\nmode = \"push-pull\"\nperiod = \"{period}\"\n"
+        )
+    };
+    check(
+        &text("10ms"),
+        r#"
+warning: warn.toml:14:10: group "peers": its period (10ms) is shorter than the network's median round trip (about 200ms): answers arrive after the next round has begun, so rounds overlap
+   |
+14 | period = "10ms"
+   |          ^^^^^^
+"#,
+    );
+    check(&text("1s"), "");
+}

@@ -175,6 +175,11 @@ impl NetworkConfig {
         }
     }
 
+    /// The latency of links no rule covers.
+    pub fn default_latency(&self) -> &Distribution {
+        &self.default_latency
+    }
+
     /// Latency between (and within, if `a == b`) two regions.
     pub fn region_latency(&mut self, a: RegionId, b: RegionId, latency: Distribution) {
         self.region_rules.insert(pair_key(a, b), latency);

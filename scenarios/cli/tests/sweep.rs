@@ -280,3 +280,66 @@ fn a_sweep_checks_its_own_determinism() {
     );
     assert!(!dir.0.join("o/sweep.json").exists());
 }
+
+// Goal: the gossip examples are as deterministic as the rest: the shipped broadcast sweep
+// (three overlays) and a push-pull group with random phases and a crash process (two
+// fanouts, two replications) give byte-identical sweep.json with 1 and 2 threads.
+#[test]
+fn gossip_sweeps_are_identical_at_any_thread_count() {
+    let broadcast = fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/broadcast-topologies.toml"),
+    )
+    .expect("the shipped example");
+    let epidemic = r#"
+[simulation]
+name = "epidemic"
+seed = 3
+duration = "15s"
+
+[network]
+latency = { dist = "lognormal", median = "20ms", sigma = 0.5 }
+
+[[group]]
+name = "peers"
+count = 300
+role = "gossip"
+mode = "push-pull"
+period = "500ms"
+stop = { rounds = 10 }
+rumours = { count = 5, every = "2s" }
+
+[[fault_process]]
+nodes = "peers"
+mtbf = "20s"
+mttr = "3s"
+
+[sweep]
+replications = 2
+vary = [{ path = "group.peers.fanout", values = [1, 2] }]
+"#;
+    for (label, text, set) in [
+        (
+            "broadcast",
+            broadcast.as_str(),
+            "simulation.duration=\"3s\"",
+        ),
+        ("epidemic", epidemic, "simulation.seed=3"),
+    ] {
+        let dir = TempDir::new(label);
+        dir.write("s.toml", text);
+        for (threads, out) in [("1", "one"), ("2", "two")] {
+            let output = run_in(
+                &dir.0,
+                &["sweep", "s.toml", "--out", out, "--quiet", "--set", set],
+                Some(threads),
+            );
+            assert_exit(&output, 0);
+        }
+        let (one, two) = (dir.0.join("one"), dir.0.join("two"));
+        assert_eq!(
+            read(&one, "sweep.json"),
+            read(&two, "sweep.json"),
+            "{label}: sweep.json differs between 1 and 2 threads"
+        );
+    }
+}

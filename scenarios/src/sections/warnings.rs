@@ -1,5 +1,6 @@
 //! Valid but suspicious choices, found after every section is parsed: a group offered more
-//! work than its workers can serve, and a cache tier that holds every key its clients use.
+//! work than its workers can serve, a cache tier that holds every key its clients use, and a
+//! protocol period shorter than the network's round trip.
 
 use std::ops::Range;
 
@@ -154,6 +155,60 @@ pub fn catalogue_warnings(
                     total,
                     capacity.unit().name(),
                     catalogue.round()
+                ),
+            ));
+        }
+    }
+}
+
+/// Warns about every group whose protocol period (gossip rounds) is shorter than the median
+/// round trip of the network's default latency: a pull's answer, or a push's feedback, then
+/// arrives after the next round has started, so rounds overlap and the theory's synchronous
+/// rounds no longer describe the run. The median is estimated from 1 001 pairs of one-way
+/// draws from a fixed stream (the same every time; a warning, not a measurement).
+pub fn period_warnings(
+    source: &Source,
+    file: &ScenarioFile,
+    groups: &[GroupPlan],
+    network: &sim_core::NetworkConfig,
+    warnings: &mut Vec<Diagnostic>,
+) {
+    let periods: Vec<(usize, sim_core::SimDuration)> = groups
+        .iter()
+        .enumerate()
+        .filter_map(|(i, g)| g.builder.protocol_period().map(|p| (i, p)))
+        .collect();
+    if periods.is_empty() {
+        return;
+    }
+    let mut rng = sim_core::rng::stream(
+        0,
+        sim_core::rng::StreamLabel::new(sim_core::rng::StreamKind::Engine, 0),
+    );
+    let latency = network.default_latency();
+    let mut rtts: Vec<u64> = (0..1001)
+        .map(|_| {
+            let there = latency.sample_duration(&mut rng).as_nanos();
+            there.saturating_add(latency.sample_duration(&mut rng).as_nanos())
+        })
+        .collect();
+    rtts.sort_unstable();
+    let median = sim_core::SimDuration::from_nanos(rtts[rtts.len() / 2]);
+    for (index, period) in periods {
+        if period < median {
+            let section = &file.group[index];
+            let span = section
+                .get_ref()
+                .params
+                .iter()
+                .find(|(key, _)| key.get_ref() == "period")
+                .map_or(section.span(), |(_, value)| value.span());
+            warnings.push(Diagnostic::warning(
+                source,
+                span,
+                format!(
+                    "group {:?}: its period ({period}) is shorter than the network's median round trip (about {median}): answers arrive after the next round has begun, so rounds overlap",
+                    groups[index].name
                 ),
             ));
         }

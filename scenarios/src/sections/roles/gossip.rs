@@ -486,6 +486,13 @@ impl RoleBuilder for GossipBuilder {
         ))
     }
 
+    fn protocol_period(&self) -> Option<SimDuration> {
+        match self.config.spec.forwarding {
+            Forwarding::Rounds { period, .. } => Some(period),
+            Forwarding::OnReceipt => None,
+        }
+    }
+
     fn new_run(&self, seed: u64) -> Option<Box<dyn GroupRun>> {
         let plan = self.config.spec.rumours;
         let members = self.config.members;
@@ -606,8 +613,20 @@ impl GroupRun for GossipRun {
             }
             None => format!("none of {} reached all {members} members", born.len()),
         };
+        let least = born
+            .iter()
+            .filter(|r| r.informed < members)
+            .map(|r| r.informed)
+            .min()
+            .map(|informed| {
+                format!(
+                    " (the least covered reached {:.2}%)",
+                    100.0 * f64::from(informed) / f64::from(members.max(1))
+                )
+            })
+            .unwrap_or_default();
         vec![format!(
-            "gossip group {:?}: {} rumour{} born; {reach}; residue {residue} member-rumour pairs never met",
+            "gossip group {:?}: {} rumour{} born; {reach}{least}; residue {residue} member-rumour pairs never met",
             self.group,
             born.len(),
             if born.len() == 1 { "" } else { "s" },

@@ -135,6 +135,11 @@ pub trait RoleBuilder: Send + Sync {
     fn cache_capacity(&self) -> Option<models::cache::Capacity> {
         None
     }
+    /// The period the group's members exchange messages in (gossip rounds), for the warning
+    /// when it is shorter than the network's round trip.
+    fn protocol_period(&self) -> Option<sim_core::SimDuration> {
+        None
+    }
     /// A replicated store's scheme, which clients of the group read in [`RunContext::stores`].
     fn replication(&self) -> Option<ReplicationSpec> {
         None
