@@ -15,34 +15,28 @@ use scenarios::run::run;
 /// Standard errors a check allows.
 const SE_ALLOWED: f64 = 5.0;
 
-/// One rumour born at t = 0 on a complete graph of `n` members gossiping in synchronous
-/// (in-phase) rounds of 1 s, fanout 1, over a 1 ms network (far below a round, so a
-/// round's messages all arrive before the next): the number of rounds until every member
-/// knew it, for each of `trials` seeds.
+/// A gossip group of `n` members on the complete graph in synchronous (in-phase) rounds of
+/// 1 s over a 1 ms network (far below a round, so a round's messages all arrive before the
+/// next), for `seconds`, with the group's other keys `keys`.
+fn synchronous_group(n: u32, seconds: u64, keys: &str) -> scenarios::Scenario {
+    let text = format!(
+        "[simulation]\nname = \"gossip-validation\"\nseed = 1\nduration = \"{seconds}s\"\n\n\
+         [network]\nlatency = {{ dist = \"constant\", value = \"1ms\" }}\n\n\
+         [[group]]\nname = \"peers\"\ncount = {n}\nrole = \"gossip\"\nperiod = \"1s\"\n\
+         phase = \"in-phase\"\n{keys}\n"
+    );
+    scenarios::load_text("gossip.toml", &text, &[]).expect("valid scenario")
+}
+
+/// One rumour born at t = 0 in a [`synchronous_group`] of `n` with fanout 1: the number of
+/// rounds until every member knew it, for each of `trials` seeds.
 fn rounds_to_all(mode: &str, n: u32, trials: u64) -> Vec<f64> {
     let rounds = 2 * (n as f64).log2().ceil() as u64 + 12;
-    let text = format!(
-        r#"
-[simulation]
-name = "gossip-validation"
-seed = 1
-duration = "{rounds}s"
-
-[network]
-latency = {{ dist = "constant", value = "1ms" }}
-
-[[group]]
-name = "peers"
-count = {n}
-role = "gossip"
-mode = "{mode}"
-fanout = 1
-period = "1s"
-phase = "in-phase"
-rumours = {{ count = 1 }}
-"#
+    let scenario = synchronous_group(
+        n,
+        rounds,
+        &format!("mode = \"{mode}\"\nfanout = 1\nrumours = {{ count = 1 }}"),
     );
-    let scenario = scenarios::load_text("gossip.toml", &text, &[]).expect("valid scenario");
     (1..=trials)
         .map(|seed| {
             let outcome = run(&scenario, seed, &mut |_| ControlFlow::Continue(()));
@@ -174,34 +168,18 @@ fn rumour_spreading_grows_as_theory_says_to_65536() {
     check_growth(10..=16, 40);
 }
 
-/// `stop` for push rumour mongering on a complete graph of `n` in in-phase rounds of 1 s
-/// over a 1 ms network: 20 rumours, 30 s apart (each dies out long before the next), for
-/// each seed: (residue fraction s, pushes per member and rumour m).
+/// `stop` for push rumour mongering in a [`synchronous_group`] of `n`: 20 rumours, 30 s
+/// apart (each dies out long before the next), for each seed: (residue fraction s, pushes
+/// per member and rumour m).
 fn residue_and_traffic(stop: &str, n: u32, seeds: u64) -> Vec<(f64, f64)> {
     let rumours = 20u32;
-    let text = format!(
-        r#"
-[simulation]
-name = "gossip-residue"
-seed = 1
-duration = "{}s"
-
-[network]
-latency = {{ dist = "constant", value = "1ms" }}
-
-[[group]]
-name = "peers"
-count = {n}
-role = "gossip"
-mode = "push"
-period = "1s"
-phase = "in-phase"
-stop = {stop}
-rumours = {{ count = {rumours}, every = "30s" }}
-"#,
-        30 * rumours
+    let scenario = synchronous_group(
+        n,
+        30 * u64::from(rumours),
+        &format!(
+            "mode = \"push\"\nstop = {stop}\nrumours = {{ count = {rumours}, every = \"30s\" }}"
+        ),
     );
-    let scenario = scenarios::load_text("gossip.toml", &text, &[]).expect("valid scenario");
     (1..=seeds)
         .map(|seed| {
             let outcome = run(&scenario, seed, &mut |_| ControlFlow::Continue(()));
@@ -264,4 +242,64 @@ fn stop_rules_trade_traffic_for_residue_as_demers_says() {
             last = Some((s, m));
         }
     }
+}
+
+/// Runs gossip group keys `keys` (n members, 1 ms links, `seconds` long) with seed 1: the
+/// run's (rumours born, first receipts, residue, messages).
+fn spread(n: u32, seconds: u64, keys: &str) -> (u64, u64, u64, u64) {
+    let text = format!(
+        "[simulation]\nname = \"gossip-spread\"\nseed = 1\nduration = \"{seconds}s\"\n\n\
+         [network]\nlatency = {{ dist = \"exp\", mean = \"1ms\" }}\n\n\
+         [[group]]\nname = \"peers\"\ncount = {n}\nrole = \"gossip\"\n{keys}\n"
+    );
+    let scenario = scenarios::load_text("gossip.toml", &text, &[]).expect("valid scenario");
+    let outcome = run(&scenario, 1, &mut |_| ControlFlow::Continue(()));
+    let m = outcome.sim.metrics();
+    let c = |name| m.counter_by_name(name);
+    (
+        c("gossip.rumours"),
+        c("gossip.informed"),
+        c("gossip.residue"),
+        c("gossip.messages"),
+    )
+}
+
+// Goal: a TTL bounds how far a rumour travels: flooded on receipt along a ring of 101
+// members with ttl = H < 50, each rumour reaches exactly its origin and the H members on
+// either side (a copy of H hops is not forwarded, and the way round the other side is longer
+// than H), i.e. 2H + 1 members.
+#[test]
+fn a_ttl_bounds_the_flood_on_a_ring() {
+    for ttl in [1u64, 5, 20] {
+        let (born, informed, residue, _) = spread(
+            101,
+            5,
+            &format!(
+                "forward = \"on-receipt\"\nfanout = \"all\"\ntopology = \"ring\"\nstop = {{ ttl = {ttl} }}\nrumours = {{ count = 10, every = \"100ms\" }}"
+            ),
+        );
+        assert_eq!(born, 10);
+        assert_eq!(informed, 10 * (2 * ttl + 1), "ttl {ttl}");
+        assert_eq!(residue, 10 * 101 - informed, "ttl {ttl}");
+    }
+}
+
+// Goal: many rumours at once, beyond one 64-id block, all reach everyone by push-pull (the
+// pushes split into blocks, the pulls fall back to the callee's newest block), and by pull
+// alone; with a `rounds` stop rule, spreading ends, so messages stop growing with the run.
+#[test]
+fn hundreds_of_rumours_reach_everyone() {
+    for mode in ["push-pull", "pull"] {
+        let (born, informed, residue, _) = spread(
+            50,
+            30,
+            &format!("mode = \"{mode}\"\nperiod = \"100ms\"\nrumours = {{ count = 300, every = \"10ms\" }}"),
+        );
+        assert_eq!(born, 300, "{mode}");
+        assert_eq!((informed, residue), (300 * 50, 0), "{mode}");
+    }
+    let keys = "mode = \"push\"\nperiod = \"100ms\"\nstop = { rounds = 10 }\nrumours = { count = 100, every = \"10ms\" }";
+    let (_, _, _, short) = spread(50, 10, keys);
+    let (_, _, _, long) = spread(50, 30, keys);
+    assert_eq!(short, long, "pushes went on after every rumour's 10 rounds");
 }

@@ -219,7 +219,7 @@ pub struct Rumours {
     more: Vec<u64>,
     /// The smallest id not known.
     low: u32,
-    /// Hot rumours, in the order learnt.
+    /// Hot rumours, in id order.
     pub hot: Vec<Hot>,
 }
 
@@ -276,7 +276,7 @@ impl Rumours {
 
     /// The first id of the block holding this member's newest hot rumour, if it has one.
     pub fn newest_hot_block(&self) -> Option<u32> {
-        self.hot.iter().map(|h| h.id).max().map(|id| id / 64 * 64)
+        self.hot.last().map(|h| h.id / 64 * 64)
     }
 
     /// The hot rumours in `[base, base + 64)` as a mask, except those in `except`.

@@ -284,29 +284,14 @@ impl GossipNode {
         }
     }
 
-    /// Sends this member's hot rumours to member `peer` as pushes (one per block of ids and
-    /// hop count).
+    /// Sends this member's hot rumours to member `peer` as pushes, one per block of 64 ids
+    /// (the hot list is kept in id order, so a block is a run of it).
     fn push_to(&self, ctx: &mut Ctx<'_, Msg>, peer: u32) {
-        let hot = &self.rumours.hot;
         let bytes = self.spec().rumour_bytes;
-        // Blocks in order of first appearance; hot lists are short.
-        let mut done: u64 = 0;
-        for (i, h) in hot.iter().enumerate() {
-            if i < 64 && done & (1 << i) != 0 {
-                continue;
-            }
-            let base = h.id / 64 * 64;
-            let mut mask = 0u64;
-            let mut hops = u32::MAX;
-            for (j, other) in hot.iter().enumerate().skip(i) {
-                if other.id / 64 * 64 == base {
-                    mask |= 1 << (other.id - base);
-                    hops = hops.min(other.hops);
-                    if j < 64 {
-                        done |= 1 << j;
-                    }
-                }
-            }
+        for block in self.rumours.hot.chunk_by(|a, b| a.id / 64 == b.id / 64) {
+            let base = block[0].id / 64 * 64;
+            let mask = block.iter().fold(0u64, |m, h| m | 1 << (h.id - base));
+            let hops = block.iter().map(|h| h.hops).min().unwrap_or(0);
             let msg = GossipMsg {
                 kind: GossipKind::Push,
                 hops: (hops + 1).min(u32::from(u16::MAX)) as u16,
@@ -391,17 +376,22 @@ impl GossipNode {
         if !spreads(stop, hops) {
             return;
         }
-        self.rumours.hot.push(Hot {
-            id,
-            hops,
-            budget: initial_budget(stop),
-        });
+        // In id order (rumours mostly arrive in it, so this is usually the end).
+        let at = self.rumours.hot.partition_point(|h| h.id < id);
+        self.rumours.hot.insert(
+            at,
+            Hot {
+                id,
+                hops,
+                budget: initial_budget(stop),
+            },
+        );
         match self.spec().forwarding {
             Forwarding::Rounds { .. } => self.arm(ctx),
             Forwarding::OnReceipt => {
                 // Forwarded once, now, alone; then it is done here (the parser allows only
                 // `never` and `ttl` with forwarding on receipt).
-                self.rumours.hot.pop();
+                self.rumours.hot.remove(at);
                 let msg = GossipMsg {
                     kind: GossipKind::Push,
                     hops: (hops + 1).min(u32::from(u16::MAX)) as u16,

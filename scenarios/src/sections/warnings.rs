@@ -136,13 +136,7 @@ pub fn catalogue_warnings(
         };
         let total = capacity.amount() as f64 * f64::from(group.count);
         if total >= catalogue {
-            let section = &file.group[index];
-            let span = section
-                .get_ref()
-                .params
-                .iter()
-                .find(|(key, _)| key.get_ref() == "capacity")
-                .map_or(section.span(), |(_, value)| value.span());
+            let span = param_span(file, index, "capacity");
             warnings.push(Diagnostic::warning(
                 source,
                 span,
@@ -196,13 +190,7 @@ pub fn period_warnings(
     let median = sim_core::SimDuration::from_nanos(rtts[rtts.len() / 2]);
     for (index, period) in periods {
         if period < median {
-            let section = &file.group[index];
-            let span = section
-                .get_ref()
-                .params
-                .iter()
-                .find(|(key, _)| key.get_ref() == "period")
-                .map_or(section.span(), |(_, value)| value.span());
+            let span = param_span(file, index, "period");
             warnings.push(Diagnostic::warning(
                 source,
                 span,
@@ -213,4 +201,16 @@ pub fn period_warnings(
             ));
         }
     }
+}
+
+/// Where group `index`'s role parameter `key` is written (its value), or the whole group
+/// when the default applies.
+fn param_span(file: &ScenarioFile, index: usize, key: &str) -> Range<usize> {
+    let section = &file.group[index];
+    section
+        .get_ref()
+        .params
+        .iter()
+        .find(|(k, _)| k.get_ref() == key)
+        .map_or(section.span(), |(_, value)| value.span())
 }
