@@ -285,15 +285,19 @@ fn a_ttl_bounds_the_flood_on_a_ring() {
 }
 
 // Goal: many rumours at once, beyond one 64-id block, all reach everyone by push-pull (the
-// pushes split into blocks, the pulls fall back to the callee's newest block), and by pull
-// alone; with a `rounds` stop rule, spreading ends, so messages stop growing with the run.
+// pushes split into blocks, the pulls fall back to the callee's newest block), by pull
+// alone, and by push-pull over a random overlay of degree 6; with a `rounds` stop rule, spreading ends, so messages stop growing with the run.
 #[test]
 fn hundreds_of_rumours_reach_everyone() {
-    for mode in ["push-pull", "pull"] {
+    for (mode, topology) in [
+        ("push-pull", "\"total\""),
+        ("pull", "\"total\""),
+        ("push-pull", "{ kind = \"random\", degree = 6 }"),
+    ] {
         let (born, informed, residue, _) = spread(
             50,
             30,
-            &format!("mode = \"{mode}\"\nperiod = \"100ms\"\nrumours = {{ count = 300, every = \"10ms\" }}"),
+            &format!("mode = \"{mode}\"\ntopology = {topology}\nperiod = \"100ms\"\nrumours = {{ count = 300, every = \"10ms\" }}"),
         );
         assert_eq!(born, 300, "{mode}");
         assert_eq!((informed, residue), (300 * 50, 0), "{mode}");

@@ -201,3 +201,23 @@ warning: warn.toml:14:10: group "peers": its period (10ms) is shorter than the n
     );
     check(&text("1s"), "");
 }
+
+// Goal: a random overlay that leaves members unreachable is reported with how many (degree
+// 2 is one permutation's cycles); one of degree 4 is connected and is not.
+#[test]
+fn a_disconnected_random_overlay() {
+    let text = |degree: u32| {
+        format!(
+            "[simulation]\nname = \"w\"\nseed = 1\nduration = \"1s\"\n\n[[group]]\nname = \"peers\"\ncount = 1000\nrole = \"gossip\"\ntopology = {{ kind = \"random\", degree = {degree} }}\n"
+        )
+    };
+    let scenario = scenarios::load_text("warn.toml", &text(2), &[]).expect("valid");
+    let got: Vec<String> = scenario.warnings.iter().map(|w| w.to_string()).collect();
+    assert_eq!(got.len(), 1, "{got:?}");
+    assert!(
+        got[0].contains("members unreachable from member 0") && got[0].contains("use 4 or more"),
+        "{}",
+        got[0]
+    );
+    check(&text(4), "");
+}

@@ -89,6 +89,55 @@ pub enum Topology {
         /// Children per node (>= 1).
         fanout: u32,
     },
+    /// A random regular graph of even `degree`: the union of `degree / 2` pseudo-random
+    /// permutations of the members, each member linked to its image and its preimage under
+    /// each ([`permute`]); symmetric by construction, computed, never stored. Coinciding or
+    /// self links are dropped, so a few members see fewer than `degree` peers.
+    Random {
+        /// Links per member (even, >= 2).
+        degree: u32,
+        /// The permutations' key (fixed per group: every run draws on the same graph).
+        key: u64,
+    },
+}
+
+/// Rounds of the Feistel network behind [`permute`].
+const FEISTEL_ROUNDS: u32 = 4;
+
+/// One round function of the Feistel network: a SplitMix64 finaliser of the half, the key
+/// and the round.
+fn feistel_f(half: u64, key: u64, round: u32) -> u64 {
+    let mut z = half ^ key.rotate_left(round * 16) ^ (u64::from(round) << 56);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+/// A pseudo-random permutation of `0..n` (its inverse with `inverse`), keyed by `key`: a
+/// balanced Feistel network on the smallest even number of bits covering `n`, walked until
+/// it lands below `n` (cycle walking: a bijection of the larger domain restricted to `0..n`
+/// is a bijection of `0..n`). O(1) expected work, no memory.
+pub fn permute(n: u32, key: u64, x: u32, inverse: bool) -> u32 {
+    debug_assert!(x < n);
+    let bits = (32 - (n.max(2) - 1).leading_zeros()).div_ceil(2).max(1);
+    let mask = (1u64 << bits) - 1;
+    let mut v = u64::from(x);
+    loop {
+        let (mut left, mut right) = (v >> bits, v & mask);
+        if !inverse {
+            for round in 0..FEISTEL_ROUNDS {
+                (left, right) = (right, left ^ (feistel_f(right, key, round) & mask));
+            }
+        } else {
+            for round in (0..FEISTEL_ROUNDS).rev() {
+                (left, right) = (right ^ (feistel_f(left, key, round) & mask), left);
+            }
+        }
+        v = (left << bits) | right;
+        if v < u64::from(n) {
+            return v as u32;
+        }
+    }
 }
 
 impl Topology {
@@ -110,6 +159,7 @@ impl Topology {
             Topology::Ring => 2.min(n.saturating_sub(1)),
             Topology::Grid => 4,
             Topology::Tree { fanout } => fanout + 1,
+            Topology::Random { degree, .. } => degree,
         }
     }
 
@@ -144,7 +194,41 @@ impl Topology {
                     (child < u64::from(n)).then_some(child as u32)
                 }
             }
+            Topology::Random { key, .. } => {
+                let link = |slot: u32| {
+                    let perm_key = key ^ u64::from(slot / 2).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+                    permute(n, perm_key, index, slot % 2 == 1)
+                };
+                let peer = link(j);
+                // Distinct and not itself: the first slot naming a peer keeps it.
+                (peer != index && (0..j).all(|earlier| link(earlier) != peer)).then_some(peer)
+            }
         }
+    }
+
+    /// Members that member 0 cannot reach over the overlay (0 for every overlay but a random
+    /// one: a random graph of degree 2 is a union of cycles). A breadth-first search, O(n ·
+    /// degree) time and n bits of memory; for the warning at parse time.
+    pub fn unreachable(self, n: u32) -> u32 {
+        if !matches!(self, Topology::Random { .. }) || n == 0 {
+            return 0;
+        }
+        let mut seen = vec![false; n as usize];
+        let mut queue = vec![0u32];
+        seen[0] = true;
+        let mut reached = 1u32;
+        while let Some(a) = queue.pop() {
+            for j in 0..self.max_degree(n) {
+                if let Some(b) = self.neighbour(n, a, j) {
+                    if !seen[b as usize] {
+                        seen[b as usize] = true;
+                        reached += 1;
+                        queue.push(b);
+                    }
+                }
+            }
+        }
+        n - reached
     }
 }
 
@@ -335,7 +419,13 @@ mod tests {
     // (a sees b iff b sees a), and the ring and grid have the degrees their shapes say.
     #[test]
     fn overlays_are_symmetric_and_in_range() {
-        for topology in [Topology::Ring, Topology::Grid, Topology::Tree { fanout: 4 }] {
+        let random = Topology::Random { degree: 6, key: 7 };
+        for topology in [
+            Topology::Ring,
+            Topology::Grid,
+            Topology::Tree { fanout: 4 },
+            random,
+        ] {
             for n in [1u32, 2, 3, 10, 25, 26] {
                 for i in 0..n {
                     let peers: Vec<u32> = (0..topology.max_degree(n))
@@ -362,6 +452,26 @@ mod tests {
         assert_eq!(Topology::Ring.degree(25, 7), 2);
         assert_eq!(Topology::Total.degree(25, 7), 24);
         assert_eq!(Topology::Tree { fanout: 4 }.degree(25, 0), 4);
+        // A random overlay of degree 4 on 1000 members is connected; of degree 2 (one
+        // permutation's cycles) it almost never is.
+        assert_eq!(Topology::Random { degree: 4, key: 1 }.unreachable(1000), 0);
+        assert!(Topology::Random { degree: 2, key: 1 }.unreachable(1000) > 0);
+        let mean = (0..1000).map(|i| random.degree(1000, i)).sum::<u32>() as f64 / 1000.0;
+        assert!(mean > 5.9, "mean degree {mean}");
+    }
+
+    // Goal: `permute` is a bijection of 0..n for sizes on and off powers of four, and
+    // `inverse` undoes it.
+    #[test]
+    fn permutations_are_bijections() {
+        for n in [1u32, 2, 3, 16, 17, 1000, 4096, 5000] {
+            let mut image: Vec<u32> = (0..n).map(|x| permute(n, 42, x, false)).collect();
+            for x in 0..n {
+                assert_eq!(permute(n, 42, image[x as usize], true), x, "n={n} x={x}");
+            }
+            image.sort_unstable();
+            assert!(image.iter().copied().eq(0..n), "n={n}: not a bijection");
+        }
     }
 
     // Goal: the known set and the low-water mark follow learning in any order, beyond the

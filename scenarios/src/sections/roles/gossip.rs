@@ -57,7 +57,7 @@ pub(super) const ROW: RoleRow = Row {
         Param::optional(
             "topology",
             "\"total\"",
-            "each member's view: \"total\" (every other member), \"ring\", \"grid\" (square, row by row), or { kind = \"tree\", fanout = K } (\"tree\": K = 2)",
+            "each member's view: \"total\" (every other member), \"ring\", \"grid\" (square, row by row), { kind = \"tree\", fanout = K } (\"tree\": K = 2), or { kind = \"random\", degree = D } (a random D-regular graph, D even)",
         ),
         Param::optional(
             "rumours",
@@ -191,9 +191,13 @@ fn parse_stop(source: &Source, value: &Spanned<toml::Value>) -> Result<StopRule,
     }
 }
 
-fn parse_topology(source: &Source, value: &Spanned<toml::Value>) -> Result<Topology, Diagnostic> {
+fn parse_topology(
+    source: &Source,
+    value: &Spanned<toml::Value>,
+    group: &str,
+) -> Result<Topology, Diagnostic> {
     let span = value.span();
-    let help = "\"total\", \"ring\", \"grid\", \"tree\" or { kind = \"tree\", fanout = K }";
+    let help = "\"total\", \"ring\", \"grid\", \"tree\", { kind = \"tree\", fanout = K } or { kind = \"random\", degree = D }";
     match value.get_ref() {
         toml::Value::String(s) => match s.as_str() {
             "total" => Ok(Topology::Total),
@@ -205,19 +209,37 @@ fn parse_topology(source: &Source, value: &Spanned<toml::Value>) -> Result<Topol
                     .with_help(format!("`topology` is {help}")),
             ),
         },
-        toml::Value::Table(table) => {
-            only_keys(source, span.clone(), table, "topology", &["kind", "fanout"])?;
-            if table.get("kind").and_then(|k| k.as_str()) != Some("tree") {
-                return Err(Diagnostic::error(
-                    source,
-                    span,
-                    "a `topology` table is { kind = \"tree\", fanout = K }",
-                )
-                .with_help(format!("`topology` is {help}")));
+        toml::Value::Table(table) => match table.get("kind").and_then(|k| k.as_str()) {
+            Some("tree") => {
+                only_keys(source, span.clone(), table, "topology", &["kind", "fanout"])?;
+                let fanout =
+                    small_count(source, span, table, "fanout", MAX_FANOUT)?.unwrap_or(2);
+                Ok(Topology::Tree { fanout })
             }
-            let fanout = small_count(source, span, table, "fanout", MAX_FANOUT)?.unwrap_or(2);
-            Ok(Topology::Tree { fanout })
-        }
+            Some("random") => {
+                only_keys(source, span.clone(), table, "topology", &["kind", "degree"])?;
+                let degree =
+                    small_count(source, span.clone(), table, "degree", MAX_FANOUT)?.unwrap_or(4);
+                if degree % 2 == 1 {
+                    return Err(Diagnostic::error(
+                        source,
+                        source.key_span(span, &["degree"]),
+                        format!("a random overlay's `degree` is even (each permutation gives a member two links), got {degree}"),
+                    )
+                    .with_help(format!("use {} or {}", degree - 1, degree + 1)));
+                }
+                Ok(Topology::Random {
+                    degree,
+                    key: group_hash(group),
+                })
+            }
+            _ => Err(Diagnostic::error(
+                source,
+                span,
+                "a `topology` table is { kind = \"tree\", fanout = K } or { kind = \"random\", degree = D }",
+            )
+            .with_help(format!("`topology` is {help}"))),
+        },
         _ => Err(
             Diagnostic::error(source, span, "`topology` is a name or a table")
                 .with_help(format!("`topology` is {help}")),
@@ -315,8 +337,22 @@ fn parse_gossip(
     };
     let topology = match params.take_value("topology") {
         None => Topology::Total,
-        Some(v) => parse_topology(source, &v)?,
+        Some(v) => parse_topology(source, &v, name)?,
     };
+    if let Topology::Random { degree, .. } = topology {
+        // Connectivity, checked where the search is cheap (about a second at 4M members).
+        let unreachable = if members <= 1 << 22 {
+            topology.unreachable(members)
+        } else {
+            0
+        };
+        if unreachable > 0 {
+            params.warn(format!(
+                "the random overlay of degree {degree} leaves {unreachable} of group {name:?}'s {members} members unreachable from member 0: a rumour born on one side never crosses, and they are counted in gossip.residue{}",
+                if degree == 2 { " (degree 2 is one permutation's cycles: use 4 or more)" } else { "" }
+            ));
+        }
+    }
     let forward = params.take::<String>("forward")?;
     let on_receipt = match &forward {
         None => false,
