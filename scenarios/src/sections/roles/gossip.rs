@@ -264,7 +264,7 @@ fn parse_rumours(
         "rumours",
         &["count", "start", "every", "origin"],
     )?;
-    let count = small_count(source, span.clone(), table, "count", 10_000_000)?.unwrap_or(1);
+    let count = small_count(source, span.clone(), table, "count", 1_000_000)?.unwrap_or(1);
     let duration = |key: &str, positive: bool| -> Result<Option<SimDuration>, Diagnostic> {
         let Some(v) = table.get(key) else {
             return Ok(None);
@@ -623,10 +623,7 @@ impl GroupRun for GossipRun {
             metrics.add(id, value, end);
         }
         self.mean_field(metrics, born.len() as u64, end);
-        let mut all: Vec<u64> = born
-            .iter()
-            .filter_map(|r| r.reached.get(99).copied())
-            .collect();
+        let mut all: Vec<u64> = born.iter().filter_map(|r| r.reached[2]).collect();
         all.sort_unstable();
         let seconds = |ns: u64| ns as f64 / 1e9;
         let reach = match all.get(all.len().saturating_sub(1) / 2) {
