@@ -143,6 +143,11 @@ pub enum GossipKind {
     PullReply,
     /// Feedback to a push: of its rumours, these (`mask`) the receiver already knew.
     Feedback,
+    /// Anti-entropy: "here is everything I know": `mask` is the id of the sender's digest
+    /// in the run's dissemination log, `base` its length in 64-bit words.
+    Digest,
+    /// The answer to a [`GossipKind::Digest`]: the callee's own digest, likewise.
+    DigestReply,
 }
 
 impl GossipKind {
@@ -153,6 +158,8 @@ impl GossipKind {
             GossipKind::PullRequest => "gossip_pull",
             GossipKind::PullReply => "gossip_pull_reply",
             GossipKind::Feedback => "gossip_feedback",
+            GossipKind::Digest => "gossip_digest",
+            GossipKind::DigestReply => "gossip_digest_reply",
         }
     }
 }
@@ -174,14 +181,16 @@ pub struct GossipMsg {
 }
 
 impl GossipMsg {
-    /// Payload bytes on the wire: the rumours it carries, or the 12-byte digest of a pull or
-    /// feedback.
+    /// Payload bytes on the wire: the rumours it carries, the 12-byte digest of a pull or
+    /// feedback, or an anti-entropy digest's 12 bytes plus 8 per word of its bitmap.
     pub fn payload_bytes(&self) -> u64 {
         match self.kind {
             GossipKind::Push | GossipKind::PullReply => {
                 u64::from(self.mask.count_ones()) * u64::from(self.rumour_bytes)
             }
             GossipKind::PullRequest | GossipKind::Feedback => 12,
+            // The bitmap of the sender's state: its cost grows with what it knows.
+            GossipKind::Digest | GossipKind::DigestReply => 12 + 8 * u64::from(self.base),
         }
     }
 }

@@ -286,13 +286,15 @@ fn a_ttl_bounds_the_flood_on_a_ring() {
 
 // Goal: many rumours at once, beyond one 64-id block, all reach everyone by push-pull (the
 // pushes split into blocks, the pulls fall back to the callee's newest block), by pull
-// alone, and by push-pull over a random overlay of degree 6; with a `rounds` stop rule, spreading ends, so messages stop growing with the run.
+// alone, by push-pull over a random overlay of degree 6, and by anti-entropy (digests of
+// the whole state); with a `rounds` stop rule, spreading ends, so messages stop growing with the run.
 #[test]
 fn hundreds_of_rumours_reach_everyone() {
     for (mode, topology) in [
         ("push-pull", "\"total\""),
         ("pull", "\"total\""),
         ("push-pull", "{ kind = \"random\", degree = 6 }"),
+        ("anti-entropy", "\"total\""),
     ] {
         let (born, informed, residue, _) = spread(
             50,

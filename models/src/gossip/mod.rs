@@ -27,6 +27,10 @@ pub enum Mode {
     Pull,
     /// Both in one contact.
     PushPull,
+    /// Anti-entropy: the two exchange digests of everything they know and send each other
+    /// every rumour the other lacks (Demers et al.'s anti-entropy, push-pull of the whole
+    /// state); no stop rule, every known rumour is spread.
+    AntiEntropy,
 }
 
 impl Mode {
@@ -38,6 +42,12 @@ impl Mode {
     /// Whether a contact asks for the callee's.
     pub fn pulls(self) -> bool {
         matches!(self, Mode::Pull | Mode::PushPull)
+    }
+
+    /// Whether a member contacts peers every round whatever it knows (it cannot tell what
+    /// it is missing): pulls and anti-entropy.
+    pub fn always_rounds(self) -> bool {
+        self.pulls() || self == Mode::AntiEntropy
     }
 }
 
@@ -347,6 +357,27 @@ impl Rumours {
         }
     }
 
+    /// The whole known bitmap, word by word (ids `64 i ..`): a digest of the state.
+    pub fn digest(&self) -> Vec<u64> {
+        let mut words = Vec::with_capacity(1 + self.more.len());
+        words.push(self.first);
+        words.extend_from_slice(&self.more);
+        while words.len() > 1 && words.last() == Some(&0) {
+            words.pop();
+        }
+        words
+    }
+
+    /// Per block of 64 ids: what this member knows and `theirs` (a [`Rumours::digest`])
+    /// lacks, as (first id, mask), blocks in id order.
+    pub fn missing_from(&self, theirs: &[u64]) -> impl Iterator<Item = (u32, u64)> + '_ {
+        let theirs = theirs.to_vec();
+        (0..1 + self.more.len()).filter_map(move |i| {
+            let lacking = self.word(i) & !theirs.get(i).copied().unwrap_or(0);
+            (lacking != 0).then_some(((i * 64) as u32, lacking))
+        })
+    }
+
     /// The 64 known-bits from `base` (bit i: `base + i` is known).
     pub fn known_from(&self, base: u32) -> u64 {
         let (i, shift) = ((base / 64) as usize, base % 64);
@@ -404,7 +435,7 @@ pub fn mean_field_uninformed(mode: Mode, k: u32, n: u32, rounds: usize) -> Vec<f
         u = match mode {
             Mode::Push => u * (-k * (1.0 - u)).exp(),
             Mode::Pull => u * u.powf(k),
-            Mode::PushPull => u * (-k * (1.0 - u)).exp() * u.powf(k),
+            Mode::PushPull | Mode::AntiEntropy => u * (-k * (1.0 - u)).exp() * u.powf(k),
         };
         out.push(u);
     }
@@ -504,6 +535,10 @@ mod tests {
         assert_eq!(r.hot_from(128, 0b100), 0b1000);
         assert_eq!(r.hot_from(0, 0), 0);
         assert_eq!(r.newest_hot_block(), Some(128));
+        // The digest drops trailing empty words; what the other lacks, by block.
+        assert_eq!(r.digest(), vec![0b11, 0, 0b100]);
+        let lacking: Vec<(u32, u64)> = r.missing_from(&[0b01]).collect();
+        assert_eq!(lacking, vec![(0, 0b10), (128, 0b100)]);
     }
 
     // Goal: the mean-field recursions fall to nothing, push-pull fastest, and pull from one

@@ -3,8 +3,10 @@
 //! report "I learnt rumour r now", so coverage, residue and the time to reach them are
 //! measured exactly, whatever the protocol.
 //!
-//! Memory: 72 bytes per rumour; nothing per member.
+//! Memory: 72 bytes per rumour; nothing per member; and the anti-entropy digests in flight
+//! (a bitmap of the rumours each sender knows), which messages name by id.
 
+use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 /// The coverage thresholds whose crossing times are kept, in percent.
@@ -41,7 +43,15 @@ pub struct Crossed {
 pub struct DisseminationLog {
     members: u32,
     rumours: Vec<RumourSpread>,
+    /// Anti-entropy digests in flight, by id: (deposited at, the sender's known bitmap).
+    /// Messages carry the id, so they stay plain data; the receiver takes the digest out.
+    digests: BTreeMap<u64, (u64, Vec<u64>)>,
+    next_digest: u64,
 }
+
+/// A digest not taken this long (ns) after it was deposited belongs to a message that was
+/// lost (a crash, a partition): it is dropped at the next deposit.
+pub const DIGEST_LIFETIME_NS: u64 = 60_000_000_000;
 
 impl DisseminationLog {
     /// A log for `rumours` rumours over a group of `members`.
@@ -49,7 +59,29 @@ impl DisseminationLog {
         DisseminationLog {
             members,
             rumours: vec![RumourSpread::default(); rumours as usize],
+            digests: BTreeMap::new(),
+            next_digest: 0,
         }
+    }
+
+    /// Keeps `digest` (a member's known bitmap) for the message that carries the returned
+    /// id; first drops digests older than [`DIGEST_LIFETIME_NS`].
+    pub fn deposit(&mut self, digest: Vec<u64>, at: u64) -> u64 {
+        while let Some((&id, &(since, _))) = self.digests.first_key_value() {
+            if at.saturating_sub(since) < DIGEST_LIFETIME_NS {
+                break;
+            }
+            self.digests.remove(&id);
+        }
+        let id = self.next_digest;
+        self.next_digest += 1;
+        self.digests.insert(id, (at, digest));
+        id
+    }
+
+    /// Takes the digest deposited as `id` (`None` if it expired).
+    pub fn take_digest(&mut self, id: u64) -> Option<Vec<u64>> {
+        self.digests.remove(&id).map(|(_, digest)| digest)
     }
 
     /// Rumour `id` was born at `at` (ns) at one member, which knows it.
@@ -156,5 +188,12 @@ mod tests {
         assert_eq!(log.residue(), 0);
         log.born(1, 0);
         assert_eq!(log.residue(), 3);
+        // Digests: taken once; an old one is dropped at the next deposit.
+        let a = log.deposit(vec![1], 0);
+        assert_eq!(log.take_digest(a), Some(vec![1]));
+        assert_eq!(log.take_digest(a), None);
+        let b = log.deposit(vec![2], 0);
+        log.deposit(vec![3], DIGEST_LIFETIME_NS);
+        assert_eq!(log.take_digest(b), None);
     }
 }

@@ -30,7 +30,7 @@ use sim_core::{
 
 use crate::gossip::tracker::{Crossed, SharedDissemination};
 use crate::gossip::{
-    initial_budget, spreads, Fanout, Forwarding, GossipSpec, Hot, StopRule, Topology,
+    initial_budget, spreads, Fanout, Forwarding, GossipSpec, Hot, Mode, StopRule, Topology,
 };
 use crate::msg::{GossipKind, GossipMsg, Msg};
 
@@ -210,7 +210,7 @@ impl GossipNode {
         let Forwarding::Rounds { period, .. } = self.spec().forwarding else {
             return;
         };
-        let has_work = self.spec().mode.pulls() || !self.rumours.hot.is_empty();
+        let has_work = self.spec().mode.always_rounds() || !self.rumours.hot.is_empty();
         if self.armed || !has_work {
             return;
         }
@@ -317,6 +317,9 @@ impl GossipNode {
             if mode.pushes() && !self.rumours.hot.is_empty() {
                 self.push_to(ctx, peer);
             }
+            if mode == Mode::AntiEntropy {
+                self.send_digest(ctx, peer, GossipKind::Digest);
+            }
             if mode.pulls() {
                 let low = self.rumours.low();
                 let msg = GossipMsg {
@@ -330,6 +333,39 @@ impl GossipNode {
             }
         }
         self.age(ctx);
+    }
+
+    /// Anti-entropy: deposits this member's digest in the run's log and sends its id to
+    /// member `peer` (as `kind`: a round's digest, or the answer to one).
+    fn send_digest(&self, ctx: &mut Ctx<'_, Msg>, peer: u32, kind: GossipKind) {
+        let digest = self.rumours.digest();
+        let words = digest.len() as u32;
+        let id = self.log.lock().deposit(digest, ctx.now().as_nanos());
+        let msg = GossipMsg {
+            kind,
+            hops: 0,
+            base: words,
+            mask: id,
+            rumour_bytes: self.spec().rumour_bytes,
+        };
+        self.send(ctx, peer, msg);
+    }
+
+    /// Anti-entropy: sends member `peer` every rumour this member knows and `theirs` (the
+    /// peer's digest) lacks, one message per block of 64 ids.
+    fn send_missing(&self, ctx: &mut Ctx<'_, Msg>, peer: u32, theirs: &[u64]) {
+        let bytes = self.spec().rumour_bytes;
+        let blocks: Vec<(u32, u64)> = self.rumours.missing_from(theirs).collect();
+        for (base, mask) in blocks {
+            let msg = GossipMsg {
+                kind: GossipKind::PullReply,
+                hops: 1,
+                base,
+                mask,
+                rumour_bytes: bytes,
+            };
+            self.send(ctx, peer, msg);
+        }
     }
 
     /// The stop rule after a round (or a forward) that spread every hot rumour.
@@ -373,7 +409,8 @@ impl GossipNode {
     /// forwarding on receipt it goes out at once.
     fn learnt(&mut self, ctx: &mut Ctx<'_, Msg>, id: u32, hops: u32, from: Option<u32>) {
         let stop = self.spec().stop;
-        if !spreads(stop, hops) {
+        if !spreads(stop, hops) || self.spec().mode == Mode::AntiEntropy {
+            // Anti-entropy spreads what is known, not a hot list.
             return;
         }
         // In id order (rumours mostly arrive in it, so this is usually the end).
@@ -561,6 +598,15 @@ impl Node for GossipNode {
                         rumour_bytes: self.spec().rumour_bytes,
                     };
                     self.send(ctx, from_index, reply);
+                }
+            }
+            GossipKind::Digest | GossipKind::DigestReply => {
+                let Some(theirs) = self.log.lock().take_digest(msg.mask) else {
+                    return;
+                };
+                self.send_missing(ctx, from_index, &theirs);
+                if msg.kind == GossipKind::Digest {
+                    self.send_digest(ctx, from_index, GossipKind::DigestReply);
                 }
             }
             GossipKind::Feedback => {

@@ -31,7 +31,7 @@ pub(super) const ROW: RoleRow = Row {
         Param::optional(
             "mode",
             "\"push\"",
-            "\"push\" (send hot rumours), \"pull\" (ask for the peer's) or \"push-pull\" (both in one contact)",
+            "\"push\" (send hot rumours), \"pull\" (ask for the peer's), \"push-pull\" (both in one contact) or \"anti-entropy\" (exchange digests of everything known and send what the other lacks)",
         ),
         Param::optional(
             "fanout",
@@ -332,6 +332,7 @@ fn parse_gossip(
                 ("push", Mode::Push),
                 ("pull", Mode::Pull),
                 ("push-pull", Mode::PushPull),
+                ("anti-entropy", Mode::AntiEntropy),
             ],
         )?,
     };
@@ -421,13 +422,18 @@ fn parse_gossip(
         None => StopRule::Never,
         Some(v) => parse_stop(source, v)?,
     };
+    if mode == Mode::AntiEntropy && stop != StopRule::Never {
+        params.warn(
+            "mode = \"anti-entropy\" exchanges everything each member knows every round: `stop` does not apply",
+        );
+    }
     if on_receipt {
         let span = forward.as_ref().expect("given").span();
-        if mode.pulls() {
+        if mode.always_rounds() {
             return Err(Diagnostic::error(
                 source,
                 span,
-                "forward = \"on-receipt\" pushes a rumour as it arrives; a pull needs rounds",
+                "forward = \"on-receipt\" pushes a rumour as it arrives; a pull or an anti-entropy exchange needs rounds",
             )
             .with_help("use mode = \"push\" with on-receipt forwarding, or forward = \"rounds\""));
         }
