@@ -60,7 +60,9 @@ pub fn write_run(dir: &Path, data: &RunData<'_>) -> Result<WrittenFiles, ReportE
 }
 
 /// The histogram the timeline shows: the one named by `primary_latency`, else the first (by
-/// name) histogram of request latencies, else the first histogram of times, else none.
+/// name) histogram of request latencies, else the first histogram of times kept per window
+/// (a whole-run one would leave the timeline empty), else the first histogram of times, else
+/// none.
 fn primary_latency<'m>(data: &RunData<'m>) -> Result<Option<(&'m str, HistogramId)>, ReportError> {
     let metrics: &'m Metrics = data.metrics;
     match &data.primary_latency {
@@ -77,12 +79,16 @@ fn primary_latency<'m>(data: &RunData<'m>) -> Result<Option<(&'m str, HistogramI
         },
         None => {
             let mut histograms = metrics.histograms();
-            let any_time = metrics
-                .histograms()
-                .find(|(_, unit, _)| *unit == sim_core::Unit::Nanoseconds);
+            let times = || {
+                metrics
+                    .histograms()
+                    .filter(|(_, unit, _)| *unit == sim_core::Unit::Nanoseconds)
+            };
+            let windowed_time = times().find(|(_, _, id)| metrics.is_windowed(*id));
             Ok(histograms
                 .find(|(name, _, _)| is_request_latency(metrics, name))
-                .or(any_time)
+                .or(windowed_time)
+                .or_else(|| times().next())
                 .map(|(name, _, id)| (name, id)))
         }
     }
