@@ -151,8 +151,8 @@ pub fn run_with(
         });
     }
     let mut findings = Vec::new();
+    let now = sim.now();
     for group_run in &group_runs {
-        let now = sim.now();
         findings.extend(group_run.finish(sim.metrics_mut(), now));
     }
     findings.extend(check_linearizability(scenario, &history, &mut sim));

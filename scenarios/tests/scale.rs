@@ -161,10 +161,14 @@ fn the_gossip_million_example_is_valid() {
     assert_eq!(scenario.processes.len(), 1, "it has a crash process");
 }
 
-// Goal: the million-member gossip run informs nearly everyone within Karp et al.'s
-// log3 n + O(ln ln n) rounds (12.6 + a few at n = 10^6; random phases add up to a period),
-// and its residue is the members a crash kept away: at most the members down at some time
-// during the spread (mtbf 1 h, mttr 30 s: about 30/3630 of them at any moment, 0.8 %).
+// Goal: the million-member gossip run informs nearly everyone in about Karp et al.'s
+// log3 n + O(ln ln n) rounds, and its residue is the members a crash kept away. The time
+// window is a sanity range, not a derived tolerance: its top is log3 n + log2 ln n = 16.4
+// rounds plus a period for random phases (rounded up to 20 s); its bottom, 10 s, sits just
+// under the 10.4 s this seed measures (random phases let a rumour cross several hops per
+// period, so no synchronous-round bound applies from below). The residue bound: members
+// down at some time during the ~10 s spread, about 30/3630 = 0.83 % at any moment plus
+// 10 s x 10^6 / 3600 s = 0.28 % crashing meanwhile, 1.1 %, under the 2 % allowed.
 #[test]
 #[ignore = "about 30 s in release: cargo test --release -p scenarios --test scale -- --ignored"]
 fn the_gossip_million_example_runs() {

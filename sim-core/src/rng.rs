@@ -221,8 +221,9 @@ impl StreamLabel {
 }
 
 /// SplitMix64's output function (Steele, Lea & Flood, "Fast splittable pseudorandom number
-/// generators", OOPSLA 2014): a bijective mix of 64 bits.
-fn splitmix(state: u64) -> u64 {
+/// generators", OOPSLA 2014): a bijective mix of 64 bits. Also the round function of models'
+/// keyed permutations (a gossip group's random overlay).
+pub fn splitmix(state: u64) -> u64 {
     let mut z = state;
     z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);

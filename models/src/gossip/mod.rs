@@ -16,6 +16,7 @@
 
 pub mod tracker;
 
+use sim_core::rng::splitmix;
 use sim_core::SimDuration;
 
 /// How a round's contact exchanges rumours.
@@ -114,13 +115,10 @@ pub enum Topology {
 /// Rounds of the Feistel network behind [`permute`].
 const FEISTEL_ROUNDS: u32 = 4;
 
-/// One round function of the Feistel network: a SplitMix64 finaliser of the half, the key
-/// and the round.
+/// One round function of the Feistel network: SplitMix64's mix of the half, the key and the
+/// round.
 fn feistel_f(half: u64, key: u64, round: u32) -> u64 {
-    let mut z = half ^ key.rotate_left(round * 16) ^ (u64::from(round) << 56);
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
+    splitmix(half ^ key.rotate_left(round * 16) ^ (u64::from(round) << 56))
 }
 
 /// A pseudo-random permutation of `0..n` (its inverse with `inverse`), keyed by `key`: a
@@ -155,10 +153,36 @@ impl Topology {
     pub fn degree(self, n: u32, index: u32) -> u32 {
         match self {
             Topology::Total => n.saturating_sub(1),
-            _ => (0..self.max_degree(n))
-                .filter(|&j| self.neighbour(n, index, j).is_some())
-                .count() as u32,
+            _ => self.neighbours(n, index, &mut [0; NEIGHBOURS_MAX]) as u32,
         }
+    }
+
+    /// Node `index`'s neighbours on an explicit overlay, into `out` in slot order (as
+    /// [`Self::neighbour`] lists them); returns how many (0 for [`Topology::Total`]). One pass:
+    /// a random overlay's links are each computed once here, where asking slot by slot
+    /// recomputes the earlier ones to drop duplicates.
+    pub fn neighbours(self, n: u32, index: u32, out: &mut [u32; NEIGHBOURS_MAX]) -> usize {
+        let mut len = 0;
+        match self {
+            Topology::Random { degree, key } => {
+                for slot in 0..degree {
+                    let peer = random_link(n, key, index, slot);
+                    if peer != index && !out[..len].contains(&peer) {
+                        out[len] = peer;
+                        len += 1;
+                    }
+                }
+            }
+            _ => {
+                for j in 0..self.max_degree(n) {
+                    if let Some(peer) = self.neighbour(n, index, j) {
+                        out[len] = peer;
+                        len += 1;
+                    }
+                }
+            }
+        }
+        len
     }
 
     /// The most peers any node sees, for explicit overlays (a bound for [`Self::neighbour`]);
@@ -205,41 +229,60 @@ impl Topology {
                 }
             }
             Topology::Random { key, .. } => {
-                let link = |slot: u32| {
-                    let perm_key = key ^ u64::from(slot / 2).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-                    permute(n, perm_key, index, slot % 2 == 1)
-                };
-                let peer = link(j);
+                let peer = random_link(n, key, index, j);
                 // Distinct and not itself: the first slot naming a peer keeps it.
-                (peer != index && (0..j).all(|earlier| link(earlier) != peer)).then_some(peer)
+                (peer != index && (0..j).all(|earlier| random_link(n, key, index, earlier) != peer))
+                    .then_some(peer)
             }
         }
     }
 
     /// Members that member 0 cannot reach over the overlay (0 for every overlay but a random
-    /// one: a random graph of degree 2 is a union of cycles). A breadth-first search, O(n ·
-    /// degree) time and n bits of memory; for the warning at parse time.
+    /// one: a random graph of degree 2 is a union of cycles). A graph search, O(n · degree)
+    /// time and a byte per member; for the warning at parse time.
     pub fn unreachable(self, n: u32) -> u32 {
         if !matches!(self, Topology::Random { .. }) || n == 0 {
             return 0;
         }
         let mut seen = vec![false; n as usize];
-        let mut queue = vec![0u32];
+        let mut stack = vec![0u32];
         seen[0] = true;
         let mut reached = 1u32;
-        while let Some(a) = queue.pop() {
-            for j in 0..self.max_degree(n) {
-                if let Some(b) = self.neighbour(n, a, j) {
-                    if !seen[b as usize] {
-                        seen[b as usize] = true;
-                        reached += 1;
-                        queue.push(b);
-                    }
+        let mut peers = [0; NEIGHBOURS_MAX];
+        while let Some(a) = stack.pop() {
+            let count = self.neighbours(n, a, &mut peers);
+            for &b in &peers[..count] {
+                if !seen[b as usize] {
+                    seen[b as usize] = true;
+                    reached += 1;
+                    stack.push(b);
                 }
             }
         }
         n - reached
     }
+}
+
+/// Room for one member's neighbours on any explicit overlay (a tree's 32 children and
+/// parent, a random overlay's 32 links).
+pub const NEIGHBOURS_MAX: usize = 64;
+
+/// Link `slot` of member `index` on a random overlay: its image (even slots) or preimage
+/// (odd) under permutation `slot / 2`.
+fn random_link(n: u32, key: u64, index: u32, slot: u32) -> u32 {
+    let perm_key = key ^ u64::from(slot / 2).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    permute(n, perm_key, index, slot % 2 == 1)
+}
+
+/// Whether rumour `id` is among those `mask` names from `base`.
+pub fn in_block(id: u32, base: u32, mask: u64) -> bool {
+    id >= base && id - base < 64 && mask & (1 << (id - base)) != 0
+}
+
+/// The hop count a copy forwarded from one of `hops` hops carries (saturating at the
+/// message field's width).
+pub fn next_hop(hops: u32) -> u16 {
+    (hops + 1).min(u32::from(u16::MAX)) as u16
 }
 
 /// A grid's width for `n` members: `ceil(sqrt(n))`.
@@ -276,7 +319,7 @@ pub struct RumourPlan {
 /// A gossip group's configuration.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct GossipSpec {
-    /// Push, pull or both.
+    /// Push, pull, both, or anti-entropy.
     pub mode: Mode,
     /// Peers per round.
     pub fanout: Fanout,
@@ -370,8 +413,7 @@ impl Rumours {
 
     /// Per block of 64 ids: what this member knows and `theirs` (a [`Rumours::digest`])
     /// lacks, as (first id, mask), blocks in id order.
-    pub fn missing_from(&self, theirs: &[u64]) -> impl Iterator<Item = (u32, u64)> + '_ {
-        let theirs = theirs.to_vec();
+    pub fn missing_from<'a>(&'a self, theirs: &'a [u64]) -> impl Iterator<Item = (u32, u64)> + 'a {
         (0..1 + self.more.len()).filter_map(move |i| {
             let lacking = self.word(i) & !theirs.get(i).copied().unwrap_or(0);
             (lacking != 0).then_some(((i * 64) as u32, lacking))
@@ -398,14 +440,23 @@ impl Rumours {
     pub fn hot_from(&self, base: u32, except: u64) -> u64 {
         self.hot
             .iter()
-            .filter(|h| h.id >= base && h.id - base < 64)
-            .map(|h| 1u64 << (h.id - base))
-            .fold(0, |mask, bit| mask | bit)
+            .filter(|h| in_block(h.id, base, u64::MAX))
+            .fold(0, |mask, h| mask | 1 << (h.id - base))
             & !except
+    }
+
+    /// The fewest hops among the hot rumours `mask` names from `base` (0 if none).
+    pub fn hot_hops(&self, base: u32, mask: u64) -> u32 {
+        self.hot
+            .iter()
+            .filter(|h| in_block(h.id, base, mask))
+            .map(|h| h.hops)
+            .min()
+            .unwrap_or(0)
     }
 }
 
-/// The stop rule's first budget for a rumour learnt as a copy of `hops` hops.
+/// The stop rule's first budget for a rumour that turns hot.
 pub fn initial_budget(stop: StopRule) -> u32 {
     match stop {
         StopRule::Never | StopRule::Ttl(_) | StopRule::Coin(_) => 1,
@@ -423,10 +474,10 @@ pub fn spreads(stop: StopRule, hops: u32) -> bool {
 }
 
 /// The mean-field fraction of members still uninformed after each synchronous round, from
-/// one informed member of `n`, for `mode` with fanout `k` (k = 1 for pull, which pulls from
-/// one peer): push `u' = u e^{-k(1-u)}`, pull `u' = u^{k+1}`, push-pull their product per
-/// contact `u' = u · e^{-k(1-u)} · u^k` (Karp et al. 2000). The curve the dissemination plot
-/// draws beside the run's own.
+/// one informed member of `n`, for `mode` with fanout `k`: push `u' = u e^{-k(1-u)}`, pull
+/// `u' = u^{k+1}`, push-pull (and anti-entropy, which moves a rumour either way per contact)
+/// their product `u' = u · e^{-k(1-u)} · u^k` (Karp et al. 2000). The curve the
+/// dissemination plot draws beside the run's own.
 pub fn mean_field_uninformed(mode: Mode, k: u32, n: u32, rounds: usize) -> Vec<f64> {
     let k = f64::from(k.max(1));
     let mut u = 1.0 - 1.0 / f64::from(n.max(1));

@@ -24,18 +24,14 @@ pub struct RumourSpread {
     pub reached: [Option<u64>; 3],
 }
 
-/// When a learning happened after the rumour's birth, and which of the thresholds metrics
-/// record it crossed (ns after birth).
+/// When a learning happened after the rumour's birth, and which [`THRESHOLDS`] it crossed
+/// (each crossed at `since`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Crossed {
     /// ns after the rumour's birth.
     pub since: u64,
-    /// Half the members know it now.
-    pub half: Option<u64>,
-    /// 99 %.
-    pub p99: Option<u64>,
-    /// Every member.
-    pub all: Option<u64>,
+    /// Per [`THRESHOLDS`] entry: this learning took the rumour to that share.
+    pub crossed: [bool; 3],
 }
 
 /// The log.
@@ -105,11 +101,7 @@ impl DisseminationLog {
         for (slot, p) in THRESHOLDS.iter().enumerate() {
             if spread.reached[slot].is_none() && informed * 100 >= p * members {
                 spread.reached[slot] = Some(since);
-                match slot {
-                    0 => crossed.half = Some(since),
-                    1 => crossed.p99 = Some(since),
-                    _ => crossed.all = Some(since),
-                }
+                crossed.crossed[slot] = true;
             }
         }
         crossed
@@ -165,6 +157,8 @@ mod tests {
     // are reported once, at the learning that crossed them; residue counts what is missing.
     #[test]
     fn crossings_and_residue() {
+        // When threshold `slot` was crossed by this learning, if it was.
+        let at = |c: Crossed, slot: usize| c.crossed[slot].then_some(c.since);
         let mut log = DisseminationLog::new(4, 2);
         assert_eq!(log.born(0, 100), Crossed::default());
         assert_eq!(log.learnt(0, 100).since, 0);
@@ -173,7 +167,7 @@ mod tests {
         // 1 of 4 = 25 %: no threshold yet.
         assert_eq!(log.rumours()[0].reached, [None; 3]);
         let c = log.learnt(0, 130);
-        assert_eq!(c.half, Some(30));
+        assert_eq!(at(c, 0), Some(30));
         assert_eq!(
             log.learnt(0, 150),
             Crossed {
@@ -183,7 +177,7 @@ mod tests {
         );
         assert_eq!(log.rumours()[0].reached, [Some(30), None, None]);
         let c = log.learnt(0, 190);
-        assert_eq!((c.p99, c.all), (Some(90), Some(90)));
+        assert_eq!((at(c, 1), at(c, 2)), (Some(90), Some(90)));
         // Rumour 1 never born: no residue from it.
         assert_eq!(log.residue(), 0);
         log.born(1, 0);

@@ -1,13 +1,14 @@
-//! The `gossip` role: a member of a group that spreads rumours by push, pull or push-pull in
-//! periodic rounds (or forwards each on receipt), over the group's overlay, until the stop
-//! rule says it is no longer hot (see [`crate::gossip`] for the model and its terms).
+//! The `gossip` role: a member of a group that spreads rumours by push, pull, push-pull or
+//! anti-entropy in periodic rounds (or forwards each on receipt), over the group's overlay,
+//! until the stop rule says it is no longer hot (see [`crate::gossip`] for the model and its
+//! terms).
 //!
 //! A member keeps only its known set (a bitmap, inline for the first 64 rumours), its hot
 //! rumours and its round timer; its peers are computed from its index
-//! ([`Topology::neighbour`], or a uniform draw over the group), so a round allocates nothing
+//! ([`Topology::neighbours`], or a uniform draw over the group), so a round allocates nothing
 //! and a million members cost no adjacency lists. A push-only member arms its round timer
-//! only while it has hot rumours; a pulling one pulls every round for the whole run (it
-//! cannot know what it is missing).
+//! only while it has hot rumours; a pulling one (or one running anti-entropy) contacts a peer
+//! every round for the whole run (it cannot know what it is missing).
 //!
 //! What members learn goes to the run's [`SharedDissemination`] log, outside the nodes,
 //! which measures coverage exactly; members record the times to 50 %, 99 % and 100 % of the
@@ -30,7 +31,8 @@ use sim_core::{
 
 use crate::gossip::tracker::{Crossed, SharedDissemination};
 use crate::gossip::{
-    initial_budget, spreads, Fanout, Forwarding, GossipSpec, Hot, Mode, StopRule, Topology,
+    in_block, initial_budget, next_hop, spreads, Fanout, Forwarding, GossipSpec, Hot, Mode,
+    StopRule, Topology, NEIGHBOURS_MAX,
 };
 use crate::msg::{GossipKind, GossipMsg, Msg};
 
@@ -83,7 +85,7 @@ pub const METRICS: MetricTable = MetricTable {
         MetricDecl::counter(
             "gossip.messages",
             Direction::HigherIsWorse,
-            "gossip messages sent: pushes, pulls, pull replies and feedback",
+            "gossip messages sent: pushes, pulls, pull replies, feedback and anti-entropy digests",
         ),
         MetricDecl::counter(
             "gossip.residue",
@@ -113,15 +115,15 @@ pub const METRICS: MetricTable = MetricTable {
             description: "gossip.messages / gossip.rumours: messages sent per rumour born (Maelstrom's msgs-per-op counts per operation, half of them reads: twice it per broadcast)",
         },
         sim_core::metrics::DerivedMetric {
-        name: "gossip.redundant_ratio",
-        formula: sim_core::metrics::Formula::Ratio {
-            numerator: &["gossip.redundant"],
-            denominator: &["gossip.redundant", "gossip.informed"],
+            name: "gossip.redundant_ratio",
+            formula: sim_core::metrics::Formula::Ratio {
+                numerator: &["gossip.redundant"],
+                denominator: &["gossip.redundant", "gossip.informed"],
+            },
+            unit: Unit::Ratio,
+            direction: Direction::HigherIsWorse,
+            description: "gossip.redundant / (gossip.redundant + gossip.informed): the share of rumour deliveries that told a member nothing new",
         },
-        unit: Unit::Ratio,
-        direction: Direction::HigherIsWorse,
-        description: "gossip.redundant / (gossip.redundant + gossip.informed): the share of rumour deliveries that told a member nothing new",
-    },
     ],
     curves: &[],
 };
@@ -131,7 +133,8 @@ const TAG_ROUND: u64 = 0;
 /// Timer tags of a member's rumour births: `TAG_BIRTH + index in its births`.
 const TAG_BIRTH: u64 = 1;
 
-/// Most peers one round contacts (and most children of a tree overlay).
+/// Most peers one round contacts (and most children of a tree overlay, most links of a
+/// random one).
 pub const MAX_FANOUT: u32 = 32;
 
 /// What a gossip group's members share.
@@ -149,9 +152,8 @@ pub struct GossipConfig {
 #[derive(Clone, Copy, Debug)]
 struct Ids {
     after: HistogramId,
-    half: HistogramId,
-    p99: HistogramId,
-    all: HistogramId,
+    /// Per [`THRESHOLDS`](crate::gossip::tracker::THRESHOLDS): the time to reach it.
+    reached: [HistogramId; 3],
     periods: HistogramId,
     rumours: CounterId,
     informed: CounterId,
@@ -236,7 +238,12 @@ impl GossipNode {
 
     /// The peers one contact round reaches, into `out` (member indices); `except` is left
     /// out of an "all neighbours" forward. Returns how many.
-    fn peers(&self, ctx: &mut Ctx<'_, Msg>, except: Option<u32>, out: &mut [u32; 64]) -> usize {
+    fn peers(
+        &self,
+        ctx: &mut Ctx<'_, Msg>,
+        except: Option<u32>,
+        out: &mut [u32; NEIGHBOURS_MAX],
+    ) -> usize {
         let n = self.config.members;
         let me = self.index;
         let topology = self.spec().topology;
@@ -261,14 +268,11 @@ impl GossipNode {
                 unreachable!("fanout = \"all\" over the total view only floods on receipt")
             }
             (_, fanout) => {
-                let mut len = 0;
-                for j in 0..topology.max_degree(n) {
-                    if let Some(peer) = topology.neighbour(n, me, j) {
-                        if Some(peer) != except {
-                            out[len] = peer;
-                            len += 1;
-                        }
-                    }
+                let mut len = topology.neighbours(n, me, out);
+                if let Some(at) = except.and_then(|e| out[..len].iter().position(|&p| p == e)) {
+                    // Left out, the others kept in order.
+                    out.copy_within(at + 1..len, at);
+                    len -= 1;
                 }
                 if let Fanout::Peers(k) = fanout {
                     // A uniform k-subset: a partial Fisher-Yates shuffle.
@@ -294,7 +298,7 @@ impl GossipNode {
             let hops = block.iter().map(|h| h.hops).min().unwrap_or(0);
             let msg = GossipMsg {
                 kind: GossipKind::Push,
-                hops: (hops + 1).min(u32::from(u16::MAX)) as u16,
+                hops: next_hop(hops),
                 base,
                 mask,
                 rumour_bytes: bytes,
@@ -310,7 +314,7 @@ impl GossipNode {
 
     /// One round: contact the round's peers, then let the stop rule age the hot rumours.
     fn round(&mut self, ctx: &mut Ctx<'_, Msg>) {
-        let mut peers = [0u32; 64];
+        let mut peers = [0u32; NEIGHBOURS_MAX];
         let count = self.peers(ctx, None, &mut peers);
         let mode = self.spec().mode;
         for &peer in &peers[..count] {
@@ -355,8 +359,7 @@ impl GossipNode {
     /// peer's digest) lacks, one message per block of 64 ids.
     fn send_missing(&self, ctx: &mut Ctx<'_, Msg>, peer: u32, theirs: &[u64]) {
         let bytes = self.spec().rumour_bytes;
-        let blocks: Vec<(u32, u64)> = self.rumours.missing_from(theirs).collect();
-        for (base, mask) in blocks {
+        for (base, mask) in self.rumours.missing_from(theirs) {
             let msg = GossipMsg {
                 kind: GossipKind::PullReply,
                 hops: 1,
@@ -386,21 +389,17 @@ impl GossipNode {
         }
     }
 
-    /// Records the thresholds a learning crossed.
+    /// Records a learning and the thresholds it crossed.
     fn crossed(&self, ctx: &mut Ctx<'_, Msg>, crossed: Crossed) {
         let ids = self.ids();
         ctx.record(ids.after, crossed.since);
-        if let Some(t) = crossed.half {
-            ctx.record(ids.half, t);
+        for (id, _) in ids.reached.iter().zip(crossed.crossed).filter(|(_, c)| *c) {
+            ctx.record(*id, crossed.since);
         }
-        if let Some(t) = crossed.p99 {
-            ctx.record(ids.p99, t);
-        }
-        if let Some(t) = crossed.all {
-            ctx.record(ids.all, t);
-            if let Forwarding::Rounds { period, .. } = self.spec().forwarding {
-                ctx.record(ids.periods, t / period.as_nanos());
-            }
+        if let (true, Forwarding::Rounds { period, .. }) =
+            (crossed.crossed[2], self.spec().forwarding)
+        {
+            ctx.record(ids.periods, crossed.since / period.as_nanos());
         }
     }
 
@@ -413,25 +412,20 @@ impl GossipNode {
             // Anti-entropy spreads what is known, not a hot list.
             return;
         }
-        // In id order (rumours mostly arrive in it, so this is usually the end).
-        let at = self.rumours.hot.partition_point(|h| h.id < id);
-        self.rumours.hot.insert(
-            at,
-            Hot {
-                id,
-                hops,
-                budget: initial_budget(stop),
-            },
-        );
         match self.spec().forwarding {
-            Forwarding::Rounds { .. } => self.arm(ctx),
+            Forwarding::Rounds { .. } => {
+                // In id order (rumours mostly arrive in it, so this is usually the end).
+                let at = self.rumours.hot.partition_point(|h| h.id < id);
+                let budget = initial_budget(stop);
+                self.rumours.hot.insert(at, Hot { id, hops, budget });
+                self.arm(ctx);
+            }
             Forwarding::OnReceipt => {
-                // Forwarded once, now, alone; then it is done here (the parser allows only
-                // `never` and `ttl` with forwarding on receipt).
-                self.rumours.hot.remove(at);
+                // Forwarded once, now, alone, so it never joins the hot list (the parser
+                // allows only `never` and `ttl` with forwarding on receipt).
                 let msg = GossipMsg {
                     kind: GossipKind::Push,
-                    hops: (hops + 1).min(u32::from(u16::MAX)) as u16,
+                    hops: next_hop(hops),
                     base: id / 64 * 64,
                     mask: 1 << (id % 64),
                     rumour_bytes: self.spec().rumour_bytes,
@@ -445,7 +439,7 @@ impl GossipNode {
                     }
                     return;
                 }
-                let mut peers = [0u32; 64];
+                let mut peers = [0u32; NEIGHBOURS_MAX];
                 let count = self.peers(ctx, from, &mut peers);
                 for &peer in &peers[..count] {
                     self.send(ctx, peer, msg);
@@ -477,10 +471,12 @@ impl GossipNode {
         redundant
     }
 
+    /// Sets the timers of the births still ahead (on a restart, strictly after now: one due
+    /// now passed while the member was down) and arms the rounds.
     fn start(&mut self, ctx: &mut Ctx<'_, Msg>, restart: bool) {
         let now = ctx.now();
         for (i, (at, _)) in self.births.iter().enumerate() {
-            if *at >= now && !(restart && *at == now) {
+            if *at > now || (*at == now && !restart) {
                 ctx.set_timer(at.saturating_since(now), TimerTag(TAG_BIRTH + i as u64));
             }
         }
@@ -494,9 +490,12 @@ impl Node for GossipNode {
     fn on_start(&mut self, ctx: &mut Ctx<'_, Msg>) {
         self.ids = Some(Ids {
             after: ctx.histogram_whole_run("gossip.informed_after", Unit::Nanoseconds),
-            half: ctx.histogram("gossip.time_to_informed.50", Unit::Nanoseconds),
-            p99: ctx.histogram("gossip.time_to_informed.99", Unit::Nanoseconds),
-            all: ctx.histogram("gossip.time_to_informed.all", Unit::Nanoseconds),
+            reached: ["50", "99", "all"].map(|share| {
+                ctx.histogram(
+                    &format!("gossip.time_to_informed.{share}"),
+                    Unit::Nanoseconds,
+                )
+            }),
             periods: ctx.histogram_whole_run("gossip.periods_to_all", Unit::Count),
             rumours: ctx.counter("gossip.rumours"),
             informed: ctx.counter("gossip.informed"),
@@ -581,18 +580,9 @@ impl Node for GossipNode {
                     }
                 }
                 if mask != 0 {
-                    let hops = self
-                        .rumours
-                        .hot
-                        .iter()
-                        .filter(|h| h.id >= base && h.id - base < 64)
-                        .filter(|h| mask & (1 << (h.id - base)) != 0)
-                        .map(|h| h.hops)
-                        .min()
-                        .unwrap_or(0);
                     let reply = GossipMsg {
                         kind: GossipKind::PullReply,
-                        hops: (hops + 1).min(u32::from(u16::MAX)) as u16,
+                        hops: next_hop(self.rumours.hot_hops(base, mask)),
                         base,
                         mask,
                         rumour_bytes: self.spec().rumour_bytes,
@@ -612,10 +602,7 @@ impl Node for GossipNode {
             GossipKind::Feedback => {
                 if let StopRule::Counter(_) = self.spec().stop {
                     self.rumours.hot.retain_mut(|h| {
-                        let known = h.id >= msg.base
-                            && h.id - msg.base < 64
-                            && msg.mask & (1 << (h.id - msg.base)) != 0;
-                        if known {
+                        if in_block(h.id, msg.base, msg.mask) {
                             h.budget -= 1;
                         }
                         h.budget > 0

@@ -292,7 +292,7 @@ impl TomlArgs {
 }
 
 /// How a TOML value reads in a message: `"abc"`, `1.5`, `a table`.
-fn shown(value: &toml::Value) -> String {
+pub(crate) fn shown(value: &toml::Value) -> String {
     match value {
         toml::Value::String(text) => format!("{text:?}"),
         toml::Value::Integer(n) => n.to_string(),

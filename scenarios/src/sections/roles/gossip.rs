@@ -19,14 +19,14 @@ use toml::Spanned;
 
 use super::{GroupRun, RoleBuilder, RoleContext, RoleRow, RoleSpec, RunContext, ServiceUse};
 use crate::format::diag::{closest, Diagnostic, Source};
-use crate::format::params::Params;
+use crate::format::params::{shown, Params};
 use crate::format::units::{parse_duration, parse_size_bytes};
 
 /// `gossip`.
 pub(super) const ROW: RoleRow = Row {
     name: "gossip",
     aliases: &["epidemic"],
-    description: "a member that spreads rumours by push, pull or push-pull over its group",
+    description: "a member that spreads rumours by push, pull, push-pull or anti-entropy over its group",
     params: &[
         Param::optional(
             "mode",
@@ -101,17 +101,6 @@ fn pick<T: Copy>(
             )
             .with_help(format!("{close}`{key}` is one of {}", names.join(", ")))
         })
-}
-
-/// A TOML value as a diagnostic shows it: strings quoted, numbers as written.
-fn shown(value: &toml::Value) -> String {
-    match value {
-        toml::Value::String(s) => format!("{s:?}"),
-        toml::Value::Integer(i) => i.to_string(),
-        toml::Value::Float(f) => f.to_string(),
-        toml::Value::Boolean(b) => b.to_string(),
-        other => other.type_str().to_string(),
-    }
 }
 
 /// A table's integer field `key` in `1..=max`, if present.
