@@ -126,6 +126,8 @@ pub enum Msg {
     Raft(RaftMsg),
     /// Between gossip members (see [`GossipMsg`]).
     Gossip(GossipMsg),
+    /// Between members of a membership group: failure-detector traffic (see [`MemberMsg`]).
+    Member(MemberMsg),
     /// A message of a protocol defined outside this crate (see [`CustomMsg`]).
     Custom(CustomMsg),
 }
@@ -192,6 +194,75 @@ impl GossipMsg {
             // The bitmap of the sender's state: its cost grows with what it knows.
             GossipKind::Digest | GossipKind::DigestReply => 12 + 8 * u64::from(self.base),
         }
+    }
+}
+
+/// What a [`MemberMsg`] is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub enum MemberKind {
+    /// SWIM: "are you alive?" (`seq`: the prober's probe).
+    Ping,
+    /// SWIM: the answer to a ping (from the target, or relayed by a ping-req helper).
+    Ack,
+    /// SWIM: "ping member `about` for me" (`seq`: the prober's probe).
+    PingReq,
+    /// SWIM: a helper's ping on behalf of member `about`.
+    IndirectPing,
+    /// SWIM: the answer to an indirect ping, to the helper, for member `about`.
+    IndirectAck,
+    /// A heartbeat (`seq`: the sender's counter).
+    Heartbeat,
+    /// A gossip heartbeat table: `at` names it in the run's board, `table` its entries.
+    Table,
+}
+
+impl MemberKind {
+    /// The kind's name in traces.
+    pub fn name(self) -> &'static str {
+        match self {
+            MemberKind::Ping => "swim_ping",
+            MemberKind::Ack => "swim_ack",
+            MemberKind::PingReq => "swim_ping_req",
+            MemberKind::IndirectPing => "swim_indirect_ping",
+            MemberKind::IndirectAck => "swim_indirect_ack",
+            MemberKind::Heartbeat => "heartbeat",
+            MemberKind::Table => "heartbeat_table",
+        }
+    }
+}
+
+/// Bytes of one piggybacked membership update on the wire (a member's name and address,
+/// incarnation and state, about memberlist's encoding of an alive message).
+pub const MEMBER_UPDATE_BYTES: u64 = 24;
+
+/// Bytes of one gossip heartbeat table entry (member id, counter).
+pub const TABLE_ENTRY_BYTES: u64 = 8;
+
+/// A failure detector's message. Piggybacked updates travel by slot in the run's update
+/// arena and tables by id in its board, so the message is plain data.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MemberMsg {
+    /// What it is.
+    pub kind: MemberKind,
+    /// Piggybacked updates, stored from slot `at` of the arena.
+    pub updates: u8,
+    /// The probe (SWIM) or the heartbeat counter.
+    pub seq: u32,
+    /// The member a ping-req or indirect message is about.
+    pub about: u32,
+    /// The first piggybacked update's arena slot, or a table's board id.
+    pub at: u64,
+    /// Entries of a table.
+    pub table: u32,
+}
+
+impl MemberMsg {
+    /// Payload bytes: 8 for the sequence and member, plus the piggybacked updates, or the
+    /// table's entries.
+    pub fn payload_bytes(&self) -> u64 {
+        8 + u64::from(self.updates) * MEMBER_UPDATE_BYTES
+            + u64::from(self.table) * TABLE_ENTRY_BYTES
     }
 }
 
@@ -428,6 +499,7 @@ impl Message for Msg {
             Msg::Set { value_bytes, .. } => HEADER_BYTES + u64::from(*value_bytes),
             Msg::Custom(custom) => HEADER_BYTES + u64::from(custom.payload_bytes),
             Msg::Gossip(g) => HEADER_BYTES + g.payload_bytes(),
+            Msg::Member(m) => HEADER_BYTES + m.payload_bytes(),
             Msg::Replica(r) if r.carries_value() => HEADER_BYTES + u64::from(r.value_bytes),
             Msg::Replica(_)
             | Msg::Raft(_)
@@ -500,6 +572,12 @@ impl Message for Msg {
                 out.u64("base", u64::from(g.base));
                 out.u64("mask", g.mask);
                 out.u64("hops", u64::from(g.hops));
+            }
+            Msg::Member(m) => {
+                out.str("type", m.kind.name());
+                out.u64("seq", u64::from(m.seq));
+                out.u64("about", u64::from(m.about));
+                out.u64("updates", u64::from(m.updates));
             }
             Msg::Custom(custom) => {
                 out.str("type", "custom");

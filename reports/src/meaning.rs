@@ -146,12 +146,19 @@ impl DerivedEntry {
             }
             (total, found)
         };
-        match self.formula.as_str() {
-            "ratio" => {
+        // "ratio", "ratio x 3600" (a scaled ratio) or "sum".
+        let scale = match self.formula.as_str() {
+            "ratio" => Some(1.0),
+            other => other
+                .strip_prefix("ratio x ")
+                .and_then(|scale| scale.parse::<f64>().ok()),
+        };
+        match scale {
+            Some(scale) => {
                 let (whole, found) = sum(&self.denominator);
-                (found && whole > 0).then(|| sum(&self.numerator).0 as f64 / whole as f64)
+                (found && whole > 0).then(|| sum(&self.numerator).0 as f64 * scale / whole as f64)
             }
-            _ => Some(sum(&self.numerator).0 as f64),
+            None => Some(sum(&self.numerator).0 as f64),
         }
     }
 }
@@ -200,8 +207,13 @@ pub(crate) fn derived(metrics: &Metrics) -> BTreeMap<String, DerivedEntry> {
             Formula::Ratio {
                 numerator,
                 denominator,
-            } => ("ratio", numerator, denominator),
-            Formula::Sum { terms } => ("sum", terms, &[][..]),
+            } => ("ratio".to_string(), numerator, denominator),
+            Formula::ScaledRatio {
+                numerator,
+                denominator,
+                scale,
+            } => (format!("ratio x {scale}"), numerator, denominator),
+            Formula::Sum { terms } => ("sum".to_string(), terms, &[][..]),
         };
         let has_inputs = formula == "sum"
             || counters
@@ -217,7 +229,7 @@ pub(crate) fn derived(metrics: &Metrics) -> BTreeMap<String, DerivedEntry> {
                 description: declared.description.to_string(),
                 direction: declared.direction.into(),
                 denominator: words(denominator),
-                formula: formula.to_string(),
+                formula,
                 numerator: words(numerator),
                 unit: declared.unit.into(),
                 value: declared.evaluate(counters.iter().copied()),

@@ -23,8 +23,10 @@ use crate::sweep::{MetricStat, SweepData, VariantData};
 const NANOS_PER_MILLI: f64 = 1e6;
 
 /// Writes a sweep's comparative report into `dir` (created if missing): `sweep_latency`,
-/// `sweep_bars` and, for a grid over exactly two axes, `sweep_heatmap`, each as `.svg` and
-/// `.png`, then `sweep.html`; returns the paths in that order (the page last).
+/// `sweep_bars`, for a grid over exactly two axes `sweep_heatmap`, and when `sort_by` names
+/// a metric other than the primary's percentiles `sweep_tradeoff` (the primary's p50
+/// against it), each as `.svg` and `.png`, then `sweep.html`; returns the paths in that
+/// order (the page last).
 ///
 /// `primary` names the histogram whose latencies are compared, such as `latency.read`: its
 /// `<primary>.p<N>` metrics draw the curves and bars. The heat map colours the first derived
@@ -37,6 +39,7 @@ pub fn write_sweep_report(
     dir: &Path,
     sweep: &SweepData,
     primary: &str,
+    sort_by: Option<&str>,
 ) -> Result<Vec<PathBuf>, ReportError> {
     let heat = heat_metric(sweep, primary);
     let mut figures = vec![
@@ -47,6 +50,11 @@ pub fn write_sweep_report(
         figures.push(plot::render(&plot::sweep_heatmap::SweepHeatmap::new(
             sweep, metric, primary,
         ))?);
+    }
+    if let Some(tradeoff) =
+        sort_by.and_then(|metric| plot::sweep_tradeoff::SweepTradeoff::new(sweep, primary, metric))
+    {
+        figures.push(plot::render(&tradeoff)?);
     }
     let page = render_page(sweep, primary, heat.as_deref(), &figures);
     output::create_dir(dir)?;
@@ -419,8 +427,8 @@ mod tests {
     fn writes_identical_reports_twice() {
         let sweep = grid();
         let (first, second) = (temp_dir("a"), temp_dir("b"));
-        let written = write_sweep_report(&first, &sweep, "latency.read").expect("writable");
-        let again = write_sweep_report(&second, &sweep, "latency.read").expect("writable");
+        let written = write_sweep_report(&first, &sweep, "latency.read", None).expect("writable");
+        let again = write_sweep_report(&second, &sweep, "latency.read", None).expect("writable");
         assert_eq!(
             names(&written),
             [
@@ -497,7 +505,7 @@ mod tests {
             variant.settings.truncate(1);
         }
         let dir = temp_dir("one-axis");
-        let written = write_sweep_report(&dir, &one_axis, "latency.read").expect("writable");
+        let written = write_sweep_report(&dir, &one_axis, "latency.read", None).expect("writable");
         assert!(!names(&written)
             .iter()
             .any(|n| n.starts_with("sweep_heatmap")));
@@ -508,7 +516,7 @@ mod tests {
             heat_metric(&no_ratio, "latency.read").as_deref(),
             Some("latency.read.p99")
         );
-        let written = write_sweep_report(&dir, &no_ratio, "latency.read").expect("writable");
+        let written = write_sweep_report(&dir, &no_ratio, "latency.read", None).expect("writable");
         let html = std::fs::read_to_string(written.last().expect("the page")).expect("utf-8");
         assert!(html.contains("latency.read.p99 by policy and size"));
         std::fs::remove_dir_all(&dir).expect("cleanup");
@@ -523,12 +531,12 @@ mod tests {
         sweep.variants[2].metrics.clear();
         sweep.variants[2].runs.clear();
         let dir = temp_dir("missing");
-        let written = write_sweep_report(&dir, &sweep, "latency.read").expect("writable");
+        let written = write_sweep_report(&dir, &sweep, "latency.read", None).expect("writable");
         assert_eq!(written.len(), 7);
         let html = std::fs::read_to_string(written.last().expect("the page")).expect("utf-8");
         assert!(html.contains("<td class=\"num\">0</td><td class=\"num\">–</td>"));
 
-        let written = write_sweep_report(&dir, &sweep, "latency.nothing").expect("writable");
+        let written = write_sweep_report(&dir, &sweep, "latency.nothing", None).expect("writable");
         let html = std::fs::read_to_string(written.last().expect("the page")).expect("utf-8");
         assert!(html.contains("no variant has percentiles of latency.nothing"));
         assert!(html.contains("no variant has p50, p99 or p99.9 of latency.nothing"));
@@ -537,7 +545,7 @@ mod tests {
         let mut empty = grid();
         empty.variants.clear();
         let dir = temp_dir("empty");
-        write_sweep_report(&dir, &empty, "latency.read").expect("writable");
+        write_sweep_report(&dir, &empty, "latency.read", None).expect("writable");
         std::fs::remove_dir_all(&dir).expect("cleanup");
     }
 }

@@ -63,6 +63,13 @@ pub const METRIC_TABLES: &[Row<MetricTable>] = &[
         value: models::roles::gossip::METRICS,
     },
     Row {
+        name: "membership",
+        aliases: &[],
+        description: "failure detection: time to the first declaration and to every view after a crash, false positives per member-hour, suspicions, refutations, and the message and byte load per member",
+        params: &[],
+        value: models::roles::membership::METRICS,
+    },
+    Row {
         name: "linearizability",
         aliases: &[],
         description: "the after-run linearizability check of [report] linearizability: keys checked, violations, undecided",

@@ -153,7 +153,7 @@ pub fn run_with(
     let mut findings = Vec::new();
     let now = sim.now();
     for group_run in &group_runs {
-        findings.extend(group_run.finish(sim.metrics_mut(), now));
+        findings.extend(group_run.finish(sim.metrics_mut(), warmup_end.min(now), now));
     }
     findings.extend(check_linearizability(scenario, &history, &mut sim));
     Outcome {

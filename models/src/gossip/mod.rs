@@ -14,6 +14,7 @@
 //! callee's, *push-pull* does both. A rumour is *hot* at a node while the stop rule lets it
 //! spread it; it stays *known* for good.
 
+pub mod membership;
 pub mod tracker;
 
 use sim_core::rng::splitmix;

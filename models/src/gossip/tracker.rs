@@ -39,15 +39,55 @@ pub struct Crossed {
 pub struct DisseminationLog {
     members: u32,
     rumours: Vec<RumourSpread>,
-    /// Anti-entropy digests in flight, by id: (deposited at, the sender's known bitmap).
-    /// Messages carry the id, so they stay plain data; the receiver takes the digest out.
-    digests: BTreeMap<u64, (u64, Vec<u64>)>,
-    next_digest: u64,
+    /// Anti-entropy digests in flight (the sender's known bitmap).
+    digests: Board<Vec<u64>>,
 }
 
-/// A digest not taken this long (ns) after it was deposited belongs to a message that was
+/// A payload not taken this long (ns) after it was deposited belongs to a message that was
 /// lost (a crash, a partition): it is dropped at the next deposit.
 pub const DIGEST_LIFETIME_NS: u64 = 60_000_000_000;
+
+/// Payloads too large for a message (a digest, a heartbeat table), kept by id for the
+/// message that names them, so messages stay plain data; the receiver takes its payload
+/// out, and one never taken (its message was lost) is dropped [`DIGEST_LIFETIME_NS`] after
+/// its deposit.
+#[derive(Clone, Debug)]
+pub struct Board<T> {
+    /// By id: (deposited at, payload).
+    payloads: BTreeMap<u64, (u64, T)>,
+    next: u64,
+}
+
+impl<T> Default for Board<T> {
+    fn default() -> Self {
+        Board {
+            payloads: BTreeMap::new(),
+            next: 0,
+        }
+    }
+}
+
+impl<T> Board<T> {
+    /// Keeps `payload` for the message that carries the returned id; first drops payloads
+    /// older than [`DIGEST_LIFETIME_NS`].
+    pub fn deposit(&mut self, payload: T, at: u64) -> u64 {
+        while let Some((&id, &(since, _))) = self.payloads.first_key_value() {
+            if at.saturating_sub(since) < DIGEST_LIFETIME_NS {
+                break;
+            }
+            self.payloads.remove(&id);
+        }
+        let id = self.next;
+        self.next += 1;
+        self.payloads.insert(id, (at, payload));
+        id
+    }
+
+    /// Takes the payload deposited as `id` (`None` if it expired).
+    pub fn take(&mut self, id: u64) -> Option<T> {
+        self.payloads.remove(&id).map(|(_, payload)| payload)
+    }
+}
 
 impl DisseminationLog {
     /// A log for `rumours` rumours over a group of `members`.
@@ -55,29 +95,19 @@ impl DisseminationLog {
         DisseminationLog {
             members,
             rumours: vec![RumourSpread::default(); rumours as usize],
-            digests: BTreeMap::new(),
-            next_digest: 0,
+            digests: Board::default(),
         }
     }
 
     /// Keeps `digest` (a member's known bitmap) for the message that carries the returned
-    /// id; first drops digests older than [`DIGEST_LIFETIME_NS`].
+    /// id (see [`Board`]).
     pub fn deposit(&mut self, digest: Vec<u64>, at: u64) -> u64 {
-        while let Some((&id, &(since, _))) = self.digests.first_key_value() {
-            if at.saturating_sub(since) < DIGEST_LIFETIME_NS {
-                break;
-            }
-            self.digests.remove(&id);
-        }
-        let id = self.next_digest;
-        self.next_digest += 1;
-        self.digests.insert(id, (at, digest));
-        id
+        self.digests.deposit(digest, at)
     }
 
     /// Takes the digest deposited as `id` (`None` if it expired).
     pub fn take_digest(&mut self, id: u64) -> Option<Vec<u64>> {
-        self.digests.remove(&id).map(|(_, digest)| digest)
+        self.digests.take(id)
     }
 
     /// Rumour `id` was born at `at` (ns) at one member, which knows it.
@@ -127,25 +157,39 @@ impl DisseminationLog {
     }
 }
 
-/// One run's dissemination log, shared by the group's nodes (a run is single-threaded: the
+/// One run's state of a group, shared by the group's nodes (a run is single-threaded: the
 /// lock is never contended; it keeps the simulation `Send`).
-#[derive(Clone, Debug)]
-pub struct SharedDissemination(Arc<Mutex<DisseminationLog>>);
+#[derive(Debug)]
+pub struct Shared<T>(Arc<Mutex<T>>);
+
+impl<T> Clone for Shared<T> {
+    fn clone(&self) -> Self {
+        Shared(Arc::clone(&self.0))
+    }
+}
+
+impl<T> Shared<T> {
+    /// `value`, to share.
+    pub fn of(value: T) -> Self {
+        Shared(Arc::new(Mutex::new(value)))
+    }
+
+    /// The state, locked.
+    pub fn lock(&self) -> MutexGuard<'_, T> {
+        // Only a panic while holding the lock poisons it, and a panic already ends the run.
+        self.0
+            .lock()
+            .expect("group run state poisoned by an earlier panic")
+    }
+}
+
+/// One run's dissemination log, shared by the group's nodes.
+pub type SharedDissemination = Shared<DisseminationLog>;
 
 impl SharedDissemination {
     /// A fresh log (see [`DisseminationLog::new`]).
     pub fn new(members: u32, rumours: u32) -> Self {
-        SharedDissemination(Arc::new(Mutex::new(DisseminationLog::new(
-            members, rumours,
-        ))))
-    }
-
-    /// The log, locked.
-    pub fn lock(&self) -> MutexGuard<'_, DisseminationLog> {
-        // Only a panic while holding the lock poisons it, and a panic already ends the run.
-        self.0
-            .lock()
-            .expect("dissemination lock poisoned by an earlier panic")
+        Shared::of(DisseminationLog::new(members, rumours))
     }
 }
 

@@ -255,6 +255,7 @@ impl Node for BalancerNode {
             | Msg::Replica(_)
             | Msg::Raft(_)
             | Msg::Gossip(_)
+            | Msg::Member(_)
             | Msg::Custom(_) => {}
         }
     }

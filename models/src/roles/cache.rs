@@ -481,6 +481,7 @@ impl Node for CacheNode {
             | Msg::Replica(_)
             | Msg::Raft(_)
             | Msg::Gossip(_)
+            | Msg::Member(_)
             | Msg::Custom(_) => {}
         }
     }

@@ -13,6 +13,7 @@ pub mod balancer;
 pub mod cache;
 pub mod client;
 pub mod gossip;
+pub mod membership;
 pub mod server;
 pub mod store;
 

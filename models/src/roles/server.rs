@@ -69,6 +69,7 @@ impl Node for Server {
             | Msg::Replica(_)
             | Msg::Raft(_)
             | Msg::Gossip(_)
+            | Msg::Member(_)
             | Msg::Custom(_) => return,
         };
         if let Some(request) = admit(ctx, request) {

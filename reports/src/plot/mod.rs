@@ -11,6 +11,7 @@
 mod cdf;
 mod counts;
 mod curves;
+mod detection;
 mod dissemination;
 mod load;
 pub(crate) mod mrc;
@@ -19,6 +20,7 @@ mod raster;
 pub(crate) mod style;
 pub(crate) mod sweep;
 pub(crate) mod sweep_heatmap;
+pub(crate) mod sweep_tradeoff;
 mod timeline;
 
 use sim_core::registry::{Registry, Row};
@@ -59,6 +61,7 @@ pub const PLOTS: &[PlotRow] = &[
     curves::ROW,
     counts::ROW,
     dissemination::ROW,
+    detection::ROW,
 ];
 
 /// The run plots as a registry.

@@ -636,7 +636,7 @@ pub fn report(
     }
     if let Some(summary) = &outcome.summary {
         let written = reports::write_sweep_summary(out, summary)
-            .and_then(|_| reports::write_sweep_report(out, summary, primary));
+            .and_then(|_| reports::write_sweep_report(out, summary, primary, Some(&sort)));
         if let Err(error) = written {
             report.stderr.push(format!("error: {error}"));
             report.status = Status::Failed;

@@ -88,6 +88,32 @@ impl<'a> Params<'a> {
         ));
     }
 
+    /// Adds the entries of an inline table written at `span` (a `detector = { kind = ..,
+    /// .. }` that carries its own parameters) as if they were the group's own keys, each
+    /// with the table's span; a key given both ways is an error there.
+    pub fn extend_from_table(
+        &mut self,
+        table: &toml::Table,
+        span: Range<usize>,
+        what: &str,
+    ) -> Result<(), Diagnostic> {
+        for (key, value) in table {
+            if self.entries.iter().any(|(k, _)| k.get_ref() == key) {
+                return Err(Diagnostic::error(
+                    self.source,
+                    span,
+                    format!("`{key}` is given both in `{what}` and in the group"),
+                )
+                .with_help("give it in one place"));
+            }
+            self.entries.push((
+                Spanned::new(span.clone(), key.clone()),
+                Spanned::new(span.clone(), value.clone()),
+            ));
+        }
+        Ok(())
+    }
+
     /// Removes `key` and returns its raw value.
     pub fn take_value(&mut self, key: &str) -> Option<Spanned<toml::Value>> {
         let position = self.entries.iter().position(|(k, _)| k.get_ref() == key)?;

@@ -117,6 +117,16 @@ pub enum Formula {
         /// Counters added below the line.
         denominator: &'static [&'static str],
     },
+    /// `sum(numerator) × scale / sum(denominator)`, as [`Formula::Ratio`]: a rate in other
+    /// units than its counters' (false positives per member-hour from member-seconds).
+    ScaledRatio {
+        /// Counters added above the line.
+        numerator: &'static [&'static str],
+        /// Counters added below the line.
+        denominator: &'static [&'static str],
+        /// What the ratio is multiplied by.
+        scale: u32,
+    },
     /// The sum of the terms (0 when none was recorded).
     Sum {
         /// Counters added.
@@ -157,17 +167,23 @@ impl DerivedMetric {
             }
             (total, found)
         };
+        let ratio = |numerator: &[&str], denominator: &[&str], scale: u32| {
+            let (whole, found) = sum(denominator);
+            if !found || whole == 0 {
+                return None;
+            }
+            Some(sum(numerator).0 as f64 * f64::from(scale) / whole as f64)
+        };
         match self.formula {
             Formula::Ratio {
                 numerator,
                 denominator,
-            } => {
-                let (whole, found) = sum(denominator);
-                if !found || whole == 0 {
-                    return None;
-                }
-                Some(sum(numerator).0 as f64 / whole as f64)
-            }
+            } => ratio(numerator, denominator, 1),
+            Formula::ScaledRatio {
+                numerator,
+                denominator,
+                scale,
+            } => ratio(numerator, denominator, scale),
             Formula::Sum { terms } => Some(sum(terms).0 as f64),
         }
     }

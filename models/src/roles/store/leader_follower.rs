@@ -404,6 +404,7 @@ impl Node for LeaderFollowerNode {
             | Msg::Invalidate { .. }
             | Msg::Raft(_)
             | Msg::Gossip(_)
+            | Msg::Member(_)
             | Msg::Custom(_) => {}
         }
     }

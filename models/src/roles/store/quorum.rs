@@ -725,6 +725,7 @@ impl Node for QuorumNode {
             | Msg::Invalidate { .. }
             | Msg::Raft(_)
             | Msg::Gossip(_)
+            | Msg::Member(_)
             | Msg::Custom(_) => {}
         }
     }

@@ -743,6 +743,7 @@ impl Node for RaftNode {
             | Msg::Invalidate { .. }
             | Msg::Replica(_)
             | Msg::Gossip(_)
+            | Msg::Member(_)
             | Msg::Custom(_) => {}
         }
     }

@@ -602,7 +602,7 @@ impl GossipRun {
 }
 
 impl GroupRun for GossipRun {
-    fn finish(&self, metrics: &mut Metrics, end: SimTime) -> Vec<String> {
+    fn finish(&self, metrics: &mut Metrics, _from: SimTime, end: SimTime) -> Vec<String> {
         let log = self.log.lock();
         let residue = log.residue();
         let born: Vec<_> = log.rumours().iter().filter(|r| r.born.is_some()).collect();

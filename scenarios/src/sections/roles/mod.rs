@@ -11,6 +11,7 @@ mod balancer;
 mod cache;
 mod client;
 mod gossip;
+mod membership;
 mod server;
 mod store;
 
@@ -84,9 +85,15 @@ pub struct RunContext<'a> {
 /// rumour's residue) to the metrics. **A family with run-level state** implements this for
 /// its builder; nothing else in the tree changes.
 pub trait GroupRun: Send + Sync {
-    /// The run ended at `end`: adds end-of-run metrics and returns lines for the run's
-    /// findings (printed, and kept in `results.json` and the report).
-    fn finish(&self, metrics: &mut sim_core::Metrics, end: sim_core::SimTime) -> Vec<String>;
+    /// The run ended at `end`, and its totals count from `from` (the warm-up's end): adds
+    /// end-of-run metrics and returns lines for the run's findings (printed, and kept in
+    /// `results.json` and the report).
+    fn finish(
+        &self,
+        metrics: &mut sim_core::Metrics,
+        from: sim_core::SimTime,
+        end: sim_core::SimTime,
+    ) -> Vec<String>;
     /// Itself, for its own role's nodes to downcast to.
     fn as_any(&self) -> &dyn std::any::Any;
 }
@@ -212,6 +219,7 @@ pub const ROLES: &[RoleRow] = &[
     server::ROW,
     store::ROW,
     gossip::ROW,
+    membership::ROW,
 ];
 
 /// The built-in roles as a registry.
@@ -554,10 +562,11 @@ mod tests {
 
     // Goal: every histogram a role declares (what `timeline_metric` is checked against) is
     // one its nodes really record. Method: run a tiny client/server scenario with a gossip
-    // group beside it and look each declared name up in the metrics.
+    // group and a membership group beside it and look each declared name up in the
+    // metrics.
     #[test]
     fn declared_histograms_are_recorded() {
-        let text = "[simulation]\nname = \"h\"\nseed = 1\nduration = \"50ms\"\n\n[[group]]\nname = \"clients\"\ncount = 1\nrole = \"client\"\ntarget = \"servers\"\nworkload = { rate = \"100/s\" }\n\n[[group]]\nname = \"servers\"\ncount = 1\nrole = \"server\"\n\n[[group]]\nname = \"peers\"\ncount = 2\nrole = \"gossip\"\nperiod = \"10ms\"\n";
+        let text = "[simulation]\nname = \"h\"\nseed = 1\nduration = \"50ms\"\n\n[[group]]\nname = \"clients\"\ncount = 1\nrole = \"client\"\ntarget = \"servers\"\nworkload = { rate = \"100/s\" }\n\n[[group]]\nname = \"servers\"\ncount = 1\nrole = \"server\"\n\n[[group]]\nname = \"peers\"\ncount = 2\nrole = \"gossip\"\nperiod = \"10ms\"\n\n[[group]]\nname = \"members\"\ncount = 3\nrole = \"membership\"\nperiod = \"10ms\"\nack_timeout = \"5ms\"\n";
         let scenario = Scenario::parse(Source {
             name: "h.toml".into(),
             text: text.into(),
