@@ -215,6 +215,11 @@ pub enum MemberKind {
     Heartbeat,
     /// A gossip heartbeat table: `at` names it in the run's board, `table` its entries.
     Table,
+    /// SWIM: a full state exchange (memberlist's push-pull, also a restarted member's
+    /// join): the receiver merges both views; `table` is the entries each side sends.
+    PushPull,
+    /// SWIM: the answer to a [`MemberKind::PushPull`], after the merge.
+    PushPullAck,
 }
 
 impl MemberKind {
@@ -228,6 +233,8 @@ impl MemberKind {
             MemberKind::IndirectAck => "swim_indirect_ack",
             MemberKind::Heartbeat => "heartbeat",
             MemberKind::Table => "heartbeat_table",
+            MemberKind::PushPull => "swim_push_pull",
+            MemberKind::PushPullAck => "swim_push_pull_ack",
         }
     }
 }
@@ -258,11 +265,14 @@ pub struct MemberMsg {
 }
 
 impl MemberMsg {
-    /// Payload bytes: 8 for the sequence and member, plus the piggybacked updates, or the
-    /// table's entries.
+    /// Payload bytes: 8 for the sequence and member, plus the piggybacked updates, and a
+    /// table's entries (8 bytes each) or a push-pull's states (one update's bytes each).
     pub fn payload_bytes(&self) -> u64 {
-        8 + u64::from(self.updates) * MEMBER_UPDATE_BYTES
-            + u64::from(self.table) * TABLE_ENTRY_BYTES
+        let entry = match self.kind {
+            MemberKind::PushPull | MemberKind::PushPullAck => MEMBER_UPDATE_BYTES,
+            _ => TABLE_ENTRY_BYTES,
+        };
+        8 + u64::from(self.updates) * MEMBER_UPDATE_BYTES + u64::from(self.table) * entry
     }
 }
 

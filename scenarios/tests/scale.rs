@@ -184,3 +184,36 @@ fn the_gossip_million_example_runs() {
     let residue = results.counters["gossip.residue"];
     assert!(residue < 1_000_000 / 50, "residue {residue}");
 }
+
+fn swim_hundred_thousand() -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/scale/swim-100k.toml")
+}
+
+#[test]
+fn the_swim_example_is_valid() {
+    let scenario = scenarios::load(&swim_hundred_thousand(), &[]).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(scenario.n_nodes(), 100_000);
+    assert_eq!(scenario.processes.len(), 1, "it has a crash process");
+}
+
+// Goal: the 100,000-member SWIM run detects the crashes its suspicion timeout allows and
+// counts the partition's false positives. Bounds, from the configuration: a crash is
+// suspected after about 1/(1 - e^-1) = 1.6 periods and declared 20 s later (the suspicion
+// timeout), so the first declarations take 20 to 30 s; crashes in the last ~22 s cannot be
+// declared yet, so some stay undetected (about 22/60 of ~170); and each of the 1,000 cut-off
+// members is suspected by the members whose probes failed during the partition, so the
+// false positives number in the thousands, none before the partition's first timers expire
+// (20 s + 20 s).
+#[test]
+#[ignore = "about 30 s in release: cargo test --release -p scenarios --test scale -- --ignored"]
+fn the_swim_example_runs() {
+    let scenario = scenarios::load(&swim_hundred_thousand(), &[]).unwrap_or_else(|e| panic!("{e}"));
+    let results = common::results_of(&scenario, 1);
+    let detection = &results.metrics["membership.detection_time"];
+    let p50_s = detection.p50.expect("some crash was declared") as f64 / 1e9;
+    assert!((20.0..30.0).contains(&p50_s), "declared after {p50_s} s");
+    let undetected = results.counters["membership.undetected"];
+    assert!((10..150).contains(&undetected), "{undetected} undetected");
+    let false_positives = results.counters["membership.false_positives"];
+    assert!(false_positives > 1_000, "{false_positives} false positives");
+}

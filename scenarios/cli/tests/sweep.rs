@@ -343,3 +343,44 @@ vary = [{ path = "group.peers.fanout", values = [1, 2] }]
         );
     }
 }
+
+// Goal: the failure-detector example is as deterministic as the rest: its sweep (every
+// detector at several settings, a crash process, 5 % loss), shortened to 2 simulated
+// minutes, gives byte-identical sweep.json with 1 and 2 threads.
+#[test]
+fn the_failure_detector_sweep_is_identical_at_any_thread_count() {
+    let text = fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/failure-detectors.toml"),
+    )
+    .expect("the shipped example");
+    let dir = TempDir::new("detectors");
+    dir.write("s.toml", &text);
+    for (threads, out) in [("1", "one"), ("2", "two")] {
+        let output = run_in(
+            &dir.0,
+            &[
+                "sweep",
+                "s.toml",
+                "--out",
+                out,
+                "--quiet",
+                "--replications",
+                "1",
+                "--set",
+                "simulation.duration=\"2m\"",
+            ],
+            Some(threads),
+        );
+        assert_exit(&output, 0);
+    }
+    let (one, two) = (dir.0.join("one"), dir.0.join("two"));
+    assert_eq!(
+        read(&one, "sweep.json"),
+        read(&two, "sweep.json"),
+        "sweep.json differs between 1 and 2 threads"
+    );
+    assert!(
+        one.join("sweep_tradeoff.png").exists(),
+        "the trade-off plot is drawn"
+    );
+}

@@ -20,8 +20,9 @@
 //!   Lifeguard (Dadgar, Phillips, Currey, "Lifeguard: Local Health Awareness for More
 //!   Accurate Failure Detection", 2018): round-robin probe order, the local health multiplier
 //!   that slows a member's own probing while it misses acks, a ping that carries the
-//!   suspicion about its target (so the target can refute at once), and reconnection pings
-//!   to members held dead (Serf's reconnect, so a healed partition merges again).
+//!   suspicion about its target (so the target can refute at once), reconnection pings to
+//!   members held dead (Serf's reconnect, so a healed partition merges again), and
+//!   memberlist's periodic push-pull, a full exchange of two members' views.
 //!
 //! **Views** are per member: SWIM's live in [`Views`], one byte per (viewer, member) pair,
 //! stored member-major so the pages of members nobody ever doubted stay untouched (zero
@@ -125,6 +126,20 @@ pub struct SwimSpec {
     pub retransmits: u32,
     /// Every this long, a member pings one member it holds dead (`None`: never).
     pub reconnect: Option<SimDuration>,
+    /// Every this long, a member exchanges its whole view with one member (memberlist's
+    /// push-pull; `None`: never). A restarted member does it once on rejoining either way.
+    pub push_pull: Option<SimDuration>,
+}
+
+/// memberlist's push-pull interval for a group of `n`: `interval` up to 32 members, then
+/// times `ceil(log2 n − log2 32) + 1` (`pushPullScale`), so the exchanges a member takes part
+/// in do not grow with the group.
+pub fn push_pull_interval(interval: SimDuration, n: u32) -> SimDuration {
+    if n <= 32 {
+        return interval;
+    }
+    let multiplier = (f64::from(n).log2() - 5.0).ceil() + 1.0;
+    SimDuration::from_nanos((interval.as_nanos() as f64 * multiplier) as u64)
 }
 
 /// How a SWIM member picks its probe targets.
@@ -299,6 +314,36 @@ impl Views {
             (status as u8) << VIEW_INCARNATION_BITS | (incarnation as u8 & VIEW_INCARNATION_MASK);
     }
 
+    /// A push-pull between `a` and `b`: each view takes what the other holds of every member
+    /// where that overrides its own (SWIM's precedence), except of the two themselves (each
+    /// refutes what is said of it). Only members somebody's view ever changed are visited
+    /// (the others are alive at 0 in every view). Calls `changed(viewer, member, before,
+    /// now)` for every entry that changed.
+    pub fn merge(&mut self, a: u32, b: u32, mut changed: impl FnMut(u32, u32, Status, Status)) {
+        for word in 0..self.touched.len() {
+            let mut bits = self.touched[word];
+            while bits != 0 {
+                let member = word as u32 * 64 + bits.trailing_zeros();
+                bits &= bits - 1;
+                if member == a || member == b {
+                    continue;
+                }
+                let (status_a, held_a) = self.get(a, member);
+                let (status_b, held_b) = self.get(b, member);
+                let from = |status, held: u8| Update {
+                    member,
+                    incarnation: u32::from(held),
+                    status,
+                };
+                if let Some(before) = self.apply(a, from(status_b, held_b)) {
+                    changed(a, member, before, status_b);
+                } else if let Some(before) = self.apply(b, from(status_a, held_a)) {
+                    changed(b, member, before, status_a);
+                }
+            }
+        }
+    }
+
     /// Applies `update` to `viewer`'s view if it overrides what is held; returns the status
     /// it replaced when it did.
     pub fn apply(&mut self, viewer: u32, update: Update) -> Option<Status> {
@@ -323,10 +368,14 @@ impl Views {
 pub struct Piggyback {
     /// (packed update, times sent), in sending order.
     entries: std::collections::VecDeque<(u64, u32)>,
-    /// Bit `bucket(m)` set for every queued member `m` (and maybe stale others): a push
-    /// about a member whose bit is clear needs no search.
-    members: u64,
+    /// Bit `bit(m)` set for every queued member `m` (and maybe stale others): a push about
+    /// a member whose bit is clear needs no search (1,024 bits: a full queue of 256 still
+    /// leaves most clear).
+    members: [u64; FILTER_WORDS],
 }
+
+/// Words of a queue's member filter.
+const FILTER_WORDS: usize = 16;
 
 /// Updates one message carries at most.
 pub const PIGGYBACK_MAX: usize = 16;
@@ -335,21 +384,24 @@ pub const PIGGYBACK_MAX: usize = 16;
 pub const PIGGYBACK_QUEUE_MAX: usize = 256;
 
 impl Piggyback {
-    fn bit(member: u32) -> u64 {
-        1 << (member.wrapping_mul(0x9E37_79B9) >> 26)
+    /// The filter word and bit of `member`.
+    fn bit(member: u32) -> (usize, u64) {
+        let hash = member.wrapping_mul(0x9E37_79B9) >> 22;
+        ((hash >> 6) as usize, 1 << (hash & 63))
     }
 
     fn refresh_members(&mut self) {
-        self.members = self
-            .entries
-            .iter()
-            .fold(0, |bits, (w, _)| bits | Self::bit(*w as u32));
+        self.members = [0; FILTER_WORDS];
+        for (word, _) in &self.entries {
+            let (at, bit) = Self::bit(*word as u32);
+            self.members[at] |= bit;
+        }
     }
 
     /// Queues `update` at the front, replacing one about the same member.
     pub fn push(&mut self, update: Update) {
-        let bit = Self::bit(update.member);
-        if self.members & bit != 0 {
+        let (at, bit) = Self::bit(update.member);
+        if self.members[at] & bit != 0 {
             if let Some(i) = self
                 .entries
                 .iter()
@@ -363,7 +415,7 @@ impl Piggyback {
             self.refresh_members();
         }
         self.entries.push_front((update.pack(), 0));
-        self.members |= bit;
+        self.members[at] |= bit;
     }
 
     /// Up to `max` updates for one message, into `out`, from the front; each sent `limit`
@@ -406,7 +458,7 @@ impl Piggyback {
     /// Forgets everything (a crash).
     pub fn clear(&mut self) {
         self.entries.clear();
-        self.members = 0;
+        self.members = [0; FILTER_WORDS];
     }
 }
 
@@ -515,5 +567,28 @@ mod tests {
             SimDuration::from_secs(4)
         );
         assert_eq!(retransmit_limit(4, 100), 12);
+        // 100 000 members: ceil(16.6 - 5) + 1 = 13 times 30 s.
+        assert_eq!(
+            push_pull_interval(SimDuration::from_secs(30), 100_000),
+            SimDuration::from_secs(390)
+        );
+    }
+
+    // Goal: a push-pull leaves both views with the stronger entry of each member, and
+    // leaves the two members' entries of each other alone.
+    #[test]
+    fn merge_takes_the_stronger_entry() {
+        let mut views = Views::new(4);
+        views.set(0, 2, Status::Dead, 0);
+        views.set(1, 3, Status::Alive, 5);
+        views.set(1, 0, Status::Suspect, 0);
+        let mut changes = Vec::new();
+        views.merge(0, 1, |viewer, member, _, now| {
+            changes.push((viewer, member, now))
+        });
+        assert_eq!(views.get(1, 2), (Status::Dead, 0));
+        assert_eq!(views.get(0, 3), (Status::Alive, 5));
+        assert_eq!(views.get(0, 0), (Status::Alive, 0));
+        assert_eq!(changes, [(1, 2, Status::Dead), (0, 3, Status::Alive)]);
     }
 }

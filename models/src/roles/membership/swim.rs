@@ -15,10 +15,14 @@
 //! partition of a 100k group would hold billions); the outcome differs only when every
 //! first-hand suspecter crashes before its timer fires.
 //!
+//! **Push-pull:** every `push_pull` a member exchanges its whole view with one member
+//! (memberlist's anti-entropy), so members that missed an update while down or cut off catch
+//! up; the receiver merges both views when the request arrives.
+//!
 //! **Crashes:** the incarnation is durable; the probe in progress, the suspicion timers, the
-//! piggyback queue and the health multiplier are volatile. The view survives the crash (as if
-//! the rejoin's state exchange returned it); a restarted member announces itself alive at a
-//! higher incarnation, which resurrects it in the views that hold it dead.
+//! piggyback queue and the health multiplier are volatile. The view survives the crash; a
+//! restarted member announces itself alive at a higher incarnation, which resurrects it in
+//! the views that hold it dead, and exchanges views with one member at once (a join).
 
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -40,6 +44,8 @@ const TAG_PERIOD: u64 = 0;
 const TAG_ACK: u64 = 1;
 /// Timer tag of the earliest suspicion deadline.
 const TAG_SUSPICION: u64 = 2;
+/// Timer tag of the next push-pull.
+const TAG_PUSH_PULL: u64 = 3;
 
 /// Draws a random search (ping-req helpers, a reconnection target) makes at most, so a group
 /// that is mostly dead to a member costs it a bounded amount per period.
@@ -53,6 +59,8 @@ struct Probe {
     acked: bool,
     /// When it started (ns).
     started: u64,
+    /// Its ack timeout, cancelled when the ack comes first (so the timer costs no visit).
+    timer: Option<sim_core::TimerId>,
 }
 
 /// A suspicion this member raised itself.
@@ -100,6 +108,8 @@ struct Member {
     retransmits: u32,
     /// Scratch for one message's updates.
     scratch: Vec<u64>,
+    /// Scratch for the members a push-pull made dead in a view.
+    newly_dead: Vec<u32>,
     offset: u64,
     period_armed: bool,
 }
@@ -137,6 +147,7 @@ impl Member {
             queue: Piggyback::default(),
             retransmits,
             scratch: Vec::with_capacity(crate::gossip::membership::PIGGYBACK_MAX),
+            newly_dead: Vec::new(),
             offset: 0,
             period_armed: false,
             config,
@@ -208,6 +219,15 @@ impl Member {
         self.conclusions.send(ctx, self.config.node(to), msg);
     }
 
+    /// Arms the first push-pull at a uniform offset in its interval (from the member's own
+    /// model stream), if push-pull is on.
+    fn arm_push_pull(&mut self, ctx: &mut Ctx<'_, Msg>) {
+        if let Some(every) = self.spec.push_pull {
+            let offset = ctx.model_rng(1).random_range(0..every.as_nanos());
+            ctx.set_timer(SimDuration::from_nanos(offset), TimerTag(TAG_PUSH_PULL));
+        }
+    }
+
     /// The next probe target, or `None` when every other member is held dead.
     fn next_target(&mut self, run: &MembershipRun, ctx: &mut Ctx<'_, Msg>) -> Option<u32> {
         let n = self.members();
@@ -258,11 +278,15 @@ impl Member {
                 seq: self.seq,
                 acked: false,
                 started: ctx.now().as_nanos(),
+                timer: None,
             });
             ctx.count(self.conclusions.ids().probes, 1);
             self.send(run, ctx, target, MemberKind::Ping, self.seq, 0);
             let tag = TAG_ACK + (u64::from(self.seq) << 8);
-            ctx.set_timer(self.scaled(self.spec.ack_timeout), TimerTag(tag));
+            let timer = ctx.set_timer(self.scaled(self.spec.ack_timeout), TimerTag(tag));
+            if let Some(probe) = &mut self.probe {
+                probe.timer = Some(timer);
+            }
         }
         if let Some(every) = self.spec.reconnect {
             let periods = (every.as_nanos() / self.spec.period.as_nanos()).max(1);
@@ -397,6 +421,68 @@ impl Member {
         }
     }
 
+    /// Starts a push-pull (memberlist's full state exchange) with a member drawn among those
+    /// this member does not hold dead; the receiver merges both views when it arrives.
+    fn push_pull(&mut self, run: &mut MembershipRun, ctx: &mut Ctx<'_, Msg>) {
+        let n = self.members();
+        let me = self.index;
+        let views = run.views.as_ref().expect("a SWIM group keeps views");
+        let peer = (0..DRAWS_MAX)
+            .map(|_| ctx.rng().random_range(0..n))
+            .find(|&m| m != me && views.get(me, m).0 != Status::Dead);
+        if let Some(peer) = peer {
+            self.send_state(ctx, peer, MemberKind::PushPull);
+        }
+    }
+
+    /// A push-pull message (or its answer) to member `to`: it carries a state per member.
+    fn send_state(&self, ctx: &mut Ctx<'_, Msg>, to: u32, kind: MemberKind) {
+        let msg = MemberMsg {
+            kind,
+            updates: 0,
+            seq: 0,
+            about: 0,
+            at: 0,
+            table: self.members(),
+        };
+        self.conclusions.send(ctx, self.config.node(to), msg);
+    }
+
+    /// A push-pull from member `from` arrived: merge the two views, refute what `from` holds
+    /// of this member if it must, and answer.
+    fn merge_with(&mut self, run: &mut MembershipRun, ctx: &mut Ctx<'_, Msg>, from: u32) {
+        let views = run.views.as_mut().expect("a SWIM group keeps views");
+        let dead = &mut self.newly_dead;
+        dead.clear();
+        views.merge(from, self.index, |_, member, before, now| {
+            if now == Status::Dead && before != Status::Dead {
+                dead.push(member);
+            }
+        });
+        for i in 0..self.newly_dead.len() {
+            let member = self.newly_dead[i];
+            self.conclusions.held_dead(run, ctx, member);
+        }
+        self.check_said_of_me(run, ctx, from);
+        self.send_state(ctx, from, MemberKind::PushPullAck);
+    }
+
+    /// What member `other`'s view holds of this member: a suspicion or death is refuted.
+    fn check_said_of_me(&mut self, run: &MembershipRun, ctx: &mut Ctx<'_, Msg>, other: u32) {
+        let views = run.views.as_ref().expect("a SWIM group keeps views");
+        let (status, held) = views.get(other, self.index);
+        if status != Status::Alive {
+            self.heard_about_self(
+                ctx,
+                Update {
+                    member: self.index,
+                    incarnation: u32::from(held),
+                    status,
+                },
+            );
+        }
+    }
+
     /// Applies the updates a message from `from` piggybacked.
     fn absorb(&mut self, run: &mut MembershipRun, ctx: &mut Ctx<'_, Msg>, msg: &MemberMsg) {
         if msg.updates == 0 {
@@ -468,8 +554,11 @@ impl Member {
             MemberKind::Ping => self.send(run, ctx, from, MemberKind::Ack, msg.seq, 0),
             MemberKind::Ack => {
                 if let Some(probe) = &mut self.probe {
-                    if probe.seq == msg.seq && msg.seq != 0 {
+                    if probe.seq == msg.seq && msg.seq != 0 && !probe.acked {
                         probe.acked = true;
+                        if let Some(timer) = probe.timer.take() {
+                            ctx.cancel(timer);
+                        }
                     }
                 }
             }
@@ -482,6 +571,8 @@ impl Member {
             MemberKind::IndirectAck if msg.about < self.members() => {
                 self.send(run, ctx, msg.about, MemberKind::Ack, msg.seq, 0);
             }
+            MemberKind::PushPull => self.merge_with(run, ctx, from),
+            MemberKind::PushPullAck => self.check_said_of_me(run, ctx, from),
             _ => {}
         }
     }
@@ -495,6 +586,7 @@ impl Node for SwimNode {
         member.conclusions.start(ctx);
         member.offset = first_offset(ctx, &member.config).as_nanos();
         member.arm_period(ctx, true);
+        member.arm_push_pull(ctx);
     }
 
     fn on_crash(&mut self, ctx: &mut CrashCtx<'_>) {
@@ -522,6 +614,10 @@ impl Node for SwimNode {
         );
         member.announce();
         member.arm_period(ctx, true);
+        // Rejoining: one full state exchange now, as memberlist's join does, then the
+        // periodic ones.
+        member.push_pull(&mut run, ctx);
+        member.arm_push_pull(ctx);
     }
 
     fn on_timer(&mut self, ctx: &mut Ctx<'_, Msg>, tag: TimerTag) {
@@ -535,6 +631,12 @@ impl Node for SwimNode {
             }
             TAG_ACK => member.on_ack_timeout(&mut run, ctx, (tag.0 >> 8) as u32),
             TAG_SUSPICION => member.on_suspicion_timer(&mut run, ctx),
+            TAG_PUSH_PULL => {
+                member.push_pull(&mut run, ctx);
+                if let Some(every) = member.spec.push_pull {
+                    ctx.set_timer(every, TimerTag(TAG_PUSH_PULL));
+                }
+            }
             _ => {}
         }
     }

@@ -9,8 +9,8 @@ use std::sync::Arc;
 use models::gossip::membership::detection::SharedMembership;
 use models::gossip::membership::phi::PhiSpec;
 use models::gossip::membership::{
-    suspicion_timeout, Detector, HeartbeatSpec, Judge, ProbeOrder, SwimSpec, TablesSpec,
-    VIEWS_MEMBERS_MAX,
+    push_pull_interval, suspicion_timeout, Detector, HeartbeatSpec, Judge, ProbeOrder, SwimSpec,
+    TablesSpec, VIEWS_MEMBERS_MAX,
 };
 use models::msg::Msg;
 use models::roles::membership::{HeartbeatNode, MembershipConfig, SwimNode, TablesNode};
@@ -83,6 +83,11 @@ pub(super) const ROW: RoleRow = Row {
             "swim: how often a member pings one member it holds dead (so a healed partition merges), or \"off\"",
         ),
         Param::optional(
+            "push_pull",
+            "\"30s\", scaled",
+            "swim: how often a member exchanges its whole view with one member (memberlist's push-pull: 30 s up to 32 members, times ceil(log2 n - 5) + 1 beyond), or \"off\"; a restarted member exchanges once on rejoining either way",
+        ),
+        Param::optional(
             "timeout",
             "3 x period",
             "heartbeat: a sender silent this long is declared dead",
@@ -132,6 +137,7 @@ const ONLY: &[(&str, &[&str])] = &[
     ("piggyback", &["swim"]),
     ("retransmit_mult", &["swim"]),
     ("reconnect", &["swim"]),
+    ("push_pull", &["swim"]),
     ("timeout", &["heartbeat"]),
     ("jitter", &["heartbeat", "phi"]),
     ("threshold", &["phi"]),
@@ -406,8 +412,18 @@ fn parse_swim(
             "reconnect",
         )?),
     };
+    let push_pull = match params.take::<String>("push_pull")? {
+        None => Some(push_pull_interval(SimDuration::from_secs(30), members)),
+        Some(v) if v.get_ref() == "off" => None,
+        Some(v) => Some(crate::format::params::positive_duration(
+            source,
+            &v,
+            "push_pull",
+        )?),
+    };
     Ok(SwimSpec {
         period,
+        push_pull,
         ack_timeout,
         indirect,
         suspicion,
@@ -570,8 +586,11 @@ impl GroupRun for MembershipGroupRun {
         };
         let detected = match median("membership.detection_time") {
             Some(t) => format!(
-                "first declared dead after {t} (median), every view after {}",
-                median("membership.convergence_time").unwrap_or_else(|| "never".into())
+                "first declared dead after {t} (median), {}",
+                match median("membership.convergence_time") {
+                    Some(every) => format!("in every view after {every}"),
+                    None => "none yet in every view".to_string(),
+                }
             ),
             None => "none declared dead".to_string(),
         };
