@@ -132,8 +132,17 @@ pub fn run_with(
                     .collect();
                 warmup_loads = Some(loads);
             }
-            Stop::Change(change) => {
+            Stop::Change(change) if placements.contains_key(&change.group) => {
                 membership.push(apply_change(scenario, &placements, &mut sim, change))
+            }
+            Stop::Change(change) => {
+                let (_, group_run) = group_runs
+                    .iter()
+                    .find(|(name, _)| *name == change.group)
+                    .expect("the timeline names placed or watched groups only");
+                let join = change.kind == MembershipKind::Join;
+                let what = group_run.membership_change(join, &change.nodes);
+                sim.log_external_fault(change.kind.name(), what);
             }
             Stop::Promote(promotion) => promote(scenario, &stores, &mut sim, promotion),
         }
@@ -152,7 +161,7 @@ pub fn run_with(
     }
     let mut findings = Vec::new();
     let now = sim.now();
-    for group_run in &group_runs {
+    for (_, group_run) in &group_runs {
         findings.extend(group_run.finish(sim.metrics_mut(), warmup_end.min(now), now));
     }
     findings.extend(check_linearizability(scenario, &history, &mut sim));

@@ -62,7 +62,7 @@ pub struct Instance {
     pub stores: BTreeMap<String, StoreRun>,
     /// This run's state of every group whose role keeps one, in group order (the runner
     /// finishes each after the run).
-    pub group_runs: Vec<Box<dyn GroupRun>>,
+    pub group_runs: Vec<(String, Box<dyn GroupRun>)>,
 }
 
 /// A manual failover the runner applies: `node` of store group `group` leads from `at`.
@@ -248,7 +248,6 @@ impl Scenario {
             &registries.fault_kinds,
             &mut warnings,
         )?;
-        let membership = membership_timeline(source, &directory, &placements, &timeline.changes)?;
         let groups = build_groups(
             GroupsInput {
                 source,
@@ -261,6 +260,12 @@ impl Scenario {
             },
             &mut warnings,
         )?;
+        let watched: BTreeMap<String, Vec<NodeId>> = groups
+            .iter()
+            .filter_map(|g| Some((g.name.clone(), g.builder.watched_members()?)))
+            .collect();
+        let membership =
+            membership_timeline(source, &directory, &placements, &watched, &timeline.changes)?;
         utilisation_warnings(source, &file, &groups, &mut warnings);
         catalogue_warnings(source, &file, &groups, &mut warnings);
         period_warnings(source, &file, &groups, &network, &mut warnings);
@@ -440,7 +445,12 @@ impl Scenario {
                 .expect("processes validated");
         }
         Instance {
-            group_runs: group_runs.into_iter().flatten().collect(),
+            group_runs: self
+                .groups
+                .iter()
+                .zip(group_runs)
+                .filter_map(|(g, r)| Some((g.name.clone(), r?)))
+                .collect(),
             stores,
             sim,
             placements,

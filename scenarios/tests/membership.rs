@@ -226,3 +226,47 @@ fn phi_false_positives_match_ten_to_minus_phi() {
         );
     }
 }
+
+// Goal: `join` and `leave` flow through every detector: members that join are watched
+// (a crash of one is detected and reaches every view), members that leave are not false
+// positives, and nothing else is. Method: 20 members, 15 at the start; the other 5 join at
+// 10 s, 3 leave at 30 s, a joiner crashes at 40 s; no loss. Gossip heartbeat tables get a
+// `fail` of 30 periods: with one gossip per period, a counter can take longer than the
+// default 15 to reach everyone, a false positive that has nothing to do with joins.
+#[test]
+fn joins_and_leaves_flow_through_every_detector() {
+    let faults = "\n[[fault]]\nat = \"10s\"\njoin = \"members[15..20]\"\n\
+                  \n[[fault]]\nat = \"30s\"\nleave = \"members[0..3]\"\n\
+                  \n[[fault]]\nat = \"40s\"\ncrash = \"members[17]\"\n";
+    for detector in ["swim", "heartbeat", "phi", "gossip-heartbeat"] {
+        let mut keys = format!("detector = \"{detector}\"\ninitial_members = 15");
+        if detector == "gossip-heartbeat" {
+            keys.push_str("\nfail = \"30s\"");
+        }
+        let scenario = group(20, 100, &keys, faults);
+        let metrics = metrics(&scenario, 5);
+        assert_eq!(
+            metrics.counter_by_name("membership.false_positives"),
+            0,
+            "{detector}"
+        );
+        assert_eq!(
+            metrics.counter_by_name("membership.crashes"),
+            1,
+            "{detector}"
+        );
+        assert_eq!(
+            metrics.counter_by_name("membership.undetected"),
+            0,
+            "{detector}"
+        );
+        let every_view = metrics
+            .histogram_by_name("membership.convergence_time")
+            .expect("recorded");
+        assert_eq!(
+            every_view.len(),
+            1,
+            "{detector}: the joiner's crash reached every view"
+        );
+    }
+}

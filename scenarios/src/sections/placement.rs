@@ -176,6 +176,7 @@ pub fn membership_timeline(
     source: &Source,
     directory: &NodeDirectory,
     plans: &BTreeMap<String, PlacementPlan>,
+    watched: &BTreeMap<String, Vec<NodeId>>,
     changes: &[(SimTime, MembershipChange)],
 ) -> Result<Vec<TimedChange>, Diagnostic> {
     let mut members: BTreeMap<&str, BTreeSet<NodeId>> = plans
@@ -187,6 +188,11 @@ pub fn membership_timeline(
             (name.as_str(), initial.collect())
         })
         .collect();
+    // Groups that keep their own membership (a failure detector's): their members at the
+    // start, and no placement.
+    for (name, initial) in watched {
+        members.insert(name.as_str(), initial.iter().copied().collect());
+    }
     let mut ordered: Vec<&(SimTime, MembershipChange)> = changes.iter().collect();
     ordered.sort_by_key(|(at, _)| *at); // Stable: file order within a time.
     let mut timeline = Vec::new();
@@ -203,8 +209,15 @@ pub fn membership_timeline(
                 return Err(error(format!(
                     "`{verb}` names nodes of group `{group}`, which has no `placement`"
                 ))
-                .with_help("add `placement = { scheme = ... }` to the group"));
+                .with_help("add `placement = { scheme = ... }` to the group, or give it a role that keeps a membership (`membership`)"));
             };
+            let watching = watched.contains_key(group);
+            if watching && verb == "fail" {
+                return Err(error(format!(
+                    "`fail` names members of `{group}`, whose failure detector is what detects failures"
+                ))
+                .with_help("use `crash` (the detector measures how long detection takes), or `leave` for a member that departs gracefully"));
+            }
             for &node in &nodes {
                 let name = directory.name_of(node);
                 let changed = match change.kind {
@@ -216,13 +229,14 @@ pub fn membership_timeline(
                         MembershipKind::Join => "already a member",
                         MembershipKind::Leave => "not a member",
                     };
+                    let of = if watching { "membership" } else { "placement" };
                     return Err(error(format!(
-                        "`{verb}` {}: {name} is {state} of `{group}`'s placement then",
+                        "`{verb}` {}: {name} is {state} of `{group}`'s {of} then",
                         when(change, *at)
                     )));
                 }
             }
-            if current.is_empty() {
+            if current.is_empty() && !watching {
                 return Err(error(format!(
                     "`{verb}` {} would leave `{group}`'s placement with no members",
                     when(change, *at)

@@ -17,6 +17,8 @@ use crate::gossip::tracker::{Board, Shared};
 #[derive(Clone, Copy, Debug, Default)]
 struct Truth {
     down: bool,
+    /// Not a member (not joined yet, or left): nothing concluded about it is judged.
+    out: bool,
     /// The current (or last) crash, ns.
     crashed_at: u64,
     /// Since when it is up (ns), while up.
@@ -38,7 +40,8 @@ pub enum Verdict {
     /// Right, but someone concluded it earlier.
     Later,
     /// The member is up, but was down for part of the evidence (it restarted after the
-    /// evidence began): neither a false positive nor a detection of a crash still on.
+    /// evidence began), or it is not a member (left, or not joined): neither a false
+    /// positive nor a detection.
     Stale,
 }
 
@@ -53,20 +56,33 @@ pub struct DetectionLog {
 }
 
 impl DetectionLog {
-    /// A log of `members`, all up from time 0.
-    pub fn new(members: u32) -> Self {
+    /// A log of `members`, up from time 0, of which the first `initial` are members.
+    pub fn new(members: u32, initial: u32) -> Self {
+        let mut truth = vec![Truth::default(); members as usize];
+        for t in &mut truth[initial as usize..] {
+            t.out = true;
+        }
         DetectionLog {
-            truth: vec![Truth::default(); members as usize],
-            up: members,
+            truth,
+            up: initial,
             closed: Vec::new(),
             crashes: 0,
         }
+    }
+
+    /// Whether `truth` counts as a member that is up.
+    fn counted(truth: &Truth) -> bool {
+        !truth.down && !truth.out
     }
 
     /// Member `member` crashed at `now`.
     pub fn crashed(&mut self, member: u32, now: u64) {
         let truth = &mut self.truth[member as usize];
         assert!(!truth.down, "a down member does not crash again");
+        if truth.out {
+            truth.down = true;
+            return;
+        }
         self.closed.push((truth.up_since, now));
         *truth = Truth {
             down: true,
@@ -83,7 +99,39 @@ impl DetectionLog {
         assert!(truth.down, "only a down member restarts");
         truth.down = false;
         truth.up_since = now;
-        self.up += 1;
+        if !truth.out {
+            self.up += 1;
+        }
+    }
+
+    /// Member `member` left the group at `now` (gracefully: what is concluded of it from now
+    /// on is not judged).
+    pub fn left(&mut self, member: u32, now: u64) {
+        let truth = &mut self.truth[member as usize];
+        if truth.out {
+            return;
+        }
+        if Self::counted(truth) {
+            self.closed.push((truth.up_since, now));
+            self.up -= 1;
+        }
+        truth.out = true;
+    }
+
+    /// Member `member` joined the group at `now`.
+    pub fn joined(&mut self, member: u32, now: u64) {
+        let truth = &mut self.truth[member as usize];
+        if !truth.out {
+            return;
+        }
+        *truth = Truth {
+            down: truth.down,
+            up_since: now,
+            ..Truth::default()
+        };
+        if !truth.down {
+            self.up += 1;
+        }
     }
 
     /// Whether `member` is down.
@@ -97,6 +145,9 @@ impl DetectionLog {
         now: u64,
         first: fn(&mut Truth) -> &mut bool,
     ) -> Verdict {
+        if truth.out {
+            return Verdict::Stale;
+        }
         if !truth.down {
             return if truth.up_since > since {
                 Verdict::Stale
@@ -133,7 +184,7 @@ impl DetectionLog {
     pub fn held_dead(&mut self, member: u32, now: u64) -> Option<u64> {
         let up_others = self.up;
         let truth = &mut self.truth[member as usize];
-        if !truth.down || truth.converged {
+        if !truth.down || truth.out || truth.converged {
             return None;
         }
         truth.holders += 1;
@@ -151,7 +202,7 @@ impl DetectionLog {
         let open: u128 = self
             .truth
             .iter()
-            .filter(|t| !t.down)
+            .filter(|t| Self::counted(t))
             .map(|t| overlap((t.up_since, end)))
             .sum();
         let closed: u128 = self.closed.iter().map(|&interval| overlap(interval)).sum();
@@ -165,12 +216,18 @@ impl DetectionLog {
 
     /// Members down at the end that no member declared dead.
     pub fn undetected(&self) -> u64 {
-        self.truth.iter().filter(|t| t.down && !t.declared).count() as u64
+        self.truth
+            .iter()
+            .filter(|t| t.down && !t.out && !t.declared)
+            .count() as u64
     }
 
     /// Members down at the end that some member's view still does not hold dead.
     pub fn unconverged(&self) -> u64 {
-        self.truth.iter().filter(|t| t.down && !t.converged).count() as u64
+        self.truth
+            .iter()
+            .filter(|t| t.down && !t.out && !t.converged)
+            .count() as u64
     }
 }
 
@@ -222,6 +279,9 @@ impl UpdateArena {
 /// What a membership group's nodes share in one run.
 #[derive(Debug)]
 pub struct MembershipRun {
+    /// Per member, whether the scenario wants it in the group now (`join` and `leave`
+    /// faults set it; the member acts at its next period).
+    pub wanted: Vec<bool>,
     /// The truth and the conclusions.
     pub log: DetectionLog,
     /// SWIM's views (`None` for the heartbeat detectors, whose monitors keep their own).
@@ -236,11 +296,13 @@ pub struct MembershipRun {
 pub type SharedMembership = Shared<MembershipRun>;
 
 impl SharedMembership {
-    /// Fresh state for a group of `members`; with `views` for SWIM.
-    pub fn new(members: u32, views: bool) -> Self {
+    /// Fresh state for a group of `members`, the first `initial` of them in the group; with
+    /// `views` for SWIM.
+    pub fn new(members: u32, initial: u32, views: bool) -> Self {
         Shared::of(MembershipRun {
-            log: DetectionLog::new(members),
-            views: views.then(|| Views::new(members)),
+            wanted: (0..members).map(|m| m < initial).collect(),
+            log: DetectionLog::new(members, initial),
+            views: views.then(|| Views::new(members, initial)),
             arena: UpdateArena::new(members),
             tables: Board::default(),
         })
@@ -255,7 +317,7 @@ mod tests {
     // after), convergence needs every up member's view, and up-time excludes downtime.
     #[test]
     fn verdicts_and_convergence() {
-        let mut log = DetectionLog::new(4);
+        let mut log = DetectionLog::new(4, 4);
         assert_eq!(log.declared(2, 0, 10), Verdict::False);
         log.crashed(2, 100);
         assert_eq!(log.suspected(2, 140, 150), Verdict::First(50));
@@ -275,6 +337,16 @@ mod tests {
         assert!((log.up_seconds(500, 2_000) - 5_500e-9).abs() < 1e-15);
         log.crashed(1, 1_500);
         assert_eq!((log.undetected(), log.unconverged()), (1, 1));
+        // A member that left is not judged, and does not count towards convergence.
+        log.left(3, 1_600);
+        assert_eq!(log.declared(3, 1_600, 1_700), Verdict::Stale);
+        log.crashed(0, 1_800);
+        assert_eq!(log.held_dead(0, 1_900), Some(100));
+        // Member 4 of a group of 5 with 4 initial members is out until it joins.
+        let mut log = DetectionLog::new(5, 4);
+        assert_eq!(log.declared(4, 0, 10), Verdict::Stale);
+        log.joined(4, 100);
+        assert_eq!(log.declared(4, 100, 200), Verdict::False);
     }
 
     // Goal: the ring returns what was stored until it has come round, then refuses.

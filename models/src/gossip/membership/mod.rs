@@ -173,6 +173,8 @@ pub enum Status {
     Suspect = 1,
     /// Declared dead (SWIM's confirm).
     Dead = 2,
+    /// Left the group, or not joined yet: not probed, and not a failure.
+    Left = 3,
 }
 
 impl Status {
@@ -180,8 +182,14 @@ impl Status {
         match bits & 3 {
             0 => Status::Alive,
             1 => Status::Suspect,
-            _ => Status::Dead,
+            2 => Status::Dead,
+            _ => Status::Left,
         }
+    }
+
+    /// Whether a member held so is out of the group (dead or left): not probed.
+    pub fn is_out(self) -> bool {
+        matches!(self, Status::Dead | Status::Left)
     }
 }
 
@@ -239,7 +247,7 @@ pub fn compare_incarnation(incarnation: u32, held: u8) -> std::cmp::Ordering {
 /// - alive(i) overrides alive or suspect of an older incarnation, and dead of an older one;
 /// - suspect(i) overrides alive of the same or an older incarnation, and suspect of an
 ///   older one;
-/// - dead(i) overrides alive or suspect of the same or an older incarnation.
+/// - dead(i) and left(i) override alive or suspect of the same or an older incarnation.
 pub fn overrides(update: Update, status: Status, held: u8) -> bool {
     use std::cmp::Ordering::{Equal, Greater};
     let order = compare_incarnation(update.incarnation, held);
@@ -248,11 +256,11 @@ pub fn overrides(update: Update, status: Status, held: u8) -> bool {
         Status::Suspect => match status {
             Status::Alive => matches!(order, Equal | Greater),
             Status::Suspect => order == Greater,
-            Status::Dead => false,
+            Status::Dead | Status::Left => false,
         },
-        Status::Dead => match status {
+        Status::Dead | Status::Left => match status {
             Status::Alive | Status::Suspect => matches!(order, Equal | Greater),
-            Status::Dead => false,
+            Status::Dead | Status::Left => false,
         },
     }
 }
@@ -278,14 +286,22 @@ pub struct Views {
 pub const VIEWS_MEMBERS_MAX: u32 = 1 << 17;
 
 impl Views {
-    /// Views of a group of `members`, every entry alive at incarnation 0.
-    pub fn new(members: u32) -> Self {
+    /// Views of a group of `members`, in which the first `initial` are alive at incarnation
+    /// 0 and the others have not joined (held left).
+    pub fn new(members: u32, initial: u32) -> Self {
         assert!(members <= VIEWS_MEMBERS_MAX, "checked by the parser");
-        Views {
+        assert!(initial <= members);
+        let mut views = Views {
             members,
             entries: vec![0; members as usize * members as usize],
             touched: vec![0; (members as usize).div_ceil(64)],
+        };
+        for member in initial..members {
+            for viewer in 0..members {
+                views.set(viewer, member, Status::Left, 0);
+            }
         }
+        views
     }
 
     fn at(&self, viewer: u32, member: u32) -> usize {
@@ -504,6 +520,9 @@ mod tests {
             (update(1, 0, Dead), Suspect, 0, true),
             (update(1, 0, Dead), Alive, 1, false),
             (update(1, 0, Dead), Dead, 0, false),
+            (update(1, 0, Left), Alive, 0, true),
+            (update(1, 0, Dead), Left, 0, false),
+            (update(1, 1, Alive), Left, 0, true),
             // 64 is 0 in six bits, one past 63.
             (update(1, 64, Alive), Alive, 63, true),
             (update(1, 63, Alive), Alive, 0, false),
@@ -520,7 +539,7 @@ mod tests {
     // Goal: a view entry round-trips, and untouched entries read alive at 0.
     #[test]
     fn views_hold_entries_per_viewer() {
-        let mut views = Views::new(5);
+        let mut views = Views::new(5, 5);
         assert_eq!(views.get(3, 4), (Status::Alive, 0));
         assert_eq!(
             views.apply(3, update(4, 2, Status::Suspect)),
@@ -578,7 +597,7 @@ mod tests {
     // leaves the two members' entries of each other alone.
     #[test]
     fn merge_takes_the_stronger_entry() {
-        let mut views = Views::new(4);
+        let mut views = Views::new(4, 4);
         views.set(0, 2, Status::Dead, 0);
         views.set(1, 3, Status::Alive, 5);
         views.set(1, 0, Status::Suspect, 0);

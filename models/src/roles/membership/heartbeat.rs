@@ -48,6 +48,8 @@ pub struct HeartbeatNode {
     monitored: Vec<Monitored>,
     /// φ's quantile for the threshold, once per group.
     z: f64,
+    /// In the group (it sends heartbeats and judges).
+    joined: bool,
 }
 
 impl HeartbeatNode {
@@ -69,12 +71,14 @@ impl HeartbeatNode {
             counter: 0,
             monitored: Vec::new(),
             z,
+            joined: index < config.initial,
             config,
         }
     }
 
-    /// Judges every sender afresh from `now`, as if each had just sent a heartbeat.
-    fn reset(&mut self, ctx: &mut Ctx<'_, Msg>) {
+    /// Judges every sender afresh from `now`, as if each had just sent a heartbeat (at the
+    /// start, only the members in the group from the start).
+    fn reset(&mut self, ctx: &mut Ctx<'_, Msg>, start: bool) {
         let now = ctx.now().as_nanos();
         let n = self.config.members;
         self.monitored = (0..n)
@@ -95,8 +99,14 @@ impl HeartbeatNode {
             })
             .collect();
         let me = self.index;
+        let expected = if start { self.config.initial } else { n };
         for sender in (0..n).filter(|&s| s != me) {
-            self.heard(ctx, sender, now);
+            if sender < expected {
+                self.heard(ctx, sender, now);
+            } else {
+                // Not expected to send: held dead without a verdict until it does.
+                self.monitored[sender as usize].dead = true;
+            }
         }
     }
 
@@ -119,7 +129,37 @@ impl HeartbeatNode {
         }
     }
 
+    /// Joins or leaves as the scenario now wants (`join` and `leave` faults).
+    fn follow_intent(&mut self, ctx: &mut Ctx<'_, Msg>) {
+        let mut run = self.conclusions.shared.lock();
+        let wanted = run.wanted[self.index as usize];
+        let now = ctx.now().as_nanos();
+        if wanted && !self.joined {
+            run.log.joined(self.index, now);
+        } else if !wanted && self.joined {
+            run.log.left(self.index, now);
+        }
+        drop(run);
+        if wanted && !self.joined {
+            self.reset(ctx, false);
+        }
+        self.joined = wanted;
+    }
+
     fn send_heartbeats(&mut self, ctx: &mut Ctx<'_, Msg>) {
+        self.follow_intent(ctx);
+        let mut delay = self.spec.period;
+        if let Some(jitter) = &self.spec.jitter {
+            delay = SimDuration::from_nanos(
+                delay
+                    .as_nanos()
+                    .saturating_add(jitter.sample_duration(ctx.rng()).as_nanos()),
+            );
+        }
+        ctx.set_timer(delay.max(SimDuration::from_nanos(1)), TimerTag(TAG_SEND));
+        if !self.joined {
+            return;
+        }
         self.counter = self.counter.wrapping_add(1);
         let msg = MemberMsg {
             kind: MemberKind::Heartbeat,
@@ -132,22 +172,13 @@ impl HeartbeatNode {
         for peer in (0..self.config.members).filter(|&p| p != self.index) {
             self.conclusions.send(ctx, self.config.node(peer), msg);
         }
-        let mut delay = self.spec.period;
-        if let Some(jitter) = &self.spec.jitter {
-            delay = SimDuration::from_nanos(
-                delay
-                    .as_nanos()
-                    .saturating_add(jitter.sample_duration(ctx.rng()).as_nanos()),
-            );
-        }
-        ctx.set_timer(delay.max(SimDuration::from_nanos(1)), TimerTag(TAG_SEND));
     }
 
     fn check(&mut self, ctx: &mut Ctx<'_, Msg>, sender: u32) {
         let now = ctx.now().as_nanos();
         let entry = &mut self.monitored[sender as usize];
         entry.armed = false;
-        if entry.dead {
+        if entry.dead || !self.joined {
             return;
         }
         if now < entry.deadline {
@@ -170,7 +201,7 @@ impl Node for HeartbeatNode {
 
     fn on_start(&mut self, ctx: &mut Ctx<'_, Msg>) {
         self.conclusions.start(ctx);
-        self.reset(ctx);
+        self.reset(ctx, true);
         let offset = first_offset(ctx, &self.config).as_nanos();
         let first = if offset == 0 {
             SimDuration::ZERO
@@ -186,7 +217,7 @@ impl Node for HeartbeatNode {
 
     fn on_restart(&mut self, ctx: &mut Ctx<'_, Msg>) {
         self.conclusions.restarted(ctx, self.index);
-        self.reset(ctx);
+        self.reset(ctx, false);
         ctx.set_timer(SimDuration::ZERO, TimerTag(TAG_SEND));
     }
 
@@ -207,7 +238,7 @@ impl Node for HeartbeatNode {
         let Some(sender) = self.config.index_of(from) else {
             return;
         };
-        if msg.kind != MemberKind::Heartbeat || sender == self.index {
+        if msg.kind != MemberKind::Heartbeat || sender == self.index || !self.joined {
             return;
         }
         ctx.count(self.conclusions.ids().heartbeats, 1);

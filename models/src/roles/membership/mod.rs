@@ -176,6 +176,9 @@ pub struct MembershipConfig {
     pub first: NodeId,
     /// Members in the group.
     pub members: u32,
+    /// How many of them (the first ones) are in it from the start; the others wait for a
+    /// `join`.
+    pub initial: u32,
 }
 
 impl MembershipConfig {

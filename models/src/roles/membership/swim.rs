@@ -47,6 +47,9 @@ const TAG_SUSPICION: u64 = 2;
 /// Timer tag of the next push-pull.
 const TAG_PUSH_PULL: u64 = 3;
 
+/// Periods a leaving member goes on running the protocol, so its departure spreads.
+const LEAVE_PERIODS: u32 = 5;
+
 /// Draws a random search (ping-req helpers, a reconnection target) makes at most, so a group
 /// that is mostly dead to a member costs it a bounded amount per period.
 const DRAWS_MAX: u32 = 32;
@@ -112,6 +115,10 @@ struct Member {
     newly_dead: Vec<u32>,
     offset: u64,
     period_armed: bool,
+    /// In the group (it joined, or was in it from the start, and has not left).
+    joined: bool,
+    /// Leaving: the periods it still runs the protocol to spread its departure.
+    leaving: Option<u32>,
 }
 
 impl SwimNode {
@@ -150,6 +157,8 @@ impl Member {
             newly_dead: Vec::new(),
             offset: 0,
             period_armed: false,
+            joined: index < config.initial,
+            leaving: None,
             config,
         }
     }
@@ -233,7 +242,7 @@ impl Member {
         let n = self.members();
         let views = run.views.as_ref().expect("a SWIM group keeps views");
         let me = self.index;
-        let alive = |m: u32| m != me && views.get(me, m).0 != Status::Dead;
+        let alive = |m: u32| m != me && !views.get(me, m).0.is_out();
         match self.spec.probe {
             ProbeOrder::Random => (0..DRAWS_MAX)
                 .map(|_| ctx.rng().random_range(0..n))
@@ -262,6 +271,9 @@ impl Member {
     /// ping a member held dead.
     fn on_period(&mut self, run: &mut MembershipRun, ctx: &mut Ctx<'_, Msg>) {
         self.periods += 1;
+        if !self.follow_intent(run, ctx) {
+            return;
+        }
         if let Some(probe) = self.probe.take() {
             if probe.acked {
                 self.health = self.health.saturating_sub(1);
@@ -296,6 +308,49 @@ impl Member {
         }
     }
 
+    /// Joins or leaves as the scenario now wants (`join` and `leave` faults), and counts down
+    /// a departure; returns whether the member runs the protocol this period.
+    fn follow_intent(&mut self, run: &mut MembershipRun, ctx: &mut Ctx<'_, Msg>) -> bool {
+        let wanted = run.wanted[self.index as usize];
+        let now = ctx.now().as_nanos();
+        if wanted && !self.joined {
+            // Joining (or back after leaving): a higher incarnation, announced, and one
+            // full state exchange, as memberlist's join.
+            self.joined = true;
+            self.leaving = None;
+            self.incarnation += 1;
+            run.log.joined(self.index, now);
+            let views = run.views.as_mut().expect("a SWIM group keeps views");
+            views.set(self.index, self.index, Status::Alive, self.incarnation);
+            self.announce();
+            self.push_pull(run, ctx);
+        } else if !wanted && self.joined && self.leaving.is_none() {
+            // Leaving: "left" at a higher incarnation, spread for a few more periods (as
+            // memberlist's Leave waits for its broadcast), then silence.
+            self.incarnation += 1;
+            run.log.left(self.index, now);
+            let views = run.views.as_mut().expect("a SWIM group keeps views");
+            views.set(self.index, self.index, Status::Left, self.incarnation);
+            self.queue.push(Update {
+                member: self.index,
+                incarnation: self.incarnation,
+                status: Status::Left,
+            });
+            self.leaving = Some(LEAVE_PERIODS);
+        }
+        if let Some(left) = self.leaving {
+            if left == 0 {
+                self.joined = false;
+                self.leaving = None;
+                self.probe = None;
+                self.queue.clear();
+            } else {
+                self.leaving = Some(left - 1);
+            }
+        }
+        self.joined
+    }
+
     /// Pings one member this member holds dead (a few draws), carrying that verdict, so a
     /// member on the far side of a healed partition can refute it.
     fn reconnect(&mut self, run: &mut MembershipRun, ctx: &mut Ctx<'_, Msg>) {
@@ -317,7 +372,7 @@ impl Member {
         self.conclusions.suspected(run, ctx, target, probe.started);
         let views = run.views.as_mut().expect("a SWIM group keeps views");
         let (status, held) = views.get(self.index, target);
-        if status == Status::Dead {
+        if status.is_out() {
             return;
         }
         let incarnation = u32::from(held);
@@ -429,7 +484,7 @@ impl Member {
         let views = run.views.as_ref().expect("a SWIM group keeps views");
         let peer = (0..DRAWS_MAX)
             .map(|_| ctx.rng().random_range(0..n))
-            .find(|&m| m != me && views.get(me, m).0 != Status::Dead);
+            .find(|&m| m != me && !views.get(me, m).0.is_out());
         if let Some(peer) = peer {
             self.send_state(ctx, peer, MemberKind::PushPull);
         }
@@ -455,7 +510,7 @@ impl Member {
         let dead = &mut self.newly_dead;
         dead.clear();
         views.merge(from, self.index, |_, member, before, now| {
-            if now == Status::Dead && before != Status::Dead {
+            if now == Status::Dead && !before.is_out() {
                 dead.push(member);
             }
         });
@@ -509,7 +564,7 @@ impl Member {
                 continue;
             };
             self.queue.push(update);
-            if update.status == Status::Dead && before != Status::Dead {
+            if update.status == Status::Dead && !before.is_out() {
                 self.conclusions.held_dead(run, ctx, update.member);
             }
         }
@@ -518,7 +573,7 @@ impl Member {
     /// An update about this member: a suspicion or a death of its current incarnation (or a
     /// later one's low bits) is refuted with a higher incarnation.
     fn heard_about_self(&mut self, ctx: &mut Ctx<'_, Msg>, update: Update) {
-        if update.status == Status::Alive {
+        if update.status == Status::Alive || self.leaving.is_some() {
             return;
         }
         let ahead = (update.incarnation as u8).wrapping_sub(self.incarnation as u8) & 63;
@@ -549,6 +604,10 @@ impl Member {
         from: u32,
         msg: MemberMsg,
     ) {
+        if !self.joined {
+            // Not in the group: silent.
+            return;
+        }
         self.absorb(run, ctx, &msg);
         match msg.kind {
             MemberKind::Ping => self.send(run, ctx, from, MemberKind::Ack, msg.seq, 0),
@@ -629,10 +688,12 @@ impl Node for SwimNode {
                 member.on_period(&mut run, ctx);
                 member.arm_period(ctx, false);
             }
-            TAG_ACK => member.on_ack_timeout(&mut run, ctx, (tag.0 >> 8) as u32),
+            TAG_ACK if member.joined => member.on_ack_timeout(&mut run, ctx, (tag.0 >> 8) as u32),
             TAG_SUSPICION => member.on_suspicion_timer(&mut run, ctx),
             TAG_PUSH_PULL => {
-                member.push_pull(&mut run, ctx);
+                if member.joined {
+                    member.push_pull(&mut run, ctx);
+                }
                 if let Some(every) = member.spec.push_pull {
                     ctx.set_timer(every, TimerTag(TAG_PUSH_PULL));
                 }

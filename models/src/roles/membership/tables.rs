@@ -33,6 +33,8 @@ pub struct TablesNode {
     /// When each counter last grew (ns).
     grew: Vec<u64>,
     dead: Vec<bool>,
+    /// In the group (it gossips and judges).
+    joined: bool,
 }
 
 impl TablesNode {
@@ -49,21 +51,51 @@ impl TablesNode {
             counters: Vec::new(),
             grew: Vec::new(),
             dead: Vec::new(),
+            joined: index < config.initial,
             config,
         }
     }
 
-    fn reset(&mut self, now: u64) {
+    /// A fresh table at `now`; at the start, members not in the group from the start are
+    /// held dead without a verdict until their counters grow.
+    fn reset(&mut self, now: u64, start: bool) {
         let n = self.config.members as usize;
+        let expected = if start {
+            self.config.initial as usize
+        } else {
+            n
+        };
         self.counters = vec![0; n];
         self.grew = vec![now; n];
-        self.dead = vec![false; n];
+        self.dead = (0..n).map(|m| m >= expected).collect();
+    }
+
+    /// Joins or leaves as the scenario now wants (`join` and `leave` faults).
+    fn follow_intent(&mut self, now: u64) {
+        let mut run = self.conclusions.shared.lock();
+        let wanted = run.wanted[self.index as usize];
+        if wanted && !self.joined {
+            run.log.joined(self.index, now);
+        } else if !wanted && self.joined {
+            run.log.left(self.index, now);
+        }
+        drop(run);
+        if wanted && !self.joined {
+            // A fresh table: every counter judged from the join.
+            self.reset(now, false);
+        }
+        self.joined = wanted;
     }
 
     /// A period: bump, gossip to one member, and declare the members whose counters are
     /// stale.
     fn round(&mut self, ctx: &mut Ctx<'_, Msg>) {
         let now = ctx.now().as_nanos();
+        self.follow_intent(now);
+        if !self.joined {
+            ctx.set_timer(self.spec.period, TimerTag(0));
+            return;
+        }
         let me = self.index as usize;
         self.counters[me] = self.counters[me].wrapping_add(1);
         self.grew[me] = now;
@@ -121,7 +153,7 @@ impl Node for TablesNode {
 
     fn on_start(&mut self, ctx: &mut Ctx<'_, Msg>) {
         self.conclusions.start(ctx);
-        self.reset(ctx.now().as_nanos());
+        self.reset(ctx.now().as_nanos(), true);
         let offset = first_offset(ctx, &self.config);
         ctx.set_timer(offset, TimerTag(0));
     }
@@ -132,7 +164,7 @@ impl Node for TablesNode {
 
     fn on_restart(&mut self, ctx: &mut Ctx<'_, Msg>) {
         self.conclusions.restarted(ctx, self.index);
-        self.reset(ctx.now().as_nanos());
+        self.reset(ctx.now().as_nanos(), false);
         ctx.set_timer(SimDuration::ZERO, TimerTag(0));
     }
 
@@ -142,7 +174,7 @@ impl Node for TablesNode {
 
     fn on_message(&mut self, ctx: &mut Ctx<'_, Msg>, from: NodeId, msg: Msg) {
         let Msg::Member(msg) = msg else { return };
-        if msg.kind != MemberKind::Table || self.config.index_of(from).is_none() {
+        if msg.kind != MemberKind::Table || self.config.index_of(from).is_none() || !self.joined {
             return;
         }
         let table = self.conclusions.shared.lock().tables.take(msg.at);

@@ -43,6 +43,11 @@ pub(super) const ROW: RoleRow = Row {
             "\"random\" (each member's periods offset by its own draw) or \"in-phase\" (all at k * period)",
         ),
         Param::optional(
+            "initial_members",
+            "count",
+            "how many of the group's nodes (the first ones) are members at the start; the others wait for a `join` fault",
+        ),
+        Param::optional(
             "ack_timeout",
             "\"500ms\"",
             "swim: how long a ping waits for its ack before ping-req (shorter than `period`)",
@@ -111,7 +116,7 @@ pub(super) const ROW: RoleRow = Row {
         ),
         Param::optional(
             "fail",
-            "10 x period",
+            "ceil(2 (log2 n + ln n)) x period, at least 10",
             "gossip-heartbeat: a counter that has not grown this long is declared dead",
         ),
     ],
@@ -253,14 +258,34 @@ fn parse_membership(
             "membership group {name:?} has {members} member: there is no one to watch"
         ));
     }
+    let initial = match params.take_value("initial_members") {
+        None => members,
+        Some(v) => match v.get_ref().as_integer() {
+            Some(i) if i >= 0 && i <= i64::from(members) => i as u32,
+            _ => {
+                return Err(Diagnostic::error(
+                    source,
+                    v.span(),
+                    format!(
+                        "initial_members must be from 0 to the group's {members} nodes, got {}",
+                        shown(v.get_ref())
+                    ),
+                ))
+            }
+        },
+    };
     let span = context.group_span.clone();
     let detector = match kind.as_str() {
         "swim" => Detector::Swim(parse_swim(source, params, members, period, span)?),
         "gossip-heartbeat" => {
+            // Default: twice the rounds push gossip needs to reach everyone (Pittel's
+            // log2 n + ln n), at least 10, so a live member's counter is rarely that stale.
+            let n = f64::from(members.max(2));
+            let rounds = (2.0 * (n.log2() + n.ln())).ceil().max(10.0) as u64;
             let fail = params
                 .take_positive_duration("fail")?
                 .unwrap_or(SimDuration::from_nanos(
-                    period.as_nanos().saturating_mul(10),
+                    period.as_nanos().saturating_mul(rounds),
                 ));
             all_to_all_fits(source, span, members, "gossip-heartbeat")?;
             Detector::Tables(TablesSpec { period, fail })
@@ -294,6 +319,7 @@ fn parse_membership(
             in_phase,
             first: NodeId(context.directory.groups[name].first),
             members,
+            initial,
         }),
         group: name.clone(),
     }))
@@ -555,10 +581,15 @@ impl RoleBuilder for MembershipBuilder {
         Some(self.config.detector.period())
     }
 
+    fn watched_members(&self) -> Option<Vec<NodeId>> {
+        let first = self.config.first.0;
+        Some((first..first + self.config.initial).map(NodeId).collect())
+    }
+
     fn new_run(&self, _seed: u64) -> Option<Box<dyn GroupRun>> {
         let views = matches!(self.config.detector, Detector::Swim(_));
         Some(Box::new(MembershipGroupRun {
-            shared: SharedMembership::new(self.config.members, views),
+            shared: SharedMembership::new(self.config.members, self.config.initial, views),
             config: Arc::clone(&self.config),
             group: self.group.clone(),
         }))
@@ -612,6 +643,26 @@ impl GroupRun for MembershipGroupRun {
 
     fn as_any(&self) -> &dyn std::any::Any {
         self
+    }
+
+    fn membership_change(&self, join: bool, nodes: &[NodeId]) -> String {
+        let mut run = self.shared.lock();
+        let mut indices = Vec::with_capacity(nodes.len());
+        for node in nodes {
+            let index = node.0 - self.config.first.0;
+            run.wanted[index as usize] = join;
+            indices.push(index.to_string());
+        }
+        format!(
+            "members {} of `{}` {} (each acts at its next period)",
+            indices.join(", "),
+            self.group,
+            if join {
+                "asked to join"
+            } else {
+                "asked to leave"
+            }
+        )
     }
 }
 

@@ -96,6 +96,12 @@ pub trait GroupRun: Send + Sync {
     ) -> Vec<String>;
     /// Itself, for its own role's nodes to downcast to.
     fn as_any(&self) -> &dyn std::any::Any;
+    /// A `join` (`true`) or `leave` of the group's `nodes` now, for a role that keeps its own
+    /// membership ([`RoleBuilder::watched_members`]); what happened, for the fault log.
+    fn membership_change(&self, join: bool, nodes: &[sim_core::NodeId]) -> String {
+        let _ = (join, nodes);
+        unreachable!("only groups with watched_members get membership changes")
+    }
 }
 
 /// The keys a client group requests: what a cache in front of its targets could hold.
@@ -140,6 +146,12 @@ pub trait RoleBuilder: Send + Sync {
     }
     /// A cache role's capacity per node.
     fn cache_capacity(&self) -> Option<models::cache::Capacity> {
+        None
+    }
+    /// The group's members at the start, for a role that keeps its own membership (a
+    /// failure detector's), so `join` and `leave` faults may name its nodes without a
+    /// placement; its run state takes them ([`GroupRun::membership_change`]).
+    fn watched_members(&self) -> Option<Vec<NodeId>> {
         None
     }
     /// The period the group's members exchange messages in (gossip rounds), for the warning
