@@ -270,3 +270,26 @@ fn joins_and_leaves_flow_through_every_detector() {
         );
     }
 }
+
+// Goal: a slow member (a `slow` fault on a member whose service model answers probes) is
+// suspected, because its acks come late, and refutes in time, so it is not declared dead.
+// Method: 50 members answering probes through one worker of 1 ms; member 3 a thousand
+// times slower (1 s per answer, past the 500 ms ack timeout) for 60 s; the same run
+// without the fault suspects no one.
+#[test]
+fn a_slow_member_is_suspected_and_refutes() {
+    let keys = "detector = \"swim\"\nservice = { workers = 1, time = { dist = \"constant\", value = \"1ms\" } }";
+    let slow = "\n[[fault]]\nat = \"20s\"\nduration = \"60s\"\nslow = { nodes = \"members[3]\", factor = 1000 }\n";
+    let metrics_slow = metrics(&group(50, 120, keys, slow), 1);
+    assert!(metrics_slow.counter_by_name("membership.false_suspicions") > 0);
+    assert!(metrics_slow.counter_by_name("membership.refutations") > 0);
+    assert_eq!(
+        metrics_slow.counter_by_name("membership.false_positives"),
+        0
+    );
+    let metrics_steady = metrics(&group(50, 120, keys, ""), 1);
+    assert_eq!(
+        metrics_steady.counter_by_name("membership.false_suspicions"),
+        0
+    );
+}

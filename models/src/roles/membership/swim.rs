@@ -15,6 +15,9 @@
 //! partition of a 100k group would hold billions); the outcome differs only when every
 //! first-hand suspecter crashes before its timer fires.
 //!
+//! **Service:** with a `service` model, a member answers and relays probes once a worker has
+//! handled them, so a `slow` fault (or a queue) makes its answers late.
+//!
 //! **Push-pull:** every `push_pull` a member exchanges its whole view with one member
 //! (memberlist's anti-entropy), so members that missed an update while down or cut off catch
 //! up; the receiver merges both views when the request arrives.
@@ -28,7 +31,9 @@ use std::collections::VecDeque;
 use std::sync::Arc;
 
 use rand::Rng;
-use sim_core::{CrashCtx, Ctx, Node, NodeId, SimDuration, TimerTag};
+use sim_core::{
+    Admission, CompletedWork, CrashCtx, Ctx, Node, NodeId, OpKind, SimDuration, TimerTag,
+};
 
 use super::{first_offset, until_next, Conclusions, MembershipConfig};
 use crate::gossip::membership::detection::{MembershipRun, SharedMembership};
@@ -46,6 +51,9 @@ const TAG_ACK: u64 = 1;
 const TAG_SUSPICION: u64 = 2;
 /// Timer tag of the next push-pull.
 const TAG_PUSH_PULL: u64 = 3;
+
+/// The service model's operation kind a probe's answer is handled as (its `time`).
+const PROBE_WORK: OpKind = OpKind(0);
 
 /// Periods a leaving member goes on running the protocol, so its departure spreads.
 const LEAVE_PERIODS: u32 = 5;
@@ -234,6 +242,32 @@ impl Member {
         if let Some(every) = self.spec.push_pull {
             let offset = ctx.model_rng(1).random_range(0..every.as_nanos());
             ctx.set_timer(SimDuration::from_nanos(offset), TimerTag(TAG_PUSH_PULL));
+        }
+    }
+
+    /// Answers (or relays) a probe: at once, or, when the member has a service model, once a
+    /// worker has handled it (so a `slow` fault makes its answers late, as a paused or
+    /// overloaded process's are). The work item is the message to send, its destination in
+    /// `at`; one the queue refuses is never answered.
+    fn step(
+        &mut self,
+        run: &mut MembershipRun,
+        ctx: &mut Ctx<'_, Msg>,
+        to: u32,
+        kind: MemberKind,
+        seq: u32,
+        about: u32,
+    ) {
+        let item = Msg::Member(MemberMsg {
+            kind,
+            updates: 0,
+            seq,
+            about,
+            at: u64::from(to),
+            table: 0,
+        });
+        if let Admission::NoService(_) = ctx.submit_work(PROBE_WORK, item) {
+            self.send(run, ctx, to, kind, seq, about);
         }
     }
 
@@ -610,7 +644,7 @@ impl Member {
         }
         self.absorb(run, ctx, &msg);
         match msg.kind {
-            MemberKind::Ping => self.send(run, ctx, from, MemberKind::Ack, msg.seq, 0),
+            MemberKind::Ping => self.step(run, ctx, from, MemberKind::Ack, msg.seq, 0),
             MemberKind::Ack => {
                 if let Some(probe) = &mut self.probe {
                     if probe.seq == msg.seq && msg.seq != 0 && !probe.acked {
@@ -622,13 +656,13 @@ impl Member {
                 }
             }
             MemberKind::PingReq if msg.about < self.members() => {
-                self.send(run, ctx, msg.about, MemberKind::IndirectPing, msg.seq, from);
+                self.step(run, ctx, msg.about, MemberKind::IndirectPing, msg.seq, from);
             }
             MemberKind::IndirectPing => {
-                self.send(run, ctx, from, MemberKind::IndirectAck, msg.seq, msg.about);
+                self.step(run, ctx, from, MemberKind::IndirectAck, msg.seq, msg.about);
             }
             MemberKind::IndirectAck if msg.about < self.members() => {
-                self.send(run, ctx, msg.about, MemberKind::Ack, msg.seq, 0);
+                self.step(run, ctx, msg.about, MemberKind::Ack, msg.seq, 0);
             }
             MemberKind::PushPull => self.merge_with(run, ctx, from),
             MemberKind::PushPullAck => self.check_said_of_me(run, ctx, from),
@@ -709,5 +743,16 @@ impl Node for SwimNode {
         };
         let mut run = self.shared.lock();
         self.member.on_member_msg(&mut run, ctx, from, msg);
+    }
+
+    fn on_work_done(&mut self, ctx: &mut Ctx<'_, Msg>, work: CompletedWork<Msg>) {
+        let Msg::Member(step) = work.item else { return };
+        if !self.member.joined {
+            return;
+        }
+        let mut run = self.shared.lock();
+        let to = step.at as u32;
+        self.member
+            .send(&mut run, ctx, to, step.kind, step.seq, step.about);
     }
 }

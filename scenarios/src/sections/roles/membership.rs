@@ -126,7 +126,7 @@ pub(super) const ROW: RoleRow = Row {
             "membership.suspicion_time",
             "membership.convergence_time",
         ],
-        service: ServiceUse::None,
+        service: ServiceUse::Optional,
         serves_requests: false,
         parse: parse_membership,
     },
@@ -275,6 +275,14 @@ fn parse_membership(
         },
     };
     let span = context.group_span.clone();
+    if let (Some(service), false) = (&context.group.service, kind == "swim") {
+        return Err(Diagnostic::error(
+            source,
+            service.span(),
+            format!("a `service` applies to detector = \"swim\" (its members answer probes through it), not {kind:?}"),
+        )
+        .with_help("remove `service`, or use detector = \"swim\""));
+    }
     let detector = match kind.as_str() {
         "swim" => Detector::Swim(parse_swim(source, params, members, period, span)?),
         "gossip-heartbeat" => {
