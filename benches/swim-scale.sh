@@ -10,24 +10,4 @@
 # Usage: benches/swim-scale.sh [REPEAT]   (builds the release binary)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-source benches/peers/common.sh
-REPEAT=${1:-3}
-cargo build --release -q -p distsim-cli
-B=target/release/distsim
-F=scenarios/examples/scale/swim-100k.toml
-WORK=$(mktemp -d)
-trap 'rm -rf "$WORK"' EXIT
-for i in $(seq "$REPEAT"); do
-  /usr/bin/time -f "%e %M" -o "$WORK/time-$i" "$B" run "$F" --out "$WORK/out" > "$WORK/stdout-$i"
-done
-wall=$(for i in $(seq "$REPEAT"); do cut -d' ' -f1 "$WORK/time-$i"; done | median)
-rss=$(for i in $(seq "$REPEAT"); do cut -d' ' -f2 "$WORK/time-$i"; done | median)
-python3 - "$wall" "$rss" "$WORK/out/results.json" <<'PY'
-import json, sys
-wall, rss, path = float(sys.argv[1]), float(sys.argv[2]), sys.argv[3]
-r = json.load(open(path))
-print(f"swim-100k: {wall:.1f} s wall (median), {rss / 1024:.0f} MiB peak, "
-      f"{r['events'] / wall / 1e6:.2f}M events/s ({r['events']:,} events)")
-for line in r.get("findings", []):
-    print(line)
-PY
+exec benches/scale.sh scenarios/examples/scale/swim-100k.toml "${1:-3}"

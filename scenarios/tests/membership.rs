@@ -215,7 +215,7 @@ fn phi_false_positives_match_ten_to_minus_phi() {
         let intervals = metrics.counter_by_name("membership.heartbeats") as f64;
         let late = metrics.counter_by_name("membership.false_positives") as f64;
         let tail = 10f64.powf(-phi);
-        let z = -models::gossip::membership::phi::inverse_normal_cdf(tail);
+        let z = -sim_core::dist::normal_quantile(tail);
         let expected = tail + 0.5 * z * pdf(z) * (1.0 + z * z / 2.0) / window;
         let se = (expected * (1.0 - expected) / intervals).sqrt();
         let share = late / intervals;

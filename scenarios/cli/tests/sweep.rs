@@ -281,15 +281,23 @@ fn a_sweep_checks_its_own_determinism() {
     assert!(!dir.0.join("o/sweep.json").exists());
 }
 
-// Goal: the gossip examples are as deterministic as the rest: the shipped broadcast sweep
-// (three overlays) and a push-pull group with random phases and a crash process (two
-// fanouts, two replications) give byte-identical sweep.json with 1 and 2 threads.
+// Goal: the gossip and failure-detector examples are as deterministic as the rest: the
+// shipped broadcast sweep (three overlays), a push-pull group with random phases and a crash
+// process (two fanouts, two replications), and the shipped failure-detector sweep (every
+// detector at several settings, 5 % loss, a crash process; shortened to 2 simulated
+// minutes) give byte-identical sweep.json with 1 and 2 threads.
 #[test]
-fn gossip_sweeps_are_identical_at_any_thread_count() {
-    let broadcast = fs::read_to_string(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/broadcast-topologies.toml"),
-    )
-    .expect("the shipped example");
+fn gossip_and_membership_sweeps_are_identical_at_any_thread_count() {
+    let example = |name: &str| {
+        fs::read_to_string(
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("../examples")
+                .join(name),
+        )
+        .expect("the shipped example")
+    };
+    let broadcast = example("broadcast-topologies.toml");
+    let detectors = example("failure-detectors.toml");
     let epidemic = r#"
 [simulation]
 name = "epidemic"
@@ -324,6 +332,11 @@ vary = [{ path = "group.peers.fanout", values = [1, 2] }]
             "simulation.duration=\"3s\"",
         ),
         ("epidemic", epidemic, "simulation.seed=3"),
+        (
+            "detectors",
+            detectors.as_str(),
+            "simulation.duration=\"2m\"",
+        ),
     ] {
         let dir = TempDir::new(label);
         dir.write("s.toml", text);
@@ -341,46 +354,11 @@ vary = [{ path = "group.peers.fanout", values = [1, 2] }]
             read(&two, "sweep.json"),
             "{label}: sweep.json differs between 1 and 2 threads"
         );
+        if label == "detectors" {
+            assert!(
+                one.join("sweep_tradeoff.png").exists(),
+                "the trade-off plot is drawn"
+            );
+        }
     }
-}
-
-// Goal: the failure-detector example is as deterministic as the rest: its sweep (every
-// detector at several settings, a crash process, 5 % loss), shortened to 2 simulated
-// minutes, gives byte-identical sweep.json with 1 and 2 threads.
-#[test]
-fn the_failure_detector_sweep_is_identical_at_any_thread_count() {
-    let text = fs::read_to_string(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/failure-detectors.toml"),
-    )
-    .expect("the shipped example");
-    let dir = TempDir::new("detectors");
-    dir.write("s.toml", &text);
-    for (threads, out) in [("1", "one"), ("2", "two")] {
-        let output = run_in(
-            &dir.0,
-            &[
-                "sweep",
-                "s.toml",
-                "--out",
-                out,
-                "--quiet",
-                "--replications",
-                "1",
-                "--set",
-                "simulation.duration=\"2m\"",
-            ],
-            Some(threads),
-        );
-        assert_exit(&output, 0);
-    }
-    let (one, two) = (dir.0.join("one"), dir.0.join("two"));
-    assert_eq!(
-        read(&one, "sweep.json"),
-        read(&two, "sweep.json"),
-        "sweep.json differs between 1 and 2 threads"
-    );
-    assert!(
-        one.join("sweep_tradeoff.png").exists(),
-        "the trade-off plot is drawn"
-    );
 }

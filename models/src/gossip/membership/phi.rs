@@ -33,7 +33,7 @@ pub struct PhiSpec {
 impl PhiSpec {
     /// z with P(N(0,1) > z) = 10^−threshold.
     pub fn quantile(&self) -> f64 {
-        -inverse_normal_cdf(10f64.powf(-self.threshold))
+        -sim_core::dist::normal_quantile(10f64.powf(-self.threshold))
     }
 }
 
@@ -133,56 +133,6 @@ fn micros(ns: u64) -> u32 {
     (ns / 1_000).min(u64::from(u32::MAX)) as u32
 }
 
-/// The standard normal quantile Φ^−1(p) for p in (0, 1) (Acklam's rational approximation,
-/// relative error below 1.2e−9, with its tail formulas for small p).
-pub fn inverse_normal_cdf(p: f64) -> f64 {
-    assert!(p > 0.0 && p < 1.0, "a probability strictly inside (0, 1)");
-    const A: [f64; 6] = [
-        -3.969_683_028_665_376e1,
-        2.209_460_984_245_205e2,
-        -2.759_285_104_469_687e2,
-        1.383_577_518_672_69e2,
-        -3.066_479_806_614_716e1,
-        2.506_628_277_459_239,
-    ];
-    const B: [f64; 5] = [
-        -5.447_609_879_822_406e1,
-        1.615_858_368_580_409e2,
-        -1.556_989_798_598_866e2,
-        6.680_131_188_771_972e1,
-        -1.328_068_155_288_572e1,
-    ];
-    const C: [f64; 6] = [
-        -7.784_894_002_430_293e-3,
-        -3.223_964_580_411_365e-1,
-        -2.400_758_277_161_838,
-        -2.549_732_539_343_734,
-        4.374_664_141_464_968,
-        2.938_163_982_698_783,
-    ];
-    const D: [f64; 4] = [
-        7.784_695_709_041_462e-3,
-        3.224_671_290_700_398e-1,
-        2.445_134_137_142_996,
-        3.754_408_661_907_416,
-    ];
-    let tail = |q: f64| {
-        (((((C[0] * q + C[1]) * q + C[2]) * q + C[3]) * q + C[4]) * q + C[5])
-            / ((((D[0] * q + D[1]) * q + D[2]) * q + D[3]) * q + 1.0)
-    };
-    let low = 0.024_25;
-    if p < low {
-        tail((-2.0 * p.ln()).sqrt())
-    } else if p <= 1.0 - low {
-        let q = p - 0.5;
-        let r = q * q;
-        (((((A[0] * r + A[1]) * r + A[2]) * r + A[3]) * r + A[4]) * r + A[5]) * q
-            / (((((B[0] * r + B[1]) * r + B[2]) * r + B[3]) * r + B[4]) * r + 1.0)
-    } else {
-        -tail((-2.0 * (1.0 - p).ln()).sqrt())
-    }
-}
-
 /// The complementary error function (Numerical Recipes' Chebyshev fit, relative error below
 /// 1.2e−7): enough for φ in reports.
 fn erfc(x: f64) -> f64 {
@@ -209,15 +159,6 @@ fn erfc(x: f64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    // Goal: the quantile matches known normal quantiles (tables: z(0.975) = 1.959964,
-    // z(1e-8) = -5.612001).
-    #[test]
-    fn quantiles_match_tables() {
-        assert!((inverse_normal_cdf(0.975) - 1.959_964).abs() < 1e-6);
-        assert!((inverse_normal_cdf(1e-8) + 5.612_001).abs() < 1e-5);
-        assert!((inverse_normal_cdf(0.5)).abs() < 1e-12);
-    }
 
     // Goal: φ at the computed deadline equals the threshold (the two formulas agree), and
     // the window's estimate is the sample mean and deviation.

@@ -129,17 +129,12 @@ impl HeartbeatNode {
         }
     }
 
-    /// Joins or leaves as the scenario now wants (`join` and `leave` faults).
+    /// Joins or leaves as the scenario now wants (`join` and `leave` faults): a joiner
+    /// judges every member afresh.
     fn follow_intent(&mut self, ctx: &mut Ctx<'_, Msg>) {
-        let mut run = self.conclusions.shared.lock();
-        let wanted = run.wanted[self.index as usize];
-        let now = ctx.now().as_nanos();
-        if wanted && !self.joined {
-            run.log.joined(self.index, now);
-        } else if !wanted && self.joined {
-            run.log.left(self.index, now);
-        }
-        drop(run);
+        let wanted = self
+            .conclusions
+            .wanted(self.index, self.joined, ctx.now().as_nanos());
         if wanted && !self.joined {
             self.reset(ctx, false);
         }

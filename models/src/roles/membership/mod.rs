@@ -293,6 +293,19 @@ impl Conclusions {
         ctx.send(node, Msg::Member(msg));
     }
 
+    /// Whether the scenario wants member `index` in the group now (`join` and `leave`
+    /// faults); a change from `joined` is logged as the member's join or leave at `now`.
+    fn wanted(&self, index: u32, joined: bool, now: u64) -> bool {
+        let mut run = self.shared.lock();
+        let wanted = run.wanted[index as usize];
+        if wanted && !joined {
+            run.log.joined(index, now);
+        } else if !wanted && joined {
+            run.log.left(index, now);
+        }
+        wanted
+    }
+
     fn crashed(&self, ctx: &mut CrashCtx<'_>, index: u32) {
         self.shared.lock().log.crashed(index, ctx.now().as_nanos());
         let id = ctx.counter("membership.crashes");

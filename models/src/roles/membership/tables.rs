@@ -70,18 +70,11 @@ impl TablesNode {
         self.dead = (0..n).map(|m| m >= expected).collect();
     }
 
-    /// Joins or leaves as the scenario now wants (`join` and `leave` faults).
+    /// Joins or leaves as the scenario now wants (`join` and `leave` faults): a joiner
+    /// starts a fresh table, every counter judged from the join.
     fn follow_intent(&mut self, now: u64) {
-        let mut run = self.conclusions.shared.lock();
-        let wanted = run.wanted[self.index as usize];
+        let wanted = self.conclusions.wanted(self.index, self.joined, now);
         if wanted && !self.joined {
-            run.log.joined(self.index, now);
-        } else if !wanted && self.joined {
-            run.log.left(self.index, now);
-        }
-        drop(run);
-        if wanted && !self.joined {
-            // A fresh table: every counter judged from the join.
             self.reset(now, false);
         }
         self.joined = wanted;
