@@ -198,7 +198,6 @@ impl Member {
 
     /// Sends `kind` to member `to`, with this member's queued updates piggybacked (and what
     /// it holds of `to` first, if `to` is in doubt).
-    #[allow(clippy::too_many_arguments)]
     fn send(
         &mut self,
         run: &mut MembershipRun,

@@ -274,6 +274,29 @@ fn parse_membership(
             }
         },
     };
+    let detector = parse_detector(context, params, &kind, period)?;
+    Ok(Box::new(MembershipBuilder {
+        config: Arc::new(MembershipConfig {
+            detector,
+            in_phase,
+            first: NodeId(context.directory.groups[name].first),
+            members,
+            initial,
+        }),
+        group: name.clone(),
+    }))
+}
+
+/// The detector `kind` and its own parameters, for a group of the context's size whose
+/// members send every `period`.
+fn parse_detector(
+    context: &RoleContext<'_>,
+    params: &mut Params<'_>,
+    kind: &str,
+    period: SimDuration,
+) -> Result<Detector, Diagnostic> {
+    let source = context.source;
+    let members = context.directory.groups[context.group.name.get_ref()].count;
     let span = context.group_span.clone();
     if let (Some(service), false) = (&context.group.service, kind == "swim") {
         return Err(Diagnostic::error(
@@ -283,7 +306,7 @@ fn parse_membership(
         )
         .with_help("remove `service`, or use detector = \"swim\""));
     }
-    let detector = match kind.as_str() {
+    let detector = match kind {
         "swim" => Detector::Swim(parse_swim(source, params, members, period, span)?),
         "gossip-heartbeat" => {
             // Default: twice the rounds push gossip needs to reach everyone (Pittel's
@@ -321,16 +344,7 @@ fn parse_membership(
             })
         }
     };
-    Ok(Box::new(MembershipBuilder {
-        config: Arc::new(MembershipConfig {
-            detector,
-            in_phase,
-            first: NodeId(context.directory.groups[name].first),
-            members,
-            initial,
-        }),
-        group: name.clone(),
-    }))
+    Ok(detector)
 }
 
 fn all_to_all_fits(
