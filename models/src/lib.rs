@@ -15,6 +15,7 @@ pub mod fixed_hash;
 pub mod gossip;
 pub mod msg;
 pub mod placement;
+pub mod ratelimit;
 pub mod replication;
 pub mod roles;
 pub mod workload;
