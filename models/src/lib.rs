@@ -17,5 +17,15 @@ pub mod msg;
 pub mod placement;
 pub mod ratelimit;
 pub mod replication;
+pub mod resilience;
 pub mod roles;
 pub mod workload;
+
+/// The random stream every model test draws from: a model stream of sim-core's, seeded.
+#[cfg(test)]
+pub(crate) fn test_rng(seed: u64) -> sim_core::SimRng {
+    sim_core::rng::stream(
+        seed,
+        sim_core::rng::StreamLabel::new(sim_core::rng::StreamKind::Model, 0),
+    )
+}

@@ -62,6 +62,7 @@
 //!     nodes: vec![NodeLoad { name: "cache[0]".into(), group: "cache".into(), stats }],
 //!     percentiles: vec![99.99],
 //!     primary_latency: None,
+//!     timeline_counters: Vec::new(),
 //!     plots: None,
 //!     findings: vec![],
 //! };
@@ -172,6 +173,9 @@ pub struct RunData<'a> {
     /// The histogram whose throughput and percentiles the timeline shows; by default the
     /// first (by name) histogram whose name starts with `latency.`.
     pub primary_latency: Option<String>,
+    /// Counters the timeline draws per second over its top panel, by name (a name the run
+    /// never recorded is drawn as absent, in the legend).
+    pub timeline_counters: Vec<String>,
     /// What checks after the run found (a linearizability verdict per key), one line each.
     pub findings: Vec<String>,
 }

@@ -149,6 +149,7 @@ fn run_data(fixture: &Fixture) -> RunData<'_> {
         percentiles: vec![99.99, 75.0, 99.0],
         plots: None,
         primary_latency: None,
+        timeline_counters: Vec::new(),
     }
 }
 
@@ -436,6 +437,7 @@ fn empty_run_writes_placeholders() {
         percentiles: Vec::new(),
         plots: None,
         primary_latency: None,
+        timeline_counters: Vec::new(),
     };
     let written = write_run(&scratch("empty_run"), &data).expect("writable");
     let csv = read_text(&written.timeseries_csv);

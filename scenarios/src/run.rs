@@ -418,6 +418,7 @@ pub fn run_data<'a>(scenario: &Scenario, outcome: &'a Outcome) -> RunData<'a> {
         nodes,
         percentiles: scenario.report.percentiles.clone(),
         primary_latency: scenario.report.timeline_metric.clone(),
+        timeline_counters: scenario.report.timeline_counters.clone(),
         plots: scenario.report.plots.clone(),
         findings: outcome.findings.clone(),
     }

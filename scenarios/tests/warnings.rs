@@ -221,3 +221,29 @@ fn a_disconnected_random_overlay() {
     );
     check(&text(4), "");
 }
+
+// Goal: a retry policy with unlimited attempts and no budget is reported (its retries alone
+// can keep an overloaded target down); the same policy with a budget is not.
+#[test]
+fn unlimited_retries_without_a_budget() {
+    let text = |retry: &str| {
+        format!(
+            "[simulation]\nname = \"w\"\nseed = 1\nduration = \"1s\"\n\n[[group]]\nname = \"clients\"\ncount = 1\nrole = \"client\"\ntarget = \"api\"\ntimeout = \"100ms\"\nretry = {retry}\nworkload = {{ rate = \"10/s\" }}\n\n[[group]]\nname = \"api\"\ncount = 1\nrole = \"server\"\n"
+        )
+    };
+    let warnings = |retry: &str| {
+        scenarios::load_text("warn.toml", &text(retry), &[])
+            .expect("loads")
+            .warnings
+            .iter()
+            .map(|w| w.to_string())
+            .collect::<Vec<_>>()
+    };
+    let got = warnings("{ attempts = \"unlimited\" }");
+    assert_eq!(got.len(), 1, "{got:?}");
+    assert!(
+        got[0].contains("attempts = \"unlimited\" and no `budget`"),
+        "{got:?}"
+    );
+    assert!(warnings("{ attempts = \"unlimited\", budget = 0.1 }").is_empty());
+}

@@ -6,7 +6,10 @@
 //! starts at once, otherwise the item waits. When the queue is bounded and full, the item is
 //! rejected (handed back to the node, which can answer "busy") or silently dropped, as
 //! configured. Each item's service time is drawn from the distribution for its operation kind
-//! and multiplied by the node's slowdown factor (the slow-node fault).
+//! and multiplied by the node's slowdown factor (the slow-node fault). With *contention*
+//! ([`ServiceModel::with_contention`]), it also grows by a fixed amount for every other item in
+//! service when it starts — locks, caches and memory shared by concurrent work, the feedback
+//! behind metastable failures (a server that slows as work piles up).
 //!
 //! Each model records `service.<name>.wait` (queueing delay) and `service.<name>.sojourn`
 //! (queueing plus service) histograms, in nanoseconds.
@@ -39,6 +42,7 @@ pub struct ServiceModel {
     queue_capacity: Option<u32>,
     overflow: Overflow,
     op_times: Vec<Distribution>,
+    contention: SimDuration,
 }
 
 impl ServiceModel {
@@ -51,7 +55,21 @@ impl ServiceModel {
             queue_capacity: None,
             overflow: Overflow::Reject,
             op_times: vec![service_time],
+            contention: SimDuration::ZERO,
         }
+    }
+
+    /// Adds `per_job` to an item's service time for every other item in service when it
+    /// starts (before the slowdown factor): with `w` others busy, it takes `sample + w ·
+    /// per_job`.
+    pub fn with_contention(mut self, per_job: SimDuration) -> Self {
+        self.contention = per_job;
+        self
+    }
+
+    /// The service time an item gains per other item in service.
+    pub fn contention(&self) -> SimDuration {
+        self.contention
     }
 
     /// Bounds the queue (items waiting, not counting those in service) and says what happens
@@ -204,7 +222,12 @@ impl<M> ServiceState<M> {
         let dist = model
             .op_time(job.op)
             .expect("operation kind validated at submit");
-        let base = dist.sample(&mut self.rng);
+        let mut base = dist.sample(&mut self.rng);
+        if model.contention > SimDuration::ZERO {
+            // `worker` is neither idle nor busy yet: the others busy are the rest.
+            let others = self.in_service.len() - self.idle.len() - 1;
+            base += model.contention.0 as f64 * others as f64;
+        }
         let duration = SimDuration::from_nanos_f64(base * self.slowdown);
         self.busy_ns = self.busy_ns.saturating_add(duration.0);
         self.in_service[worker] = Some(Job {

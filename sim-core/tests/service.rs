@@ -53,6 +53,32 @@ fn workers_serve_in_parallel_then_fifo() {
     assert_eq!(sim.node_stats(node).work_completed, 5);
 }
 
+// Goal: with contention, an item's service time grows by the per-job amount for every other
+// item in service when it starts: 2 workers, 10 ms + 5 ms per other job, 4 items at 0. The
+// first starts alone (10 ms), the second beside it (15 ms); at 10 ms the third starts beside
+// the second (15 ms, done at 25), at 15 ms the fourth beside the third (done at 30).
+#[test]
+fn contention_adds_service_time_per_concurrent_job() {
+    let mut sim = Simulation::new(SimConfig::with_seed(1));
+    let node = sim.add_node(work_at_zero(4));
+    let two = NonZeroU32::new(2).unwrap();
+    let model = ServiceModel::new("busy", two, constant_ms(10.0)).with_contention(ms(5));
+    let model = sim.add_service_model(model);
+    sim.set_service(node, model).unwrap();
+    sim.run_until_idle().unwrap();
+    let finished: Vec<_> = sim.node(node).finished.iter().map(|f| (f.0, f.1)).collect();
+    assert_eq!(
+        finished,
+        vec![
+            (at_ms(10), 0),
+            (at_ms(15), 1),
+            (at_ms(25), 2),
+            (at_ms(30), 3)
+        ]
+    );
+    assert_eq!(sim.node_stats(node).busy_ns, 55_000_000);
+}
+
 /// Submits `n` items at once and reports each admission.
 struct Burst {
     n: u64,

@@ -1,15 +1,12 @@
 //! Unit tests: hand-made sequences, the registry, errors, expiry and the cache-aside API.
 
 use rand::Rng;
-use sim_core::rng::{stream, StreamKind, StreamLabel};
-use sim_core::{SimRng, SimTime};
+use sim_core::SimTime;
 
 use super::*;
 
 /// The random stream every test cache gets (only `random` draws from it).
-pub(super) fn test_rng(seed: u64) -> SimRng {
-    stream(seed, StreamLabel::new(StreamKind::Model, 0))
-}
+pub(super) use crate::test_rng;
 
 /// `name` with default parameters for `capacity`.
 pub(super) fn build(name: &str, capacity: Capacity) -> Box<dyn CachePolicy> {

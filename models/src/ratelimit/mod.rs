@@ -281,7 +281,7 @@ mod tests {
         let seconds = 1_000u64;
         for factor in [2u64, 4] {
             let lambda = 100.0 * factor as f64;
-            let mut rng = seeded_rng(factor);
+            let mut rng = crate::test_rng(factor);
             let mut bucket = TokenBucket::policer(rate, 10);
             let (mut t, mut arrivals, mut admitted) = (0f64, 0u64, 0u64);
             loop {
@@ -309,13 +309,5 @@ mod tests {
                 "λ = {factor}r: {fraction}"
             );
         }
-    }
-
-    /// A seeded generator for tests: a model stream of sim-core's (ChaCha).
-    fn seeded_rng(seed: u64) -> sim_core::SimRng {
-        sim_core::rng::stream(
-            seed,
-            sim_core::rng::StreamLabel::new(sim_core::rng::StreamKind::Model, 0),
-        )
     }
 }

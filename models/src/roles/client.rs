@@ -38,8 +38,18 @@
 //! target, and ends when its R-th or W-th reply comes (see [`crate::roles::store`]); routing
 //! and failover do not apply.
 //!
-//! **Limitations:** no retries, hedging or backoff (the resilience models add them); a timed-out
-//! request is abandoned, and its server keeps working on it. A replaying client that crashes
+//! **Retries** ([`ClientConfig::retry`], [`crate::resilience`]): a request whose attempt
+//! failed (timed out, or answered `busy` or `unavailable`, as the policy names) is tried again
+//! after the policy's backoff, up to its attempts, each retry spending one from the client's
+//! retry budget if it has one (a denied retry ends the request with the attempt's failure).
+//! The timeout is per attempt; the request's outcome is its last attempt's, and its latency
+//! runs from its first attempt. `client.attempts` counts every attempt sent,
+//! `client.retries` the retries among them, `client.retries_denied` those a budget refused,
+//! and `client.attempts_per_request` how many each request took. A retry is routed afresh
+//! (with failover, away from the target that failed it).
+//!
+//! **Limitations:** no hedging or circuit breaking yet; a timed-out attempt is abandoned, and
+//! its server keeps working on it. A replaying client that crashes
 //! keeps its place in the trace; at its restart a timed replay skips the records that fell due
 //! while it was down (the trace's clock kept running), and a fast replay carries on.
 
@@ -57,6 +67,7 @@ use crate::fixed_hash::FixedHashMap;
 use crate::msg::{Msg, ReplicaMsg, Request, Response, Status};
 use crate::placement::SharedPlacement;
 use crate::replication::history::SharedHistory;
+use crate::resilience::{RetryBudget, RetryPolicy};
 use crate::roles::store::QuorumFrontEnd;
 use crate::workload::replay::{FeedItem, TraceFeed, TracePace};
 use crate::workload::trace::TraceRecord;
@@ -100,7 +111,29 @@ pub const METRICS: sim_core::MetricTable = sim_core::MetricTable {
         sim_core::MetricDecl::counter(
             "client.timeouts",
             sim_core::metrics::Direction::HigherIsWorse,
-            "requests abandoned at their timeout",
+            "attempts abandoned at their timeout (requests, without retries)",
+        ),
+        sim_core::MetricDecl::counter(
+            "client.attempts",
+            sim_core::metrics::Direction::HigherIsWorse,
+            "attempts sent: first tries and retries (the load the clients offer downstream)",
+        ),
+        sim_core::MetricDecl::counter(
+            "client.retries",
+            sim_core::metrics::Direction::HigherIsWorse,
+            "attempts after a failed one (with a retry policy)",
+        ),
+        sim_core::MetricDecl::counter(
+            "client.retries_denied",
+            sim_core::metrics::Direction::Neutral,
+            "retries the policy allowed and the client's retry budget refused",
+        ),
+        sim_core::MetricDecl::histogram(
+            "client.attempts_per_request",
+            sim_core::Unit::Count,
+            sim_core::metrics::Direction::HigherIsWorse,
+            sim_core::metrics::Direction::Neutral,
+            "attempts each request took before it ended (with a retry policy)",
         ),
         sim_core::MetricDecl::counter(
             "client.failovers",
@@ -128,20 +161,32 @@ pub const METRICS: sim_core::MetricTable = sim_core::MetricTable {
             "trace records due while the client was down",
         ),
     ],
-    derived: &[sim_core::metrics::DerivedMetric {
-        name: "client.error_ratio",
-        formula: sim_core::metrics::Formula::Ratio {
-            numerator: &[
-                "client.timeouts",
-                "client.responses.busy",
-                "client.responses.unavailable",
-            ],
-            denominator: &["client.requests"],
+    derived: &[
+        sim_core::metrics::DerivedMetric {
+            name: "client.error_ratio",
+            formula: sim_core::metrics::Formula::Ratio {
+                numerator: &[
+                    "client.timeouts",
+                    "client.responses.busy",
+                    "client.responses.unavailable",
+                ],
+                denominator: &["client.attempts"],
+            },
+            unit: sim_core::Unit::Ratio,
+            direction: sim_core::metrics::Direction::HigherIsWorse,
+            description: "(client.timeouts + client.responses.busy + client.responses.unavailable) / client.attempts: the share of attempts that failed",
         },
-        unit: sim_core::Unit::Ratio,
-        direction: sim_core::metrics::Direction::HigherIsWorse,
-        description: "(client.timeouts + client.responses.busy + client.responses.unavailable) / client.requests",
-    }],
+        sim_core::metrics::DerivedMetric {
+            name: "client.retry_amplification",
+            formula: sim_core::metrics::Formula::Ratio {
+                numerator: &["client.attempts"],
+                denominator: &["client.requests"],
+            },
+            unit: sim_core::Unit::Ratio,
+            direction: sim_core::metrics::Direction::HigherIsWorse,
+            description: "client.attempts / client.requests: attempts sent downstream per request (1 without retries)",
+        },
+    ],
     curves: &[],
 };
 
@@ -240,6 +285,11 @@ pub struct ClientConfig {
     /// (`key mod n`) and then filled into the cache ([`Msg::Set`]); writes and deletes go to
     /// the store and then invalidate the cache ([`Msg::Invalidate`]). Empty: no store.
     pub store: Vec<NodeId>,
+    /// Retry failed attempts by this policy (`None`: every request is tried once).
+    pub retry: Option<RetryPolicy>,
+    /// Each client's retry budget, full at its start (`None`: retries are limited only by
+    /// the policy's attempts).
+    pub retry_budget: Option<RetryBudget>,
 }
 
 /// The breakdowns a client group's latency and outcomes are recorded under, besides the
@@ -290,10 +340,21 @@ struct Metrics {
     timeouts: CounterId,
     late: CounterId,
     failovers: CounterId,
+    attempts: CounterId,
+    /// With a retry policy.
+    retry: Option<RetryMetrics>,
     /// A replaying client's counters.
     trace: Option<TraceMetrics>,
     /// `latency.<op>.with_failures` and `latency.all.with_failures`, when recorded.
     with_failures: Option<([HistogramId; 3], HistogramId)>,
+}
+
+/// A retrying client's metrics.
+#[derive(Clone, Copy, Debug)]
+struct RetryMetrics {
+    retries: CounterId,
+    denied: CounterId,
+    per_request: HistogramId,
 }
 
 /// A replaying client's counters.
@@ -329,9 +390,15 @@ struct Outstanding {
     cache: Option<NodeId>,
     /// Client-side quorum coordination: the operation's id at this client's coordinator.
     quorum_op: Option<u64>,
-    /// Its key and when it was sent, for a store's unavailability windows.
+    /// Its key and when its first attempt was sent (its latency starts there; a store's
+    /// unavailability windows too).
     key: KeyId,
     sent_at: SimTime,
+    /// Which attempt this is, from 1, its value's size (for a retry), and the backoff before
+    /// it (the policy's base before the first retry).
+    attempt: u32,
+    value_bytes: u32,
+    backoff: SimDuration,
 }
 
 /// A client of a leader-follower or Raft store: it tells the run's history which of its
@@ -352,6 +419,8 @@ const TAG_THINK: u64 = 1;
 const TAG_TRACE: u64 = 2;
 /// Timeout tags are `TAG_TIMEOUT_BASE + request id`.
 const TAG_TIMEOUT_BASE: u64 = 1 << 62;
+/// A retry's backoff has passed: `TAG_RETRY_BASE + the retry's request id`.
+const TAG_RETRY_BASE: u64 = 1 << 61;
 
 /// A client node.
 #[derive(Debug)]
@@ -367,8 +436,12 @@ pub struct Client {
     /// crash, where order does not matter).
     /// Looked up per response; iterated only to count each lost at a crash.
     outstanding: FixedHashMap<u64, Outstanding>,
+    /// Requests waiting out a retry's backoff, by the id their next attempt will have.
+    retrying: FixedHashMap<u64, Outstanding>,
+    /// Retries this client may still spend ([`ClientConfig::retry_budget`]).
+    budget: Option<RetryBudget>,
     /// Requests this client issued and that ended, for the paranoid check that every issued
-    /// request ends exactly once: `issued == ended + outstanding`.
+    /// request ends exactly once: `issued == ended + outstanding + retrying`.
     issued: u64,
     ended: u64,
     /// Also record latency including failures ([`Client::with_failure_latency`]).
@@ -449,6 +522,8 @@ impl Client {
             next_id: 0,
             next_target: index as usize % n_targets,
             outstanding: FixedHashMap::default(),
+            retrying: FixedHashMap::default(),
+            budget: config.retry_budget,
             issued: 0,
             ended: 0,
             failure_latency: false,
@@ -589,6 +664,7 @@ impl Client {
     fn register(
         ctx: &mut Ctx<'_, Msg>,
         replaying: bool,
+        retrying: bool,
         suffixes: &[String],
         with_failures: bool,
     ) -> Metrics {
@@ -611,6 +687,13 @@ impl Client {
             timeouts: ctx.counter("client.timeouts"),
             late: ctx.counter("client.late_responses"),
             failovers: ctx.counter("client.failovers"),
+            attempts: ctx.counter("client.attempts"),
+            // Only retrying clients have these, so other scenarios' results do not change.
+            retry: retrying.then(|| RetryMetrics {
+                retries: ctx.counter("client.retries"),
+                denied: ctx.counter("client.retries_denied"),
+                per_request: ctx.histogram("client.attempts_per_request", Unit::Count),
+            }),
             // Only replaying clients have these, so other scenarios' results do not change.
             trace: replaying.then(|| TraceMetrics {
                 requests: ctx.counter("client.trace_requests"),
@@ -637,8 +720,14 @@ impl Client {
 
     /// Ends a request of `op` with `outcome` in every scope; an ok one's `latency` is
     /// recorded too.
-    fn tally_end(&mut self, ctx: &mut Ctx<'_, Msg>, op: Op, outcome: Outcome, latency: u64) {
+    fn tally_end(&mut self, ctx: &mut Ctx<'_, Msg>, ended: &Outstanding, outcome: Outcome) {
         self.ended += 1;
+        let op = ended.op;
+        // From its first attempt: a request's latency includes its retries.
+        let latency = ctx.now().saturating_since(ended.sent_at).as_nanos();
+        if let Some(retry) = self.metrics().retry {
+            ctx.record(retry.per_request, u64::from(ended.attempt));
+        }
         if let Some((per_op, all)) = self.metrics().with_failures {
             if outcome != Outcome::Lost {
                 ctx.record(per_op[op_index(op)], latency);
@@ -880,23 +969,43 @@ impl Client {
         self.send(ctx, key, op, value_bytes);
     }
 
-    /// Issues a request of `op`: its id, its timeout timer, and its counts.
-    fn issue(&mut self, ctx: &mut Ctx<'_, Msg>, op: Op) -> (u64, Option<TimerId>) {
+    /// Issues a request of `op` on `key` and sends its first attempt.
+    fn send(&mut self, ctx: &mut Ctx<'_, Msg>, key: KeyId, op: Op, value_bytes: u32) {
+        ctx.count(self.metrics().requests, 1);
+        self.tally_issue(ctx, op);
+        if let Some(budget) = self.budget.as_mut() {
+            budget.deposit();
+        }
         self.next_id += 1;
-        let id = self.next_id;
-        let timeout = self
+        let first = Outstanding {
+            op,
+            timeout: None,
+            backend: None,
+            target: None,
+            cache: None,
+            quorum_op: None,
+            key,
+            sent_at: ctx.now(),
+            attempt: 1,
+            value_bytes,
+            backoff: self.config.retry.map_or(SimDuration::ZERO, |p| p.base()),
+        };
+        self.send_attempt(ctx, self.next_id, first);
+    }
+
+    /// Sends attempt `id` of a request (`call`: its operation, key, first send and attempt
+    /// number) to its target, or to its key's replicas with client-side coordination.
+    fn send_attempt(&mut self, ctx: &mut Ctx<'_, Msg>, id: u64, mut call: Outstanding) {
+        call.timeout = self
             .config
             .timeout
             .map(|after| ctx.set_timer(after, TimerTag(TAG_TIMEOUT_BASE + id)));
-        ctx.count(self.metrics().requests, 1);
-        self.tally_issue(ctx, op);
-        (id, timeout)
-    }
-
-    /// Sends a request for `key` to its target.
-    fn send(&mut self, ctx: &mut Ctx<'_, Msg>, key: KeyId, op: Op, value_bytes: u32) {
-        if self.quorum.is_some() {
-            self.send_quorum(ctx, key, op, value_bytes);
+        ctx.count(self.metrics().attempts, 1);
+        let (key, op, value_bytes) = (call.key, call.op, call.value_bytes);
+        if let Some(front) = self.quorum.as_mut() {
+            let me = ctx.id();
+            call.quorum_op = Some(front.start(ctx, id, op, key, value_bytes, me));
+            self.outstanding.insert(id, call);
             return;
         }
         let (mut target, backend, target_index) = self.pick_target(ctx, key.0);
@@ -906,20 +1015,10 @@ impl Client {
             cache = Some(target);
             target = self.store_home(key);
         }
-        let (id, timeout) = self.issue(ctx, op);
-        self.outstanding.insert(
-            id,
-            Outstanding {
-                op,
-                timeout,
-                backend,
-                target: target_index,
-                cache,
-                quorum_op: None,
-                key,
-                sent_at: ctx.now(),
-            },
-        );
+        call.backend = backend;
+        call.target = target_index;
+        call.cache = cache;
+        self.outstanding.insert(id, call);
         let request = Request {
             id,
             client: ctx.id(),
@@ -931,25 +1030,44 @@ impl Client {
         ctx.send(target, Msg::Request(request));
     }
 
-    /// Client-side coordination: sends the request to its key's replicas.
-    fn send_quorum(&mut self, ctx: &mut Ctx<'_, Msg>, key: KeyId, op: Op, value_bytes: u32) {
-        let (id, timeout) = self.issue(ctx, op);
-        let me = ctx.id();
-        let front = self.quorum.as_mut().expect("checked by the caller");
-        let quorum_op = front.start(ctx, id, op, key, value_bytes, me);
-        self.outstanding.insert(
-            id,
-            Outstanding {
-                op,
-                timeout,
-                backend: None,
-                target: None,
-                cache: None,
-                quorum_op: Some(quorum_op),
-                key,
-                sent_at: ctx.now(),
-            },
-        );
+    /// Attempt `failed` ended in `outcome`, a failure: tries the request again after the
+    /// policy's backoff if the policy and the budget allow (`true`), or leaves it to end
+    /// (`false`).
+    fn retry(&mut self, ctx: &mut Ctx<'_, Msg>, failed: &Outstanding, outcome: Outcome) -> bool {
+        let Some(policy) = self.config.retry else {
+            return false;
+        };
+        if !policy.retries(outcome, failed.attempt) {
+            return false;
+        }
+        let metrics = self
+            .metrics()
+            .retry
+            .expect("a retrying client has retry metrics");
+        if let Some(budget) = self.budget.as_mut() {
+            if !budget.withdraw() {
+                ctx.count(metrics.denied, 1);
+                return false;
+            }
+        }
+        ctx.count(metrics.retries, 1);
+        let delay = policy.delay(failed.attempt, failed.backoff, ctx.rng());
+        let next = Outstanding {
+            attempt: failed.attempt + 1,
+            backoff: delay,
+            timeout: None,
+            quorum_op: None,
+            ..*failed
+        };
+        self.next_id += 1;
+        let id = self.next_id;
+        if delay == SimDuration::ZERO {
+            self.send_attempt(ctx, id, next);
+        } else {
+            self.retrying.insert(id, next);
+            ctx.set_timer(delay, TimerTag(TAG_RETRY_BASE + id));
+        }
+        true
     }
 
     /// Client-side coordination: a replica's reply, which may complete a request.
@@ -1046,8 +1164,10 @@ impl Client {
                 ok,
             );
         }
-        let latency = ctx.now().saturating_since(response.sent_at).as_nanos();
-        self.tally_end(ctx, outstanding.op, outcome, latency);
+        if outcome.is_failure() && self.retry(ctx, &outstanding, outcome) {
+            return;
+        }
+        self.tally_end(ctx, &outstanding, outcome);
         self.think_then_send(ctx);
     }
 }
@@ -1058,8 +1178,13 @@ impl Node for Client {
     fn on_start(&mut self, ctx: &mut Ctx<'_, Msg>) {
         if self.metrics.is_none() {
             let suffixes = self.config.scopes.suffixes(self.index);
-            let metrics =
-                Self::register(ctx, self.replay.is_some(), &suffixes, self.failure_latency);
+            let metrics = Self::register(
+                ctx,
+                self.replay.is_some(),
+                self.config.retry.is_some(),
+                &suffixes,
+                self.failure_latency,
+            );
             self.metrics = Some(metrics);
         }
         if let Some(front) = self.quorum.as_mut() {
@@ -1100,6 +1225,14 @@ impl Node for Client {
             }
             TAG_THINK => self.send_request(ctx),
             TAG_TRACE => self.on_record_due(ctx),
+            retry if (TAG_RETRY_BASE..TAG_TIMEOUT_BASE).contains(&retry) => {
+                let id = retry - TAG_RETRY_BASE;
+                let call = self
+                    .retrying
+                    .remove(&id)
+                    .expect("a retry timer has its request (a crash skips its timers)");
+                self.send_attempt(ctx, id, call);
+            }
             timeout => {
                 let id = timeout - TAG_TIMEOUT_BASE;
                 if let Some(outstanding) = self.outstanding.remove(&id) {
@@ -1114,15 +1247,17 @@ impl Node for Client {
                         outstanding.sent_at,
                         false,
                     );
-                    // A timed-out request waited exactly its timeout.
-                    let waited = self.config.timeout.map_or(0, SimDuration::as_nanos);
-                    self.tally_end(ctx, outstanding.op, Outcome::Timeout, waited);
                     self.distrust(ctx, outstanding.target);
                     if let (Some(idx), Some((backends, _))) =
                         (outstanding.backend, self.balancer.as_mut())
                     {
                         backends.on_failure(idx, ctx.now());
                     }
+                    if self.retry(ctx, &outstanding, Outcome::Timeout) {
+                        return;
+                    }
+                    // Without retries, it waited exactly its timeout.
+                    self.tally_end(ctx, &outstanding, Outcome::Timeout);
                     self.think_then_send(ctx);
                 }
             }
@@ -1133,15 +1268,17 @@ impl Node for Client {
         // Outstanding requests die with the client (each counted lost); a restart starts a
         // fresh load, knowing nothing about its targets.
         if let Some(metrics) = &self.metrics {
-            for outstanding in self.outstanding.values() {
+            for outstanding in self.outstanding.values().chain(self.retrying.values()) {
                 for scoped in &metrics.scoped {
                     ctx.conclude(scoped.requests[op_index(outstanding.op)], Outcome::Lost);
                     ctx.conclude(scoped.requests_all, Outcome::Lost);
                 }
             }
         }
-        self.ended += self.outstanding.len() as u64;
+        self.ended += (self.outstanding.len() + self.retrying.len()) as u64;
         self.outstanding.clear();
+        self.retrying.clear();
+        self.budget = self.config.retry_budget;
         if let Some(front) = self.quorum.as_mut() {
             front.crash();
         }
@@ -1156,8 +1293,8 @@ impl Node for Client {
     fn check_invariants(&self) {
         assert_eq!(
             self.issued,
-            self.ended + self.outstanding.len() as u64,
-            "every request issued ends exactly once: issued = ended + outstanding"
+            self.ended + (self.outstanding.len() + self.retrying.len()) as u64,
+            "every request issued ends exactly once: issued = ended + outstanding + retrying"
         );
     }
 }

@@ -15,6 +15,11 @@
 //! sit at window midpoints; a window with no samples leaves a gap in the latency lines rather
 //! than a made-up zero.
 //!
+//! Counters named in `[report] timeline_counters` (`client.attempts`: the attempts clients
+//! sent, retries included) are drawn per second over the top panel as dashed step lines, so
+//! the load a system really receives shows beside the requests it was offered; a counter the
+//! run never recorded is named in the legend as such.
+//!
 //! When models marked changes of state (annotations: a store's `leader` lane), a strip
 //! between the panels shows each lane over time: one coloured segment per state, labelled
 //! (`kv[2] term 5`), grey where the state is none (no leader), on the same time axis.
@@ -73,6 +78,16 @@ const OUTCOME_COLORS: [RGBColor; 6] = [
     SERIES[2], SERIES[4], SERIES[1], SERIES[3], SERIES[5], SERIES[6],
 ];
 
+/// Colours of the `timeline_counters` lines, in order.
+const COUNTER_COLORS: [RGBColor; 4] = [SERIES[0], SERIES[6], SERIES[3], SERIES[7]];
+
+/// A counter drawn over the top panel: its name and, if the run recorded it, its rate per
+/// second in each window as `(start_s, end_s, rate)`.
+struct CounterLine {
+    name: String,
+    rates: Option<Vec<(f64, f64, f64)>>,
+}
+
 /// One window's requests: issued, and ended by outcome, per second.
 struct OutcomeWindow {
     start_s: f64,
@@ -104,6 +119,8 @@ pub(crate) struct Timeline {
     end_s: f64,
     /// Annotation lanes, by name: their segments in time order.
     lanes: Vec<(String, Vec<Segment>)>,
+    /// The `timeline_counters`, in the order named.
+    counters: Vec<CounterLine>,
 }
 
 /// One state of an annotation lane: from `start_s` to `end_s`, labelled, coloured by its node
@@ -191,8 +208,35 @@ impl Timeline {
             kinds: kinds.into_iter().collect(),
             warmup_s: data.warmup_ns as f64 / NANOS_PER_SEC,
             lanes: annotation_lanes(data, end_s),
+            counters: counter_lines(data),
             end_s,
         }
+    }
+
+    /// The highest rate of any counter line.
+    fn counters_max(&self) -> f64 {
+        self.counters
+            .iter()
+            .filter_map(|c| c.rates.as_ref())
+            .flatten()
+            .map(|r| r.2)
+            .fold(0.0, f64::max)
+    }
+
+    /// The counter lines over the top panel, dashed steps.
+    fn draw_counters<'c, DB: DrawingBackend + 'c>(
+        &self,
+        chart: &mut Chart2d<'c, DB>,
+    ) -> DrawResult<DB> {
+        for (line, color) in self.counters.iter().zip(COUNTER_COLORS) {
+            let Some(rates) = &line.rates else { continue };
+            let steps: Vec<(f64, f64)> = rates
+                .iter()
+                .flat_map(|&(start, end, rate)| [(start, rate), (end, rate)])
+                .collect();
+            chart.draw_series(DashedLineSeries::new(steps, 7, 4, color.stroke_width(2)))?;
+        }
+        Ok(())
     }
 
     /// The annotation lanes, one row each, on the shared time axis.
@@ -381,7 +425,11 @@ impl Timeline {
     }
 
     fn draw_throughput<DB: DrawingBackend>(&self, area: &DrawingArea<DB, Shift>) -> DrawResult<DB> {
-        let y_max = self.points.iter().map(|p| p.throughput).fold(0.0, f64::max);
+        let y_max = self
+            .points
+            .iter()
+            .map(|p| p.throughput)
+            .fold(self.counters_max(), f64::max);
         let (mut chart, y_top) = self.top_chart(area, y_max, "throughput (per s)")?;
         self.label_faults(&mut chart, y_top)?;
         let line: Vec<(f64, f64)> = self
@@ -396,7 +444,7 @@ impl Timeline {
         if line.len() <= MARKERS_MAX {
             chart.draw_series(line.iter().map(|&p| Circle::new(p, 3, THROUGHPUT.filled())))?;
         }
-        Ok(())
+        self.draw_counters(&mut chart)
     }
 
     /// The top panel with an outcome tally: requests ended per second stacked by outcome,
@@ -409,7 +457,7 @@ impl Timeline {
         let y_max = windows
             .iter()
             .map(|w| w.issued.max(w.ended.iter().sum()))
-            .fold(0.0, f64::max);
+            .fold(self.counters_max(), f64::max);
         let (mut chart, y_top) = self.top_chart(area, y_max, "requests per s")?;
         for (i, color) in OUTCOME_COLORS.iter().enumerate() {
             chart.draw_series(windows.iter().filter(|w| w.ended[i] > 0.0).map(|w| {
@@ -425,6 +473,7 @@ impl Timeline {
             .flat_map(|w| [(w.start_s, w.issued), (w.end_s, w.issued)])
             .collect();
         chart.draw_series(LineSeries::new(offered, OFFERED.stroke_width(2)))?;
+        self.draw_counters(&mut chart)?;
         self.label_faults(&mut chart, y_top)?;
         Ok(())
     }
@@ -524,6 +573,13 @@ impl Timeline {
                 format!("{metric} throughput"),
             )],
         };
+        for (line, color) in self.counters.iter().zip(COUNTER_COLORS) {
+            let label = match line.rates {
+                Some(_) => format!("{} (per s)", line.name),
+                None => format!("{} (not recorded)", line.name),
+            };
+            items.push(LegendItem::new(Swatch::Dashed(color), label));
+        }
         items.push(LegendItem::new(Swatch::Line(P50), "p50 latency"));
         items.push(LegendItem::new(Swatch::Line(P99), "p99 latency"));
         if self.warmup_s > 0.0 {
@@ -580,6 +636,40 @@ fn outcome_series(data: &RunData<'_>, primary: &str) -> Option<Vec<OutcomeWindow
         })
         .collect();
     Some(series)
+}
+
+/// The `timeline_counters` lines: each named counter's count per window, per second.
+fn counter_lines(data: &RunData<'_>) -> Vec<CounterLine> {
+    let windows = data.metrics.windows();
+    let spans = window_spans(data);
+    data.timeline_counters
+        .iter()
+        .map(|name| {
+            let id = data
+                .metrics
+                .counters()
+                .find(|(n, _, _)| n == name)
+                .map(|(_, id, _)| id);
+            let rates = id.map(|id| {
+                spans
+                    .iter()
+                    .enumerate()
+                    .map(|(idx, span)| {
+                        let n = windows.get(idx).map_or(0, |w| w.counter(id));
+                        (
+                            span.start_ns as f64 / NANOS_PER_SEC,
+                            span.end_ns as f64 / NANOS_PER_SEC,
+                            n as f64 / span.secs(),
+                        )
+                    })
+                    .collect()
+            });
+            CounterLine {
+                name: name.clone(),
+                rates,
+            }
+        })
+        .collect()
 }
 
 fn midpoint_s(point: &WindowStats) -> f64 {

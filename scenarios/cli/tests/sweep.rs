@@ -285,9 +285,10 @@ fn a_sweep_checks_its_own_determinism() {
 // shipped broadcast sweep (three overlays), a push-pull group with random phases and a crash
 // process (two fanouts, two replications), and the shipped failure-detector sweep (every
 // detector at several settings, 5 % loss, a crash process; shortened to 2 simulated
-// minutes) give byte-identical sweep.json with 1 and 2 threads.
+// minutes), and the shipped metastable retry storm (five resilience policies, jittered
+// backoffs drawn per client) give byte-identical sweep.json with 1 and 2 threads.
 #[test]
-fn gossip_and_membership_sweeps_are_identical_at_any_thread_count() {
+fn gossip_membership_and_resilience_sweeps_are_identical_at_any_thread_count() {
     let example = |name: &str| {
         fs::read_to_string(
             Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -298,6 +299,7 @@ fn gossip_and_membership_sweeps_are_identical_at_any_thread_count() {
     };
     let broadcast = example("broadcast-topologies.toml");
     let detectors = example("failure-detectors.toml");
+    let metastable = example("metastable-retry-storm.toml");
     let epidemic = r#"
 [simulation]
 name = "epidemic"
@@ -335,6 +337,11 @@ vary = [{ path = "group.peers.fanout", values = [1, 2] }]
         (
             "detectors",
             detectors.as_str(),
+            "simulation.duration=\"2m\"",
+        ),
+        (
+            "metastable",
+            metastable.as_str(),
             "simulation.duration=\"2m\"",
         ),
     ] {

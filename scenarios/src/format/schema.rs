@@ -187,6 +187,9 @@ pub struct ServiceSpec {
     /// `"reject"` (answer busy) or `"drop"` when the queue is full.
     #[serde(default)]
     pub overflow: Option<Spanned<String>>,
+    /// Service time an item gains per other item in service when it starts (`"10ms"`).
+    #[serde(default)]
+    pub contention: Option<Spanned<String>>,
 }
 
 /// `[[group]]`: the fields every role shares, plus the role's own parameters.
@@ -436,6 +439,9 @@ pub struct ReportSection {
     /// The latency metric the timeline shows; default the first `latency.*`.
     #[serde(default)]
     pub timeline_metric: Option<Spanned<String>>,
+    /// Counters the timeline draws per second over its top panel (`["client.attempts"]`).
+    #[serde(default)]
+    pub timeline_counters: Vec<Spanned<String>>,
     /// Also record `latency.<op>.with_failures`: every request that ended, a timed-out one
     /// at its timeout.
     #[serde(default)]

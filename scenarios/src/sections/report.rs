@@ -23,6 +23,8 @@ pub struct ReportConfig {
     pub percentiles: Vec<f64>,
     /// The metric the timeline shows.
     pub timeline_metric: Option<String>,
+    /// Counters the timeline draws per second beside the requests.
+    pub timeline_counters: Vec<String>,
     /// Which plots to draw; `None` for all.
     pub plots: Option<Vec<String>>,
     /// Whether clients also record `latency.<op>.with_failures` (every ended request, a
@@ -33,6 +35,9 @@ pub struct ReportConfig {
     /// Whether replicated stores keep the history and judge reads.
     pub consistency: bool,
 }
+
+/// Most counters `[report] timeline_counters` may name: each is a line of its own colour.
+pub const TIMELINE_COUNTERS_MAX: usize = 4;
 
 /// Most keys `[report] linearizability` may name: each keeps up to 4 096 operations and is
 /// searched after the run.
@@ -52,6 +57,7 @@ pub fn build_report(
         window: WINDOW_DEFAULT,
         percentiles: Vec::new(),
         timeline_metric: None,
+        timeline_counters: Vec::new(),
         plots: None,
         failures_in_latency: false,
         linearizability: Vec::new(),
@@ -104,6 +110,29 @@ pub fn build_report(
             }));
         }
         report.timeline_metric = Some(metric.get_ref().clone());
+    }
+    for counter in &section.timeline_counters {
+        // Counters exist only once a run records them, so a name is checked for its shape
+        // here and for its existence on the plot (which says when one was never recorded).
+        if counter.get_ref().is_empty() || report.timeline_counters.contains(counter.get_ref()) {
+            return Err(Diagnostic::error(
+                source,
+                counter.span(),
+                format!(
+                    "timeline_counters names each counter once, by name; got {:?}",
+                    counter.get_ref()
+                ),
+            )
+            .with_help("e.g. timeline_counters = [\"client.attempts\"]"));
+        }
+        if report.timeline_counters.len() == TIMELINE_COUNTERS_MAX {
+            return Err(Diagnostic::error(
+                source,
+                counter.span(),
+                format!("the timeline draws at most {TIMELINE_COUNTERS_MAX} counters"),
+            ));
+        }
+        report.timeline_counters.push(counter.get_ref().clone());
     }
     if let Some(wanted) = &section.plots {
         let mut chosen = Vec::new();

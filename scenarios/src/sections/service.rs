@@ -1,5 +1,6 @@
-//! A group's `service = {...}`: workers, service times per operation, and an optional bounded
-//! queue that rejects or drops on overflow.
+//! A group's `service = {...}`: workers, service times per operation, an optional bounded
+//! queue that rejects or drops on overflow, and contention (service time that grows with the
+//! work in service).
 
 use std::num::NonZeroU32;
 
@@ -81,6 +82,19 @@ pub fn build_service(
             overflow.span(),
             "`overflow` needs a bounded `queue`",
         ));
+    }
+    if let Some(text) = &service.contention {
+        let per_job = crate::format::units::parse_duration(text.get_ref())
+            .map_err(|e| Diagnostic::error(source, text.span(), e.message))?;
+        if per_job > sim_core::SimDuration::ZERO && workers == 1 {
+            return Err(Diagnostic::error(
+                source,
+                text.span(),
+                "`contention` slows an item per other item in service, and with one worker there is none",
+            )
+            .with_help("give the group more `workers`, or drop `contention`"));
+        }
+        model = model.with_contention(per_job);
     }
     Ok(model)
 }

@@ -1,4 +1,5 @@
-//! The `client` role's parameters: `target`, `workload`, `routing`, `timeout`.
+//! The `client` role's parameters: `target`, `workload`, `routing`, `timeout`, `failover`,
+//! `store`, and the resilience policy `retry` (in `retry.rs`).
 //!
 //! A `workload` either samples requests (arrivals or a closed loop, keys, mix, sizes) or
 //! replays a trace file (`trace`, `speed`, `csv`, `concurrency`). A trace is checked when the
@@ -62,6 +63,11 @@ pub(super) const ROW: RoleRow = Row {
             "store",
             "none",
             "cache-aside: the store group behind the look-aside cache `target` (misses read it and fill the cache; writes go to it and invalidate)",
+        ),
+        Param::optional(
+            "retry",
+            "none",
+            "retry failed attempts: { attempts, base, multiplier, cap, jitter, on, budget }",
         ),
     ],
     value: RoleSpec {
@@ -168,6 +174,7 @@ fn parse_client(
         )?),
         None => Some(FAILOVER_DEFAULT),
     };
+    let (retry, retry_budget) = super::retry::parse_retry(source, params)?;
     let workload = params.require::<toml::Value>("workload")?;
     let span = workload.span();
     // Errors name the workload field at fault and point at it (an unknown field: at it).
@@ -237,6 +244,8 @@ fn parse_client(
         scopes: client_scopes(context),
         failover,
         store,
+        retry,
+        retry_budget,
     };
     // A target that is exactly a group: a replicated store among them may have its clients
     // coordinate (known per run, from `RunContext::stores`).

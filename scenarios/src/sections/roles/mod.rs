@@ -12,6 +12,7 @@ mod cache;
 mod client;
 mod gossip;
 mod membership;
+mod retry;
 mod server;
 mod store;
 
