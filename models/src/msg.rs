@@ -58,6 +58,8 @@ pub enum Status {
     Unavailable,
     /// A look-aside cache does not hold the key (the client reads the store and fills it).
     Miss,
+    /// Refused by a rate limiter (an HTTP 429).
+    RateLimited,
 }
 
 impl Status {
@@ -68,6 +70,7 @@ impl Status {
             Status::Busy => "busy",
             Status::Unavailable => "unavailable",
             Status::Miss => "miss",
+            Status::RateLimited => "rate_limited",
         }
     }
 }

@@ -35,6 +35,13 @@ pub const METRIC_TABLES: &[Row<MetricTable>] = &[
         value: models::roles::client::METRICS,
     },
     Row {
+        name: "ratelimit",
+        aliases: &[],
+        description: "requests a rate limit admitted, rejected and delayed; the rejected ratio",
+        params: &[],
+        value: models::roles::gate::METRICS,
+    },
+    Row {
         name: "cache",
         aliases: &[],
         description: "hits, misses, backend traffic and lost writes; the hit ratio",
@@ -124,7 +131,8 @@ impl Registries {
         v.cache_policies.check_unique()?;
         v.placement_schemes.check_unique()?;
         v.balancers.check_unique()?;
-        v.replication_schemes.check_unique()
+        v.replication_schemes.check_unique()?;
+        v.limiters.check_unique()
     }
 
     /// Every kind, in `distsim list` order, as plain rows: for listing and documentation.
@@ -158,6 +166,11 @@ impl Registries {
                 "replication schemes",
                 "store replication = { scheme = ... }",
                 &v.replication_schemes,
+            ),
+            Listing::of(
+                "rate limiters",
+                "server, balancer or ratelimiter limit = { algorithm = ... }",
+                &v.limiters,
             ),
             Listing::of("fault kinds", "[[fault]] keys", &self.fault_kinds),
             Listing::of("plots", "[report] plots = [...]", &self.plots),

@@ -20,12 +20,21 @@
 //! and timestamp is an integer in units of `1 / count` nanoseconds, so a rate of 100 per
 //! 60 s admits exactly 100 per 60 s, whatever the order of arrivals, on every machine.
 //!
-//! **Limitations:** every request costs one unit; a limiter holds one key's state (keying by
-//! client, key or tenant is its host's map).
+//! [`LIMITERS`] holds one registry row per algorithm, building a [`LimiterSpec`];
+//! [`KeyedLimiters`] is a host's map of limiters by client, key or one for all
+//! ([`RateLimit`]). Hosts: the `server` and `balancer` roles' `limit` and the `ratelimiter`
+//! role (a limiting proxy).
+//!
+//! **Limitations:** every request costs one unit; no tenant labels yet (a client group is the
+//! nearest thing: key by client).
 
+mod keyed;
+pub mod registry;
 mod token_bucket;
 mod windows;
 
+pub use keyed::{KeyBy, KeyedLimiters, RateLimit, KEY_BYS};
+pub use registry::{limiters, LimiterRow, LimiterSpec, LIMITERS};
 pub use token_bucket::{Gcra, LeakyBucket, TokenBucket};
 pub use windows::{FixedWindow, SlidingLog, SlidingWindowCounter};
 
@@ -77,7 +86,7 @@ impl Rate {
 }
 
 /// One key's limiter.
-pub trait Limiter {
+pub trait Limiter: std::fmt::Debug + Send {
     /// The decision for a request arriving at `now` (ns; never before an earlier call's).
     fn decide(&mut self, now: u64) -> Decision;
 }
@@ -304,9 +313,12 @@ mod tests {
                 admitted as f64 >= 0.995 * (100 * seconds) as f64,
                 "{admitted} admitted"
             );
+            // The fraction's noise is the arrivals': relative SD 1/√(λT). Allowed: 5 of them,
+            // plus the 0.5 % the admitted count may fall short by (above).
+            let tolerance = expected * (5.0 / (lambda * seconds as f64).sqrt() + 0.005);
             assert!(
-                (fraction - expected).abs() < 0.01,
-                "λ = {factor}r: {fraction}"
+                (fraction - expected).abs() < tolerance,
+                "λ = {factor}r: {fraction} vs {expected} ± {tolerance}"
             );
         }
     }

@@ -14,6 +14,10 @@
 //! is the behaviour the health-check parameters are there to study. Probes are answered by the
 //! backend at once, outside its service model, like a shallow health endpoint.
 //!
+//! With a rate limit ([`BalancerConfig::limit`]; the `ratelimiter` role is a balancer with
+//! one) each request passes the [`Gate`] before a backend is picked: a rejected one is
+//! answered `rate_limited`, a shaped one forwarded after its wait.
+//!
 //! Records `balancer.forwarded`, `balancer.unavailable`, `balancer.ejections`,
 //! `balancer.readmissions` and `balancer.probes.failed`.
 //!
@@ -31,6 +35,8 @@ use crate::balancing::{
     Backends, Balancer, BalancerSpec, EwmaDecay, HealthCheckConfig, HealthChecker,
 };
 use crate::msg::{Msg, Request, Response, Status};
+use crate::ratelimit::RateLimit;
+use crate::roles::gate::Gate;
 use crate::roles::server::reply;
 
 /// What balancer nodes record, with each counter's good direction.
@@ -69,6 +75,8 @@ pub struct BalancerConfig {
     pub load_report: SimDuration,
     /// Health checks, if any.
     pub health: Option<HealthCheckConfig>,
+    /// A rate limit applied to every request before it is forwarded, if any.
+    pub limit: Option<RateLimit>,
 }
 
 /// A request in flight through the balancer.
@@ -107,6 +115,8 @@ pub struct BalancerNode {
     next_probe: u64,
     /// Probes awaiting an answer: seq -> (backend, timeout timer).
     probes: BTreeMap<u64, (usize, TimerId)>,
+    /// Its rate limit, if it has one.
+    gate: Option<Gate>,
     metrics: Option<Metrics>,
 }
 
@@ -127,6 +137,7 @@ impl BalancerNode {
             in_flight: BTreeMap::new(),
             next_probe: 0,
             probes: BTreeMap::new(),
+            gate: config.limit.map(Gate::new),
             metrics: None,
             config,
         })
@@ -137,6 +148,18 @@ impl BalancerNode {
     }
 
     fn on_request(&mut self, ctx: &mut Ctx<'_, Msg>, request: Request) {
+        let request = match self.gate.as_mut() {
+            Some(gate) => match gate.admit(ctx, request) {
+                Some(request) => request,
+                None => return,
+            },
+            None => request,
+        };
+        self.forward(ctx, request);
+    }
+
+    /// Forwards an admitted request to a backend the policy picks.
+    fn forward(&mut self, ctx: &mut Ctx<'_, Msg>, request: Request) {
         let now = ctx.now();
         self.backends.maybe_refresh(now);
         let pick = self
@@ -233,6 +256,9 @@ impl Node for BalancerNode {
                 probes_failed: ctx.counter("balancer.probes.failed"),
             });
         }
+        if let Some(gate) = self.gate.as_mut() {
+            gate.register(ctx);
+        }
         self.probe_round(ctx);
     }
 
@@ -261,6 +287,12 @@ impl Node for BalancerNode {
     }
 
     fn on_timer(&mut self, ctx: &mut Ctx<'_, Msg>, tag: TimerTag) {
+        if Gate::owns(tag) {
+            if let Some(request) = self.gate.as_mut().and_then(|g| g.on_timer(tag)) {
+                self.forward(ctx, request);
+            }
+            return;
+        }
         if tag.0 == TAG_PROBE_ROUND {
             self.probe_round(ctx);
             return;

@@ -106,7 +106,7 @@ pub const METRICS: sim_core::MetricTable = sim_core::MetricTable {
         sim_core::MetricDecl::counter(
             "client.responses.*",
             sim_core::metrics::Direction::HigherIsWorse,
-            "answers with another status (busy, unavailable, miss)",
+            "answers with another status (busy, unavailable, miss, rate_limited)",
         ),
         sim_core::MetricDecl::counter(
             "client.timeouts",
@@ -116,7 +116,7 @@ pub const METRICS: sim_core::MetricTable = sim_core::MetricTable {
         sim_core::MetricDecl::counter(
             "client.attempts",
             sim_core::metrics::Direction::HigherIsWorse,
-            "attempts sent: first tries and retries (the load the clients offer downstream)",
+            "attempts sent, first tries and retries: the load the clients offer downstream (with a retry policy; without one it is client.requests)",
         ),
         sim_core::MetricDecl::counter(
             "client.retries",
@@ -169,22 +169,24 @@ pub const METRICS: sim_core::MetricTable = sim_core::MetricTable {
                     "client.timeouts",
                     "client.responses.busy",
                     "client.responses.unavailable",
+                    "client.responses.rate_limited",
                 ],
-                denominator: &["client.attempts"],
+                // Attempts: requests plus retries (no retries counter without a policy).
+                denominator: &["client.requests", "client.retries"],
             },
             unit: sim_core::Unit::Ratio,
             direction: sim_core::metrics::Direction::HigherIsWorse,
-            description: "(client.timeouts + client.responses.busy + client.responses.unavailable) / client.attempts: the share of attempts that failed",
+            description: "(client.timeouts + client.responses.busy + client.responses.unavailable + client.responses.rate_limited) / (client.requests + client.retries): the share of attempts that failed",
         },
         sim_core::metrics::DerivedMetric {
             name: "client.retry_amplification",
             formula: sim_core::metrics::Formula::Ratio {
-                numerator: &["client.attempts"],
+                numerator: &["client.requests", "client.retries"],
                 denominator: &["client.requests"],
             },
             unit: sim_core::Unit::Ratio,
             direction: sim_core::metrics::Direction::HigherIsWorse,
-            description: "client.attempts / client.requests: attempts sent downstream per request (1 without retries)",
+            description: "(client.requests + client.retries) / client.requests: attempts sent downstream per request (1 without retries)",
         },
     ],
     curves: &[],
@@ -335,12 +337,13 @@ struct Metrics {
     requests: CounterId,
     ok: CounterId,
     busy: CounterId,
+    /// Registered at the first `rate_limited` answer.
+    rate_limited: Option<CounterId>,
     unavailable: CounterId,
     miss: CounterId,
     timeouts: CounterId,
     late: CounterId,
     failovers: CounterId,
-    attempts: CounterId,
     /// With a retry policy.
     retry: Option<RetryMetrics>,
     /// A replaying client's counters.
@@ -352,6 +355,7 @@ struct Metrics {
 /// A retrying client's metrics.
 #[derive(Clone, Copy, Debug)]
 struct RetryMetrics {
+    attempts: CounterId,
     retries: CounterId,
     denied: CounterId,
     per_request: HistogramId,
@@ -682,14 +686,15 @@ impl Client {
             requests: ctx.counter("client.requests"),
             ok: ctx.counter("client.responses.ok"),
             busy: ctx.counter("client.responses.busy"),
+            rate_limited: None,
             unavailable: ctx.counter("client.responses.unavailable"),
             miss: ctx.counter("client.responses.miss"),
             timeouts: ctx.counter("client.timeouts"),
             late: ctx.counter("client.late_responses"),
             failovers: ctx.counter("client.failovers"),
-            attempts: ctx.counter("client.attempts"),
             // Only retrying clients have these, so other scenarios' results do not change.
             retry: retrying.then(|| RetryMetrics {
+                attempts: ctx.counter("client.attempts"),
                 retries: ctx.counter("client.retries"),
                 denied: ctx.counter("client.retries_denied"),
                 per_request: ctx.histogram("client.attempts_per_request", Unit::Count),
@@ -1000,7 +1005,9 @@ impl Client {
             .config
             .timeout
             .map(|after| ctx.set_timer(after, TimerTag(TAG_TIMEOUT_BASE + id)));
-        ctx.count(self.metrics().attempts, 1);
+        if let Some(retry) = self.metrics().retry {
+            ctx.count(retry.attempts, 1);
+        }
         let (key, op, value_bytes) = (call.key, call.op, call.value_bytes);
         if let Some(front) = self.quorum.as_mut() {
             let me = ctx.id();
@@ -1143,12 +1150,22 @@ impl Client {
             let now = ctx.now();
             backends.on_response(idx, now.saturating_since(response.sent_at), now);
         }
-        let metrics = self.metrics();
+        let metrics = self
+            .metrics
+            .as_mut()
+            .expect("metrics registered in on_start");
         let (counter, outcome) = match response.status {
             Status::Ok => (metrics.ok, Outcome::Ok),
             Status::Busy => (metrics.busy, Outcome::Rejected),
             Status::Unavailable => (metrics.unavailable, Outcome::Error),
             Status::Miss => (metrics.miss, Outcome::Miss),
+            // Registered when the first comes, so runs without a limiter do not list it.
+            Status::RateLimited => (
+                *metrics
+                    .rate_limited
+                    .get_or_insert_with(|| ctx.counter("client.responses.rate_limited")),
+                Outcome::Rejected,
+            ),
         };
         ctx.count(counter, 1);
         if outcome == Outcome::Error {

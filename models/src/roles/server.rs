@@ -6,12 +6,17 @@
 //! a full queue is answered `Busy` (with `overflow = "reject"`) or never answered (with
 //! `"drop"`, so the client times out). A server without a service model answers at once.
 //!
+//! With a rate limit ([`Server::limited`]) each request passes the [`Gate`] first: a
+//! rejected one is answered `rate_limited` without touching the service model.
+//!
 //! **Limitations:** no state: every key exists and every operation succeeds. Storage, caches
 //! and replication are separate roles.
 
-use sim_core::{Admission, CompletedWork, Ctx, Node, NodeId, OpKind};
+use sim_core::{Admission, CompletedWork, Ctx, Node, NodeId, OpKind, TimerTag};
 
 use crate::msg::{Msg, Request, Status};
+use crate::ratelimit::RateLimit;
+use crate::roles::gate::Gate;
 use crate::workload::Op;
 
 /// The service-model operation kind of each operation.
@@ -25,7 +30,25 @@ pub fn op_kind(op: Op) -> OpKind {
 
 /// A node that serves requests through its service model.
 #[derive(Debug, Default)]
-pub struct Server;
+pub struct Server {
+    /// Its rate limit, if it has one.
+    gate: Option<Gate>,
+}
+
+impl Server {
+    /// A server whose requests pass `limit` first.
+    pub fn limited(limit: RateLimit) -> Self {
+        Server {
+            gate: Some(Gate::new(limit)),
+        }
+    }
+
+    fn serve(ctx: &mut Ctx<'_, Msg>, request: Request) {
+        if let Some(request) = admit(ctx, request) {
+            reply(ctx, &request, Status::Ok);
+        }
+    }
+}
 
 /// Sends `request`'s answer with `status` to its client: how every role that serves requests
 /// replies.
@@ -53,6 +76,25 @@ pub(crate) fn admit(ctx: &mut Ctx<'_, Msg>, request: Request) -> Option<Request>
 impl Node for Server {
     type Msg = Msg;
 
+    fn on_start(&mut self, ctx: &mut Ctx<'_, Msg>) {
+        if let Some(gate) = self.gate.as_mut() {
+            gate.register(ctx);
+        }
+    }
+
+    fn on_timer(&mut self, ctx: &mut Ctx<'_, Msg>, tag: TimerTag) {
+        let held = self.gate.as_mut().and_then(|g| g.on_timer(tag));
+        if let Some(request) = held {
+            Self::serve(ctx, request);
+        }
+    }
+
+    fn on_crash(&mut self, _: &mut sim_core::CrashCtx<'_>) {
+        if let Some(gate) = self.gate.as_mut() {
+            gate.crash();
+        }
+    }
+
     fn on_message(&mut self, ctx: &mut Ctx<'_, Msg>, from: NodeId, msg: Msg) {
         let request = match msg {
             Msg::Request(request) => request,
@@ -72,9 +114,14 @@ impl Node for Server {
             | Msg::Member(_)
             | Msg::Custom(_) => return,
         };
-        if let Some(request) = admit(ctx, request) {
-            reply(ctx, &request, Status::Ok);
-        }
+        let request = match self.gate.as_mut() {
+            Some(gate) => match gate.admit(ctx, request) {
+                Some(request) => request,
+                None => return,
+            },
+            None => request,
+        };
+        Self::serve(ctx, request);
     }
 
     fn on_work_done(&mut self, ctx: &mut Ctx<'_, Msg>, work: CompletedWork<Msg>) {

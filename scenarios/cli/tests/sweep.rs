@@ -285,8 +285,9 @@ fn a_sweep_checks_its_own_determinism() {
 // shipped broadcast sweep (three overlays), a push-pull group with random phases and a crash
 // process (two fanouts, two replications), and the shipped failure-detector sweep (every
 // detector at several settings, 5 % loss, a crash process; shortened to 2 simulated
-// minutes), and the shipped metastable retry storm (five resilience policies, jittered
-// backoffs drawn per client) give byte-identical sweep.json with 1 and 2 threads.
+// minutes), the shipped metastable retry storm (five resilience policies, jittered
+// backoffs drawn per client) and the shipped rate-limit tiers (every window algorithm, one
+// proxy and four) give byte-identical sweep.json with 1 and 2 threads.
 #[test]
 fn gossip_membership_and_resilience_sweeps_are_identical_at_any_thread_count() {
     let example = |name: &str| {
@@ -300,6 +301,7 @@ fn gossip_membership_and_resilience_sweeps_are_identical_at_any_thread_count() {
     let broadcast = example("broadcast-topologies.toml");
     let detectors = example("failure-detectors.toml");
     let metastable = example("metastable-retry-storm.toml");
+    let tiers = example("rate-limit-tiers.toml");
     let epidemic = r#"
 [simulation]
 name = "epidemic"
@@ -344,6 +346,7 @@ vary = [{ path = "group.peers.fanout", values = [1, 2] }]
             metastable.as_str(),
             "simulation.duration=\"2m\"",
         ),
+        ("tiers", tiers.as_str(), "simulation.seed=1"),
     ] {
         let dir = TempDir::new(label);
         dir.write("s.toml", text);

@@ -1,12 +1,14 @@
 //! The names a scenario's values may use, one registry per kind: `dist = ...`, workload
 //! `arrivals = ...` and `keys = { dist = ... }`, cache `policy = ...`, `placement = { scheme =
-//! ... }`, balancer `policy = ...`, store `replication = { scheme = ... }`. Roles and
+//! ... }`, balancer `policy = ...`, store `replication = { scheme = ... }`, a rate `limit =
+//! { algorithm = ... }`. Roles and
 //! sections read them from here, so a user's own crate can add rows to its copy and use them
 //! by name in scenario files.
 
 use models::balancing::ParseBalancer;
 use models::cache::ParsePolicy;
 use models::placement::ParseScheme;
+use models::ratelimit::registry::ParseLimiter;
 use models::replication::ParseReplication;
 use sim_core::registry::Registry;
 
@@ -30,6 +32,8 @@ pub struct Vocabulary {
     pub balancers: Registry<ParseBalancer>,
     /// Store `replication = { scheme = ... }` schemes.
     pub replication_schemes: Registry<ParseReplication>,
+    /// Rate `limit = { algorithm = ... }` algorithms.
+    pub limiters: Registry<ParseLimiter>,
 }
 
 impl Vocabulary {
@@ -43,6 +47,7 @@ impl Vocabulary {
             placement_schemes: models::placement::schemes(),
             balancers: models::balancing::balancers(),
             replication_schemes: models::replication::schemes(),
+            limiters: models::ratelimit::limiters(),
         }
     }
 }

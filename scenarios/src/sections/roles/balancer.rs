@@ -1,5 +1,6 @@
 //! The `balancer` role's parameters: `backends`, `policy`, `vnodes`, `weights`,
-//! `health_check`, `load_report`, `ewma_half_life`.
+//! `health_check`, `load_report`, `ewma_half_life`, `limit`; and the `ratelimiter` role, a
+//! balancer whose `limit` is required (a rate-limiting proxy in front of a group).
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -21,7 +22,31 @@ pub(super) const ROW: RoleRow = Row {
     name: "balancer",
     aliases: &[],
     description: "a proxy that spreads requests over a backend group, with health checks",
-    params: &[
+    params: PARAMS,
+    value: RoleSpec {
+        histograms: &[],
+        service: ServiceUse::None,
+        serves_requests: true,
+        parse: |context, params| parse_balancer(context, params, false),
+    },
+};
+
+/// `ratelimiter`: a balancer whose `limit` is required.
+pub(super) const RATELIMITER_ROW: RoleRow = Row {
+    name: "ratelimiter",
+    aliases: &["rate_limiter"],
+    description: "a rate-limiting proxy in front of a backend group: admits, delays or rejects (429) each request, then balances",
+    params: PARAMS,
+    value: RoleSpec {
+        histograms: &[],
+        service: ServiceUse::None,
+        serves_requests: true,
+        parse: |context, params| parse_balancer(context, params, true),
+    },
+};
+
+/// The parameters of both rows.
+const PARAMS: &[Param] = &[
         Param::required("backends", "the group (or selector) requests are spread over"),
         Param::optional(
             "policy",
@@ -53,14 +78,8 @@ pub(super) const ROW: RoleRow = Row {
             "\"1s\"",
             "memory of least_response_time's average",
         ),
-    ],
-    value: RoleSpec {
-        histograms: &[],
-        service: ServiceUse::None,
-        serves_requests: true,
-        parse: parse_balancer,
-    },
-};
+        super::limit::PARAM,
+];
 
 /// 1 s: default refresh of the load snapshot and half-life of the response-time average.
 const SECOND: SimDuration = SimDuration::from_secs(1);
@@ -77,11 +96,14 @@ struct HealthCheckSpec {
     healthy: Option<u32>,
 }
 
+/// A balancer group, or with `limit_required` a ratelimiter group.
 fn parse_balancer(
     context: &RoleContext<'_>,
     params: &mut Params<'_>,
+    limit_required: bool,
 ) -> Result<Box<dyn RoleBuilder>, Diagnostic> {
     let source = context.source;
+    let limit = super::limit::parse_limit(context, params, limit_required)?;
     let selector = params.require::<String>("backends")?;
     let backends = super::request_targets(context, &selector)?;
     // `vnodes` beside the policy is the consistent_hash policy's parameter, as a shorthand.
@@ -162,6 +184,7 @@ fn parse_balancer(
         decay,
         load_report,
         health,
+        limit,
     };
     // Validate once here, so building nodes cannot fail.
     BalancerNode::new(Arc::new(config.clone()))

@@ -11,6 +11,7 @@ mod balancer;
 mod cache;
 mod client;
 mod gossip;
+mod limit;
 mod membership;
 mod retry;
 mod server;
@@ -229,6 +230,7 @@ pub const ROLES: &[RoleRow] = &[
     client::ROW,
     cache::ROW,
     balancer::ROW,
+    balancer::RATELIMITER_ROW,
     server::ROW,
     store::ROW,
     gossip::ROW,

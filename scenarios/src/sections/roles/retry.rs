@@ -146,7 +146,7 @@ fn policy(source: &Source, section: RetrySection) -> Result<RetryPolicy, Diagnos
                         format!("`on` names the failures to retry, and {:?} is not one", name.get_ref()),
                     )
                     .with_help(format!(
-                        "{}; `timeout` is an attempt not answered in time, `rejected` a `busy` answer, `error` an `unavailable` one",
+                        "{}; `timeout` is an attempt not answered in time, `rejected` a `busy` or `rate_limited` answer, `error` an `unavailable` one",
                         suggest(name.get_ref(), RETRYABLE.iter().map(|r| r.0))
                     )));
                 };
@@ -197,10 +197,12 @@ fn budget(source: &Source, value: Spanned<toml::Value>) -> Result<RetryBudget, D
     let burst = match burst {
         None => BURST_DEFAULT,
         Some(toml::Value::Integer(n)) if (1..=i64::from(u32::MAX)).contains(&n) => n as u32,
-        Some(other) => return Err(error(format!(
+        Some(other) => {
+            return Err(error(format!(
             "the budget's `burst` is the most retries a client holds, a whole number >= 1; got {}",
             crate::format::params::shown(&other)
-        ))),
+        )))
+        }
     };
     Ok(RetryBudget::new(ratio, burst).expect("ratio checked above"))
 }

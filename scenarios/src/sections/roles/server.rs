@@ -1,6 +1,8 @@
-//! The `server` role: serves every request through its group's service model and answers.
+//! The `server` role: serves every request through its group's service model and answers,
+//! after its rate `limit` if it has one.
 
 use models::msg::Msg;
+use models::ratelimit::RateLimit;
 use models::roles::Server;
 use sim_core::Node;
 
@@ -11,19 +13,27 @@ pub(super) const ROW: RoleRow = sim_core::registry::Row {
     name: "server",
     aliases: &[],
     description: "serves requests through its service model and answers",
-    params: &[],
+    params: &[super::limit::PARAM],
     value: RoleSpec {
         histograms: &[],
         service: ServiceUse::Optional,
         serves_requests: true,
-        parse: |_, _| Ok(Box::new(ServerBuilder)),
+        parse: |context, params| {
+            let limit = super::limit::parse_limit(context, params, false)?;
+            Ok(Box::new(ServerBuilder { limit }))
+        },
     },
 };
 
-struct ServerBuilder;
+struct ServerBuilder {
+    limit: Option<RateLimit>,
+}
 
 impl RoleBuilder for ServerBuilder {
     fn build_node(&self, _: u32, _: &RunContext<'_>) -> Box<dyn Node<Msg = Msg>> {
-        Box::new(Server)
+        Box::new(match self.limit {
+            Some(limit) => Server::limited(limit),
+            None => Server::default(),
+        })
     }
 }
