@@ -11,11 +11,16 @@
 //!   retries can never exceed about `ratio` of the requests however long an outage lasts
 //!   (Finagle's and gRPC's retry budgets work this way).
 //!
+//! - [`Breaker`]: a circuit breaker (closed, open, half-open) over a count-based sliding
+//!   window of calls, opening on a failure or slow-call share ([`BreakerSpec`]).
+//!
 //! Delays are integer nanoseconds and every random draw comes from the stream the caller
 //! hands in, so a policy's choices are reproducible.
 //!
-//! **Limitations:** circuit breakers, hedging and bulkheads are still to come (issue 15).
+//! **Limitations:** hedging and bulkheads are still to come (issue 15).
 
+mod breaker;
 mod retry;
 
+pub use breaker::{Breaker, BreakerSpec, BreakerState};
 pub use retry::{Jitter, RetryBudget, RetryOn, RetryPolicy, JITTERS};

@@ -48,7 +48,14 @@
 //! and `client.attempts_per_request` how many each request took. A retry is routed afresh
 //! (with failover, away from the target that failed it).
 //!
-//! **Limitations:** no hedging or circuit breaking yet; a timed-out attempt is abandoned, and
+//! **Circuit breaker** ([`ClientConfig::breaker`], [`crate::resilience::Breaker`]): each
+//! client keeps one breaker for its target; every attempt asks it first. A refused attempt
+//! ends its request at once with the outcome `rejected` (counted `client.breaker.rejected`,
+//! never retried); every attempt let through reports its result (a failure, or a success,
+//! and how long it took). `client.breaker.opened` counts the openings; the first
+//! [`BREAKER_LANES`] clients of a group draw their breaker's state as a timeline lane.
+//!
+//! **Limitations:** no hedging yet; a timed-out attempt is abandoned, and
 //! its server keeps working on it. A replaying client that crashes
 //! keeps its place in the trace; at its restart a timed replay skips the records that fell due
 //! while it was down (the trace's clock kept running), and a fast replay carries on.
@@ -67,7 +74,7 @@ use crate::fixed_hash::FixedHashMap;
 use crate::msg::{Msg, ReplicaMsg, Request, Response, Status};
 use crate::placement::SharedPlacement;
 use crate::replication::history::SharedHistory;
-use crate::resilience::{RetryBudget, RetryPolicy};
+use crate::resilience::{Breaker, BreakerSpec, BreakerState, RetryBudget, RetryPolicy};
 use crate::roles::store::QuorumFrontEnd;
 use crate::workload::replay::{FeedItem, TraceFeed, TracePace};
 use crate::workload::trace::TraceRecord;
@@ -292,7 +299,12 @@ pub struct ClientConfig {
     /// Each client's retry budget, full at its start (`None`: retries are limited only by
     /// the policy's attempts).
     pub retry_budget: Option<RetryBudget>,
+    /// Each client's circuit breaker for its target (`None`: none).
+    pub breaker: Option<BreakerSpec>,
 }
+
+/// Clients of a group (by index) whose breaker state is drawn as a timeline lane.
+pub const BREAKER_LANES: u32 = 4;
 
 /// The breakdowns a client group's latency and outcomes are recorded under, besides the
 /// whole population (`latency.read`): its group, and each client's region.
@@ -346,6 +358,8 @@ struct Metrics {
     failovers: CounterId,
     /// With a retry policy.
     retry: Option<RetryMetrics>,
+    /// With a breaker: calls it refused, and its openings.
+    breaker: Option<(CounterId, CounterId)>,
     /// A replaying client's counters.
     trace: Option<TraceMetrics>,
     /// `latency.<op>.with_failures` and `latency.all.with_failures`, when recorded.
@@ -421,6 +435,8 @@ const TAG_ARRIVAL: u64 = 0;
 const TAG_THINK: u64 = 1;
 /// A timed replay's next record is due.
 const TAG_TRACE: u64 = 2;
+/// A breaker refused a request: the next of a closed loop or a replay may go.
+const TAG_REFUSED: u64 = 3;
 /// Timeout tags are `TAG_TIMEOUT_BASE + request id`.
 const TAG_TIMEOUT_BASE: u64 = 1 << 62;
 /// A retry's backoff has passed: `TAG_RETRY_BASE + the retry's request id`.
@@ -444,6 +460,8 @@ pub struct Client {
     retrying: FixedHashMap<u64, Outstanding>,
     /// Retries this client may still spend ([`ClientConfig::retry_budget`]).
     budget: Option<RetryBudget>,
+    /// Its circuit breaker and the state last annotated ([`ClientConfig::breaker`]).
+    breaker: Option<(Breaker, BreakerState)>,
     /// Requests this client issued and that ended, for the paranoid check that every issued
     /// request ends exactly once: `issued == ended + outstanding + retrying`.
     issued: u64,
@@ -528,6 +546,7 @@ impl Client {
             outstanding: FixedHashMap::default(),
             retrying: FixedHashMap::default(),
             budget: config.retry_budget,
+            breaker: Self::fresh_breaker(&config),
             issued: 0,
             ended: 0,
             failure_latency: false,
@@ -669,6 +688,7 @@ impl Client {
         ctx: &mut Ctx<'_, Msg>,
         replaying: bool,
         retrying: bool,
+        breaker: bool,
         suffixes: &[String],
         with_failures: bool,
     ) -> Metrics {
@@ -698,6 +718,12 @@ impl Client {
                 retries: ctx.counter("client.retries"),
                 denied: ctx.counter("client.retries_denied"),
                 per_request: ctx.histogram("client.attempts_per_request", Unit::Count),
+            }),
+            breaker: breaker.then(|| {
+                (
+                    ctx.counter("client.breaker.rejected"),
+                    ctx.counter("client.breaker.opened"),
+                )
             }),
             // Only replaying clients have these, so other scenarios' results do not change.
             trace: replaying.then(|| TraceMetrics {
@@ -998,9 +1024,71 @@ impl Client {
         self.send_attempt(ctx, self.next_id, first);
     }
 
+    /// A closed breaker, if the group has one.
+    fn fresh_breaker(config: &ClientConfig) -> Option<(Breaker, BreakerState)> {
+        config
+            .breaker
+            .map(|spec| (Breaker::new(spec), BreakerState::Closed))
+    }
+
+    /// Annotates the breaker's state if it changed since last annotated (the first
+    /// [`BREAKER_LANES`] clients only), counting an opening.
+    fn breaker_changed(&mut self, ctx: &mut Ctx<'_, Msg>) {
+        let now = ctx.now();
+        let Some((breaker, shown)) = self.breaker.as_mut() else {
+            return;
+        };
+        let state = breaker.state(now);
+        if std::mem::discriminant(&state) == std::mem::discriminant(shown) {
+            return;
+        }
+        *shown = state;
+        let (_, opened) = self.metrics().breaker.expect("registered with a breaker");
+        if matches!(state, BreakerState::Open { .. }) {
+            ctx.count(opened, 1);
+        }
+        if self.index < BREAKER_LANES {
+            let lane = format!("breaker {}", self.index);
+            match state {
+                BreakerState::Closed => ctx.annotate(&lane, None, "closed".into()),
+                open => ctx.annotate(&lane, Some(ctx.id()), open.name().into()),
+            }
+        }
+    }
+
+    /// An attempt the breaker let through ended at `now`, failed or not, after `took`.
+    fn breaker_record(&mut self, ctx: &mut Ctx<'_, Msg>, failed: bool, took: SimDuration) {
+        let now = ctx.now();
+        if let Some((breaker, _)) = self.breaker.as_mut() {
+            breaker.record(now, failed, took);
+            self.breaker_changed(ctx);
+        }
+    }
+
     /// Sends attempt `id` of a request (`call`: its operation, key, first send and attempt
-    /// number) to its target, or to its key's replicas with client-side coordination.
+    /// number) to its target, or to its key's replicas with client-side coordination. An
+    /// open breaker refuses it instead, ending the request.
     fn send_attempt(&mut self, ctx: &mut Ctx<'_, Msg>, id: u64, mut call: Outstanding) {
+        if let Some((breaker, _)) = self.breaker.as_mut() {
+            let allowed = breaker.allow(ctx.now());
+            self.breaker_changed(ctx);
+            if !allowed {
+                let (refused, _) = self.metrics().breaker.expect("registered with a breaker");
+                ctx.count(refused, 1);
+                // The refused attempt was never sent.
+                let tried = Outstanding {
+                    attempt: call.attempt - 1,
+                    ..call
+                };
+                self.tally_end(ctx, &tried, Outcome::Rejected);
+                // The next request of a closed loop or a replay comes through a timer, so a
+                // breaker that stays open does not recurse through a whole trace.
+                if !matches!(self.config.load, Load::Open(_)) {
+                    ctx.set_timer(SimDuration::ZERO, TimerTag(TAG_REFUSED));
+                }
+                return;
+            }
+        }
         call.timeout = self
             .config
             .timeout
@@ -1181,6 +1269,8 @@ impl Client {
                 ok,
             );
         }
+        let took = ctx.now().saturating_since(response.sent_at);
+        self.breaker_record(ctx, outcome.is_failure(), took);
         if outcome.is_failure() && self.retry(ctx, &outstanding, outcome) {
             return;
         }
@@ -1199,6 +1289,7 @@ impl Node for Client {
                 ctx,
                 self.replay.is_some(),
                 self.config.retry.is_some(),
+                self.config.breaker.is_some(),
                 &suffixes,
                 self.failure_latency,
             );
@@ -1242,6 +1333,7 @@ impl Node for Client {
             }
             TAG_THINK => self.send_request(ctx),
             TAG_TRACE => self.on_record_due(ctx),
+            TAG_REFUSED => self.think_then_send(ctx),
             retry if (TAG_RETRY_BASE..TAG_TIMEOUT_BASE).contains(&retry) => {
                 let id = retry - TAG_RETRY_BASE;
                 let call = self
@@ -1270,6 +1362,8 @@ impl Node for Client {
                     {
                         backends.on_failure(idx, ctx.now());
                     }
+                    let waited = self.config.timeout.unwrap_or(SimDuration::ZERO);
+                    self.breaker_record(ctx, true, waited);
                     if self.retry(ctx, &outstanding, Outcome::Timeout) {
                         return;
                     }
@@ -1296,6 +1390,7 @@ impl Node for Client {
         self.outstanding.clear();
         self.retrying.clear();
         self.budget = self.config.retry_budget;
+        self.breaker = Self::fresh_breaker(&self.config);
         if let Some(front) = self.quorum.as_mut() {
             front.crash();
         }

@@ -69,6 +69,11 @@ pub(super) const ROW: RoleRow = Row {
             "none",
             "retry failed attempts: { attempts, base, multiplier, cap, jitter, on, budget }",
         ),
+        Param::optional(
+            "breaker",
+            "none",
+            "a circuit breaker: { window, min_calls, failure_ratio, slow_call, slow_ratio, open_for, probes }, or \"off\"",
+        ),
     ],
     value: RoleSpec {
         histograms: &["latency.all", "latency.read", "latency.write", "latency.delete"],
@@ -175,6 +180,7 @@ fn parse_client(
         None => Some(FAILOVER_DEFAULT),
     };
     let (retry, retry_budget) = super::retry::parse_retry(source, params)?;
+    let breaker = super::retry::parse_breaker(source, params)?;
     let workload = params.require::<toml::Value>("workload")?;
     let span = workload.span();
     // Errors name the workload field at fault and point at it (an unknown field: at it).
@@ -246,6 +252,7 @@ fn parse_client(
         store,
         retry,
         retry_budget,
+        breaker,
     };
     // A target that is exactly a group: a replicated store among them may have its clients
     // coordinate (known per run, from `RunContext::stores`).

@@ -1,8 +1,9 @@
-//! A client's `retry = { ... }`: the policy its failed attempts follow and its retry budget
-//! ([`models::resilience`]), validated with the field at fault. One table, so a sweep axis
-//! can vary whole policies (`{ attempts = 3 }` against `{ attempts = 3, budget = 0.1 }`).
+//! A client's resilience policies ([`models::resilience`]), validated with the field at
+//! fault: `retry = { ... }`, the policy its failed attempts follow and its retry budget (one
+//! table, so a sweep axis can vary whole policies: `{ attempts = 3 }` against `{ attempts =
+//! 3, budget = 0.1 }`), and `breaker = { ... }` (or `"off"`, for a sweep's variant without).
 
-use models::resilience::{Jitter, RetryBudget, RetryOn, RetryPolicy, JITTERS};
+use models::resilience::{BreakerSpec, Jitter, RetryBudget, RetryOn, RetryPolicy, JITTERS};
 use serde::Deserialize;
 use sim_core::{Outcome, SimDuration};
 use toml::Spanned;
@@ -205,4 +206,85 @@ fn budget(source: &Source, value: Spanned<toml::Value>) -> Result<RetryBudget, D
         }
     };
     Ok(RetryBudget::new(ratio, burst).expect("ratio checked above"))
+}
+
+/// `breaker = { window, min_calls, failure_ratio, slow_call, slow_ratio, open_for, probes }`
+/// as written.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BreakerSection {
+    #[serde(default)]
+    window: Option<Spanned<i64>>,
+    #[serde(default)]
+    min_calls: Option<Spanned<i64>>,
+    #[serde(default)]
+    failure_ratio: Option<Spanned<f64>>,
+    #[serde(default)]
+    slow_call: Option<Spanned<String>>,
+    #[serde(default)]
+    slow_ratio: Option<Spanned<f64>>,
+    #[serde(default)]
+    open_for: Option<Spanned<String>>,
+    #[serde(default)]
+    probes: Option<Spanned<i64>>,
+}
+
+/// Calls a breaker's window holds when not given (resilience4j's default).
+pub(super) const BREAKER_WINDOW_DEFAULT: u32 = 100;
+
+/// The group's circuit breaker, if it has one (`"off"`: none).
+pub(super) fn parse_breaker(
+    source: &Source,
+    params: &mut Params<'_>,
+) -> Result<Option<BreakerSpec>, Diagnostic> {
+    let Some(value) = params.take_value("breaker") else {
+        return Ok(None);
+    };
+    if value.get_ref().as_str() == Some("off") {
+        return Ok(None);
+    }
+    let span = value.span();
+    let section: BreakerSection = reparse(source, span.clone())?;
+    let count = |field: &Option<Spanned<i64>>, name: &str| -> Result<Option<u32>, Diagnostic> {
+        match field {
+            None => Ok(None),
+            Some(n) => u32::try_from(*n.get_ref()).map(Some).map_err(|_| {
+                Diagnostic::error(
+                    source,
+                    n.span(),
+                    format!("`{name}` is a whole number of calls, got {}", n.get_ref()),
+                )
+            }),
+        }
+    };
+    let window = count(&section.window, "window")?.unwrap_or(BREAKER_WINDOW_DEFAULT);
+    let mut spec = BreakerSpec::defaults(window);
+    if let Some(min) = count(&section.min_calls, "min_calls")? {
+        spec.min_calls = min;
+    }
+    if let Some(probes) = count(&section.probes, "probes")? {
+        spec.probes = probes;
+    }
+    if let Some(r) = &section.failure_ratio {
+        spec.failure_ratio = *r.get_ref();
+    }
+    if let Some(r) = &section.slow_ratio {
+        spec.slow_ratio = *r.get_ref();
+    }
+    if let Some(text) = &section.slow_call {
+        spec.slow_call = Some(duration(source, text)?);
+    }
+    if let Some(text) = &section.open_for {
+        spec.open_for = duration(source, text)?;
+    }
+    spec.check().map_err(|message| {
+        // Point at the field the message names, if it was written.
+        let field = message.split_whitespace().next().unwrap_or_default();
+        Diagnostic::error(
+            source,
+            source.key_span(span.clone(), &[field]),
+            format!("invalid `breaker`: {message}"),
+        )
+    })?;
+    Ok(Some(spec))
 }
