@@ -160,3 +160,54 @@ fn a_budget_holds_retries_to_its_ratio() {
     assert_eq!(denied + exhausted, tally.count(Outcome::Timeout));
     assert!(denied > requests / 2, "{denied} denied");
 }
+
+// Goal: with i.i.d. attempt times X and no queueing, a request hedged after d takes
+// L = min(X1, d + X2): P(L > t) = P(X > t) for t ≤ d and P(X > t) · P(X > t − d) beyond, and
+// a fraction P(X > d) of requests is hedged. Method: X = 2 ms (a 1 ms network each way) + an
+// exponential service time of mean 10 ms on workers that never queue (10,000 per server, 4
+// servers, each hedge to another), d = 15 ms; 10 clients at 20/s for 100 s (20,000 requests).
+// The survival is checked at 5 to 40 ms, each within 5 binomial standard errors.
+#[test]
+fn a_hedged_request_takes_the_first_of_two() {
+    let text = "[simulation]\nname = \"hedging\"\nseed = 1\nduration = \"100s\"\n\n\
+        [network]\nlatency = { dist = \"constant\", value = \"1ms\" }\n\n\
+        [[group]]\nname = \"clients\"\ncount = 10\nrole = \"client\"\ntarget = \"api\"\n\
+        hedge = { after = \"15ms\" }\n\
+        workload = { arrivals = \"poisson\", rate = \"20/s\", keys = { dist = \"uniform\", n = 100 }, read = 1.0, value_size = { dist = \"constant\", value = \"100B\" } }\n\n\
+        [[group]]\nname = \"api\"\ncount = 4\nrole = \"server\"\n\
+        service = { workers = 10000, time = { dist = \"exp\", mean = \"10ms\" } }\n";
+    let scenario = scenarios::load_text("hedging.toml", text, &[]).expect("valid scenario");
+    let metrics = metrics_of(&scenario);
+    let latency = metrics.histogram_by_name("latency.all").expect("recorded");
+    let n = latency.len() as f64;
+    assert!(n > 19_000.0, "{n} requests");
+    let ms = 1e6;
+    let (base, mean, d) = (2.0 * ms, 10.0 * ms, 15.0 * ms);
+    let survival = |x: f64| {
+        if x <= base {
+            1.0
+        } else {
+            (-(x - base) / mean).exp()
+        }
+    };
+    for t_ms in [5u64, 10, 15, 20, 25, 30, 40] {
+        let t = t_ms as f64 * ms;
+        let expected = if t <= d {
+            survival(t)
+        } else {
+            survival(t) * survival(t - d)
+        };
+        let observed = 1.0 - latency.count_between(0, t_ms * 1_000_000) as f64 / n;
+        let se = (expected * (1.0 - expected) / n).sqrt().max(1.0 / n);
+        eprintln!("P(L > {t_ms} ms): observed {observed:.4}, min(X1, d + X2) gives {expected:.4} (SE {se:.4})");
+        assert!(
+            (observed - expected).abs() < SE_ALLOWED * se,
+            "at {t_ms} ms: {observed} vs {expected}"
+        );
+    }
+    let hedges = metrics.counter_by_name("client.hedges") as f64;
+    let p = survival(d);
+    let se = (p * (1.0 - p) * n).sqrt();
+    eprintln!("hedges {hedges} vs n P(X > d) = {:.0} (SE {se:.0})", n * p);
+    assert!((hedges - n * p).abs() < SE_ALLOWED * se);
+}

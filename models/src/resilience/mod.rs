@@ -14,13 +14,19 @@
 //! - [`Breaker`]: a circuit breaker (closed, open, half-open) over a count-based sliding
 //!   window of calls, opening on a failure or slow-call share ([`BreakerSpec`]).
 //!
+//! - [`HedgePolicy`]: send a copy of a slow request to another target after a fixed delay
+//!   or the client's running percentile ([`LatencyTracker`]), first answer wins.
+//!
 //! Delays are integer nanoseconds and every random draw comes from the stream the caller
 //! hands in, so a policy's choices are reproducible.
 //!
-//! **Limitations:** hedging and bulkheads are still to come (issue 15).
+//! **Limitations:** the loser of a hedge is not cancelled (its server does the work);
+//! bulkheads are still to come (issue 15).
 
 mod breaker;
+mod hedge;
 mod retry;
 
 pub use breaker::{Breaker, BreakerSpec, BreakerState};
+pub use hedge::{HedgeAfter, HedgePolicy, LatencyTracker, TRACKER_MIN_SAMPLES};
 pub use retry::{Jitter, RetryBudget, RetryOn, RetryPolicy, JITTERS};

@@ -55,7 +55,15 @@
 //! and how long it took). `client.breaker.opened` counts the openings; the first
 //! [`BREAKER_LANES`] clients of a group draw their breaker's state as a timeline lane.
 //!
-//! **Limitations:** no hedging yet; a timed-out attempt is abandoned, and
+//! **Hedging** ([`ClientConfig::hedge`], [`crate::resilience::HedgePolicy`]): an attempt not
+//! answered after the hedge delay (fixed, or the client's running percentile of its answered
+//! attempts) gets a copy sent to another target; the first answer that is not a failure ends
+//! the request, and the other attempt's answer, when it comes, is late. A request fails only
+//! when both of its attempts did. `client.hedges` counts the copies sent, `client.hedges_won`
+//! those that answered first. Hedging applies to requests sent to one target (not to
+//! client-side quorum coordination or cache-aside).
+//!
+//! **Limitations:** a hedge's loser is not cancelled (its server does the work); a timed-out attempt is abandoned, and
 //! its server keeps working on it. A replaying client that crashes
 //! keeps its place in the trace; at its restart a timed replay skips the records that fell due
 //! while it was down (the trace's clock kept running), and a fast replay carries on.
@@ -74,7 +82,10 @@ use crate::fixed_hash::FixedHashMap;
 use crate::msg::{Msg, ReplicaMsg, Request, Response, Status};
 use crate::placement::SharedPlacement;
 use crate::replication::history::SharedHistory;
-use crate::resilience::{Breaker, BreakerSpec, BreakerState, RetryBudget, RetryPolicy};
+use crate::resilience::{
+    Breaker, BreakerSpec, BreakerState, HedgeAfter, HedgePolicy, LatencyTracker, RetryBudget,
+    RetryPolicy,
+};
 use crate::roles::store::QuorumFrontEnd;
 use crate::workload::replay::{FeedItem, TraceFeed, TracePace};
 use crate::workload::trace::TraceRecord;
@@ -131,6 +142,16 @@ pub const METRICS: sim_core::MetricTable = sim_core::MetricTable {
             "attempts after a failed one (with a retry policy)",
         ),
         sim_core::MetricDecl::counter(
+            "client.hedges",
+            sim_core::metrics::Direction::Neutral,
+            "copies of slow requests sent to another target (with hedging)",
+        ),
+        sim_core::MetricDecl::counter(
+            "client.hedges_won",
+            sim_core::metrics::Direction::Neutral,
+            "hedges whose answer came first",
+        ),
+        sim_core::MetricDecl::counter(
             "client.retries_denied",
             sim_core::metrics::Direction::Neutral,
             "retries the policy allowed and the client's retry budget refused",
@@ -178,22 +199,22 @@ pub const METRICS: sim_core::MetricTable = sim_core::MetricTable {
                     "client.responses.unavailable",
                     "client.responses.rate_limited",
                 ],
-                // Attempts: requests plus retries (no retries counter without a policy).
-                denominator: &["client.requests", "client.retries"],
+                // Attempts: requests plus retries and hedges (no such counters without them).
+                denominator: &["client.requests", "client.retries", "client.hedges"],
             },
             unit: sim_core::Unit::Ratio,
             direction: sim_core::metrics::Direction::HigherIsWorse,
-            description: "(client.timeouts + client.responses.busy + client.responses.unavailable + client.responses.rate_limited) / (client.requests + client.retries): the share of attempts that failed",
+            description: "(client.timeouts + client.responses.busy + client.responses.unavailable + client.responses.rate_limited) / (client.requests + client.retries + client.hedges): the share of attempts that failed",
         },
         sim_core::metrics::DerivedMetric {
             name: "client.retry_amplification",
             formula: sim_core::metrics::Formula::Ratio {
-                numerator: &["client.requests", "client.retries"],
+                numerator: &["client.requests", "client.retries", "client.hedges"],
                 denominator: &["client.requests"],
             },
             unit: sim_core::Unit::Ratio,
             direction: sim_core::metrics::Direction::HigherIsWorse,
-            description: "(client.requests + client.retries) / client.requests: attempts sent downstream per request (1 without retries)",
+            description: "(client.requests + client.retries + client.hedges) / client.requests: attempts sent downstream per request (1 without retries or hedges)",
         },
     ],
     curves: &[],
@@ -301,6 +322,8 @@ pub struct ClientConfig {
     pub retry_budget: Option<RetryBudget>,
     /// Each client's circuit breaker for its target (`None`: none).
     pub breaker: Option<BreakerSpec>,
+    /// Hedge slow requests by this policy (`None`: never).
+    pub hedge: Option<HedgePolicy>,
 }
 
 /// Clients of a group (by index) whose breaker state is drawn as a timeline lane.
@@ -360,6 +383,8 @@ struct Metrics {
     retry: Option<RetryMetrics>,
     /// With a breaker: calls it refused, and its openings.
     breaker: Option<(CounterId, CounterId)>,
+    /// With hedging: hedges sent, and hedges that answered first.
+    hedges: Option<(CounterId, CounterId)>,
     /// A replaying client's counters.
     trace: Option<TraceMetrics>,
     /// `latency.<op>.with_failures` and `latency.all.with_failures`, when recorded.
@@ -417,6 +442,11 @@ struct Outstanding {
     attempt: u32,
     value_bytes: u32,
     backoff: SimDuration,
+    /// The node it was sent to, and the request's other attempt in flight (a hedge's
+    /// primary, or a primary's hedge), by id; `hedge` marks the copy.
+    to: NodeId,
+    partner: Option<u64>,
+    hedge: bool,
 }
 
 /// A client of a leader-follower or Raft store: it tells the run's history which of its
@@ -437,6 +467,8 @@ const TAG_THINK: u64 = 1;
 const TAG_TRACE: u64 = 2;
 /// A breaker refused a request: the next of a closed loop or a replay may go.
 const TAG_REFUSED: u64 = 3;
+/// An attempt's hedge delay has passed: `TAG_HEDGE_BASE + the attempt's id`.
+const TAG_HEDGE_BASE: u64 = 1 << 60;
 /// Timeout tags are `TAG_TIMEOUT_BASE + request id`.
 const TAG_TIMEOUT_BASE: u64 = 1 << 62;
 /// A retry's backoff has passed: `TAG_RETRY_BASE + the retry's request id`.
@@ -462,6 +494,12 @@ pub struct Client {
     budget: Option<RetryBudget>,
     /// Its circuit breaker and the state last annotated ([`ClientConfig::breaker`]).
     breaker: Option<(Breaker, BreakerState)>,
+    /// Hedging: requests with two attempts in flight (each counted once in the books), and
+    /// the running latency the percentile delay reads.
+    hedged_pairs: u64,
+    tracker: Option<LatencyTracker>,
+    /// Hedges this client may still send ([`HedgePolicy::budget`]).
+    hedge_budget: Option<RetryBudget>,
     /// Requests this client issued and that ended, for the paranoid check that every issued
     /// request ends exactly once: `issued == ended + outstanding + retrying`.
     issued: u64,
@@ -547,6 +585,9 @@ impl Client {
             retrying: FixedHashMap::default(),
             budget: config.retry_budget,
             breaker: Self::fresh_breaker(&config),
+            hedged_pairs: 0,
+            tracker: Self::fresh_tracker(&config),
+            hedge_budget: config.hedge.and_then(|h| h.budget),
             issued: 0,
             ended: 0,
             failure_latency: false,
@@ -689,6 +730,7 @@ impl Client {
         replaying: bool,
         retrying: bool,
         breaker: bool,
+        hedging: bool,
         suffixes: &[String],
         with_failures: bool,
     ) -> Metrics {
@@ -718,6 +760,12 @@ impl Client {
                 retries: ctx.counter("client.retries"),
                 denied: ctx.counter("client.retries_denied"),
                 per_request: ctx.histogram("client.attempts_per_request", Unit::Count),
+            }),
+            hedges: hedging.then(|| {
+                (
+                    ctx.counter("client.hedges"),
+                    ctx.counter("client.hedges_won"),
+                )
             }),
             breaker: breaker.then(|| {
                 (
@@ -1007,6 +1055,9 @@ impl Client {
         if let Some(budget) = self.budget.as_mut() {
             budget.deposit();
         }
+        if let Some(budget) = self.hedge_budget.as_mut() {
+            budget.deposit();
+        }
         self.next_id += 1;
         let first = Outstanding {
             op,
@@ -1020,8 +1071,100 @@ impl Client {
             attempt: 1,
             value_bytes,
             backoff: self.config.retry.map_or(SimDuration::ZERO, |p| p.base()),
+            to: NodeId(0),
+            partner: None,
+            hedge: false,
         };
         self.send_attempt(ctx, self.next_id, first);
+    }
+
+    /// An empty latency tracker, if the group hedges after a percentile.
+    fn fresh_tracker(config: &ClientConfig) -> Option<LatencyTracker> {
+        match config.hedge?.after {
+            HedgeAfter::Percentile(p) => Some(LatencyTracker::new(p)),
+            HedgeAfter::Fixed(_) => None,
+        }
+    }
+
+    /// Whether this client hedges its requests (one target each, no cache-aside).
+    fn hedges(&self) -> bool {
+        self.config.hedge.is_some() && self.quorum.is_none() && self.config.store.is_empty()
+    }
+
+    /// Attempt `id`'s hedge delay has passed: if it is still unanswered and has no hedge,
+    /// sends a copy to another target (the breaker permitting).
+    fn send_hedge(&mut self, ctx: &mut Ctx<'_, Msg>, id: u64) {
+        let Some(primary) = self.outstanding.get(&id).copied() else {
+            return;
+        };
+        if primary.partner.is_some() || primary.hedge {
+            return;
+        }
+        if let Some(budget) = self.hedge_budget.as_mut() {
+            if !budget.withdraw() {
+                return;
+            }
+        }
+        if let Some((breaker, _)) = self.breaker.as_mut() {
+            let allowed = breaker.allow(ctx.now());
+            self.breaker_changed(ctx);
+            if !allowed {
+                return;
+            }
+        }
+        // Another target than the primary's, if the draw allows (a few tries).
+        let mut pick = self.pick_target(ctx, primary.key.0);
+        for _ in 0..8 {
+            if pick.0 != primary.to || self.config.targets.len() < 2 {
+                break;
+            }
+            pick = self.pick_target(ctx, primary.key.0);
+        }
+        let (target, backend, target_index) = pick;
+        self.next_id += 1;
+        let hedge_id = self.next_id;
+        let timeout = self
+            .config
+            .timeout
+            .map(|after| ctx.set_timer(after, TimerTag(TAG_TIMEOUT_BASE + hedge_id)));
+        let copy = Outstanding {
+            timeout,
+            backend,
+            target: target_index,
+            to: target,
+            partner: Some(id),
+            hedge: true,
+            ..primary
+        };
+        self.outstanding.insert(hedge_id, copy);
+        if let Some(p) = self.outstanding.get_mut(&id) {
+            p.partner = Some(hedge_id);
+        }
+        self.hedged_pairs += 1;
+        let (sent, _) = self.metrics().hedges.expect("registered with hedging");
+        ctx.count(sent, 1);
+        if let Some(retry) = self.metrics().retry {
+            ctx.count(retry.attempts, 1);
+        }
+        let request = Request {
+            id: hedge_id,
+            client: ctx.id(),
+            op: primary.op,
+            key: primary.key,
+            value_bytes: primary.value_bytes,
+            sent_at: ctx.now(),
+        };
+        ctx.send(target, Msg::Request(request));
+    }
+
+    /// Attempt `ended` (removed from the outstanding) is over: if its request has another
+    /// attempt in flight, unpairs them and returns that attempt's id.
+    fn unpair(&mut self, ended: &Outstanding) -> Option<u64> {
+        let other = ended.partner?;
+        let partner = self.outstanding.get_mut(&other)?;
+        partner.partner = None;
+        self.hedged_pairs -= 1;
+        Some(other)
     }
 
     /// A closed breaker, if the group has one.
@@ -1113,7 +1256,16 @@ impl Client {
         call.backend = backend;
         call.target = target_index;
         call.cache = cache;
+        call.to = target;
+        call.partner = None;
+        call.hedge = false;
         self.outstanding.insert(id, call);
+        if self.hedges() {
+            let policy = self.config.hedge.expect("hedges() checked it");
+            if let Some(delay) = policy.delay(self.tracker.as_ref()) {
+                ctx.set_timer(delay, TimerTag(TAG_HEDGE_BASE + id));
+            }
+        }
         let request = Request {
             id,
             client: ctx.id(),
@@ -1271,6 +1423,27 @@ impl Client {
         }
         let took = ctx.now().saturating_since(response.sent_at);
         self.breaker_record(ctx, outcome.is_failure(), took);
+        if outcome == Outcome::Ok {
+            if let Some(tracker) = self.tracker.as_mut() {
+                tracker.record(took);
+            }
+        }
+        if let Some(other) = self.unpair(&outstanding) {
+            if outcome.is_failure() {
+                // Its other attempt may still succeed.
+                return;
+            }
+            // The first answer wins; the other attempt's answer will be late.
+            if let Some(loser) = self.outstanding.remove(&other) {
+                if let Some(timer) = loser.timeout {
+                    ctx.cancel(timer);
+                }
+            }
+            if outstanding.hedge {
+                let (_, won) = self.metrics().hedges.expect("registered with hedging");
+                ctx.count(won, 1);
+            }
+        }
         if outcome.is_failure() && self.retry(ctx, &outstanding, outcome) {
             return;
         }
@@ -1290,6 +1463,7 @@ impl Node for Client {
                 self.replay.is_some(),
                 self.config.retry.is_some(),
                 self.config.breaker.is_some(),
+                self.config.hedge.is_some(),
                 &suffixes,
                 self.failure_latency,
             );
@@ -1334,6 +1508,9 @@ impl Node for Client {
             TAG_THINK => self.send_request(ctx),
             TAG_TRACE => self.on_record_due(ctx),
             TAG_REFUSED => self.think_then_send(ctx),
+            hedge if (TAG_HEDGE_BASE..TAG_RETRY_BASE).contains(&hedge) => {
+                self.send_hedge(ctx, hedge - TAG_HEDGE_BASE);
+            }
             retry if (TAG_RETRY_BASE..TAG_TIMEOUT_BASE).contains(&retry) => {
                 let id = retry - TAG_RETRY_BASE;
                 let call = self
@@ -1364,6 +1541,15 @@ impl Node for Client {
                     }
                     let waited = self.config.timeout.unwrap_or(SimDuration::ZERO);
                     self.breaker_record(ctx, true, waited);
+                    // A timed-out attempt took at least its timeout: the percentile a hedge
+                    // waits for rises when attempts stop being answered.
+                    if let Some(tracker) = self.tracker.as_mut() {
+                        tracker.record(waited);
+                    }
+                    if self.unpair(&outstanding).is_some() {
+                        // Its other attempt may still be answered.
+                        return;
+                    }
                     if self.retry(ctx, &outstanding, Outcome::Timeout) {
                         return;
                     }
@@ -1379,14 +1565,23 @@ impl Node for Client {
         // Outstanding requests die with the client (each counted lost); a restart starts a
         // fresh load, knowing nothing about its targets.
         if let Some(metrics) = &self.metrics {
-            for outstanding in self.outstanding.values().chain(self.retrying.values()) {
+            // A request with two attempts in flight is lost once: its hedge is skipped.
+            let requests = self
+                .outstanding
+                .values()
+                .filter(|o| !(o.hedge && o.partner.is_some()))
+                .chain(self.retrying.values());
+            for outstanding in requests {
                 for scoped in &metrics.scoped {
                     ctx.conclude(scoped.requests[op_index(outstanding.op)], Outcome::Lost);
                     ctx.conclude(scoped.requests_all, Outcome::Lost);
                 }
             }
         }
-        self.ended += (self.outstanding.len() + self.retrying.len()) as u64;
+        self.ended += (self.outstanding.len() + self.retrying.len()) as u64 - self.hedged_pairs;
+        self.hedged_pairs = 0;
+        self.tracker = Self::fresh_tracker(&self.config);
+        self.hedge_budget = self.config.hedge.and_then(|h| h.budget);
         self.outstanding.clear();
         self.retrying.clear();
         self.budget = self.config.retry_budget;
@@ -1405,8 +1600,8 @@ impl Node for Client {
     fn check_invariants(&self) {
         assert_eq!(
             self.issued,
-            self.ended + (self.outstanding.len() + self.retrying.len()) as u64,
-            "every request issued ends exactly once: issued = ended + outstanding + retrying"
+            self.ended + (self.outstanding.len() + self.retrying.len()) as u64 - self.hedged_pairs,
+            "every request issued ends exactly once: issued = ended + outstanding + retrying - hedged pairs"
         );
     }
 }

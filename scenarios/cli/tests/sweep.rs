@@ -286,8 +286,9 @@ fn a_sweep_checks_its_own_determinism() {
 // process (two fanouts, two replications), and the shipped failure-detector sweep (every
 // detector at several settings, 5 % loss, a crash process; shortened to 2 simulated
 // minutes), the shipped metastable retry storm (five resilience policies, jittered
-// backoffs drawn per client) and the shipped rate-limit tiers (every window algorithm, one
-// proxy and four) give byte-identical sweep.json with 1 and 2 threads.
+// backoffs drawn per client), the shipped rate-limit tiers (every window algorithm, one
+// proxy and four) and the shipped hedging grid (shortened to 10 s) give byte-identical
+// sweep.json with 1 and 2 threads.
 #[test]
 fn gossip_membership_and_resilience_sweeps_are_identical_at_any_thread_count() {
     let example = |name: &str| {
@@ -302,6 +303,7 @@ fn gossip_membership_and_resilience_sweeps_are_identical_at_any_thread_count() {
     let detectors = example("failure-detectors.toml");
     let metastable = example("metastable-retry-storm.toml");
     let tiers = example("rate-limit-tiers.toml");
+    let hedging = example("hedging.toml");
     let epidemic = r#"
 [simulation]
 name = "epidemic"
@@ -347,6 +349,7 @@ vary = [{ path = "group.peers.fanout", values = [1, 2] }]
             "simulation.duration=\"2m\"",
         ),
         ("tiers", tiers.as_str(), "simulation.seed=1"),
+        ("hedging", hedging.as_str(), "simulation.duration=\"10s\""),
     ] {
         let dir = TempDir::new(label);
         dir.write("s.toml", text);

@@ -74,6 +74,11 @@ pub(super) const ROW: RoleRow = Row {
             "none",
             "a circuit breaker: { window, min_calls, failure_ratio, slow_call, slow_ratio, open_for, probes }, or \"off\"",
         ),
+        Param::optional(
+            "hedge",
+            "none",
+            "send a copy of a slow request to another target: { after = \"15ms\" or \"p95\" }, or \"off\"",
+        ),
     ],
     value: RoleSpec {
         histograms: &["latency.all", "latency.read", "latency.write", "latency.delete"],
@@ -181,6 +186,7 @@ fn parse_client(
     };
     let (retry, retry_budget) = super::retry::parse_retry(source, params)?;
     let breaker = super::retry::parse_breaker(source, params)?;
+    let hedge = super::retry::parse_hedge(source, params)?;
     let workload = params.require::<toml::Value>("workload")?;
     let span = workload.span();
     // Errors name the workload field at fault and point at it (an unknown field: at it).
@@ -253,6 +259,7 @@ fn parse_client(
         retry,
         retry_budget,
         breaker,
+        hedge,
     };
     // A target that is exactly a group: a replicated store among them may have its clients
     // coordinate (known per run, from `RunContext::stores`).

@@ -1,9 +1,12 @@
 //! A client's resilience policies ([`models::resilience`]), validated with the field at
 //! fault: `retry = { ... }`, the policy its failed attempts follow and its retry budget (one
 //! table, so a sweep axis can vary whole policies: `{ attempts = 3 }` against `{ attempts =
-//! 3, budget = 0.1 }`), and `breaker = { ... }` (or `"off"`, for a sweep's variant without).
+//! 3, budget = 0.1 }`), `breaker = { ... }` and `hedge = { after }` (each also `"off"`, for a
+//! sweep's variant without).
 
-use models::resilience::{BreakerSpec, Jitter, RetryBudget, RetryOn, RetryPolicy, JITTERS};
+use models::resilience::{
+    BreakerSpec, HedgeAfter, HedgePolicy, Jitter, RetryBudget, RetryOn, RetryPolicy, JITTERS,
+};
 use serde::Deserialize;
 use sim_core::{Outcome, SimDuration};
 use toml::Spanned;
@@ -287,4 +290,50 @@ pub(super) fn parse_breaker(
         )
     })?;
     Ok(Some(spec))
+}
+
+/// `hedge = { after = "15ms" }` (fixed) or `{ after = "p95" }` (the client's running
+/// percentile), or `"off"`.
+pub(super) fn parse_hedge(
+    source: &Source,
+    params: &mut Params<'_>,
+) -> Result<Option<HedgePolicy>, Diagnostic> {
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct HedgeSection {
+        after: Spanned<String>,
+        #[serde(default)]
+        budget: Option<Spanned<toml::Value>>,
+    }
+    let Some(value) = params.take_value("hedge") else {
+        return Ok(None);
+    };
+    if value.get_ref().as_str() == Some("off") {
+        return Ok(None);
+    }
+    let mut section: HedgeSection = reparse(source, value.span())?;
+    let budget = match section.budget.take() {
+        None => None,
+        Some(written) => Some(budget(source, written)?),
+    };
+    let after = section.after.get_ref();
+    let bad = |message: String| {
+        Diagnostic::error(source, section.after.span(), message)
+            .with_help("e.g. after = \"15ms\" (a fixed delay) or after = \"p95\" (this client's running 95th percentile)")
+    };
+    let after = match after.strip_prefix('p') {
+        Some(number) => match number.parse::<f64>() {
+            Ok(p) if p > 0.0 && p < 100.0 => HedgeAfter::Percentile(p),
+            _ => {
+                return Err(bad(format!(
+                    "a hedge percentile is p followed by a number between 0 and 100 (exclusive), got {after:?}"
+                )))
+            }
+        },
+        None => {
+            let delay = parse_duration(after).map_err(|e| bad(format!("`after`: {}", e.message)))?;
+            HedgeAfter::Fixed(delay)
+        }
+    };
+    Ok(Some(HedgePolicy { after, budget }))
 }
