@@ -83,7 +83,7 @@ pub use network::{DropCause, NetworkConfig, RegionId, Topology, ZoneId};
 pub use node::Node;
 pub use nodeset::NodeSet;
 pub use rng::SimRng;
-pub use service::{Admission, Overflow, ServiceModel};
+pub use service::{Admission, Codel, Overflow, QueuePolicy, ServiceModel};
 pub use sim::Simulation;
 pub use time::{SimDuration, SimTime};
 pub use world::{NodeStats, Progress, RunLimits, RunSummary, SimConfig, StopReason};

@@ -11,6 +11,14 @@
 //! service when it starts — locks, caches and memory shared by concurrent work, the feedback
 //! behind metastable failures (a server that slows as work piles up).
 //!
+//! **Overload control** ([`QueuePolicy`]): a freed worker may take the newest item instead
+//! of the oldest while the queue is long (adaptive LIFO), and skip items that waited too
+//! long — longer than a fixed queue timeout, or, CoDel-style, longer than a short target
+//! unless the queue has been empty within the last interval (the server variant of Nichols
+//! and Jacobson's CoDel that Maurer describes in "Fail at Scale", ACM Queue 2015). Skipped
+//! items are dropped unanswered (their clients have most likely given up) and counted as
+//! `work.dropped.expired`.
+//!
 //! Each model records `service.<name>.wait` (queueing delay) and `service.<name>.sojourn`
 //! (queueing plus service) histograms, in nanoseconds.
 
@@ -34,6 +42,49 @@ pub enum Overflow {
     Drop,
 }
 
+/// Which queued item a freed worker takes, and which it drops as expired.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct QueuePolicy {
+    /// Take the newest item while more than this many wait (adaptive LIFO).
+    pub lifo_above: Option<u32>,
+    /// Drop an item that waited longer than this.
+    pub timeout: Option<SimDuration>,
+    /// CoDel: drop an item that waited longer than `target`, or than `interval` while the
+    /// queue has been empty within the last `interval`.
+    pub codel: Option<Codel>,
+}
+
+/// CoDel's two durations, `target` ≤ `interval`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Codel {
+    /// The wait allowed under standing overload.
+    pub target: SimDuration,
+    /// The wait allowed when the queue was empty lately, and how late "lately" is.
+    pub interval: SimDuration,
+}
+
+impl QueuePolicy {
+    /// Whether it changes anything (FIFO with no drops when not).
+    pub fn is_active(&self) -> bool {
+        *self != QueuePolicy::default()
+    }
+
+    /// The longest wait allowed at `now` with the queue last empty at `last_empty`.
+    fn allowed_wait(&self, now: SimTime, last_empty: SimTime) -> Option<SimDuration> {
+        let codel = self.codel.map(|c| {
+            if now.saturating_since(last_empty) <= c.interval {
+                c.interval
+            } else {
+                c.target
+            }
+        });
+        match (self.timeout, codel) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+}
+
 /// The resources of one kind of node: workers, queue and service times.
 #[derive(Clone, Debug)]
 pub struct ServiceModel {
@@ -43,6 +94,7 @@ pub struct ServiceModel {
     overflow: Overflow,
     op_times: Vec<Distribution>,
     contention: SimDuration,
+    queue_policy: QueuePolicy,
 }
 
 impl ServiceModel {
@@ -56,6 +108,7 @@ impl ServiceModel {
             overflow: Overflow::Reject,
             op_times: vec![service_time],
             contention: SimDuration::ZERO,
+            queue_policy: QueuePolicy::default(),
         }
     }
 
@@ -65,6 +118,17 @@ impl ServiceModel {
     pub fn with_contention(mut self, per_job: SimDuration) -> Self {
         self.contention = per_job;
         self
+    }
+
+    /// Serves its queue by `policy` (adaptive LIFO, queue timeout, CoDel).
+    pub fn with_queue_policy(mut self, policy: QueuePolicy) -> Self {
+        self.queue_policy = policy;
+        self
+    }
+
+    /// How its queue is served.
+    pub fn queue_policy(&self) -> QueuePolicy {
+        self.queue_policy
     }
 
     /// The service time an item gains per other item in service.
@@ -168,6 +232,8 @@ pub(crate) struct ServiceState<M> {
     /// Active slow-node windows as (timeline fault index, factor), sorted by index so the
     /// product is always taken in the same order.
     pub slow_windows: Vec<(u32, f64)>,
+    /// When the queue was last seen empty (CoDel's "lately").
+    pub last_empty: SimTime,
     /// Total nanoseconds workers spent serving, for per-node load.
     pub busy_ns: u64,
     pub completed: u64,
@@ -192,6 +258,8 @@ impl<M> ServiceState<M> {
     pub(crate) fn submit(&mut self, model: &ServiceModel, job: Job<M>) -> Submit<M> {
         if let Some(worker) = self.idle.pop() {
             let now = job.submitted_at;
+            // A free worker means nothing waits.
+            self.last_empty = now;
             let duration = self.start(model, worker as usize, job, now);
             return Submit::Start(worker, duration);
         }
@@ -203,6 +271,40 @@ impl<M> ServiceState<M> {
         }
         self.queue.push_back(job);
         Submit::Queued
+    }
+
+    /// The queued item a freed worker takes at `now` under `model`'s queue policy, and how
+    /// many it dropped as expired on the way.
+    #[inline]
+    pub(crate) fn next_job(&mut self, model: &ServiceModel, now: SimTime) -> (Option<Job<M>>, u64) {
+        let policy = &model.queue_policy;
+        if !policy.is_active() {
+            return (self.queue.pop_front(), 0);
+        }
+        let mut expired = 0;
+        loop {
+            let lifo = policy
+                .lifo_above
+                .is_some_and(|n| self.queue.len() > n as usize);
+            let job = if lifo {
+                self.queue.pop_back()
+            } else {
+                self.queue.pop_front()
+            };
+            let Some(job) = job else {
+                self.last_empty = now;
+                return (None, expired);
+            };
+            let allowed = policy.allowed_wait(now, self.last_empty);
+            if allowed.is_some_and(|a| now.saturating_since(job.submitted_at) > a) {
+                expired += 1;
+                continue;
+            }
+            if self.queue.is_empty() {
+                self.last_empty = now;
+            }
+            return (Some(job), expired);
+        }
     }
 
     /// Puts `job` on `worker`, started `now`, and draws its service time.

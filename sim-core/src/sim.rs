@@ -207,6 +207,7 @@ impl<N: Node> Simulation<N> {
             rng: stream(self.world.seed, label),
             slowdown: 1.0,
             slow_windows: Vec::new(),
+            last_empty: SimTime::ZERO,
             busy_ns: 0,
             completed: 0,
         }));
@@ -670,8 +671,14 @@ impl<N: Node> Simulation<N> {
             .record(state.sojourn_hist, (now - job.submitted_at).0, now);
         // The next queued item starts before the node reacts, so FIFO order holds even if the
         // node submits more work in `on_work_done`.
-        if let Some(next) = state.queue.pop_front() {
-            let model = &world.service_models[state.model as usize];
+        let model = &world.service_models[state.model as usize];
+        let (next, expired) = state.next_job(model, now);
+        if expired > 0 {
+            // Registered at the first, so runs that never shed do not list it.
+            let id = world.metrics.counter("work.dropped.expired");
+            world.metrics.add(id, expired, now);
+        }
+        if let Some(next) = next {
             let duration = state.start(model, worker as usize, next, now);
             world.schedule(
                 now + duration,

@@ -6,8 +6,8 @@ use std::num::NonZeroU32;
 
 use common::{at_ms, ms, Action, Scripted};
 use sim_core::{
-    Admission, CompletedWork, Ctx, Distribution, Message, Node, NodeId, OpKind, Overflow,
-    ServiceModel, SimConfig, Simulation, TimerTag,
+    Admission, Codel, CompletedWork, Ctx, Distribution, Message, Node, NodeId, OpKind, Overflow,
+    QueuePolicy, ServiceModel, SimConfig, Simulation, TimerTag,
 };
 
 fn constant_ms(n: f64) -> Distribution {
@@ -77,6 +77,50 @@ fn contention_adds_service_time_per_concurrent_job() {
         ]
     );
     assert_eq!(sim.node_stats(node).busy_ns, 55_000_000);
+}
+
+// Goal: the queue policies, by hand, with one 10 ms worker and 5 items at 0 ms:
+// - FIFO serves 0, 1, 2, 3, 4;
+// - adaptive LIFO above 1 waiting takes the newest while more than one waits: 0 (at once),
+//   then 4, 3, 2 (three, two waiting), then 1;
+// - a 25 ms queue timeout drops what waited longer: 0 at 0, 1 at 10, 2 at 20, then 3
+//   (waited 30) and 4 (30) are dropped when the worker frees at 30;
+// - CoDel with target 5 ms and interval 15 ms: the queue was empty at 0 (item 0 started at
+//   once), so until 15 ms an item may wait 15 ms: 1 starts at 10; at 20 the queue has not
+//   been empty for 20 ms, so only 5 ms is allowed and 2, 3, 4 (20 ms waited) are dropped.
+#[test]
+fn queue_policies_reorder_and_shed() {
+    let one = NonZeroU32::new(1).unwrap();
+    let served = |policy: QueuePolicy| {
+        let mut sim = Simulation::new(SimConfig::with_seed(1));
+        let node = sim.add_node(work_at_zero(5));
+        let model = ServiceModel::new("q", one, constant_ms(10.0)).with_queue_policy(policy);
+        let model = sim.add_service_model(model);
+        sim.set_service(node, model).unwrap();
+        sim.run_until_idle().unwrap();
+        let order: Vec<u64> = sim.node(node).finished.iter().map(|f| f.1).collect();
+        let expired = sim.metrics().counter_by_name("work.dropped.expired");
+        (order, expired)
+    };
+    assert_eq!(served(QueuePolicy::default()), (vec![0, 1, 2, 3, 4], 0));
+    let lifo = QueuePolicy {
+        lifo_above: Some(1),
+        ..QueuePolicy::default()
+    };
+    assert_eq!(served(lifo), (vec![0, 4, 3, 2, 1], 0));
+    let timeout = QueuePolicy {
+        timeout: Some(ms(25)),
+        ..QueuePolicy::default()
+    };
+    assert_eq!(served(timeout), (vec![0, 1, 2], 2));
+    let codel = QueuePolicy {
+        codel: Some(Codel {
+            target: ms(5),
+            interval: ms(15),
+        }),
+        ..QueuePolicy::default()
+    };
+    assert_eq!(served(codel), (vec![0, 1], 3));
 }
 
 /// Submits `n` items at once and reports each admission.

@@ -190,6 +190,25 @@ pub struct ServiceSpec {
     /// Service time an item gains per other item in service when it starts (`"10ms"`).
     #[serde(default)]
     pub contention: Option<Spanned<String>>,
+    /// Serve the newest first while more than this many wait (adaptive LIFO).
+    #[serde(default)]
+    pub lifo_above: Option<Spanned<i64>>,
+    /// Drop an item that waited longer than this (`"3s"`).
+    #[serde(default)]
+    pub queue_timeout: Option<Spanned<String>>,
+    /// CoDel: `{ target = "5ms", interval = "100ms" }`.
+    #[serde(default)]
+    pub codel: Option<Spanned<CodelSpec>>,
+}
+
+/// `codel = { target, interval }` as written.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CodelSpec {
+    /// The wait allowed under standing overload.
+    pub target: String,
+    /// The wait allowed when the queue was empty within this long.
+    pub interval: String,
 }
 
 /// `[[group]]`: the fields every role shares, plus the role's own parameters.

@@ -1,6 +1,6 @@
 //! A group's `service = {...}`: workers, service times per operation, an optional bounded
-//! queue that rejects or drops on overflow, and contention (service time that grows with the
-//! work in service).
+//! queue that rejects or drops on overflow, contention (service time that grows with the
+//! work in service), and overload control: adaptive LIFO, a queue timeout, CoDel.
 
 use std::num::NonZeroU32;
 
@@ -95,6 +95,45 @@ pub fn build_service(
             .with_help("give the group more `workers`, or drop `contention`"));
         }
         model = model.with_contention(per_job);
+    }
+    let mut policy = sim_core::QueuePolicy::default();
+    if let Some(n) = &service.lifo_above {
+        policy.lifo_above = Some(u32::try_from(*n.get_ref()).map_err(|_| {
+            Diagnostic::error(
+                source,
+                n.span(),
+                format!(
+                    "lifo_above is a number of waiting requests, a whole number >= 0; got {}",
+                    n.get_ref()
+                ),
+            )
+        })?);
+    }
+    let positive = |text: &Spanned<String>, what: &str| {
+        crate::format::params::positive_duration(source, text, what)
+    };
+    if let Some(text) = &service.queue_timeout {
+        policy.timeout = Some(positive(text, "queue_timeout")?);
+    }
+    if let Some(codel) = &service.codel {
+        let span = codel.span();
+        let written = codel.get_ref();
+        let parse =
+            |text: &str, what: &str| positive(&Spanned::new(span.clone(), text.to_string()), what);
+        let target = parse(&written.target, "codel.target")?;
+        let interval = parse(&written.interval, "codel.interval")?;
+        if target > interval {
+            return Err(Diagnostic::error(
+                source,
+                span,
+                format!("codel's target ({target}) is longer than its interval ({interval}): under standing overload it would allow more wait than after an empty queue"),
+            )
+            .with_help("e.g. codel = { target = \"5ms\", interval = \"100ms\" }"));
+        }
+        policy.codel = Some(sim_core::Codel { target, interval });
+    }
+    if policy.is_active() {
+        model = model.with_queue_policy(policy);
     }
     Ok(model)
 }
