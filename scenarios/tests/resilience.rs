@@ -211,3 +211,30 @@ fn a_hedged_request_takes_the_first_of_two() {
     eprintln!("hedges {hedges} vs n P(X > d) = {:.0} (SE {se:.0})", n * p);
     assert!((hedges - n * p).abs() < SE_ALLOWED * se);
 }
+
+// Goal: a bulkhead of 2 lets at most two attempts be in flight: with arrivals every 10 ms and
+// each attempt taking 52 ms (1 ms each way and 50 ms of service, on enough workers), it
+// accepts two arrivals in each 60 ms (the first two, then one at each next 10 ms boundary
+// after an answer) and refuses the other four: a third of the 1,000 requests in 10 s are
+// served, within the first and last windows' two.
+#[test]
+fn a_bulkhead_caps_attempts_in_flight() {
+    let text = "[simulation]\nname = \"bulkhead\"\nseed = 1\nduration = \"10s\"\n\n\
+        [network]\nlatency = { dist = \"constant\", value = \"1ms\" }\n\n\
+        [[group]]\nname = \"clients\"\ncount = 1\nrole = \"client\"\ntarget = \"api\"\nmax_in_flight = 2\n\
+        workload = { arrivals = \"constant\", rate = \"100/s\", keys = { dist = \"uniform\", n = 100 }, read = 1.0 }\n\n\
+        [[group]]\nname = \"api\"\ncount = 1\nrole = \"server\"\n\
+        service = { workers = 10, time = { dist = \"constant\", value = \"50ms\" } }\n";
+    let scenario = scenarios::load_text("bulkhead.toml", text, &[]).expect("valid scenario");
+    let metrics = metrics_of(&scenario);
+    let tally = requests_of(&metrics);
+    let refused = metrics.counter_by_name("client.bulkhead.rejected");
+    assert_eq!(tally.count(Outcome::Rejected), refused);
+    let served = tally.count(Outcome::Ok);
+    let expected = tally.issued / 3;
+    assert!(
+        served.abs_diff(expected) <= 2,
+        "{served} served of {}, expected {expected}",
+        tally.issued
+    );
+}

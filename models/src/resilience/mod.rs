@@ -21,7 +21,8 @@
 //! hands in, so a policy's choices are reproducible.
 //!
 //! **Limitations:** the loser of a hedge is not cancelled (its server does the work);
-//! bulkheads are still to come (issue 15).
+//! deadline propagation and tied requests are still to come (issue 15). A bulkhead is a
+//! count the client checks (`ClientConfig::max_in_flight`), with no state of its own here.
 
 mod breaker;
 mod hedge;

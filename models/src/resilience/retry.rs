@@ -106,32 +106,18 @@ pub struct RetryPolicy {
 }
 
 /// Why a [`RetryPolicy`] cannot be built.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq, thiserror::Error)]
 pub enum RetryError {
     /// `attempts` is 0: a request is tried at least once.
+    #[error("attempts must be at least 1 (the first try)")]
     NoAttempts,
     /// The multiplier is below 1 or not finite.
+    #[error("multiplier must be a finite number of at least 1, got {0}")]
     Multiplier(f64),
     /// The cap is below the base.
+    #[error("cap must be at least base")]
     CapBelowBase,
 }
-
-impl std::fmt::Display for RetryError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            RetryError::NoAttempts => write!(f, "attempts must be at least 1 (the first try)"),
-            RetryError::Multiplier(m) => {
-                write!(
-                    f,
-                    "multiplier must be a finite number of at least 1, got {m}"
-                )
-            }
-            RetryError::CapBelowBase => write!(f, "cap must be at least base"),
-        }
-    }
-}
-
-impl std::error::Error for RetryError {}
 
 impl RetryPolicy {
     /// At most `attempts` tries (the first included; `u32::MAX` for no limit), retrying the

@@ -55,6 +55,10 @@
 //! and how long it took). `client.breaker.opened` counts the openings; the first
 //! [`BREAKER_LANES`] clients of a group draw their breaker's state as a timeline lane.
 //!
+//! **Bulkhead** ([`ClientConfig::max_in_flight`]): a client keeps at most this many attempts
+//! in flight to its target; one more is refused at once (outcome `rejected`, counted
+//! `client.bulkhead.rejected`, never retried), and a hedge that would exceed it is not sent.
+//!
 //! **Hedging** ([`ClientConfig::hedge`], [`crate::resilience::HedgePolicy`]): an attempt not
 //! answered after the hedge delay (fixed, or the client's running percentile of its answered
 //! attempts) gets a copy sent to another target; the first answer that is not a failure ends
@@ -324,6 +328,8 @@ pub struct ClientConfig {
     pub breaker: Option<BreakerSpec>,
     /// Hedge slow requests by this policy (`None`: never).
     pub hedge: Option<HedgePolicy>,
+    /// A bulkhead: at most this many attempts in flight per client (`None`: no limit).
+    pub max_in_flight: Option<u32>,
 }
 
 /// Clients of a group (by index) whose breaker state is drawn as a timeline lane.
@@ -385,6 +391,8 @@ struct Metrics {
     breaker: Option<(CounterId, CounterId)>,
     /// With hedging: hedges sent, and hedges that answered first.
     hedges: Option<(CounterId, CounterId)>,
+    /// With a bulkhead: attempts it refused.
+    bulkhead: Option<CounterId>,
     /// A replaying client's counters.
     trace: Option<TraceMetrics>,
     /// `latency.<op>.with_failures` and `latency.all.with_failures`, when recorded.
@@ -725,15 +733,19 @@ impl Client {
         }
     }
 
+    /// The metric ids of a client of `config` (its resilience policies' only when it has
+    /// them, so other scenarios' results do not change).
     fn register(
         ctx: &mut Ctx<'_, Msg>,
+        config: &ClientConfig,
         replaying: bool,
-        retrying: bool,
-        breaker: bool,
-        hedging: bool,
         suffixes: &[String],
         with_failures: bool,
     ) -> Metrics {
+        let retrying = config.retry.is_some();
+        let breaker = config.breaker.is_some();
+        let hedging = config.hedge.is_some();
+        let bulkhead = config.max_in_flight.is_some();
         let with_failures = with_failures.then(|| {
             let mut histogram =
                 |op: &str| ctx.histogram(&format!("latency.{op}.with_failures"), Unit::Nanoseconds);
@@ -761,6 +773,7 @@ impl Client {
                 denied: ctx.counter("client.retries_denied"),
                 per_request: ctx.histogram("client.attempts_per_request", Unit::Count),
             }),
+            bulkhead: bulkhead.then(|| ctx.counter("client.bulkhead.rejected")),
             hedges: hedging.then(|| {
                 (
                     ctx.counter("client.hedges"),
@@ -1100,6 +1113,9 @@ impl Client {
         if primary.partner.is_some() || primary.hedge {
             return;
         }
+        if self.bulkhead_full() {
+            return;
+        }
         if let Some(budget) = self.hedge_budget.as_mut() {
             if !budget.withdraw() {
                 return;
@@ -1155,6 +1171,28 @@ impl Client {
             sent_at: ctx.now(),
         };
         ctx.send(target, Msg::Request(request));
+    }
+
+    /// Whether the bulkhead holds as many attempts in flight as it allows.
+    fn bulkhead_full(&self) -> bool {
+        self.config
+            .max_in_flight
+            .is_some_and(|limit| self.outstanding.len() >= limit as usize)
+    }
+
+    /// Ends request `call` at once with `outcome`, its attempt `call.attempt` never sent (a
+    /// breaker or a bulkhead refused it); the next request of a closed loop or a replay
+    /// comes through a timer, so a refusal that lasts does not recurse through a trace.
+    fn refuse(&mut self, ctx: &mut Ctx<'_, Msg>, call: &Outstanding, counter: CounterId) {
+        ctx.count(counter, 1);
+        let tried = Outstanding {
+            attempt: call.attempt - 1,
+            ..*call
+        };
+        self.tally_end(ctx, &tried, Outcome::Rejected);
+        if !matches!(self.config.load, Load::Open(_)) {
+            ctx.set_timer(SimDuration::ZERO, TimerTag(TAG_REFUSED));
+        }
     }
 
     /// Attempt `ended` (removed from the outstanding) is over: if its request has another
@@ -1217,20 +1255,14 @@ impl Client {
             self.breaker_changed(ctx);
             if !allowed {
                 let (refused, _) = self.metrics().breaker.expect("registered with a breaker");
-                ctx.count(refused, 1);
-                // The refused attempt was never sent.
-                let tried = Outstanding {
-                    attempt: call.attempt - 1,
-                    ..call
-                };
-                self.tally_end(ctx, &tried, Outcome::Rejected);
-                // The next request of a closed loop or a replay comes through a timer, so a
-                // breaker that stays open does not recurse through a whole trace.
-                if !matches!(self.config.load, Load::Open(_)) {
-                    ctx.set_timer(SimDuration::ZERO, TimerTag(TAG_REFUSED));
-                }
+                self.refuse(ctx, &call, refused);
                 return;
             }
+        }
+        if self.bulkhead_full() {
+            let refused = self.metrics().bulkhead.expect("registered with a bulkhead");
+            self.refuse(ctx, &call, refused);
+            return;
         }
         call.timeout = self
             .config
@@ -1460,10 +1492,8 @@ impl Node for Client {
             let suffixes = self.config.scopes.suffixes(self.index);
             let metrics = Self::register(
                 ctx,
+                &self.config,
                 self.replay.is_some(),
-                self.config.retry.is_some(),
-                self.config.breaker.is_some(),
-                self.config.hedge.is_some(),
                 &suffixes,
                 self.failure_latency,
             );

@@ -77,7 +77,12 @@ pub(super) const ROW: RoleRow = Row {
         Param::optional(
             "hedge",
             "none",
-            "send a copy of a slow request to another target: { after = \"15ms\" or \"p95\" }, or \"off\"",
+            "send a copy of a slow request to another target: { after = \"15ms\" or \"p95\", budget }, or \"off\"",
+        ),
+        Param::optional(
+            "max_in_flight",
+            "no limit",
+            "a bulkhead: at most this many attempts in flight per client; one more is refused",
         ),
     ],
     value: RoleSpec {
@@ -187,6 +192,22 @@ fn parse_client(
     let (retry, retry_budget) = super::retry::parse_retry(source, params)?;
     let breaker = super::retry::parse_breaker(source, params)?;
     let hedge = super::retry::parse_hedge(source, params)?;
+    let max_in_flight = match params.take::<i64>("max_in_flight")? {
+        None => None,
+        Some(n) => match u32::try_from(*n.get_ref()) {
+            Ok(limit) if limit >= 1 => Some(limit),
+            _ => {
+                return Err(Diagnostic::error(
+                    source,
+                    n.span(),
+                    format!(
+                        "max_in_flight is the attempts a client may have in flight, a whole number >= 1; got {}",
+                        n.get_ref()
+                    ),
+                ))
+            }
+        },
+    };
     let workload = params.require::<toml::Value>("workload")?;
     let span = workload.span();
     // Errors name the workload field at fault and point at it (an unknown field: at it).
@@ -260,6 +281,7 @@ fn parse_client(
         retry_budget,
         breaker,
         hedge,
+        max_in_flight,
     };
     // A target that is exactly a group: a replicated store among them may have its clients
     // coordinate (known per run, from `RunContext::stores`).
