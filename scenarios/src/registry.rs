@@ -49,6 +49,13 @@ pub const METRIC_TABLES: &[Row<MetricTable>] = &[
         value: models::roles::cache::METRICS,
     },
     Row {
+        name: "server",
+        aliases: &[],
+        description: "optimistic writes that conflicted",
+        params: &[],
+        value: models::roles::server::METRICS,
+    },
+    Row {
         name: "balancer",
         aliases: &[],
         description: "forwarded and unavailable requests, health probes and ejections",

@@ -238,3 +238,23 @@ fn a_bulkhead_caps_attempts_in_flight() {
         tally.issued
     );
 }
+
+// Goal: n writers of one key at the same instant against an optimistic server, retrying
+// conflicts at once: each round of simultaneous attempts commits one writer and fails the
+// rest, so the writes take exactly n(n + 1)/2 calls and n(n − 1)/2 conflicts (n = 20: 210
+// and 190), and all of them commit.
+#[test]
+fn contended_optimistic_writes_take_n_n_plus_one_over_two_calls() {
+    let text = "[simulation]\nname = \"occ\"\nseed = 1\nduration = \"100s\"\n\n\
+        [network]\nlatency = { dist = \"constant\", value = \"1ms\" }\n\n\
+        [[group]]\nname = \"clients\"\ncount = 20\nrole = \"client\"\ntarget = \"store\"\n\
+        retry = { attempts = 1000, on = [\"rejected\"] }\n\
+        workload = { arrivals = \"constant\", rate = \"1/min\", keys = { dist = \"uniform\", n = 1 }, read = 0.0, write = 1.0 }\n\n\
+        [[group]]\nname = \"store\"\ncount = 1\nrole = \"server\"\noptimistic = true\n\
+        service = { workers = 100, time = { dist = \"constant\", value = \"5ms\" } }\n";
+    let scenario = scenarios::load_text("occ.toml", text, &[]).expect("valid scenario");
+    let metrics = metrics_of(&scenario);
+    assert_eq!(metrics.counter_by_name("client.attempts"), 210);
+    assert_eq!(metrics.counter_by_name("server.conflicts"), 190);
+    assert_eq!(requests_of(&metrics).count(Outcome::Ok), 20);
+}

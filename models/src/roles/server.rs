@@ -9,11 +9,18 @@
 //! With a rate limit ([`Server::limited`]) each request passes the [`Gate`] first: a
 //! rejected one is answered `rate_limited` without touching the service model.
 //!
-//! **Limitations:** no state: every key exists and every operation succeeds. Storage, caches
-//! and replication are separate roles.
+//! With optimistic concurrency ([`Server::optimistic`]) a write reads its key's version when
+//! it is submitted and commits when its service ends: if another write to the key committed
+//! in between, it is answered `Busy` (a conflict, counted `server.conflicts`) instead of
+//! `Ok`. Its service time is the transaction's length, so writers that overlap conflict —
+//! the contention of Brooker's backoff-and-jitter study.
+//!
+//! **Limitations:** no state but the optimistic commit times: every key exists and every
+//! read succeeds. Storage, caches and replication are separate roles.
 
-use sim_core::{Admission, CompletedWork, Ctx, Node, NodeId, OpKind, TimerTag};
+use sim_core::{Admission, CompletedWork, CounterId, Ctx, Node, NodeId, OpKind, SimTime, TimerTag};
 
+use crate::fixed_hash::FixedHashMap;
 use crate::msg::{Msg, Request, Status};
 use crate::ratelimit::RateLimit;
 use crate::roles::gate::Gate;
@@ -28,11 +35,24 @@ pub fn op_kind(op: Op) -> OpKind {
     }
 }
 
+/// What servers record, with each counter's good direction.
+pub const METRICS: sim_core::MetricTable = sim_core::MetricTable {
+    recorded: &[sim_core::MetricDecl::counter(
+        "server.conflicts",
+        sim_core::metrics::Direction::HigherIsWorse,
+        "optimistic writes answered busy because another write to their key committed first",
+    )],
+    derived: &[],
+    curves: &[],
+};
+
 /// A node that serves requests through its service model.
 #[derive(Debug, Default)]
 pub struct Server {
     /// Its rate limit, if it has one.
     gate: Option<Gate>,
+    /// Optimistic concurrency: each key's last commit, and the conflicts counter.
+    occ: Option<(FixedHashMap<u64, SimTime>, Option<CounterId>)>,
 }
 
 impl Server {
@@ -40,13 +60,39 @@ impl Server {
     pub fn limited(limit: RateLimit) -> Self {
         Server {
             gate: Some(Gate::new(limit)),
+            occ: None,
         }
     }
 
-    fn serve(ctx: &mut Ctx<'_, Msg>, request: Request) {
+    /// The same server, committing writes optimistically.
+    pub fn optimistic(mut self) -> Self {
+        self.occ = Some((FixedHashMap::default(), None));
+        self
+    }
+
+    fn serve(&mut self, ctx: &mut Ctx<'_, Msg>, request: Request) {
         if let Some(request) = admit(ctx, request) {
-            reply(ctx, &request, Status::Ok);
+            let now = ctx.now();
+            self.finish(ctx, request, now);
         }
+    }
+
+    /// A request's service ended: answered `Ok`, or `Busy` if it is an optimistic write
+    /// whose key another write committed since `read_at`.
+    fn finish(&mut self, ctx: &mut Ctx<'_, Msg>, request: Request, read_at: SimTime) {
+        let mut status = Status::Ok;
+        if let (Some((commits, conflicts)), true) = (self.occ.as_mut(), request.op != Op::Read) {
+            let now = ctx.now();
+            let last = commits.entry(request.key.0).or_insert(SimTime::ZERO);
+            if *last > read_at {
+                status = Status::Busy;
+                let id = *conflicts.get_or_insert_with(|| ctx.counter("server.conflicts"));
+                ctx.count(id, 1);
+            } else {
+                *last = now;
+            }
+        }
+        reply(ctx, &request, status);
     }
 }
 
@@ -85,7 +131,7 @@ impl Node for Server {
     fn on_timer(&mut self, ctx: &mut Ctx<'_, Msg>, tag: TimerTag) {
         let held = self.gate.as_mut().and_then(|g| g.on_timer(tag));
         if let Some(request) = held {
-            Self::serve(ctx, request);
+            self.serve(ctx, request);
         }
     }
 
@@ -93,6 +139,7 @@ impl Node for Server {
         if let Some(gate) = self.gate.as_mut() {
             gate.crash();
         }
+        // The commit times are the store's versions: durable.
     }
 
     fn on_message(&mut self, ctx: &mut Ctx<'_, Msg>, from: NodeId, msg: Msg) {
@@ -121,12 +168,12 @@ impl Node for Server {
             },
             None => request,
         };
-        Self::serve(ctx, request);
+        self.serve(ctx, request);
     }
 
     fn on_work_done(&mut self, ctx: &mut Ctx<'_, Msg>, work: CompletedWork<Msg>) {
         if let Msg::Request(request) = work.item {
-            reply(ctx, &request, Status::Ok);
+            self.finish(ctx, request, work.submitted_at);
         }
     }
 }

@@ -240,7 +240,8 @@ impl SweepLatency {
     pub fn new(sweep: &SweepData, primary: &str) -> Self {
         let mut curves = Vec::new();
         let mut x_keys: Vec<(f64, String)> = Vec::new();
-        for variant in &sweep.variants {
+        let labels = distinct_labels(sweep);
+        for (variant, label) in sweep.variants.iter().zip(labels) {
             let mut points = Vec::new();
             for p in percentile_stats(variant, primary) {
                 let x = nines(p.percentile);
@@ -252,7 +253,7 @@ impl SweepLatency {
             }
             curves.push(Curve {
                 index: variant.index,
-                label: variant.label.clone(),
+                label,
                 points,
             });
         }
@@ -445,11 +446,13 @@ pub(crate) struct SweepBars {
 
 impl SweepBars {
     pub fn new(sweep: &SweepData, primary: &str) -> Self {
+        let labels = distinct_labels(sweep);
         let groups: Vec<BarGroup> = sweep
             .variants
             .iter()
-            .map(|variant| BarGroup {
-                label: format!("#{} {}", variant.index, variant.label),
+            .zip(labels)
+            .map(|(variant, label)| BarGroup {
+                label: format!("#{} {label}", variant.index),
                 bars: BAR_STATS
                     .iter()
                     .map(|(key, _)| {
@@ -582,6 +585,58 @@ fn category_labels(groups: &[BarGroup], category_px: f64) -> CategoryLabels {
     }
 }
 
+/// The variants' labels without the words every one of them starts or ends with (elided as
+/// `…`), so a plot's short labels show what tells them apart: `{ attempts = 3, jitter =
+/// "full", on = ["rejected"] }` against `{ attempts = 3, jitter = "none", on = ["rejected"] }`
+/// become `…jitter = "full",…` and `…jitter = "none",…`. A label that would be left empty is
+/// kept whole.
+pub(super) fn distinct_labels(sweep: &SweepData) -> Vec<String> {
+    let labels: Vec<&str> = sweep.variants.iter().map(|v| v.label.as_str()).collect();
+    distinct(&labels)
+}
+
+/// [`distinct_labels`] of plain labels.
+fn distinct(given: &[&str]) -> Vec<String> {
+    let labels: Vec<Vec<char>> = given.iter().map(|l| l.chars().collect()).collect();
+    if labels.len() < 2 {
+        return given.iter().map(|l| l.to_string()).collect();
+    }
+    let shortest = labels.iter().map(Vec::len).min().unwrap_or(0);
+    let first = &labels[0];
+    let mut prefix = (0..shortest)
+        .take_while(|&i| labels.iter().all(|l| l[i] == first[i]))
+        .count();
+    // Whole words only: back to just after a space.
+    while prefix > 0 && first[prefix - 1] != ' ' {
+        prefix -= 1;
+    }
+    let room = shortest - prefix;
+    let mut suffix = (0..room)
+        .take_while(|&i| {
+            let c = first[first.len() - 1 - i];
+            labels.iter().all(|l| l[l.len() - 1 - i] == c)
+        })
+        .count();
+    // Whole words only: back to just before a space.
+    while suffix > 0 && first[first.len() - suffix - 1] != ' ' {
+        suffix -= 1;
+    }
+    labels
+        .iter()
+        .zip(given)
+        .map(|(chars, whole)| {
+            let middle: String = chars[prefix..chars.len() - suffix].iter().collect();
+            let middle = middle.trim();
+            if middle.is_empty() {
+                return whole.to_string();
+            }
+            let head = if prefix > 0 { "…" } else { "" };
+            let tail = if suffix > 0 { "…" } else { "" };
+            format!("{head}{middle}{tail}")
+        })
+        .collect()
+}
+
 /// `label` cut to [`BAR_LABEL_CHARS_MAX`] characters by an ellipsis in the middle, which keeps
 /// the index and the last axis' value, the parts that tell neighbours apart.
 pub(super) fn cut(label: &str, chars_max: usize) -> String {
@@ -649,6 +704,27 @@ impl Figure for SweepBars {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    // Goal: labels lose the words all of them share at both ends, keep whole words, and a
+    // label that would be left empty stays whole.
+    #[test]
+    fn distinct_labels_keep_what_differs() {
+        let labels = [
+            "{ attempts = 3, on = [\"rejected\"] }",
+            "{ attempts = 3, jitter = \"none\", on = [\"rejected\"] }",
+            "{ attempts = 3, jitter = \"full\", on = [\"rejected\"] }",
+        ];
+        assert_eq!(
+            distinct(&labels),
+            [
+                "{ attempts = 3, on = [\"rejected\"] }",
+                "…jitter = \"none\",…",
+                "…jitter = \"full\",…"
+            ]
+        );
+        assert_eq!(distinct(&["lru, 8MiB", "lru, 64MiB"]), ["…8MiB", "…64MiB"]);
+        assert_eq!(distinct(&["only"]), ["only"]);
+    }
 
     // Goal: percentile keys of the primary histogram are found and ordered, `p999` reads as
     // 99.9, and other histograms or statistics are ignored. Method: a variant with a mix of

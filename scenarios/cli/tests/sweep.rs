@@ -287,8 +287,8 @@ fn a_sweep_checks_its_own_determinism() {
 // detector at several settings, 5 % loss, a crash process; shortened to 2 simulated
 // minutes), the shipped metastable retry storm (five resilience policies, jittered
 // backoffs drawn per client), the shipped rate-limit tiers (every window algorithm, one
-// proxy and four) and the shipped hedging grid (shortened to 10 s) give byte-identical
-// sweep.json with 1 and 2 threads.
+// proxy and four), the shipped hedging grid (shortened to 10 s) and the shipped backoff
+// and jitter comparison give byte-identical sweep.json with 1 and 2 threads.
 #[test]
 fn gossip_membership_and_resilience_sweeps_are_identical_at_any_thread_count() {
     let example = |name: &str| {
@@ -304,6 +304,7 @@ fn gossip_membership_and_resilience_sweeps_are_identical_at_any_thread_count() {
     let metastable = example("metastable-retry-storm.toml");
     let tiers = example("rate-limit-tiers.toml");
     let hedging = example("hedging.toml");
+    let jitter = example("backoff-jitter.toml");
     let epidemic = r#"
 [simulation]
 name = "epidemic"
@@ -350,6 +351,7 @@ vary = [{ path = "group.peers.fanout", values = [1, 2] }]
         ),
         ("tiers", tiers.as_str(), "simulation.seed=1"),
         ("hedging", hedging.as_str(), "simulation.duration=\"10s\""),
+        ("jitter", jitter.as_str(), "simulation.seed=1"),
     ] {
         let dir = TempDir::new(label);
         dir.write("s.toml", text);
