@@ -95,6 +95,9 @@ pub struct ServiceModel {
     op_times: Vec<Distribution>,
     contention: SimDuration,
     queue_policy: QueuePolicy,
+    /// `queue_policy.is_active()`, kept so a worker freeing on the plain FIFO path reads one
+    /// flag.
+    policy_active: bool,
 }
 
 impl ServiceModel {
@@ -109,6 +112,7 @@ impl ServiceModel {
             op_times: vec![service_time],
             contention: SimDuration::ZERO,
             queue_policy: QueuePolicy::default(),
+            policy_active: false,
         }
     }
 
@@ -123,12 +127,19 @@ impl ServiceModel {
     /// Serves its queue by `policy` (adaptive LIFO, queue timeout, CoDel).
     pub fn with_queue_policy(mut self, policy: QueuePolicy) -> Self {
         self.queue_policy = policy;
+        self.policy_active = policy.is_active();
         self
     }
 
     /// How its queue is served.
     pub fn queue_policy(&self) -> QueuePolicy {
         self.queue_policy
+    }
+
+    /// Whether its queue policy changes anything (plain FIFO when not).
+    #[inline(always)]
+    pub fn has_queue_policy(&self) -> bool {
+        self.policy_active
     }
 
     /// The service time an item gains per other item in service.
@@ -275,12 +286,12 @@ impl<M> ServiceState<M> {
 
     /// The queued item a freed worker takes at `now` under `model`'s queue policy, and how
     /// many it dropped as expired on the way.
-    #[inline]
+    #[inline(never)]
     pub(crate) fn next_job(&mut self, model: &ServiceModel, now: SimTime) -> (Option<Job<M>>, u64) {
-        let policy = &model.queue_policy;
-        if !policy.is_active() {
+        if !model.policy_active {
             return (self.queue.pop_front(), 0);
         }
+        let policy = &model.queue_policy;
         let mut expired = 0;
         loop {
             let lifo = policy

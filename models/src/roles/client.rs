@@ -453,7 +453,7 @@ struct Outstanding {
     /// The node it was sent to, and the request's other attempt in flight (a hedge's
     /// primary, or a primary's hedge), by id; `hedge` marks the copy.
     to: NodeId,
-    partner: Option<u64>,
+    partner: Option<std::num::NonZeroU64>,
     hedge: bool,
 }
 
@@ -1148,13 +1148,13 @@ impl Client {
             backend,
             target: target_index,
             to: target,
-            partner: Some(id),
+            partner: std::num::NonZeroU64::new(id),
             hedge: true,
             ..primary
         };
         self.outstanding.insert(hedge_id, copy);
         if let Some(p) = self.outstanding.get_mut(&id) {
-            p.partner = Some(hedge_id);
+            p.partner = std::num::NonZeroU64::new(hedge_id);
         }
         self.hedged_pairs += 1;
         let (sent, _) = self.metrics().hedges.expect("registered with hedging");
@@ -1198,7 +1198,7 @@ impl Client {
     /// Attempt `ended` (removed from the outstanding) is over: if its request has another
     /// attempt in flight, unpairs them and returns that attempt's id.
     fn unpair(&mut self, ended: &Outstanding) -> Option<u64> {
-        let other = ended.partner?;
+        let other = ended.partner?.get();
         let partner = self.outstanding.get_mut(&other)?;
         partner.partner = None;
         self.hedged_pairs -= 1;
