@@ -1470,6 +1470,10 @@ impl Client {
                 if let Some(timer) = loser.timeout {
                     ctx.cancel(timer);
                 }
+                // Client-side balancing stops counting it as in flight at its backend.
+                if let (Some(idx), Some((backends, _))) = (loser.backend, self.balancer.as_mut()) {
+                    backends.on_failure(idx, ctx.now());
+                }
             }
             if outstanding.hedge {
                 let (_, won) = self.metrics().hedges.expect("registered with hedging");
