@@ -148,7 +148,10 @@ fn a_budget_holds_retries_to_its_ratio() {
         retries as f64 <= 0.1 * requests as f64 + 50.0,
         "{retries} retries for {requests} requests"
     );
-    // Each client's budget runs dry: it retries about a tenth of its requests.
+    // Each client's budget runs dry: it retries its burst and a tenth of its requests, less
+    // under one retry per client for the tenth's fraction (10 clients: 10), and less the
+    // deposits of the last requests, still in their first attempt at the end (their burst
+    // covers them): at least 0.1 × requests − 10.
     assert!(retries as f64 >= 0.1 * requests as f64 - 10.0);
     // Every request failed, and ended either at a denied retry or after its third attempt.
     let tally = requests_of(&metrics);

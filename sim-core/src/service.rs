@@ -94,10 +94,8 @@ pub struct ServiceModel {
     overflow: Overflow,
     op_times: Vec<Distribution>,
     contention: SimDuration,
-    queue_policy: QueuePolicy,
-    /// `queue_policy.is_active()`, kept so a worker freeing on the plain FIFO path reads one
-    /// flag.
-    policy_active: bool,
+    /// `None`: plain FIFO with no drops (only an active policy is kept).
+    queue_policy: Option<QueuePolicy>,
 }
 
 impl ServiceModel {
@@ -111,8 +109,7 @@ impl ServiceModel {
             overflow: Overflow::Reject,
             op_times: vec![service_time],
             contention: SimDuration::ZERO,
-            queue_policy: QueuePolicy::default(),
-            policy_active: false,
+            queue_policy: None,
         }
     }
 
@@ -126,25 +123,14 @@ impl ServiceModel {
 
     /// Serves its queue by `policy` (adaptive LIFO, queue timeout, CoDel).
     pub fn with_queue_policy(mut self, policy: QueuePolicy) -> Self {
-        self.queue_policy = policy;
-        self.policy_active = policy.is_active();
+        self.queue_policy = policy.is_active().then_some(policy);
         self
-    }
-
-    /// How its queue is served.
-    pub fn queue_policy(&self) -> QueuePolicy {
-        self.queue_policy
     }
 
     /// Whether its queue policy changes anything (plain FIFO when not).
     #[inline(always)]
     pub fn has_queue_policy(&self) -> bool {
-        self.policy_active
-    }
-
-    /// The service time an item gains per other item in service.
-    pub fn contention(&self) -> SimDuration {
-        self.contention
+        self.queue_policy.is_some()
     }
 
     /// Bounds the queue (items waiting, not counting those in service) and says what happens
@@ -243,7 +229,8 @@ pub(crate) struct ServiceState<M> {
     /// Active slow-node windows as (timeline fault index, factor), sorted by index so the
     /// product is always taken in the same order.
     pub slow_windows: Vec<(u32, f64)>,
-    /// When the queue was last seen empty (CoDel's "lately").
+    /// When the queue last stopped being empty (CoDel's "empty lately"), set as an item is
+    /// queued into an empty queue.
     pub last_empty: SimTime,
     /// Total nanoseconds workers spent serving, for per-node load.
     pub busy_ns: u64,
@@ -269,8 +256,6 @@ impl<M> ServiceState<M> {
     pub(crate) fn submit(&mut self, model: &ServiceModel, job: Job<M>) -> Submit<M> {
         if let Some(worker) = self.idle.pop() {
             let now = job.submitted_at;
-            // A free worker means nothing waits.
-            self.last_empty = now;
             let duration = self.start(model, worker as usize, job, now);
             return Submit::Start(worker, duration);
         }
@@ -280,18 +265,24 @@ impl<M> ServiceState<M> {
         {
             return Submit::Full(job);
         }
+        if self.queue.is_empty() {
+            // The queue stops being empty now: CoDel's "empty lately" runs from here (kept
+            // off the start-at-once path, which every item of an idle node takes).
+            self.last_empty = job.submitted_at;
+        }
         self.queue.push_back(job);
         Submit::Queued
     }
 
     /// The queued item a freed worker takes at `now` under `model`'s queue policy, and how
-    /// many it dropped as expired on the way.
+    /// many it dropped as expired on the way. Only for a model with a policy: the caller
+    /// pops the plain FIFO queue itself.
     #[inline(never)]
     pub(crate) fn next_job(&mut self, model: &ServiceModel, now: SimTime) -> (Option<Job<M>>, u64) {
-        if !model.policy_active {
-            return (self.queue.pop_front(), 0);
-        }
-        let policy = &model.queue_policy;
+        let policy = model
+            .queue_policy
+            .as_ref()
+            .expect("the caller checked has_queue_policy");
         let mut expired = 0;
         loop {
             let lifo = policy
@@ -302,17 +293,14 @@ impl<M> ServiceState<M> {
             } else {
                 self.queue.pop_front()
             };
+            // An emptied queue needs no mark: the next push into it sets `last_empty`.
             let Some(job) = job else {
-                self.last_empty = now;
                 return (None, expired);
             };
             let allowed = policy.allowed_wait(now, self.last_empty);
             if allowed.is_some_and(|a| now.saturating_since(job.submitted_at) > a) {
                 expired += 1;
                 continue;
-            }
-            if self.queue.is_empty() {
-                self.last_empty = now;
             }
             return (Some(job), expired);
         }

@@ -126,6 +126,14 @@ mod tests {
         assert_eq!(per_client.len(), 2);
     }
 
+    // Goal: every row builds a spec that names its own row.
+    #[test]
+    fn every_row_names_its_spec() {
+        for row in crate::ratelimit::LIMITERS {
+            assert_eq!(spec(row.name, "10/s").name(), row.name);
+        }
+    }
+
     // Goal: a rate parses exactly, per a duration or a unit, and bad ones are refused.
     #[test]
     fn rates_parse_exactly() {

@@ -39,7 +39,6 @@ enum Algorithm {
 /// key, node and run, each full at its start).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct LimiterSpec {
-    name: &'static str,
     algorithm: Algorithm,
     rate: Rate,
     burst: u64,
@@ -47,9 +46,18 @@ pub struct LimiterSpec {
 }
 
 impl LimiterSpec {
-    /// Its algorithm's name.
+    /// Its algorithm's name (its row's).
     pub fn name(&self) -> &'static str {
-        self.name
+        match self.algorithm {
+            Algorithm::TokenBucket => "token_bucket",
+            Algorithm::Shaper => "shaper",
+            Algorithm::LeakyBucket => "leaky_bucket",
+            Algorithm::LeakyQueue => "leaky_queue",
+            Algorithm::Gcra => "gcra",
+            Algorithm::FixedWindow => "fixed_window",
+            Algorithm::SlidingLog => "sliding_log",
+            Algorithm::SlidingWindow => "sliding_window",
+        }
     }
 
     /// Its rate (a window algorithm's limit per window).
@@ -146,15 +154,8 @@ fn queue(args: &mut dyn Args, default: u64) -> Result<u64, ArgError> {
     Ok(args.integer("queue")?.unwrap_or(default))
 }
 
-fn spec(
-    name: &'static str,
-    algorithm: Algorithm,
-    rate: Rate,
-    burst: u64,
-    queue: u64,
-) -> LimiterSpec {
+fn spec(algorithm: Algorithm, rate: Rate, burst: u64, queue: u64) -> LimiterSpec {
     LimiterSpec {
-        name,
         algorithm,
         rate,
         burst,
@@ -180,7 +181,7 @@ pub const LIMITERS: &[LimiterRow] = &[
         value: |args| {
             let rate = rate(args)?;
             let burst = burst(args, rate)?;
-            Ok(spec("token_bucket", Algorithm::TokenBucket, rate, burst, 0))
+            Ok(spec(Algorithm::TokenBucket, rate, burst, 0))
         },
     },
     Row {
@@ -192,7 +193,7 @@ pub const LIMITERS: &[LimiterRow] = &[
             let rate = rate(args)?;
             let burst = burst(args, rate)?;
             let queue = queue(args, burst)?;
-            Ok(spec("shaper", Algorithm::Shaper, rate, burst, queue))
+            Ok(spec(Algorithm::Shaper, rate, burst, queue))
         },
     },
     Row {
@@ -203,7 +204,7 @@ pub const LIMITERS: &[LimiterRow] = &[
         value: |args| {
             let rate = rate(args)?;
             let burst = burst(args, rate)?;
-            Ok(spec("leaky_bucket", Algorithm::LeakyBucket, rate, burst, 0))
+            Ok(spec(Algorithm::LeakyBucket, rate, burst, 0))
         },
     },
     Row {
@@ -214,7 +215,7 @@ pub const LIMITERS: &[LimiterRow] = &[
         value: |args| {
             let rate = rate(args)?;
             let queue = queue(args, rate.count())?;
-            Ok(spec("leaky_queue", Algorithm::LeakyQueue, rate, 1, queue))
+            Ok(spec(Algorithm::LeakyQueue, rate, 1, queue))
         },
     },
     Row {
@@ -225,7 +226,7 @@ pub const LIMITERS: &[LimiterRow] = &[
         value: |args| {
             let rate = rate(args)?;
             let burst = burst(args, rate)?;
-            Ok(spec("gcra", Algorithm::Gcra, rate, burst, 0))
+            Ok(spec(Algorithm::Gcra, rate, burst, 0))
         },
     },
     Row {
@@ -235,7 +236,7 @@ pub const LIMITERS: &[LimiterRow] = &[
         params: &[RATE],
         value: |args| {
             let rate = rate(args)?;
-            Ok(spec("fixed_window", Algorithm::FixedWindow, rate, 1, 0))
+            Ok(spec(Algorithm::FixedWindow, rate, 1, 0))
         },
     },
     Row {
@@ -245,7 +246,7 @@ pub const LIMITERS: &[LimiterRow] = &[
         params: &[RATE],
         value: |args| {
             let rate = rate(args)?;
-            Ok(spec("sliding_log", Algorithm::SlidingLog, rate, 1, 0))
+            Ok(spec(Algorithm::SlidingLog, rate, 1, 0))
         },
     },
     Row {
@@ -255,7 +256,7 @@ pub const LIMITERS: &[LimiterRow] = &[
         params: &[RATE],
         value: |args| {
             let rate = rate(args)?;
-            Ok(spec("sliding_window", Algorithm::SlidingWindow, rate, 1, 0))
+            Ok(spec(Algorithm::SlidingWindow, rate, 1, 0))
         },
     },
 ];

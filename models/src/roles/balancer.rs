@@ -36,7 +36,7 @@ use crate::balancing::{
 };
 use crate::msg::{Msg, Request, Response, Status};
 use crate::ratelimit::RateLimit;
-use crate::roles::gate::Gate;
+use crate::roles::gate::{self, Gate};
 use crate::roles::server::reply;
 
 /// What balancer nodes record, with each counter's good direction.
@@ -148,14 +148,9 @@ impl BalancerNode {
     }
 
     fn on_request(&mut self, ctx: &mut Ctx<'_, Msg>, request: Request) {
-        let request = match self.gate.as_mut() {
-            Some(gate) => match gate.admit(ctx, request) {
-                Some(request) => request,
-                None => return,
-            },
-            None => request,
-        };
-        self.forward(ctx, request);
+        if let Some(request) = gate::through(self.gate.as_mut(), ctx, request) {
+            self.forward(ctx, request);
+        }
     }
 
     /// Forwards an admitted request to a backend the policy picks.

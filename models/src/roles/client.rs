@@ -67,8 +67,8 @@
 //! those that answered first. Hedging applies to requests sent to one target (not to
 //! client-side quorum coordination or cache-aside).
 //!
-//! **Limitations:** a hedge's loser is not cancelled (its server does the work); a timed-out attempt is abandoned, and
-//! its server keeps working on it. A replaying client that crashes
+//! **Limitations:** a hedge's loser is not cancelled (its server does the work); a timed-out
+//! attempt is abandoned, and its server keeps working on it. A replaying client that crashes
 //! keeps its place in the trace; at its restart a timed replay skips the records that fell due
 //! while it was down (the trace's clock kept running), and a fast replay carries on.
 
@@ -1121,12 +1121,8 @@ impl Client {
                 return;
             }
         }
-        if let Some((breaker, _)) = self.breaker.as_mut() {
-            let allowed = breaker.allow(ctx.now());
-            self.breaker_changed(ctx);
-            if !allowed {
-                return;
-            }
+        if !self.breaker_allows(ctx) {
+            return;
         }
         // Another target than the primary's, if the draw allows (a few tries).
         let mut pick = self.pick_target(ctx, primary.key.0);
@@ -1139,12 +1135,7 @@ impl Client {
         let (target, backend, target_index) = pick;
         self.next_id += 1;
         let hedge_id = self.next_id;
-        let timeout = self
-            .config
-            .timeout
-            .map(|after| ctx.set_timer(after, TimerTag(TAG_TIMEOUT_BASE + hedge_id)));
-        let copy = Outstanding {
-            timeout,
+        let mut copy = Outstanding {
             backend,
             target: target_index,
             to: target,
@@ -1152,25 +1143,14 @@ impl Client {
             hedge: true,
             ..primary
         };
-        self.outstanding.insert(hedge_id, copy);
+        self.arm(ctx, hedge_id, &mut copy);
         if let Some(p) = self.outstanding.get_mut(&id) {
             p.partner = std::num::NonZeroU64::new(hedge_id);
         }
         self.hedged_pairs += 1;
         let (sent, _) = self.metrics().hedges.expect("registered with hedging");
         ctx.count(sent, 1);
-        if let Some(retry) = self.metrics().retry {
-            ctx.count(retry.attempts, 1);
-        }
-        let request = Request {
-            id: hedge_id,
-            client: ctx.id(),
-            op: primary.op,
-            key: primary.key,
-            value_bytes: primary.value_bytes,
-            sent_at: ctx.now(),
-        };
-        ctx.send(target, Msg::Request(request));
+        self.transmit(ctx, hedge_id, copy);
     }
 
     /// Whether the bulkhead holds as many attempts in flight as it allows.
@@ -1250,27 +1230,17 @@ impl Client {
     /// number) to its target, or to its key's replicas with client-side coordination. An
     /// open breaker refuses it instead, ending the request.
     fn send_attempt(&mut self, ctx: &mut Ctx<'_, Msg>, id: u64, mut call: Outstanding) {
-        if let Some((breaker, _)) = self.breaker.as_mut() {
-            let allowed = breaker.allow(ctx.now());
-            self.breaker_changed(ctx);
-            if !allowed {
-                let (refused, _) = self.metrics().breaker.expect("registered with a breaker");
-                self.refuse(ctx, &call, refused);
-                return;
-            }
+        if !self.breaker_allows(ctx) {
+            let (refused, _) = self.metrics().breaker.expect("registered with a breaker");
+            self.refuse(ctx, &call, refused);
+            return;
         }
         if self.bulkhead_full() {
             let refused = self.metrics().bulkhead.expect("registered with a bulkhead");
             self.refuse(ctx, &call, refused);
             return;
         }
-        call.timeout = self
-            .config
-            .timeout
-            .map(|after| ctx.set_timer(after, TimerTag(TAG_TIMEOUT_BASE + id)));
-        if let Some(retry) = self.metrics().retry {
-            ctx.count(retry.attempts, 1);
-        }
+        self.arm(ctx, id, &mut call);
         let (key, op, value_bytes) = (call.key, call.op, call.value_bytes);
         if let Some(front) = self.quorum.as_mut() {
             let me = ctx.id();
@@ -1291,22 +1261,48 @@ impl Client {
         call.to = target;
         call.partner = None;
         call.hedge = false;
-        self.outstanding.insert(id, call);
         if self.hedges() {
             let policy = self.config.hedge.expect("hedges() checked it");
             if let Some(delay) = policy.delay(self.tracker.as_ref()) {
                 ctx.set_timer(delay, TimerTag(TAG_HEDGE_BASE + id));
             }
         }
+        self.transmit(ctx, id, call);
+    }
+
+    /// Whether the breaker, if any, lets an attempt through now (annotating a change).
+    fn breaker_allows(&mut self, ctx: &mut Ctx<'_, Msg>) -> bool {
+        let Some((breaker, _)) = self.breaker.as_mut() else {
+            return true;
+        };
+        let allowed = breaker.allow(ctx.now());
+        self.breaker_changed(ctx);
+        allowed
+    }
+
+    /// Attempt `id` is about to go: its timeout timer, and its count.
+    fn arm(&mut self, ctx: &mut Ctx<'_, Msg>, id: u64, call: &mut Outstanding) {
+        call.timeout = self
+            .config
+            .timeout
+            .map(|after| ctx.set_timer(after, TimerTag(TAG_TIMEOUT_BASE + id)));
+        if let Some(retry) = self.metrics().retry {
+            ctx.count(retry.attempts, 1);
+        }
+    }
+
+    /// Records attempt `id` as outstanding and sends its request to `call.to`.
+    fn transmit(&mut self, ctx: &mut Ctx<'_, Msg>, id: u64, call: Outstanding) {
         let request = Request {
             id,
             client: ctx.id(),
-            op,
-            key,
-            value_bytes,
+            op: call.op,
+            key: call.key,
+            value_bytes: call.value_bytes,
             sent_at: ctx.now(),
         };
-        ctx.send(target, Msg::Request(request));
+        self.outstanding.insert(id, call);
+        ctx.send(call.to, Msg::Request(request));
     }
 
     /// Attempt `failed` ended in `outcome`, a failure: tries the request again after the
@@ -1587,7 +1583,7 @@ impl Node for Client {
                     if self.retry(ctx, &outstanding, Outcome::Timeout) {
                         return;
                     }
-                    // Without retries, it waited exactly its timeout.
+                    // Its latency runs from its first attempt (its timeout, without retries).
                     self.tally_end(ctx, &outstanding, Outcome::Timeout);
                     self.think_then_send(ctx);
                 }

@@ -67,6 +67,19 @@ struct GateMetrics {
     delay: HistogramId,
 }
 
+/// `request` through a host's gate, if it has one: `Some` to go on with it now, `None` when
+/// the gate answered or held it (how `Server` and `BalancerNode` take requests).
+pub fn through(
+    gate: Option<&mut Gate>,
+    ctx: &mut Ctx<'_, Msg>,
+    request: Request,
+) -> Option<Request> {
+    match gate {
+        Some(gate) => gate.admit(ctx, request),
+        None => Some(request),
+    }
+}
+
 /// One host's rate limit: its limiters and the requests a shaper holds.
 #[derive(Debug)]
 pub struct Gate {
@@ -138,8 +151,12 @@ impl Gate {
         tag.0 >= TAG_BASE && tag.0 < TAG_BASE << 1
     }
 
-    /// A held request's wait is over: here it is, to go on with.
+    /// A held request's wait is over: here it is, to go on with (`None` for a timer that
+    /// is not the gate's).
     pub fn on_timer(&mut self, tag: TimerTag) -> Option<Request> {
+        if !Self::owns(tag) {
+            return None;
+        }
         self.held.remove(&(tag.0 - TAG_BASE))
     }
 

@@ -23,7 +23,7 @@ use sim_core::{Admission, CompletedWork, CounterId, Ctx, Node, NodeId, OpKind, S
 use crate::fixed_hash::FixedHashMap;
 use crate::msg::{Msg, Request, Status};
 use crate::ratelimit::RateLimit;
-use crate::roles::gate::Gate;
+use crate::roles::gate::{self, Gate};
 use crate::workload::Op;
 
 /// The service-model operation kind of each operation.
@@ -81,15 +81,15 @@ impl Server {
     /// whose key another write committed since `read_at`.
     fn finish(&mut self, ctx: &mut Ctx<'_, Msg>, request: Request, read_at: SimTime) {
         let mut status = Status::Ok;
-        if let (Some((commits, conflicts)), true) = (self.occ.as_mut(), request.op != Op::Read) {
-            let now = ctx.now();
+        let occ = self.occ.as_mut().filter(|_| request.op != Op::Read);
+        if let Some((commits, conflicts)) = occ {
             let last = commits.entry(request.key.0).or_insert(SimTime::ZERO);
             if *last > read_at {
                 status = Status::Busy;
                 let id = *conflicts.get_or_insert_with(|| ctx.counter("server.conflicts"));
                 ctx.count(id, 1);
             } else {
-                *last = now;
+                *last = ctx.now();
             }
         }
         reply(ctx, &request, status);
@@ -161,14 +161,9 @@ impl Node for Server {
             | Msg::Member(_)
             | Msg::Custom(_) => return,
         };
-        let request = match self.gate.as_mut() {
-            Some(gate) => match gate.admit(ctx, request) {
-                Some(request) => request,
-                None => return,
-            },
-            None => request,
-        };
-        self.serve(ctx, request);
+        if let Some(request) = gate::through(self.gate.as_mut(), ctx, request) {
+            self.serve(ctx, request);
+        }
     }
 
     fn on_work_done(&mut self, ctx: &mut Ctx<'_, Msg>, work: CompletedWork<Msg>) {
